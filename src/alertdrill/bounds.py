@@ -1,0 +1,72 @@
+"""Timing bounds derived from the config, never guessed.
+
+fault -> webhook is at most `for + scrape_interval + eval_interval + group_wait` (the failed
+scrape comes within one scrape interval, the rule sees it within one evaluation interval, the
+rule holds `for`, Alertmanager waits group_wait), plus the scrape timeout when the target hangs
+instead of refusing, plus a stated slack for a busy machine.
+A resolved notification leaves at the next group_interval tick, so recovery bounds include one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alertdrill.stack.base import Timing
+
+#: SOP-004 "System Recovery Time: < 5 minutes" (production seconds).
+SOP_RECOVERY_S = 300.0
+
+
+@dataclass(frozen=True)
+class FireBound:
+    for_s: float
+    scrape_s: float
+    eval_s: float
+    group_wait_s: float
+    hang_s: float
+    slack_s: float
+
+    @property
+    def total(self) -> float:
+        return self.for_s + self.scrape_s + self.eval_s + self.group_wait_s + self.hang_s + self.slack_s
+
+    @property
+    def physical(self) -> float:
+        """The bound without slack: what the pipeline itself allows."""
+        return self.total - self.slack_s
+
+    def explain(self) -> str:
+        hang = f" + scrape timeout {self.hang_s:g}s" if self.hang_s else ""
+        return (f"for {self.for_s:g}s + scrape {self.scrape_s:g}s + eval {self.eval_s:g}s + "
+                f"group_wait {self.group_wait_s:g}s{hang} + slack {self.slack_s:g}s = {self.total:.2f}s")
+
+
+@dataclass(frozen=True)
+class RecoveryBound:
+    sop_s: float
+    scrape_s: float
+    eval_s: float
+    group_interval_s: float
+    slack_s: float
+
+    @property
+    def total(self) -> float:
+        return self.sop_s + self.scrape_s + self.eval_s + self.group_interval_s + self.slack_s
+
+    def explain(self) -> str:
+        return (f"SOP recovery {self.sop_s:g}s + scrape {self.scrape_s:g}s + eval {self.eval_s:g}s + "
+                f"group_interval {self.group_interval_s:g}s + slack {self.slack_s:g}s = {self.total:.2f}s")
+
+
+def fire_bound(for_s: float, timing: Timing, group_wait_s: float, slack_s: float,
+               target_hangs: bool = False) -> FireBound:
+    return FireBound(for_s=for_s, scrape_s=timing.scrape_interval_s, eval_s=timing.eval_interval_s,
+                     group_wait_s=group_wait_s,
+                     hang_s=timing.scrape_timeout_s if target_hangs else 0.0, slack_s=slack_s)
+
+
+def recovery_bound(sop_recovery_s: float, timing: Timing, group_interval_s: float,
+                   slack_s: float) -> RecoveryBound:
+    return RecoveryBound(sop_s=sop_recovery_s / timing.time_scale, scrape_s=timing.scrape_interval_s,
+                         eval_s=timing.eval_interval_s, group_interval_s=group_interval_s,
+                         slack_s=slack_s)

@@ -1,0 +1,1 @@
+"""Faults: backend-neutral fault functions, the revert ledger, and Chaos Toolkit scenarios."""

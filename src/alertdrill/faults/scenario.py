@@ -1,0 +1,110 @@
+"""Scenarios: Chaos Toolkit experiments whose actions call alertdrill's fault functions."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alertdrill.errors import ConfigError
+from alertdrill.faults import actions
+from alertdrill.yamlfile import load_yaml
+
+MODULE = "alertdrill.faults.actions"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One python-provider activity, resolved to its function and arguments."""
+
+    name: str
+    func: Callable[..., Any]
+    arguments: dict[str, Any]
+    pause_after_s: float = 0.0
+
+    def run(self) -> Any:
+        result = self.func(**self.arguments)
+        if self.pause_after_s:
+            time.sleep(self.pause_after_s)
+        return result
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: Path
+    title: str
+    experiment: dict[str, Any]
+    method: tuple[Step, ...]
+    rollbacks: tuple[Step, ...]
+
+    def inject(self) -> list[Any]:
+        return [step.run() for step in self.method]
+
+    def roll_back(self) -> list[Any]:
+        return [step.run() for step in self.rollbacks]
+
+
+def _steps(path: Path, section: str, items: Any, allowed: dict[str, Callable[..., Any]],
+           problems: list[str]) -> tuple[Step, ...]:
+    steps: list[Step] = []
+    if not isinstance(items, list):
+        problems.append(f"{path}: '{section}' must be a list of activities")
+        return ()
+    for i, activity in enumerate(items):
+        where = f"{path}: {section}[{i}]"
+        if not isinstance(activity, dict):
+            problems.append(f"{where}: must be a mapping")
+            continue
+        provider = activity.get("provider") or {}
+        if activity.get("type") != "action" or provider.get("type") != "python":
+            problems.append(f"{where}: alertdrill runs python actions only (type: action, "
+                            f"provider.type: python)")
+            continue
+        if provider.get("module") != MODULE or provider.get("func") not in allowed:
+            problems.append(f"{where}: provider must be module {MODULE} with func one of "
+                            f"{', '.join(sorted(allowed))}; got {provider.get('module')}."
+                            f"{provider.get('func')}")
+            continue
+        func = allowed[provider["func"]]
+        arguments = provider.get("arguments") or {}
+        try:
+            inspect.signature(func).bind(**arguments)
+        except TypeError as exc:
+            problems.append(f"{where}: arguments {arguments} do not fit {provider['func']}: {exc}")
+            continue
+        pause = float((activity.get("pauses") or {}).get("after", 0) or 0)
+        steps.append(Step(str(activity.get("name", provider["func"])), func, dict(arguments), pause))
+    return tuple(steps)
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Load and validate one scenario, collecting every problem with file and key."""
+    doc = load_yaml(path)
+    problems: list[str] = []
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: a scenario is a Chaos Toolkit experiment mapping")
+    for key in ("title", "description", "method"):
+        if key not in doc:
+            problems.append(f"{path}: missing required key '{key}'")
+    method = _steps(path, "method", doc.get("method", []), actions.FAULT_FUNCTIONS, problems)
+    rollbacks = _steps(path, "rollbacks", doc.get("rollbacks", []), actions.ROLLBACK_FUNCTIONS,
+                       problems)
+    if not method and "method" in doc:
+        problems.append(f"{path}: 'method' has no fault action")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return Scenario(name=path.stem, path=path, title=str(doc["title"]), experiment=doc,
+                    method=method, rollbacks=rollbacks)
+
+
+def find_scenario(scenarios_dir: Path, name: str) -> Scenario:
+    for suffix in (".yaml", ".yml", ".json"):
+        path = scenarios_dir / f"{name}{suffix}"
+        if path.is_file():
+            return load_scenario(path)
+    known = ", ".join(sorted(p.stem for p in scenarios_dir.glob("*.y*ml"))) or "none"
+    raise ConfigError(f"unknown scenario {name!r}: no {scenarios_dir}/{name}.yaml (known: {known})")

@@ -1,0 +1,1 @@
+"""Observers: Prometheus and Alertmanager clients, the notification recorder, the timeline."""

@@ -1,0 +1,64 @@
+"""A small Alertmanager API v2 client (httpx, a timeout on every call)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from alertdrill.errors import ObserveError
+from alertdrill.observe.timeparse import to_unix
+
+DEFAULT_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class AmAlert:
+    """An alert as Alertmanager holds it: where the routing tree sends it, since when."""
+
+    name: str
+    labels: dict[str, str]
+    receivers: tuple[str, ...]
+    starts_at: float | None
+    state: str  # active | suppressed | unprocessed
+
+
+class AlertmanagerClient:
+    """Talks to one Alertmanager by URL; raises ObserveError naming the URL on any failure."""
+
+    def __init__(self, base_url: str, timeout: float = DEFAULT_TIMEOUT_S,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _get(self, path: str) -> Any:
+        try:
+            response = self._http.get(path)
+            response.raise_for_status()
+            return response.json() if path.startswith("/api/") else response.text
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ObserveError(f"Alertmanager {self.base_url}{path}: {exc}") from exc
+
+    def is_ready(self) -> bool:
+        try:
+            return self._http.get("/-/ready").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def alerts(self) -> list[AmAlert]:
+        return [AmAlert(name=a["labels"].get("alertname", ""), labels=a["labels"],
+                        receivers=tuple(sorted(r["name"] for r in a.get("receivers", []))),
+                        starts_at=to_unix(a.get("startsAt")),
+                        state=a.get("status", {}).get("state", ""))
+                for a in self._get("/api/v2/alerts")]
+
+    def aggregation_groups(self) -> int:
+        """`alertmanager_dispatcher_aggregation_groups`: groups alive, including resolved ones."""
+        for line in str(self._get("/metrics")).splitlines():
+            if line.startswith("alertmanager_dispatcher_aggregation_groups "):
+                return int(float(line.split()[1]))
+        return 0

@@ -1,0 +1,78 @@
+"""A small Prometheus HTTP API client (httpx, a timeout on every call)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from alertdrill.errors import ObserveError
+from alertdrill.observe.timeparse import to_unix
+
+DEFAULT_TIMEOUT_S = 2.0
+
+
+@dataclass(frozen=True)
+class PromAlert:
+    """An alert as the rule evaluator sees it: state and the time it first matched."""
+
+    name: str
+    labels: dict[str, str]
+    state: str  # pending | firing
+    active_at: float | None
+
+
+@dataclass(frozen=True)
+class Sample:
+    labels: dict[str, str]
+    value: float
+
+
+class PrometheusClient:
+    """Talks to one Prometheus by URL; raises ObserveError naming the URL on any failure."""
+
+    def __init__(self, base_url: str, timeout: float = DEFAULT_TIMEOUT_S,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
+        try:
+            response = self._http.get(path, params=params)
+            response.raise_for_status()
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            raise ObserveError(f"Prometheus {self.base_url}{path}: {exc}") from exc
+        if body.get("status") != "success":
+            raise ObserveError(f"Prometheus {self.base_url}{path}: {body.get('error', body)}")
+        return body["data"]
+
+    def is_ready(self) -> bool:
+        try:
+            return self._http.get("/-/ready").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def alerts(self) -> list[PromAlert]:
+        data = self._get("/api/v1/alerts")
+        return [PromAlert(name=a["labels"].get("alertname", ""), labels=a["labels"],
+                          state=a["state"], active_at=to_unix(a.get("activeAt")))
+                for a in data.get("alerts", [])]
+
+    def query(self, expr: str) -> list[Sample]:
+        data = self._get("/api/v1/query", {"query": expr})
+        if data["resultType"] != "vector":
+            raise ObserveError(f"Prometheus query {expr!r}: expected a vector, got {data['resultType']}")
+        return [Sample(labels=r["metric"], value=float(r["value"][1])) for r in data["result"]]
+
+    def target_health(self) -> dict[str, list[str]]:
+        """Health of every active target, by job (`up`, `down`, `unknown`)."""
+        data = self._get("/api/v1/targets", {"state": "active"})
+        health: dict[str, list[str]] = {}
+        for target in data.get("activeTargets", []):
+            health.setdefault(target["labels"].get("job", ""), []).append(target["health"])
+        return health

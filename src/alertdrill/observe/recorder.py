@@ -1,0 +1,155 @@
+"""The notification recorder: the webhook every redirected receiver posts to.
+
+It runs inside the runner process so that a waiting drill is woken the moment a notification
+arrives (push, not poll): the arrival time is the drill's measurement of "the page went out".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from urllib.parse import parse_qs, unquote, urlparse
+
+from alertdrill.observe.timeparse import to_unix
+from alertdrill.stack.ports import LOOPBACK, claim_port
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One alert inside one webhook POST, as a receiver would have got it."""
+
+    receiver: str
+    integration: str
+    status: str  # firing | resolved (of this alert)
+    alertname: str
+    labels: dict[str, str]
+    starts_at: float | None
+    ends_at: float | None
+    arrived_at: float
+    group_key: str
+
+    def matches(self, alertname: str, labels: dict[str, str]) -> bool:
+        return self.alertname == alertname and all(self.labels.get(k) == v for k, v in labels.items())
+
+
+class NotificationRecorder:
+    """An HTTP server on 127.0.0.1 recording every webhook; a context manager."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self._requested_port = port
+        self._lock = threading.Condition()
+        self._items: list[Notification] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def __enter__(self) -> NotificationRecorder:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                arrived = time.time()
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+                parsed = urlparse(self.path)
+                parts = parsed.path.strip("/").split("/")
+                if len(parts) != 2 or parts[0] != "receiver":
+                    self.send_error(404, "POST /receiver/<name>")
+                    return
+                integration = parse_qs(parsed.query).get("integration", [""])[0]
+                try:
+                    payload = json.loads(body)
+                except ValueError:
+                    self.send_error(400, "body is not JSON")
+                    return
+                recorder._record(unquote(parts[1]), integration, payload, arrived)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                log.debug("recorder: " + format, *args)
+
+        port = claim_port("recorder", self._requested_port)
+        self._server = ThreadingHTTPServer((LOOPBACK, port), Handler)
+        self._server.daemon_threads = True
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, name="recorder",
+                                        daemon=True)
+        self._thread.start()
+        log.debug("recorder listening on %s", self.url)
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _record(self, receiver: str, integration: str, payload: dict[str, object],
+                arrived: float) -> None:
+        alerts = payload.get("alerts") or []
+        group_key = str(payload.get("groupKey", ""))
+        new = [
+            Notification(
+                receiver=receiver, integration=integration, status=str(a.get("status", "")),
+                alertname=str(a.get("labels", {}).get("alertname", "")),
+                labels=dict(a.get("labels", {})), starts_at=to_unix(a.get("startsAt")),
+                ends_at=to_unix(a.get("endsAt")), arrived_at=arrived, group_key=group_key,
+            )
+            for a in alerts if isinstance(a, dict)
+        ]
+        with self._lock:
+            self._items.extend(new)
+            self._lock.notify_all()
+        for n in new:
+            log.debug("notification %s %s -> %s", n.status, n.alertname, receiver)
+
+    def notifications(self, since: float = 0.0) -> list[Notification]:
+        with self._lock:
+            return [n for n in self._items if n.arrived_at >= since]
+
+    def wait_for(self, predicate: Callable[[list[Notification]], bool], timeout: float,
+                 since: float = 0.0, tick: float = 1.0,
+                 on_tick: Callable[[float], None] | None = None) -> bool:
+        """Block until `predicate(notifications since)` holds or `timeout` passes.
+
+        Wakes on every arrival; `on_tick(elapsed)` runs about every `tick` seconds for progress.
+        """
+        start = time.monotonic()
+        next_tick = start + tick
+        with self._lock:
+            while True:
+                if predicate([n for n in self._items if n.arrived_at >= since]):
+                    return True
+                now = time.monotonic()
+                if now - start >= timeout:
+                    return False
+                if on_tick is not None and now >= next_tick:
+                    self._lock.release()
+                    try:
+                        on_tick(now - start)
+                    finally:
+                        self._lock.acquire()
+                    next_tick = now + tick
+                self._lock.wait(min(timeout - (now - start), max(next_tick - now, 0.01)))

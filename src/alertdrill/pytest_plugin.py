@@ -1,0 +1,184 @@
+"""The pytest plugin: options, fixtures and hooks that wire the library to pytest-bdd. Wiring only."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alertdrill.drill import Drill
+from alertdrill.errors import SetupError
+from alertdrill.report.results import DrillJSON, Outcome, drill_json, write_results
+from alertdrill.rules.monitoring import MonitoringConfig
+from alertdrill.settings import Settings
+from alertdrill.stack.base import Stack
+from alertdrill.stack.factory import open_stack
+
+FEATURE_KEY = pytest.StashKey[tuple[str, str]]()
+CALL_KEY = pytest.StashKey[tuple[Outcome, str]]()
+RESULTS_KEY = pytest.StashKey[list[DrillJSON]]()
+RUN_KEY = pytest.StashKey[dict[str, Any]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("alertdrill", "alertdrill drills")
+    group.addoption("--stack", choices=["local", "kind", "cluster"], default=None,
+                    help="where drills run (default local; env ALERTDRILL_STACK)")
+    group.addoption("--time-scale", default=None,
+                    help="divide every alert timing by N (default 60 locally; 1 = production)")
+    group.addoption("--monitoring", default=None, help="monitoring config dir (default monitoring/)")
+    group.addoption("--scenarios", default=None, help="scenario dir (default scenarios/)")
+    group.addoption("--report-dir", default=None, help="where results.json goes (default reports/)")
+    group.addoption("--keep-stack", action="store_true", default=None,
+                    help="keep the stack running after the drills until Ctrl-C")
+    group.addoption("--port", action="append", default=None, metavar="NAME=PORT",
+                    help="fix a port instead of a free one, e.g. prometheus=9090")
+
+
+def _exit_on_setup_error(exc: SetupError) -> None:
+    pytest.exit(f"alertdrill: {exc}", returncode=2)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    config.stash[RESULTS_KEY] = []
+    config.stash[RUN_KEY] = {"started_at": time.time()}
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        signal.signal(signal.SIGTERM, interrupt)  # SIGTERM cleans up like Ctrl-C
+    except ValueError:
+        pass  # not the main thread (e.g. pytester in-process); nothing to do
+
+
+@pytest.fixture(scope="session")
+def settings(pytestconfig: pytest.Config) -> Settings:
+    opt = pytestconfig.getoption
+    try:
+        return Settings.resolve({
+            "stack": opt("stack"), "time_scale": opt("time_scale"), "monitoring": opt("monitoring"),
+            "scenarios": opt("scenarios"), "report_dir": opt("report_dir"),
+            "keep_stack": opt("keep_stack"), "ports": opt("port"),
+        })
+    except SetupError as exc:
+        _exit_on_setup_error(exc)
+        raise
+
+
+@pytest.fixture(scope="session")
+def monitoring(settings: Settings) -> MonitoringConfig:
+    try:
+        return MonitoringConfig.load(settings.monitoring_dir)
+    except SetupError as exc:
+        _exit_on_setup_error(exc)
+        raise
+
+
+@pytest.fixture(scope="session")
+def stack(settings: Settings, monitoring: MonitoringConfig,
+          pytestconfig: pytest.Config) -> Iterator[Stack]:
+    try:
+        cm = open_stack(settings, monitoring)
+        running = cm.__enter__()
+    except SetupError as exc:
+        _exit_on_setup_error(exc)
+        raise
+    run = pytestconfig.stash[RUN_KEY]
+    run.update(run_id=running.run_id, drills=0, stack=settings.stack,
+               time_scale=settings.time_scale, report_dir=settings.report_dir)
+    try:
+        yield running
+        if settings.keep_stack:
+            _hold(running)
+    finally:
+        cm.__exit__(None, None, None)
+
+
+def _hold(stack: Stack) -> None:
+    print("\nstack kept (--keep-stack); Ctrl-C to stop it:")
+    for name, url in stack.urls().items():
+        print(f"  {name:13} {url}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+@pytest.fixture
+def drill(stack: Stack, settings: Settings, request: pytest.FixtureRequest,
+          pytestconfig: pytest.Config) -> Iterator[Drill]:
+    run = pytestconfig.stash[RUN_KEY]
+    the_drill = Drill(stack, settings.scenarios_dir, stack.run_dir, isolate=run["drills"] > 0)
+    run["drills"] += 1
+    try:
+        yield the_drill
+    finally:
+        try:
+            the_drill.finish()
+        finally:
+            _record(request, the_drill)
+
+
+def _record(request: pytest.FixtureRequest, drill: Drill) -> None:
+    item = request.node
+    feature, scenario = item.stash.get(FEATURE_KEY, (item.nodeid, item.name))
+    outcome, message = item.stash.get(CALL_KEY, ("error", "the drill did not run"))
+    result = drill_json(feature, scenario, outcome, message, drill)
+    item.config.stash[RESULTS_KEY].append(result)
+    for key in ("fire_latency_s", "notify_latency_s", "recovery_s"):
+        item.user_properties.append((key, result[key]))  # type: ignore[literal-required]
+    item.user_properties.append(("fire_bound_s", result["expected"]["fire_bound_s"]))
+    item.user_properties.append(("recovery_bound_s", result["expected"]["recovery_bound_s"]))
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    request.node.stash[FEATURE_KEY] = (str(feature.rel_filename), str(scenario.name))
+
+
+def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, feature: Any, scenario: Any,
+                                      step: Any, exception: Exception) -> None:
+    pytest.exit(f"alertdrill: {feature.filename}:{step.line_number}: no step definition matches "
+                f"'{step.keyword} {step.name}' (scenario '{scenario.name}'); fix the step text or "
+                f"add a definition under steps/", returncode=2)
+
+
+def pytest_bdd_step_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
+                          step_func: Any, step_func_args: Any, exception: Exception) -> None:
+    if isinstance(exception, SetupError):
+        pytest.exit(f"alertdrill: {feature.filename}:{step.line_number}: {exception}", returncode=2)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        message = "" if report.passed else _short(call)
+        outcome: Outcome = "passed" if report.passed else "skipped" if report.skipped else (
+            "failed" if report.when == "call" else "error")
+        item.stash[CALL_KEY] = (outcome, message)
+    return report
+
+
+def _short(call: pytest.CallInfo[None]) -> str:
+    if call.excinfo is None:
+        return ""
+    return f"{call.excinfo.typename}: {call.excinfo.value}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    drills = config.stash.get(RESULTS_KEY, [])
+    run = config.stash.get(RUN_KEY, {})
+    if not drills or "run_id" not in run:
+        return
+    path = Path(run["report_dir"]) / "results.json"
+    write_results(path, run_id=run["run_id"], stack=run["stack"], time_scale=run["time_scale"],
+                  started_at=run["started_at"], drills=drills)

@@ -1,0 +1,1 @@
+"""Reports: results.json, JUnit properties, and (later) the HTML report."""

@@ -1,0 +1,84 @@
+"""results.json: one object per run, one entry per drill (the contract in DESIGN.md §7)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Literal, TypedDict
+
+from alertdrill.drill import Drill
+
+Outcome = Literal["passed", "failed", "skipped", "error"]
+
+
+class ExpectedJSON(TypedDict):
+    labels: dict[str, str]
+    receivers: list[str]
+    for_s: float | None
+    fire_bound_s: float | None
+    recovery_bound_s: float | None
+
+
+class DrillJSON(TypedDict):
+    feature: str
+    scenario: str
+    alert: str | None
+    outcome: Outcome
+    expected: ExpectedJSON
+    observed: dict[str, object]
+    fire_latency_s: float | None
+    notify_latency_s: float | None
+    recovery_s: float | None
+    unexpected_alerts: list[str]
+    message: str
+
+
+class SummaryJSON(TypedDict):
+    passed: int
+    failed: int
+    skipped: int
+    error: int
+
+
+class ResultsJSON(TypedDict):
+    run_id: str
+    stack: str
+    time_scale: float
+    started_at: float
+    finished_at: float
+    summary: SummaryJSON
+    drills: list[DrillJSON]
+
+
+def drill_json(feature: str, scenario: str, outcome: Outcome, message: str,
+               drill: Drill | None) -> DrillJSON:
+    if drill is None:
+        return DrillJSON(feature=feature, scenario=scenario, alert=None, outcome=outcome,
+                         expected=ExpectedJSON(labels={}, receivers=[], for_s=None,
+                                               fire_bound_s=None, recovery_bound_s=None),
+                         observed={}, fire_latency_s=None, notify_latency_s=None, recovery_s=None,
+                         unexpected_alerts=[], message=message)
+    e, t = drill.expected, drill.timeline
+    return DrillJSON(
+        feature=feature, scenario=scenario, alert=drill.alert, outcome=outcome,
+        expected=ExpectedJSON(
+            labels=dict(e.labels), receivers=list(e.receivers), for_s=e.for_s,
+            fire_bound_s=round(e.fire_bound.total, 3) if e.fire_bound else None,
+            recovery_bound_s=round(e.recovery_bound.total, 3) if e.recovery_bound else None),
+        observed=t.observed(), fire_latency_s=t.fire_latency_s,
+        notify_latency_s=t.notify_latency_s, recovery_s=t.recovery_s,
+        unexpected_alerts=list(drill.unexpected), message=message)
+
+
+def write_results(path: Path, *, run_id: str, stack: str, time_scale: float, started_at: float,
+                  drills: list[DrillJSON]) -> ResultsJSON:
+    summary = SummaryJSON(passed=0, failed=0, skipped=0, error=0)
+    for d in drills:
+        summary[d["outcome"]] += 1
+    results = ResultsJSON(run_id=run_id, stack=stack, time_scale=time_scale,
+                          started_at=started_at, finished_at=time.time(), summary=summary,
+                          drills=drills)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2))
+    return results

@@ -1,0 +1,1 @@
+"""The monitoring config under test: rules, Alertmanager config, time scaling, checks."""

@@ -1,0 +1,105 @@
+"""One frozen Settings, resolved once: command-line option > ALERTDRILL_* environment > default."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, cast
+
+from alertdrill.errors import ConfigError
+
+StackKind = Literal["local", "kind", "cluster"]
+STACK_KINDS: tuple[StackKind, ...] = ("local", "kind", "cluster")
+
+#: Local default: SOP-004's 30 s..30 min `for` become 0.5..30 s, so every SOP alert drills in
+#: seconds while scrape and evaluation (1 s) stay the same. N=1 is production timing.
+DEFAULT_LOCAL_TIME_SCALE = 60.0
+
+#: Extra seconds on top of every physical bound. The measured overshoot of the model
+#: `for + scrape + eval + group_wait` is about 20 ms on an idle machine; 1.5 s covers a busy
+#: 2-core CI box without letting a 10x-longer `for` (>= 5 s at N=60) pass.
+DEFAULT_SLACK_S = 1.5
+
+PORT_NAMES = ("prometheus", "alertmanager", "recorder", "nats", "nats-monitor", "bff")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs to know, decided before anything starts."""
+
+    stack: StackKind = "local"
+    time_scale: float = DEFAULT_LOCAL_TIME_SCALE
+    monitoring_dir: Path = Path("monitoring")
+    scenarios_dir: Path = Path("scenarios")
+    report_dir: Path = Path("reports")
+    state_dir: Path = Path(".alertdrill")
+    keep_stack: bool = False
+    slack_s: float = DEFAULT_SLACK_S
+    scrape_interval_s: float = 1.0
+    eval_interval_s: float = 1.0
+    fixed_ports: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.state_dir / "runs"
+
+    @classmethod
+    def resolve(
+        cls, options: Mapping[str, object | None], env: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Merge options over ALERTDRILL_* variables over defaults; raise ConfigError on bad values."""
+        env = os.environ if env is None else env
+
+        def pick(name: str) -> object | None:
+            value = options.get(name)
+            if value is not None:
+                return value
+            return env.get("ALERTDRILL_" + name.upper().replace("-", "_"))
+
+        stack = str(pick("stack") or "local")
+        if stack not in STACK_KINDS:
+            raise ConfigError(f"--stack {stack!r}: choose one of {', '.join(STACK_KINDS)}")
+        time_scale = _positive_float("--time-scale", pick("time_scale"), DEFAULT_LOCAL_TIME_SCALE)
+        slack = _positive_float("ALERTDRILL_SLACK_S", pick("slack_s"), DEFAULT_SLACK_S)
+        ports = parse_ports(pick("ports"))
+        return cls(
+            stack=cast(StackKind, stack),
+            time_scale=time_scale,
+            monitoring_dir=Path(str(pick("monitoring") or "monitoring")),
+            scenarios_dir=Path(str(pick("scenarios") or "scenarios")),
+            report_dir=Path(str(pick("report_dir") or "reports")),
+            state_dir=Path(str(pick("state_dir") or ".alertdrill")),
+            keep_stack=bool(pick("keep_stack")) and str(pick("keep_stack")) not in ("0", "false"),
+            slack_s=slack,
+            fixed_ports=ports,
+        )
+
+
+def _positive_float(name: str, raw: object | None, default: float) -> float:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(str(raw))
+    except ValueError:
+        raise ConfigError(f"{name} {raw!r} is not a number; give e.g. {default:g}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be > 0, got {value:g}")
+    return value
+
+
+def parse_ports(raw: object | None) -> dict[str, int]:
+    """Parse `prometheus=9090,alertmanager=9093` (or a list of such items) into a mapping."""
+    if raw is None or raw == "":
+        return {}
+    items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+    ports: dict[str, int] = {}
+    for item in items:
+        name, sep, value = str(item).strip().partition("=")
+        if not sep or name not in PORT_NAMES or not value.isdigit():
+            raise ConfigError(
+                f"--port {item!r}: expected NAME=PORT with NAME one of {', '.join(PORT_NAMES)}"
+            )
+        ports[name] = int(value)
+    return ports

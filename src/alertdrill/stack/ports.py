@@ -1,0 +1,45 @@
+"""Free and requested ports on 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+
+from alertdrill.errors import PortInUseError
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    """Ask the kernel for a free loopback port; the caller binds it soon after."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def is_port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            return False
+        return True
+
+
+def claim_port(name: str, requested: int | None) -> int:
+    """Return the requested port if free (else PortInUseError naming the fix), or a free one."""
+    if requested is None:
+        return free_port()
+    if not is_port_free(requested):
+        raise PortInUseError(
+            f"port {requested} for {name} on {LOOPBACK} is already in use; stop whatever "
+            f"listens there (`ss -ltnp 'sport = :{requested}'`) or drop --port {name}={requested} "
+            "to let alertdrill pick a free port"
+        )
+    return requested
+
+
+def is_listening(port: int, timeout: float = 0.2) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=timeout):
+        return True
+    return False
