@@ -3,7 +3,8 @@
 fault -> webhook is at most `for + scrape_interval + eval_interval + group_wait` (the failed
 scrape comes within one scrape interval, the rule sees it within one evaluation interval, the
 rule holds `for`, Alertmanager waits group_wait), plus the scrape timeout when the target hangs
-instead of refusing, plus a stated slack for a busy machine.
+instead of refusing, plus one more scrape when the rule reads a range window (a series born
+with the fault needs two samples), plus a stated slack for a busy machine.
 A resolved notification leaves at the next group_interval tick, so recovery bounds include one.
 """
 
@@ -24,11 +25,13 @@ class FireBound:
     eval_s: float
     group_wait_s: float
     hang_s: float
+    window_s: float
     slack_s: float
 
     @property
     def total(self) -> float:
-        return self.for_s + self.scrape_s + self.eval_s + self.group_wait_s + self.hang_s + self.slack_s
+        return (self.for_s + self.scrape_s + self.eval_s + self.group_wait_s + self.hang_s
+                + self.window_s + self.slack_s)
 
     @property
     def physical(self) -> float:
@@ -37,8 +40,10 @@ class FireBound:
 
     def explain(self) -> str:
         hang = f" + scrape timeout {self.hang_s:g}s" if self.hang_s else ""
+        window = f" + 2nd sample for rate() {self.window_s:g}s" if self.window_s else ""
         return (f"for {self.for_s:g}s + scrape {self.scrape_s:g}s + eval {self.eval_s:g}s + "
-                f"group_wait {self.group_wait_s:g}s{hang} + slack {self.slack_s:g}s = {self.total:.2f}s")
+                f"group_wait {self.group_wait_s:g}s{hang}{window} + slack {self.slack_s:g}s "
+                f"= {self.total:.2f}s")
 
 
 @dataclass(frozen=True)
@@ -59,10 +64,13 @@ class RecoveryBound:
 
 
 def fire_bound(for_s: float, timing: Timing, group_wait_s: float, slack_s: float,
-               target_hangs: bool = False) -> FireBound:
+               target_hangs: bool = False, windowed: bool = False) -> FireBound:
+    """`windowed`: the rule reads a range window (rate, increase, ...). A counter series born
+    with the fault (the first 5xx) needs a second sample before rate() sees it: one more scrape."""
     return FireBound(for_s=for_s, scrape_s=timing.scrape_interval_s, eval_s=timing.eval_interval_s,
                      group_wait_s=group_wait_s,
-                     hang_s=timing.scrape_timeout_s if target_hangs else 0.0, slack_s=slack_s)
+                     hang_s=timing.scrape_timeout_s if target_hangs else 0.0,
+                     window_s=timing.scrape_interval_s if windowed else 0.0, slack_s=slack_s)
 
 
 def recovery_bound(sop_recovery_s: float, timing: Timing, group_interval_s: float,

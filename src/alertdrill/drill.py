@@ -22,6 +22,7 @@ from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.observe.recorder import Notification
 from alertdrill.observe.timeline import Timeline
 from alertdrill.rules import routing
+from alertdrill.rules.ruleset import has_range_window
 from alertdrill.stack.base import Stack
 
 log = logging.getLogger(__name__)
@@ -109,8 +110,9 @@ class Drill:
         routes = self._routes(alert, match)
         hangs = self.scenario is not None and any(
             s.func.__name__ == "freeze_workload" for s in self.scenario.method)
+        windowed = has_range_window(self.stack.monitoring.rule(alert).expr)
         bound = fire_bound(for_s, timing, min(r.group_wait_s for r in routes),
-                           self.stack.settings.slack_s, target_hangs=hangs)
+                           self.stack.settings.slack_s, target_hangs=hangs, windowed=windowed)
         self.expected.for_s, self.expected.fire_bound = for_s, bound
         what = _selector(alert, match)
         log.info("waiting for %s to fire: bound %s", what, bound.explain())

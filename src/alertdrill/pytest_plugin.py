@@ -36,12 +36,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--report-dir", default=None, help="where results.json goes (default reports/)")
     group.addoption("--keep-stack", action="store_true", default=None,
                     help="keep the stack running after the drills until Ctrl-C")
+    group.addoption("--drill-feature", action="append", default=None, metavar="PATH",
+                    help="run only scenarios of these feature files or directories")
     group.addoption("--port", action="append", default=None, metavar="NAME=PORT",
                     help="fix a port instead of a free one, e.g. prometheus=9090")
 
 
+SETUP_FAILED = pytest.StashKey[bool]()
+
+
 def _exit_on_setup_error(exc: SetupError) -> None:
     pytest.exit(f"alertdrill: {exc}", returncode=2)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--drill-feature PATH`: keep only scenarios whose feature file lies at or under PATH."""
+    wanted = [Path(p).resolve() for p in config.getoption("drill_feature") or []]
+    if not wanted:
+        return
+    keep, drop = [], []
+    for item in items:
+        feature = _feature_file(item)
+        if feature is not None and any(feature == w or w in feature.parents for w in wanted):
+            keep.append(item)
+        else:
+            drop.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _feature_file(item: pytest.Item) -> Path | None:
+    from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+    template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    if template is None:
+        return None
+    return Path(template.feature.filename).resolve()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import promql_parser as pp
+
 from alertdrill.errors import ConfigError
 from alertdrill.rules.durations import parse_duration
 from alertdrill.yamlfile import load_yaml
@@ -86,3 +88,19 @@ def alert_rules(files: list[RuleFile]) -> list[AlertRule]:
                     )
                 )
     return out
+
+
+def has_range_window(expr: str) -> bool:
+    """Whether the expression reads a range vector (rate, increase, *_over_time, subqueries)."""
+    found = False
+
+    def visit(node: Any) -> None:
+        nonlocal found
+        if isinstance(node, pp.MatrixSelector | pp.SubqueryExpr):
+            found = True
+
+    try:
+        pp.walk(pp.parse(expr), visit)
+    except ValueError:
+        return False
+    return found

@@ -55,7 +55,12 @@ class Pod:
     processes: list[ManagedProcess] = field(default_factory=list)
 
     def start(self) -> None:
-        """Start every container in order, each ready before the next (a half-started pod is stopped)."""
+        """Launch the pod and wait until every container is ready (a half-started pod is stopped)."""
+        self.launch()
+        self.wait_ready()
+
+    def launch(self) -> None:
+        """Spawn every container without waiting, so pods start in parallel like on a node."""
         if not self.processes:
             self.processes = [
                 ManagedProcess(f"{self.name}.{c.name}", c.argv, run_dir=self.run_dir,
@@ -65,6 +70,13 @@ class Pod:
         try:
             for proc in self.processes:
                 proc.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_ready(self) -> None:
+        try:
+            for proc in self.processes:
                 proc.wait_ready()
         except BaseException:
             self.stop()

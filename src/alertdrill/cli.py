@@ -1,0 +1,172 @@
+"""The `alertdrill` command. Wiring only: parse arguments, call the library, map exit codes.
+
+Exit codes: 0 all passed; 1 a drill or check failed; 2 usage or environment error; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from alertdrill.errors import SetupError
+from alertdrill.faults.ledger import revert_offline
+from alertdrill.report.terminal import summary_table
+from alertdrill.rules.monitoring import MonitoringConfig
+from alertdrill.settings import Settings
+from alertdrill.stack.factory import open_stack
+from alertdrill.stack.rundir import is_run_alive, sweep_stale_processes
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DRILL_MODULE = "features/test_drills.py"
+LOG_FORMAT = "%(asctime)s %(levelname)-5s %(message)s"
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stack", choices=["local", "kind", "cluster"], default=None)
+    p.add_argument("--monitoring", default=None, metavar="DIR",
+                   help="monitoring config under test (default monitoring/)")
+    p.add_argument("--time-scale", default=None, metavar="N",
+                   help="divide alert timings by N (default 60; 1 = production timing)")
+    p.add_argument("--port", action="append", default=None, metavar="NAME=PORT")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="alertdrill", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run drills (features) against a stack")
+    run.add_argument("features", nargs="*", help="feature files or directories (default: all)")
+    _common(run)
+    run.add_argument("--tags", default=None, metavar="EXPR", help='e.g. "P0 and not slow"')
+    run.add_argument("--report-dir", default="reports", metavar="DIR")
+    run.add_argument("--keep-stack", action="store_true")
+    run.add_argument("--scenarios", default=None, metavar="DIR")
+    run.add_argument("-k", dest="keyword", default=None, help="pytest -k expression on scenario names")
+    run.add_argument("-q", "--quiet", action="store_true", help="no live progress lines")
+    stack = sub.add_parser("stack", help="start a local stack to poke around, or clean up")
+    stack.add_argument("action", choices=["up", "down", "status"])
+    _common(stack)
+    revert = sub.add_parser("revert", help="undo faults and stop processes a crashed run left")
+    revert.add_argument("run_dirs", nargs="*", metavar="RUN_DIR",
+                        help="run directories (default: every dead run under .alertdrill/runs)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "stack":
+            return cmd_stack(args)
+        return cmd_revert(args)
+    except SetupError as exc:
+        print(f"alertdrill: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("alertdrill: interrupted; everything started was stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import pytest
+
+    report_dir = Path(args.report_dir)
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        probe = report_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise SetupError(f"report dir {report_dir} is not writable ({exc.strerror}); "
+                         "pass --report-dir DIR") from None
+    for feature in args.features:
+        if not Path(feature).exists():
+            raise SetupError(f"{feature}: no such feature file or directory")
+    results = report_dir / "results.json"
+    results.unlink(missing_ok=True)
+    pytest_args = [DRILL_MODULE, "-p", "no:cacheprovider", "--strict-markers",
+                   f"--junitxml={report_dir / 'junit.xml'}", f"--report-dir={report_dir}",
+                   f"--cucumberjson={report_dir / 'cucumber.json'}", "-o", "junit_family=xunit2"]
+    for opt in ("stack", "monitoring", "time_scale", "scenarios"):
+        value = getattr(args, opt)
+        if value is not None:
+            pytest_args.append(f"--{opt.replace('_', '-')}={value}")
+    for port in args.port or []:
+        pytest_args.append(f"--port={port}")
+    for feature in args.features:
+        pytest_args.append(f"--drill-feature={feature}")
+    if args.tags:
+        pytest_args += ["-m", args.tags]
+    if args.keyword:
+        pytest_args += ["-k", args.keyword]
+    if args.keep_stack:
+        pytest_args.append("--keep-stack")
+    if not args.quiet:
+        pytest_args += ["-o", "log_cli=true", "--log-cli-level=INFO",
+                        f"--log-cli-format={LOG_FORMAT}", "--log-cli-date-format=%H:%M:%S"]
+    code = int(pytest.main(pytest_args))
+    if results.is_file():
+        print(summary_table(json.loads(results.read_text()), color=sys.stdout.isatty()))
+        print(f"results: {results}  junit: {report_dir / 'junit.xml'}")
+    return {0: EXIT_OK, 1: EXIT_FAILED, 2: EXIT_USAGE if not results.is_file() else EXIT_INTERRUPTED,
+            5: EXIT_USAGE}.get(code, EXIT_USAGE)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.resolve({"stack": args.stack, "monitoring": args.monitoring,
+                             "time_scale": args.time_scale, "ports": args.port})
+
+
+def cmd_stack(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.action == "down":
+        swept = sweep_stale_processes(settings.runs_dir)
+        print(f"stopped {len(swept)} leftover process(es)" + "".join(f"\n  {s}" for s in swept))
+        return EXIT_OK
+    if args.action == "status":
+        runs = sorted(settings.runs_dir.glob("*/owner")) if settings.runs_dir.is_dir() else []
+        alive = [r.parent for r in runs if is_run_alive(r.parent)]
+        print(f"{len(alive)} running stack(s)" + "".join(f"\n  {p}" for p in alive))
+        return EXIT_OK
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt="%H:%M:%S")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    monitoring = MonitoringConfig.load(settings.monitoring_dir)
+    with open_stack(settings, monitoring) as stack:
+        print(f"local stack {stack.run_id} is up (time scale {settings.time_scale:g}); Ctrl-C stops it")
+        for name, url in stack.urls().items():
+            print(f"  {name:13} {url}")
+        print(f"  {'run dir':13} {stack.run_dir}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("\nstopping the stack")
+    return EXIT_OK
+
+
+def cmd_revert(args: argparse.Namespace) -> int:
+    runs_dir = Settings.resolve({}).runs_dir
+    dirs = [Path(d) for d in args.run_dirs] or (
+        [p for p in sorted(runs_dir.iterdir()) if p.is_dir() and not is_run_alive(p)]
+        if runs_dir.is_dir() else [])
+    for d in dirs:
+        if not d.is_dir():
+            raise SetupError(f"{d}: not a run directory")
+        if is_run_alive(d):
+            raise SetupError(f"{d}: its runner is still alive; stop it first (Ctrl-C)")
+    swept = sweep_stale_processes(runs_dir)
+    for d in dirs:
+        for line in revert_offline(d):
+            print(f"reverted {line} ({d.name})")
+    for s in swept:
+        print(f"stopped {s}")
+    print(f"{len(dirs)} run dir(s) checked")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

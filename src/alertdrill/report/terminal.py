@@ -1,0 +1,38 @@
+"""The final table a run prints: alert, verdict, latency against its bound, receivers, recovery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+GREEN, RED, YELLOW, RESET = "\033[32m", "\033[31m", "\033[33m", "\033[0m"
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.2f}s"
+
+
+def summary_table(results: dict[str, Any], color: bool = False) -> str:
+    rows = [("alert", "scenario", "verdict", "notified / bound", "receivers", "recovery / bound")]
+    for d in results.get("drills", []):
+        e = d["expected"]
+        rows.append((str(d.get("alert") or "-"), d["scenario"][:40], d["outcome"],
+                     f"{_fmt(d['notify_latency_s'])} / {_fmt(e['fire_bound_s'])}",
+                     ",".join(d["observed"].get("receivers", [])) or "-",
+                     f"{_fmt(d['recovery_s'])} / {_fmt(e['recovery_bound_s'])}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [c.ljust(w) for c, w in zip(row, widths, strict=True)]
+        if color and n:
+            tint = {"passed": GREEN, "failed": RED, "error": RED}.get(row[2], YELLOW)
+            cells[2] = tint + cells[2] + RESET
+        lines.append("  ".join(cells).rstrip())
+    s = results.get("summary", {})
+    lines.append(f"{s.get('passed', 0)} passed, {s.get('failed', 0)} failed, "
+                 f"{s.get('error', 0)} error, {s.get('skipped', 0)} skipped; stack "
+                 f"{results.get('stack')} at time scale {results.get('time_scale'):g} "
+                 f"(production times divided by it)")
+    for d in results.get("drills", []):
+        if d["outcome"] != "passed" and d["message"]:
+            lines.append(f"- {d['scenario']}: {d['message'].splitlines()[0][:300]}")
+    return "\n".join(lines)
