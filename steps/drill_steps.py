@@ -27,13 +27,16 @@ def _(drill: Drill, severity: str, priority: str) -> None:
     drill.assert_labels({"severity": severity, "priority": priority})
 
 
-@then(parsers.parse('it is notified to exactly {receivers}'))
+@then(parsers.parse("it is notified to exactly {receivers}"))
 def _(drill: Drill, receivers: str) -> None:
     drill.assert_receivers([r.strip().strip('"') for r in receivers.replace(" and ", ",").split(",")])
 
 
-@then(parsers.parse("after rollback it resolves and the resolved notification arrives within "
-                    "{minutes:d} minutes"))
+@then(
+    parsers.parse(
+        "after rollback it resolves and the resolved notification arrives within {minutes:d} minutes"
+    )
+)
 def _(drill: Drill, minutes: int) -> None:
     drill.wait_for_resolved(sop_recovery_production_s=minutes * 60.0)
 

@@ -30,8 +30,15 @@ class FireBound:
 
     @property
     def total(self) -> float:
-        return (self.for_s + self.scrape_s + self.eval_s + self.group_wait_s + self.hang_s
-                + self.window_s + self.slack_s)
+        return (
+            self.for_s
+            + self.scrape_s
+            + self.eval_s
+            + self.group_wait_s
+            + self.hang_s
+            + self.window_s
+            + self.slack_s
+        )
 
     @property
     def physical(self) -> float:
@@ -41,9 +48,11 @@ class FireBound:
     def explain(self) -> str:
         hang = f" + scrape timeout {self.hang_s:g}s" if self.hang_s else ""
         window = f" + 2nd sample for rate() {self.window_s:g}s" if self.window_s else ""
-        return (f"for {self.for_s:g}s + scrape {self.scrape_s:g}s + eval {self.eval_s:g}s + "
-                f"group_wait {self.group_wait_s:g}s{hang}{window} + slack {self.slack_s:g}s "
-                f"= {self.total:.2f}s")
+        return (
+            f"for {self.for_s:g}s + scrape {self.scrape_s:g}s + eval {self.eval_s:g}s + "
+            f"group_wait {self.group_wait_s:g}s{hang}{window} + slack {self.slack_s:g}s "
+            f"= {self.total:.2f}s"
+        )
 
 
 @dataclass(frozen=True)
@@ -59,22 +68,40 @@ class RecoveryBound:
         return self.sop_s + self.scrape_s + self.eval_s + self.group_interval_s + self.slack_s
 
     def explain(self) -> str:
-        return (f"SOP recovery {self.sop_s:g}s + scrape {self.scrape_s:g}s + eval {self.eval_s:g}s + "
-                f"group_interval {self.group_interval_s:g}s + slack {self.slack_s:g}s = {self.total:.2f}s")
+        return (
+            f"SOP recovery {self.sop_s:g}s + scrape {self.scrape_s:g}s + eval {self.eval_s:g}s + "
+            f"group_interval {self.group_interval_s:g}s + slack {self.slack_s:g}s = {self.total:.2f}s"
+        )
 
 
-def fire_bound(for_s: float, timing: Timing, group_wait_s: float, slack_s: float,
-               target_hangs: bool = False, windowed: bool = False) -> FireBound:
+def fire_bound(
+    for_s: float,
+    timing: Timing,
+    group_wait_s: float,
+    slack_s: float,
+    target_hangs: bool = False,
+    windowed: bool = False,
+) -> FireBound:
     """`windowed`: the rule reads a range window (rate, increase, ...). A counter series born
     with the fault (the first 5xx) needs a second sample before rate() sees it: one more scrape."""
-    return FireBound(for_s=for_s, scrape_s=timing.scrape_interval_s, eval_s=timing.eval_interval_s,
-                     group_wait_s=group_wait_s,
-                     hang_s=timing.scrape_timeout_s if target_hangs else 0.0,
-                     window_s=timing.scrape_interval_s if windowed else 0.0, slack_s=slack_s)
+    return FireBound(
+        for_s=for_s,
+        scrape_s=timing.scrape_interval_s,
+        eval_s=timing.eval_interval_s,
+        group_wait_s=group_wait_s,
+        hang_s=timing.scrape_timeout_s if target_hangs else 0.0,
+        window_s=timing.scrape_interval_s if windowed else 0.0,
+        slack_s=slack_s,
+    )
 
 
-def recovery_bound(sop_recovery_s: float, timing: Timing, group_interval_s: float,
-                   slack_s: float) -> RecoveryBound:
-    return RecoveryBound(sop_s=sop_recovery_s / timing.time_scale, scrape_s=timing.scrape_interval_s,
-                         eval_s=timing.eval_interval_s, group_interval_s=group_interval_s,
-                         slack_s=slack_s)
+def recovery_bound(
+    sop_recovery_s: float, timing: Timing, group_interval_s: float, slack_s: float
+) -> RecoveryBound:
+    return RecoveryBound(
+        sop_s=sop_recovery_s / timing.time_scale,
+        scrape_s=timing.scrape_interval_s,
+        eval_s=timing.eval_interval_s,
+        group_interval_s=group_interval_s,
+        slack_s=slack_s,
+    )

@@ -27,10 +27,15 @@ LOG_FORMAT = "%(asctime)s %(levelname)-5s %(message)s"
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stack", choices=["local", "kind", "cluster"], default=None)
-    p.add_argument("--monitoring", default=None, metavar="DIR",
-                   help="monitoring config under test (default monitoring/)")
-    p.add_argument("--time-scale", default=None, metavar="N",
-                   help="divide alert timings by N (default 60; 1 = production timing)")
+    p.add_argument(
+        "--monitoring", default=None, metavar="DIR", help="monitoring config under test (default monitoring/)"
+    )
+    p.add_argument(
+        "--time-scale",
+        default=None,
+        metavar="N",
+        help="divide alert timings by N (default 60; 1 = production timing)",
+    )
     p.add_argument("--port", action="append", default=None, metavar="NAME=PORT")
 
 
@@ -50,8 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     stack.add_argument("action", choices=["up", "down", "status"])
     _common(stack)
     revert = sub.add_parser("revert", help="undo faults and stop processes a crashed run left")
-    revert.add_argument("run_dirs", nargs="*", metavar="RUN_DIR",
-                        help="run directories (default: every dead run under .alertdrill/runs)")
+    revert.add_argument(
+        "run_dirs",
+        nargs="*",
+        metavar="RUN_DIR",
+        help="run directories (default: every dead run under .alertdrill/runs)",
+    )
     return parser
 
 
@@ -81,16 +90,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
-        raise SetupError(f"report dir {report_dir} is not writable ({exc.strerror}); "
-                         "pass --report-dir DIR") from None
+        raise SetupError(
+            f"report dir {report_dir} is not writable ({exc.strerror}); pass --report-dir DIR"
+        ) from None
     for feature in args.features:
         if not Path(feature).exists():
             raise SetupError(f"{feature}: no such feature file or directory")
     results = report_dir / "results.json"
     results.unlink(missing_ok=True)
-    pytest_args = [DRILL_MODULE, "-p", "no:cacheprovider", "--strict-markers",
-                   f"--junitxml={report_dir / 'junit.xml'}", f"--report-dir={report_dir}",
-                   f"--cucumberjson={report_dir / 'cucumber.json'}", "-o", "junit_family=xunit2"]
+    pytest_args = [
+        DRILL_MODULE,
+        "-p",
+        "no:cacheprovider",
+        "--strict-markers",
+        f"--junitxml={report_dir / 'junit.xml'}",
+        f"--report-dir={report_dir}",
+        f"--cucumberjson={report_dir / 'cucumber.json'}",
+        "-o",
+        "junit_family=xunit2",
+    ]
     for opt in ("stack", "monitoring", "time_scale", "scenarios"):
         value = getattr(args, opt)
         if value is not None:
@@ -106,19 +124,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.keep_stack:
         pytest_args.append("--keep-stack")
     if not args.quiet:
-        pytest_args += ["-o", "log_cli=true", "--log-cli-level=INFO",
-                        f"--log-cli-format={LOG_FORMAT}", "--log-cli-date-format=%H:%M:%S"]
+        pytest_args += [
+            "-o",
+            "log_cli=true",
+            "--log-cli-level=INFO",
+            f"--log-cli-format={LOG_FORMAT}",
+            "--log-cli-date-format=%H:%M:%S",
+        ]
     code = int(pytest.main(pytest_args))
     if results.is_file():
         print(summary_table(json.loads(results.read_text()), color=sys.stdout.isatty()))
         print(f"results: {results}  junit: {report_dir / 'junit.xml'}")
-    return {0: EXIT_OK, 1: EXIT_FAILED, 2: EXIT_USAGE if not results.is_file() else EXIT_INTERRUPTED,
-            5: EXIT_USAGE}.get(code, EXIT_USAGE)
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print("alertdrill: no drill matched the features, --tags or -k given", file=sys.stderr)
+    outcomes: dict[int, int] = {
+        int(pytest.ExitCode.OK): EXIT_OK,
+        int(pytest.ExitCode.TESTS_FAILED): EXIT_FAILED,
+        int(pytest.ExitCode.INTERRUPTED): EXIT_INTERRUPTED,
+    }
+    return outcomes.get(code, EXIT_USAGE)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.resolve({"stack": args.stack, "monitoring": args.monitoring,
-                             "time_scale": args.time_scale, "ports": args.port})
+    return Settings.resolve(
+        {
+            "stack": args.stack,
+            "monitoring": args.monitoring,
+            "time_scale": args.time_scale,
+            "ports": args.port,
+        }
+    )
 
 
 def cmd_stack(args: argparse.Namespace) -> int:
@@ -134,7 +169,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
         return EXIT_OK
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt="%H:%M:%S")
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    monitoring = MonitoringConfig.load(settings.monitoring_dir)
+    monitoring = MonitoringConfig.load(settings.monitoring_dir, settings.bin_path)
     with open_stack(settings, monitoring) as stack:
         print(f"local stack {stack.run_id} is up (time scale {settings.time_scale:g}); Ctrl-C stops it")
         for name, url in stack.urls().items():
@@ -152,7 +187,9 @@ def cmd_revert(args: argparse.Namespace) -> int:
     runs_dir = Settings.resolve({}).runs_dir
     dirs = [Path(d) for d in args.run_dirs] or (
         [p for p in sorted(runs_dir.iterdir()) if p.is_dir() and not is_run_alive(p)]
-        if runs_dir.is_dir() else [])
+        if runs_dir.is_dir()
+        else []
+    )
     for d in dirs:
         if not d.is_dir():
             raise SetupError(f"{d}: not a run directory")

@@ -109,24 +109,40 @@ class Drill:
         for_s = for_production_s / timing.time_scale
         routes = self._routes(alert, match)
         hangs = self.scenario is not None and any(
-            s.func.__name__ == "freeze_workload" for s in self.scenario.method)
+            s.func.__name__ == "freeze_workload" for s in self.scenario.method
+        )
         windowed = has_range_window(self.stack.monitoring.rule(alert).expr)
-        bound = fire_bound(for_s, timing, min(r.group_wait_s for r in routes),
-                           self.stack.settings.slack_s, target_hangs=hangs, windowed=windowed)
+        bound = fire_bound(
+            for_s,
+            timing,
+            min(r.group_wait_s for r in routes),
+            self.stack.settings.slack_s,
+            target_hangs=hangs,
+            windowed=windowed,
+        )
         self.expected.for_s, self.expected.fire_bound = for_s, bound
         what = _selector(alert, match)
         log.info("waiting for %s to fire: bound %s", what, bound.explain())
         arrived = self.stack.recorder.wait_for(
             lambda ns: any(n.status == "firing" and self._is_target(n) for n in ns),
-            timeout=max(0.0, fault_at + bound.total - time.time()), since=fault_at,
-            on_tick=lambda _: self._progress(what, fault_at, bound.total))
+            timeout=max(0.0, fault_at + bound.total - time.time()),
+            since=fault_at,
+            on_tick=lambda _: self._progress(what, fault_at, bound.total),
+        )
         if not arrived:
             raise DrillFailure(
                 f"alert {what} was not notified within {bound.total:.2f}s of the fault; "
                 f"{self._last_state(alert, match)}; bound: {bound.explain()} "
-                f"(rule for={for_production_s:g}s at time scale {timing.time_scale:g})")
-        first = min((n for n in self.stack.recorder.notifications(fault_at)
-                     if n.status == "firing" and self._is_target(n)), key=lambda n: n.arrived_at)
+                f"(rule for={for_production_s:g}s at time scale {timing.time_scale:g})"
+            )
+        first = min(
+            (
+                n
+                for n in self.stack.recorder.notifications(fault_at)
+                if n.status == "firing" and self._is_target(n)
+            ),
+            key=lambda n: n.arrived_at,
+        )
         self.timeline.notified_at = first.arrived_at
         self.timeline.firing_at = first.starts_at
         self.timeline.labels = first.labels
@@ -135,21 +151,33 @@ class Drill:
 
     def _assert_held_for(self, what: str, for_s: float) -> None:
         t = self.timeline
-        if t.firing_at is not None and t.pending_at is not None and (
-                t.firing_at - t.pending_at < for_s - CLOCK_EPSILON_S):
-            raise DrillFailure(f"alert {what} fired {t.firing_at - t.pending_at:.3f}s after it "
-                               f"became pending, before its for of {for_s:g}s")
-        if t.notified_at is not None and t.fault_at is not None and (
-                t.notified_at - t.fault_at < for_s - CLOCK_EPSILON_S):
-            raise DrillFailure(f"alert {what} was notified {t.notified_at - t.fault_at:.3f}s after "
-                               f"the fault, earlier than its for of {for_s:g}s")
+        if (
+            t.firing_at is not None
+            and t.pending_at is not None
+            and (t.firing_at - t.pending_at < for_s - CLOCK_EPSILON_S)
+        ):
+            raise DrillFailure(
+                f"alert {what} fired {t.firing_at - t.pending_at:.3f}s after it "
+                f"became pending, before its for of {for_s:g}s"
+            )
+        if (
+            t.notified_at is not None
+            and t.fault_at is not None
+            and (t.notified_at - t.fault_at < for_s - CLOCK_EPSILON_S)
+        ):
+            raise DrillFailure(
+                f"alert {what} was notified {t.notified_at - t.fault_at:.3f}s after "
+                f"the fault, earlier than its for of {for_s:g}s"
+            )
 
     def assert_labels(self, expected: dict[str, str]) -> None:
         self.expected.labels.update(expected)
         seen = {k: self.timeline.labels.get(k) for k in expected}
         if seen != expected:
-            raise DrillFailure(f"alert {_selector(self._alert(), self.match)} carries {seen}, "
-                               f"expected {expected} (all labels: {self.timeline.labels})")
+            raise DrillFailure(
+                f"alert {_selector(self._alert(), self.match)} carries {seen}, "
+                f"expected {expected} (all labels: {self.timeline.labels})"
+            )
 
     def assert_receivers(self, expected: list[str]) -> None:
         """Every expected receiver notified within its bound, and no other receiver routed to."""
@@ -163,18 +191,25 @@ class Drill:
         def receivers(ns: list[Notification]) -> set[str]:
             return {n.receiver for n in ns if n.status == "firing" and self._is_target(n)}
 
-        self.stack.recorder.wait_for(lambda ns: set(expected) <= receivers(ns),
-                                     timeout=max(0.0, deadline - time.time()), since=fault_at)
+        self.stack.recorder.wait_for(
+            lambda ns: set(expected) <= receivers(ns),
+            timeout=max(0.0, deadline - time.time()),
+            since=fault_at,
+        )
         notified = receivers(self.stack.recorder.notifications(fault_at))
-        routed = {r for a in self.alertmanager.alerts()
-                  if a.name == alert and all(a.labels.get(k) == v for k, v in self.match.items())
-                  for r in a.receivers}
+        routed = {
+            r
+            for a in self.alertmanager.alerts()
+            if a.name == alert and all(a.labels.get(k) == v for k, v in self.match.items())
+            for r in a.receivers
+        }
         self.timeline.receivers = sorted(notified | routed)
         if notified != set(expected) or (routed and routed != set(expected)):
             raise DrillFailure(
                 f"alert {_selector(alert, self.match)} went to {sorted(notified) or 'nobody'} "
                 f"(Alertmanager routes it to {sorted(routed) or 'nobody'}), expected exactly "
-                f"{sorted(expected)}; check the routes in {self.stack.monitoring.alertmanager_path}")
+                f"{sorted(expected)}; check the routes in {self.stack.monitoring.alertmanager_path}"
+            )
 
     # -- Then: recovery ----------------------------------------------------------------------
     def wait_for_resolved(self, sop_recovery_production_s: float = SOP_RECOVERY_S) -> None:
@@ -184,33 +219,49 @@ class Drill:
         rollback_at = self.timeline.rollback_at
         assert rollback_at is not None
         routes = self._routes(alert, self.match)
-        bound = recovery_bound(sop_recovery_production_s, self.stack.timing,
-                               max(r.group_interval_s for r in routes), self.stack.settings.slack_s)
+        bound = recovery_bound(
+            sop_recovery_production_s,
+            self.stack.timing,
+            max(r.group_interval_s for r in routes),
+            self.stack.settings.slack_s,
+        )
         self.expected.recovery_bound = bound
-        want = {r for r in (self.expected.receivers or [r.receiver for r in routes])
-                if routing.sends_resolved(self.stack.monitoring.alertmanager, r)}
+        want = {
+            r
+            for r in (self.expected.receivers or [r.receiver for r in routes])
+            if routing.sends_resolved(self.stack.monitoring.alertmanager, r)
+        }
         what = _selector(alert, self.match)
 
         def resolved(ns: list[Notification]) -> set[str]:
             return {n.receiver for n in ns if n.status == "resolved" and self._is_target(n)}
 
         ok = self.stack.recorder.wait_for(
-            lambda ns: bool(want) and want <= resolved(ns), timeout=bound.total, since=rollback_at,
-            on_tick=lambda _: self._progress(what, rollback_at, bound.total, phase="resolve"))
-        got = [n for n in self.stack.recorder.notifications(rollback_at)
-               if n.status == "resolved" and self._is_target(n)]
+            lambda ns: bool(want) and want <= resolved(ns),
+            timeout=bound.total,
+            since=rollback_at,
+            on_tick=lambda _: self._progress(what, rollback_at, bound.total, phase="resolve"),
+        )
+        got = [
+            n
+            for n in self.stack.recorder.notifications(rollback_at)
+            if n.status == "resolved" and self._is_target(n)
+        ]
         if got:
             first = min(got, key=lambda n: n.arrived_at)
             self.timeline.resolved_notified_at = first.arrived_at
             self.timeline.resolved_at = first.ends_at
         if not want:
-            raise DrillFailure(f"no receiver of {what} sends resolved notifications "
-                               f"(send_resolved is off on {sorted(self.expected.receivers)})")
+            raise DrillFailure(
+                f"no receiver of {what} sends resolved notifications "
+                f"(send_resolved is off on {sorted(self.expected.receivers)})"
+            )
         if not ok:
             raise DrillFailure(
                 f"alert {what}: resolved notification to {sorted(want - resolved(got))} did not "
                 f"arrive within {bound.total:.2f}s of the rollback; {self._last_state(alert, self.match)}; "
-                f"bound: {bound.explain()}")
+                f"bound: {bound.explain()}"
+            )
 
     def assert_no_unexpected_alerts(self) -> None:
         """No alert but the expected one fired (in Prometheus or at a receiver) since the fault."""
@@ -245,8 +296,11 @@ class Drill:
         return self.timeline.fault_at
 
     def _matching(self, alert: str, match: dict[str, str]) -> list[Any]:
-        return [a for a in self.prometheus.alerts()
-                if a.name == alert and all(a.labels.get(k) == v for k, v in match.items())]
+        return [
+            a
+            for a in self.prometheus.alerts()
+            if a.name == alert and all(a.labels.get(k) == v for k, v in match.items())
+        ]
 
     def _active_at(self, alert: str, match: dict[str, str]) -> float | None:
         try:
@@ -268,8 +322,14 @@ class Drill:
         return f"last state in Prometheus '{a.state}'{since}"
 
     def _progress(self, what: str, start: float, bound: float, phase: str = "fire") -> None:
-        log.info("… %s (%s): %s; %.1fs of %.1fs bound", what, phase,
-                 self._last_state(*self._split(what)), time.time() - start, bound)
+        log.info(
+            "… %s (%s): %s; %.1fs of %.1fs bound",
+            what,
+            phase,
+            self._last_state(*self._split(what)),
+            time.time() - start,
+            bound,
+        )
 
     def _split(self, what: str) -> tuple[str, dict[str, str]]:
         return self._alert(), self.match

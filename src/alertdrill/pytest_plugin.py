@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import time
@@ -27,26 +28,48 @@ RUN_KEY = pytest.StashKey[dict[str, Any]]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("alertdrill", "alertdrill drills")
-    group.addoption("--stack", choices=["local", "kind", "cluster"], default=None,
-                    help="where drills run (default local; env ALERTDRILL_STACK)")
-    group.addoption("--time-scale", default=None,
-                    help="divide every alert timing by N (default 60 locally; 1 = production)")
+    group.addoption(
+        "--stack",
+        choices=["local", "kind", "cluster"],
+        default=None,
+        help="where drills run (default local; env ALERTDRILL_STACK)",
+    )
+    group.addoption(
+        "--time-scale",
+        default=None,
+        help="divide every alert timing by N (default 60 locally; 1 = production)",
+    )
     group.addoption("--monitoring", default=None, help="monitoring config dir (default monitoring/)")
     group.addoption("--scenarios", default=None, help="scenario dir (default scenarios/)")
     group.addoption("--report-dir", default=None, help="where results.json goes (default reports/)")
-    group.addoption("--keep-stack", action="store_true", default=None,
-                    help="keep the stack running after the drills until Ctrl-C")
-    group.addoption("--drill-feature", action="append", default=None, metavar="PATH",
-                    help="run only scenarios of these feature files or directories")
-    group.addoption("--port", action="append", default=None, metavar="NAME=PORT",
-                    help="fix a port instead of a free one, e.g. prometheus=9090")
+    group.addoption(
+        "--keep-stack",
+        action="store_true",
+        default=None,
+        help="keep the stack running after the drills until Ctrl-C",
+    )
+    group.addoption(
+        "--drill-feature",
+        action="append",
+        default=None,
+        metavar="PATH",
+        help="run only scenarios of these feature files or directories",
+    )
+    group.addoption(
+        "--port",
+        action="append",
+        default=None,
+        metavar="NAME=PORT",
+        help="fix a port instead of a free one, e.g. prometheus=9090",
+    )
 
 
-SETUP_FAILED = pytest.StashKey[bool]()
+#: Setup errors end the session with pytest's own "usage error" code; `alertdrill` maps it to 2.
+SETUP_ERROR_EXIT = int(pytest.ExitCode.USAGE_ERROR)
 
 
 def _exit_on_setup_error(exc: SetupError) -> None:
-    pytest.exit(f"alertdrill: {exc}", returncode=2)
+    pytest.exit(f"alertdrill: {exc}", returncode=SETUP_ERROR_EXIT)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -69,7 +92,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _feature_file(item: pytest.Item) -> Path | None:
     from pytest_bdd.scenario import scenario_wrapper_template_registry
 
-    template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    obj = getattr(item, "obj", None)
+    template = scenario_wrapper_template_registry.get(obj) if callable(obj) else None
     if template is None:
         return None
     return Path(template.feature.filename).resolve()
@@ -83,21 +107,26 @@ def pytest_configure(config: pytest.Config) -> None:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    try:
-        signal.signal(signal.SIGTERM, interrupt)  # SIGTERM cleans up like Ctrl-C
-    except ValueError:
-        pass  # not the main thread (e.g. pytester in-process); nothing to do
+    # SIGTERM cleans up like Ctrl-C; outside the main thread (pytester in-process) it cannot.
+    with contextlib.suppress(ValueError):
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 @pytest.fixture(scope="session")
 def settings(pytestconfig: pytest.Config) -> Settings:
     opt = pytestconfig.getoption
     try:
-        return Settings.resolve({
-            "stack": opt("stack"), "time_scale": opt("time_scale"), "monitoring": opt("monitoring"),
-            "scenarios": opt("scenarios"), "report_dir": opt("report_dir"),
-            "keep_stack": opt("keep_stack"), "ports": opt("port"),
-        })
+        return Settings.resolve(
+            {
+                "stack": opt("stack"),
+                "time_scale": opt("time_scale"),
+                "monitoring": opt("monitoring"),
+                "scenarios": opt("scenarios"),
+                "report_dir": opt("report_dir"),
+                "keep_stack": opt("keep_stack"),
+                "ports": opt("port"),
+            }
+        )
     except SetupError as exc:
         _exit_on_setup_error(exc)
         raise
@@ -106,15 +135,14 @@ def settings(pytestconfig: pytest.Config) -> Settings:
 @pytest.fixture(scope="session")
 def monitoring(settings: Settings) -> MonitoringConfig:
     try:
-        return MonitoringConfig.load(settings.monitoring_dir)
+        return MonitoringConfig.load(settings.monitoring_dir, settings.bin_path)
     except SetupError as exc:
         _exit_on_setup_error(exc)
         raise
 
 
 @pytest.fixture(scope="session")
-def stack(settings: Settings, monitoring: MonitoringConfig,
-          pytestconfig: pytest.Config) -> Iterator[Stack]:
+def stack(settings: Settings, monitoring: MonitoringConfig, pytestconfig: pytest.Config) -> Iterator[Stack]:
     try:
         cm = open_stack(settings, monitoring)
         running = cm.__enter__()
@@ -122,8 +150,13 @@ def stack(settings: Settings, monitoring: MonitoringConfig,
         _exit_on_setup_error(exc)
         raise
     run = pytestconfig.stash[RUN_KEY]
-    run.update(run_id=running.run_id, drills=0, stack=settings.stack,
-               time_scale=settings.time_scale, report_dir=settings.report_dir)
+    run.update(
+        run_id=running.run_id,
+        drills=0,
+        stack=settings.stack,
+        time_scale=settings.time_scale,
+        report_dir=settings.report_dir,
+    )
     try:
         yield running
         if settings.keep_stack:
@@ -144,8 +177,9 @@ def _hold(stack: Stack) -> None:
 
 
 @pytest.fixture
-def drill(stack: Stack, settings: Settings, request: pytest.FixtureRequest,
-          pytestconfig: pytest.Config) -> Iterator[Drill]:
+def drill(
+    stack: Stack, settings: Settings, request: pytest.FixtureRequest, pytestconfig: pytest.Config
+) -> Iterator[Drill]:
     run = pytestconfig.stash[RUN_KEY]
     the_drill = Drill(stack, settings.scenarios_dir, stack.run_dir, isolate=run["drills"] > 0)
     run["drills"] += 1
@@ -165,7 +199,7 @@ def _record(request: pytest.FixtureRequest, drill: Drill) -> None:
     result = drill_json(feature, scenario, outcome, message, drill)
     item.config.stash[RESULTS_KEY].append(result)
     for key in ("fire_latency_s", "notify_latency_s", "recovery_s"):
-        item.user_properties.append((key, result[key]))  # type: ignore[literal-required]
+        item.user_properties.append((key, result[key]))
     item.user_properties.append(("fire_bound_s", result["expected"]["fire_bound_s"]))
     item.user_properties.append(("recovery_bound_s", result["expected"]["recovery_bound_s"]))
 
@@ -174,17 +208,30 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     request.node.stash[FEATURE_KEY] = (str(feature.rel_filename), str(scenario.name))
 
 
-def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, feature: Any, scenario: Any,
-                                      step: Any, exception: Exception) -> None:
-    pytest.exit(f"alertdrill: {feature.filename}:{step.line_number}: no step definition matches "
-                f"'{step.keyword} {step.name}' (scenario '{scenario.name}'); fix the step text or "
-                f"add a definition under steps/", returncode=2)
+def pytest_bdd_step_func_lookup_error(
+    request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, exception: Exception
+) -> None:
+    pytest.exit(
+        f"alertdrill: {feature.filename}:{step.line_number}: no step definition matches "
+        f"'{step.keyword} {step.name}' (scenario '{scenario.name}'); fix the step text or "
+        f"add a definition under steps/",
+        returncode=SETUP_ERROR_EXIT,
+    )
 
 
-def pytest_bdd_step_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
-                          step_func: Any, step_func_args: Any, exception: Exception) -> None:
+def pytest_bdd_step_error(
+    request: pytest.FixtureRequest,
+    feature: Any,
+    scenario: Any,
+    step: Any,
+    step_func: Any,
+    step_func_args: Any,
+    exception: Exception,
+) -> None:
     if isinstance(exception, SetupError):
-        pytest.exit(f"alertdrill: {feature.filename}:{step.line_number}: {exception}", returncode=2)
+        pytest.exit(
+            f"alertdrill: {feature.filename}:{step.line_number}: {exception}", returncode=SETUP_ERROR_EXIT
+        )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -192,8 +239,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         message = "" if report.passed else _short(call)
-        outcome: Outcome = "passed" if report.passed else "skipped" if report.skipped else (
-            "failed" if report.when == "call" else "error")
+        outcome: Outcome = (
+            "passed"
+            if report.passed
+            else "skipped"
+            if report.skipped
+            else ("failed" if report.when == "call" else "error")
+        )
         item.stash[CALL_KEY] = (outcome, message)
     return report
 
@@ -211,5 +263,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not drills or "run_id" not in run:
         return
     path = Path(run["report_dir"]) / "results.json"
-    write_results(path, run_id=run["run_id"], stack=run["stack"], time_scale=run["time_scale"],
-                  started_at=run["started_at"], drills=drills)
+    write_results(
+        path,
+        run_id=run["run_id"],
+        stack=run["stack"],
+        time_scale=run["time_scale"],
+        started_at=run["started_at"],
+        drills=drills,
+    )

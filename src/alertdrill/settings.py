@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 from alertdrill.errors import ConfigError
 
@@ -40,15 +40,15 @@ class Settings:
     scrape_interval_s: float = 1.0
     eval_interval_s: float = 1.0
     fixed_ports: Mapping[str, int] = field(default_factory=dict)
+    #: Where to look for prometheus, amtool, ... instead of PATH + Debian paths (ALERTDRILL_BIN_PATH).
+    bin_path: str | None = None
 
     @property
     def runs_dir(self) -> Path:
         return self.state_dir / "runs"
 
     @classmethod
-    def resolve(
-        cls, options: Mapping[str, object | None], env: Mapping[str, str] | None = None
-    ) -> Settings:
+    def resolve(cls, options: Mapping[str, object | None], env: Mapping[str, str] | None = None) -> Settings:
         """Merge options over ALERTDRILL_* variables over defaults; raise ConfigError on bad values."""
         env = os.environ if env is None else env
 
@@ -65,7 +65,7 @@ class Settings:
         slack = _positive_float("ALERTDRILL_SLACK_S", pick("slack_s"), DEFAULT_SLACK_S)
         ports = parse_ports(pick("ports"))
         return cls(
-            stack=cast(StackKind, stack),
+            stack=stack,
             time_scale=time_scale,
             monitoring_dir=Path(str(pick("monitoring") or "monitoring")),
             scenarios_dir=Path(str(pick("scenarios") or "scenarios")),
@@ -74,6 +74,7 @@ class Settings:
             keep_stack=bool(pick("keep_stack")) and str(pick("keep_stack")) not in ("0", "false"),
             slack_s=slack,
             fixed_ports=ports,
+            bin_path=str(pick("bin_path")) if pick("bin_path") else None,
         )
 
 
@@ -98,8 +99,6 @@ def parse_ports(raw: object | None) -> dict[str, int]:
     for item in items:
         name, sep, value = str(item).strip().partition("=")
         if not sep or name not in PORT_NAMES or not value.isdigit():
-            raise ConfigError(
-                f"--port {item!r}: expected NAME=PORT with NAME one of {', '.join(PORT_NAMES)}"
-            )
+            raise ConfigError(f"--port {item!r}: expected NAME=PORT with NAME one of {', '.join(PORT_NAMES)}")
         ports[name] = int(value)
     return ports

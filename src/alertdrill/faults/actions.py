@@ -64,14 +64,16 @@ def freeze_workload(workload: str, configuration: Any = None, secrets: Any = Non
     return {"injected_at": at}
 
 
-def inject_errors(workload: str = "bff", ratio: float = 0.5, configuration: Any = None,
-                  secrets: Any = None) -> dict[str, float]:
+def inject_errors(
+    workload: str = "bff", ratio: float = 0.5, configuration: Any = None, secrets: Any = None
+) -> dict[str, float]:
     """Make the workload answer this share of its API requests with HTTP 500."""
     if not 0 < ratio <= 1:
         raise FaultError(f"inject_errors ratio must be in (0, 1], got {ratio}")
     s = _session()
-    at = s.ledger.inject(f"inject_errors({workload}, {ratio})",
-                         lambda: s.backend.inject_errors(workload, ratio))
+    at = s.ledger.inject(
+        f"inject_errors({workload}, {ratio})", lambda: s.backend.inject_errors(workload, ratio)
+    )
     return {"injected_at": at}
 
 

@@ -48,8 +48,9 @@ class Scenario:
         return [step.run() for step in self.rollbacks]
 
 
-def _steps(path: Path, section: str, items: Any, allowed: dict[str, Callable[..., Any]],
-           problems: list[str]) -> tuple[Step, ...]:
+def _steps(
+    path: Path, section: str, items: Any, allowed: dict[str, Callable[..., Any]], problems: list[str]
+) -> tuple[Step, ...]:
     steps: list[Step] = []
     if not isinstance(items, list):
         problems.append(f"{path}: '{section}' must be a list of activities")
@@ -61,13 +62,16 @@ def _steps(path: Path, section: str, items: Any, allowed: dict[str, Callable[...
             continue
         provider = activity.get("provider") or {}
         if activity.get("type") != "action" or provider.get("type") != "python":
-            problems.append(f"{where}: alertdrill runs python actions only (type: action, "
-                            f"provider.type: python)")
+            problems.append(
+                f"{where}: alertdrill runs python actions only (type: action, provider.type: python)"
+            )
             continue
         if provider.get("module") != MODULE or provider.get("func") not in allowed:
-            problems.append(f"{where}: provider must be module {MODULE} with func one of "
-                            f"{', '.join(sorted(allowed))}; got {provider.get('module')}."
-                            f"{provider.get('func')}")
+            problems.append(
+                f"{where}: provider must be module {MODULE} with func one of "
+                f"{', '.join(sorted(allowed))}; got {provider.get('module')}."
+                f"{provider.get('func')}"
+            )
             continue
         func = allowed[provider["func"]]
         arguments = provider.get("arguments") or {}
@@ -91,14 +95,14 @@ def load_scenario(path: Path) -> Scenario:
         if key not in doc:
             problems.append(f"{path}: missing required key '{key}'")
     method = _steps(path, "method", doc.get("method", []), actions.FAULT_FUNCTIONS, problems)
-    rollbacks = _steps(path, "rollbacks", doc.get("rollbacks", []), actions.ROLLBACK_FUNCTIONS,
-                       problems)
+    rollbacks = _steps(path, "rollbacks", doc.get("rollbacks", []), actions.ROLLBACK_FUNCTIONS, problems)
     if not method and "method" in doc:
         problems.append(f"{path}: 'method' has no fault action")
     if problems:
         raise ConfigError("\n".join(problems))
-    return Scenario(name=path.stem, path=path, title=str(doc["title"]), experiment=doc,
-                    method=method, rollbacks=rollbacks)
+    return Scenario(
+        name=path.stem, path=path, title=str(doc["title"]), experiment=doc, method=method, rollbacks=rollbacks
+    )
 
 
 def find_scenario(scenarios_dir: Path, name: str) -> Scenario:

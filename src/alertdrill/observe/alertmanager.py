@@ -27,8 +27,9 @@ class AmAlert:
 class AlertmanagerClient:
     """Talks to one Alertmanager by URL; raises ObserveError naming the URL on any failure."""
 
-    def __init__(self, base_url: str, timeout: float = DEFAULT_TIMEOUT_S,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, base_url: str, timeout: float = DEFAULT_TIMEOUT_S, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
 
@@ -50,11 +51,16 @@ class AlertmanagerClient:
             return False
 
     def alerts(self) -> list[AmAlert]:
-        return [AmAlert(name=a["labels"].get("alertname", ""), labels=a["labels"],
-                        receivers=tuple(sorted(r["name"] for r in a.get("receivers", []))),
-                        starts_at=to_unix(a.get("startsAt")),
-                        state=a.get("status", {}).get("state", ""))
-                for a in self._get("/api/v2/alerts")]
+        return [
+            AmAlert(
+                name=a["labels"].get("alertname", ""),
+                labels=a["labels"],
+                receivers=tuple(sorted(r["name"] for r in a.get("receivers", []))),
+                starts_at=to_unix(a.get("startsAt")),
+                state=a.get("status", {}).get("state", ""),
+            )
+            for a in self._get("/api/v2/alerts")
+        ]
 
     def aggregation_groups(self) -> int:
         """`alertmanager_dispatcher_aggregation_groups`: groups alive, including resolved ones."""

@@ -32,8 +32,9 @@ class Sample:
 class PrometheusClient:
     """Talks to one Prometheus by URL; raises ObserveError naming the URL on any failure."""
 
-    def __init__(self, base_url: str, timeout: float = DEFAULT_TIMEOUT_S,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, base_url: str, timeout: float = DEFAULT_TIMEOUT_S, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
 
@@ -59,9 +60,15 @@ class PrometheusClient:
 
     def alerts(self) -> list[PromAlert]:
         data = self._get("/api/v1/alerts")
-        return [PromAlert(name=a["labels"].get("alertname", ""), labels=a["labels"],
-                          state=a["state"], active_at=to_unix(a.get("activeAt")))
-                for a in data.get("alerts", [])]
+        return [
+            PromAlert(
+                name=a["labels"].get("alertname", ""),
+                labels=a["labels"],
+                state=a["state"],
+                active_at=to_unix(a.get("activeAt")),
+            )
+            for a in data.get("alerts", [])
+        ]
 
     def query(self, expr: str) -> list[Sample]:
         data = self._get("/api/v1/query", {"query": expr})

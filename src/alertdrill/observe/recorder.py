@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 from alertdrill.observe.timeparse import to_unix
@@ -59,8 +60,9 @@ class NotificationRecorder:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def start(self) -> None:
@@ -92,8 +94,7 @@ class NotificationRecorder:
         self._server = ThreadingHTTPServer((LOOPBACK, port), Handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, name="recorder",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="recorder", daemon=True)
         self._thread.start()
         log.debug("recorder listening on %s", self.url)
 
@@ -106,18 +107,23 @@ class NotificationRecorder:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def _record(self, receiver: str, integration: str, payload: dict[str, object],
-                arrived: float) -> None:
+    def _record(self, receiver: str, integration: str, payload: dict[str, Any], arrived: float) -> None:
         alerts = payload.get("alerts") or []
         group_key = str(payload.get("groupKey", ""))
         new = [
             Notification(
-                receiver=receiver, integration=integration, status=str(a.get("status", "")),
+                receiver=receiver,
+                integration=integration,
+                status=str(a.get("status", "")),
                 alertname=str(a.get("labels", {}).get("alertname", "")),
-                labels=dict(a.get("labels", {})), starts_at=to_unix(a.get("startsAt")),
-                ends_at=to_unix(a.get("endsAt")), arrived_at=arrived, group_key=group_key,
+                labels=dict(a.get("labels", {})),
+                starts_at=to_unix(a.get("startsAt")),
+                ends_at=to_unix(a.get("endsAt")),
+                arrived_at=arrived,
+                group_key=group_key,
             )
-            for a in alerts if isinstance(a, dict)
+            for a in alerts
+            if isinstance(a, dict)
         ]
         with self._lock:
             self._items.extend(new)
@@ -129,9 +135,14 @@ class NotificationRecorder:
         with self._lock:
             return [n for n in self._items if n.arrived_at >= since]
 
-    def wait_for(self, predicate: Callable[[list[Notification]], bool], timeout: float,
-                 since: float = 0.0, tick: float = 1.0,
-                 on_tick: Callable[[float], None] | None = None) -> bool:
+    def wait_for(
+        self,
+        predicate: Callable[[list[Notification]], bool],
+        timeout: float,
+        since: float = 0.0,
+        tick: float = 1.0,
+        on_tick: Callable[[float], None] | None = None,
+    ) -> bool:
         """Block until `predicate(notifications since)` holds or `timeout` passes.
 
         Wakes on every arrival; `on_tick(elapsed)` runs about every `tick` seconds for progress.

@@ -47,6 +47,17 @@ class Timeline:
 
     def observed(self) -> dict[str, object]:
         data = asdict(self)
-        return {k: data[k] for k in ("labels", "receivers", "fault_at", "pending_at", "firing_at",
-                                     "notified_at", "rollback_at", "resolved_at",
-                                     "resolved_notified_at")}
+        return {
+            k: data[k]
+            for k in (
+                "labels",
+                "receivers",
+                "fault_at",
+                "pending_at",
+                "firing_at",
+                "notified_at",
+                "rollback_at",
+                "resolved_at",
+                "resolved_notified_at",
+            )
+        }

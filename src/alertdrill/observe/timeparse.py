@@ -13,6 +13,6 @@ def to_unix(value: str | None) -> float | None:
     if "." in text:  # Go prints up to nanoseconds; Python takes microseconds
         head, _, rest = text.partition(".")
         digits = "".join(c for c in rest if c.isdigit())
-        zone = rest[len(digits):]
+        zone = rest[len(digits) :]
         text = f"{head}.{digits[:6]}{zone}"
     return datetime.fromisoformat(text).timestamp()

@@ -51,34 +51,60 @@ class ResultsJSON(TypedDict):
     drills: list[DrillJSON]
 
 
-def drill_json(feature: str, scenario: str, outcome: Outcome, message: str,
-               drill: Drill | None) -> DrillJSON:
+def drill_json(feature: str, scenario: str, outcome: Outcome, message: str, drill: Drill | None) -> DrillJSON:
     if drill is None:
-        return DrillJSON(feature=feature, scenario=scenario, alert=None, outcome=outcome,
-                         expected=ExpectedJSON(labels={}, receivers=[], for_s=None,
-                                               fire_bound_s=None, recovery_bound_s=None),
-                         observed={}, fire_latency_s=None, notify_latency_s=None, recovery_s=None,
-                         unexpected_alerts=[], message=message)
+        return DrillJSON(
+            feature=feature,
+            scenario=scenario,
+            alert=None,
+            outcome=outcome,
+            expected=ExpectedJSON(
+                labels={}, receivers=[], for_s=None, fire_bound_s=None, recovery_bound_s=None
+            ),
+            observed={},
+            fire_latency_s=None,
+            notify_latency_s=None,
+            recovery_s=None,
+            unexpected_alerts=[],
+            message=message,
+        )
     e, t = drill.expected, drill.timeline
     return DrillJSON(
-        feature=feature, scenario=scenario, alert=drill.alert, outcome=outcome,
+        feature=feature,
+        scenario=scenario,
+        alert=drill.alert,
+        outcome=outcome,
         expected=ExpectedJSON(
-            labels=dict(e.labels), receivers=list(e.receivers), for_s=e.for_s,
+            labels=dict(e.labels),
+            receivers=list(e.receivers),
+            for_s=e.for_s,
             fire_bound_s=round(e.fire_bound.total, 3) if e.fire_bound else None,
-            recovery_bound_s=round(e.recovery_bound.total, 3) if e.recovery_bound else None),
-        observed=t.observed(), fire_latency_s=t.fire_latency_s,
-        notify_latency_s=t.notify_latency_s, recovery_s=t.recovery_s,
-        unexpected_alerts=list(drill.unexpected), message=message)
+            recovery_bound_s=round(e.recovery_bound.total, 3) if e.recovery_bound else None,
+        ),
+        observed=t.observed(),
+        fire_latency_s=t.fire_latency_s,
+        notify_latency_s=t.notify_latency_s,
+        recovery_s=t.recovery_s,
+        unexpected_alerts=list(drill.unexpected),
+        message=message,
+    )
 
 
-def write_results(path: Path, *, run_id: str, stack: str, time_scale: float, started_at: float,
-                  drills: list[DrillJSON]) -> ResultsJSON:
+def write_results(
+    path: Path, *, run_id: str, stack: str, time_scale: float, started_at: float, drills: list[DrillJSON]
+) -> ResultsJSON:
     summary = SummaryJSON(passed=0, failed=0, skipped=0, error=0)
     for d in drills:
         summary[d["outcome"]] += 1
-    results = ResultsJSON(run_id=run_id, stack=stack, time_scale=time_scale,
-                          started_at=started_at, finished_at=time.time(), summary=summary,
-                          drills=drills)
+    results = ResultsJSON(
+        run_id=run_id,
+        stack=stack,
+        time_scale=time_scale,
+        started_at=started_at,
+        finished_at=time.time(),
+        summary=summary,
+        drills=drills,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2))
     return results

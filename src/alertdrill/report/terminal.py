@@ -15,10 +15,16 @@ def summary_table(results: dict[str, Any], color: bool = False) -> str:
     rows = [("alert", "scenario", "verdict", "notified / bound", "receivers", "recovery / bound")]
     for d in results.get("drills", []):
         e = d["expected"]
-        rows.append((str(d.get("alert") or "-"), d["scenario"][:40], d["outcome"],
-                     f"{_fmt(d['notify_latency_s'])} / {_fmt(e['fire_bound_s'])}",
-                     ",".join(d["observed"].get("receivers", [])) or "-",
-                     f"{_fmt(d['recovery_s'])} / {_fmt(e['recovery_bound_s'])}"))
+        rows.append(
+            (
+                str(d.get("alert") or "-"),
+                d["scenario"][:40],
+                d["outcome"],
+                f"{_fmt(d['notify_latency_s'])} / {_fmt(e['fire_bound_s'])}",
+                ",".join(d["observed"].get("receivers", [])) or "-",
+                f"{_fmt(d['recovery_s'])} / {_fmt(e['recovery_bound_s'])}",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
@@ -28,10 +34,12 @@ def summary_table(results: dict[str, Any], color: bool = False) -> str:
             cells[2] = tint + cells[2] + RESET
         lines.append("  ".join(cells).rstrip())
     s = results.get("summary", {})
-    lines.append(f"{s.get('passed', 0)} passed, {s.get('failed', 0)} failed, "
-                 f"{s.get('error', 0)} error, {s.get('skipped', 0)} skipped; stack "
-                 f"{results.get('stack')} at time scale {results.get('time_scale'):g} "
-                 f"(production times divided by it)")
+    lines.append(
+        f"{s.get('passed', 0)} passed, {s.get('failed', 0)} failed, "
+        f"{s.get('error', 0)} error, {s.get('skipped', 0)} skipped; stack "
+        f"{results.get('stack')} at time scale {results.get('time_scale'):g} "
+        f"(production times divided by it)"
+    )
     for d in results.get("drills", []):
         if d["outcome"] != "passed" and d["message"]:
             lines.append(f"- {d['scenario']}: {d['message'].splitlines()[0][:300]}")

@@ -12,8 +12,12 @@ from alertdrill.rules.ruleset import AlertRule, RuleFile, alert_rules, load_rule
 from alertdrill.rules.timescale import ScaleNote, scale_rule_file
 from alertdrill.yamlfile import dump_yaml
 
-AM_CANDIDATES = ("alertmanager/alertmanager.yml", "alertmanager/alertmanager.yaml",
-                 "alertmanager.yml", "alertmanager.yaml")
+AM_CANDIDATES = (
+    "alertmanager/alertmanager.yml",
+    "alertmanager/alertmanager.yaml",
+    "alertmanager.yml",
+    "alertmanager.yaml",
+)
 
 
 @dataclass(frozen=True)
@@ -25,32 +29,39 @@ class MonitoringConfig:
     alertmanager_path: Path
     alertmanager: dict[str, Any]
     rules: list[AlertRule] = field(default_factory=list)
+    bin_path: str | None = None
 
     @classmethod
-    def load(cls, root: Path) -> MonitoringConfig:
+    def load(cls, root: Path, bin_path: str | None = None) -> MonitoringConfig:
         """Load and validate; every problem is a ConfigError naming the file."""
         if not root.is_dir():
             raise ConfigError(f"{root}: monitoring directory not found (--monitoring DIR)")
         files = [load_rule_file(p) for p in rule_files(root / "rules")]
-        tools.check_rules([rf.path for rf in files])
+        tools.check_rules([rf.path for rf in files], bin_path)
         am_path = next((root / c for c in AM_CANDIDATES if (root / c).is_file()), None)
         if am_path is None:
             raise ConfigError(f"{root}: no Alertmanager config (looked for {', '.join(AM_CANDIDATES)})")
         am = routing.load_alertmanager_config(am_path)
-        tools.check_alertmanager_config(am_path)
-        return cls(root=root, rule_files=files, alertmanager_path=am_path, alertmanager=am,
-                   rules=alert_rules(files))
+        tools.check_alertmanager_config(am_path, bin_path)
+        return cls(
+            root=root,
+            rule_files=files,
+            alertmanager_path=am_path,
+            alertmanager=am,
+            rules=alert_rules(files),
+            bin_path=bin_path,
+        )
 
     def rule(self, name: str) -> AlertRule:
         for rule in self.rules:
             if rule.name == name:
                 return rule
         known = ", ".join(sorted({r.name for r in self.rules}))
-        raise ConfigError(f"unknown alert {name!r}: no rule in {self.root}/rules defines it "
-                          f"(known: {known})")
+        raise ConfigError(f"unknown alert {name!r}: no rule in {self.root}/rules defines it (known: {known})")
 
-    def write_scaled(self, out_dir: Path, factor: float, min_range_s: float,
-                     recorder_url: str) -> tuple[list[Path], Path, list[ScaleNote]]:
+    def write_scaled(
+        self, out_dir: Path, factor: float, min_range_s: float, recorder_url: str
+    ) -> tuple[list[Path], Path, list[ScaleNote]]:
         """Write scaled rules and a redirected, scaled Alertmanager config; check both."""
         notes: list[ScaleNote] = []
         rule_paths = []
@@ -58,11 +69,11 @@ class MonitoringConfig:
             path = out_dir / "rules" / rf.path.name
             dump_yaml(scale_rule_file(rf, factor, min_range_s, notes), path)
             rule_paths.append(path)
-        tools.check_rules(rule_paths)
+        tools.check_rules(rule_paths, self.bin_path)
         am = routing.scale_timers(routing.redirect_receivers(self.alertmanager, recorder_url), factor)
         am_path = out_dir / "alertmanager.yml"
         dump_yaml(am, am_path)
-        tools.check_alertmanager_config(am_path)
+        tools.check_alertmanager_config(am_path, self.bin_path)
         return rule_paths, am_path, notes
 
     def routes_for(self, labels: dict[str, str], factor: float) -> list[routing.RouteMatch]:

@@ -20,10 +20,18 @@ from alertdrill.yamlfile import load_yaml
 
 #: Alertmanager's own default of `send_resolved` per integration (docs/configuration.md).
 SEND_RESOLVED_DEFAULT = {
-    "email_configs": False, "slack_configs": False, "wechat_configs": False,
-    "pagerduty_configs": True, "opsgenie_configs": True, "victorops_configs": True,
-    "pushover_configs": True, "webhook_configs": True, "sns_configs": True,
-    "telegram_configs": True, "webex_configs": True, "discord_configs": True,
+    "email_configs": False,
+    "slack_configs": False,
+    "wechat_configs": False,
+    "pagerduty_configs": True,
+    "opsgenie_configs": True,
+    "victorops_configs": True,
+    "pushover_configs": True,
+    "webhook_configs": True,
+    "sns_configs": True,
+    "telegram_configs": True,
+    "webex_configs": True,
+    "discord_configs": True,
     "msteams_configs": True,
 }
 ROOT_TIMER_DEFAULTS = {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}
@@ -51,8 +59,10 @@ def load_alertmanager_config(path: Path) -> dict[str, Any]:
     def check(route: dict[str, Any], where: str) -> None:
         recv = route.get("receiver")
         if recv is not None and recv not in names:
-            problems.append(f"{path}: {where} uses undefined receiver {recv!r} "
-                            f"(defined: {', '.join(map(str, names)) or 'none'})")
+            problems.append(
+                f"{path}: {where} uses undefined receiver {recv!r} "
+                f"(defined: {', '.join(map(str, names)) or 'none'})"
+            )
         for i, child in enumerate(route.get("routes") or []):
             check(child, f"{where}.routes[{i}]")
 
@@ -76,10 +86,12 @@ def redirect_receivers(doc: dict[str, Any], recorder_url: str) -> dict[str, Any]
             for i, integration in enumerate(receiver.pop(key) or []):
                 send_resolved = integration.get("send_resolved", SEND_RESOLVED_DEFAULT.get(key, True))
                 kind = key.removesuffix("_configs")
-                hooks.append({
-                    "url": f"{recorder_url}/receiver/{quote(name, safe='')}?integration={kind}-{i}",
-                    "send_resolved": bool(send_resolved),
-                })
+                hooks.append(
+                    {
+                        "url": f"{recorder_url}/receiver/{quote(name, safe='')}?integration={kind}-{i}",
+                        "send_resolved": bool(send_resolved),
+                    }
+                )
         if hooks:
             receiver["webhook_configs"] = hooks
     return out
@@ -105,7 +117,8 @@ def scale_timers(doc: dict[str, Any], factor: float) -> dict[str, Any]:
     glob = out.get("global")
     if isinstance(glob, dict) and "resolve_timeout" in glob:
         glob["resolve_timeout"] = format_duration(
-            max(parse_duration(glob["resolve_timeout"], "global.resolve_timeout") / factor, 1.0))
+            max(parse_duration(glob["resolve_timeout"], "global.resolve_timeout") / factor, 1.0)
+        )
     return out
 
 
@@ -123,12 +136,15 @@ def _matches(route: dict[str, Any], labels: dict[str, str]) -> bool:
         for part in _split_matchers(str(text)):
             m = _MATCHER.match(part)
             if not m:
-                raise ConfigError(f"alertmanager matcher {part!r} is not NAME=\"value\"")
+                raise ConfigError(f'alertmanager matcher {part!r} is not NAME="value"')
             name, op, value = m.groups()
             have = labels.get(name, "")
-            ok = {"=": have == value, "!=": have != value,
-                  "=~": re.fullmatch(value, have) is not None,
-                  "!~": re.fullmatch(value, have) is None}[op]
+            ok = {
+                "=": have == value,
+                "!=": have != value,
+                "=~": re.fullmatch(value, have) is not None,
+                "!~": re.fullmatch(value, have) is None,
+            }[op]
             if not ok:
                 return False
     return True
@@ -158,13 +174,15 @@ def match_routes(doc: dict[str, Any], labels: dict[str, str]) -> list[RouteMatch
                     break
         if found:
             return found
-        return [RouteMatch(
-            receiver=str(here["receiver"]),
-            group_wait_s=parse_duration(here["group_wait"]),
-            group_interval_s=parse_duration(here["group_interval"]),
-            repeat_interval_s=parse_duration(here["repeat_interval"]),
-            group_by=tuple(str(g) for g in here["group_by"]),
-        )]
+        return [
+            RouteMatch(
+                receiver=str(here["receiver"]),
+                group_wait_s=parse_duration(here["group_wait"]),
+                group_interval_s=parse_duration(here["group_interval"]),
+                repeat_interval_s=parse_duration(here["repeat_interval"]),
+                group_by=tuple(str(g) for g in here["group_by"]),
+            )
+        ]
 
     return walk(root, inherited)
 
@@ -176,7 +194,8 @@ def sends_resolved(doc: dict[str, Any], receiver: str) -> bool:
             continue
         return any(
             integration.get("send_resolved", SEND_RESOLVED_DEFAULT.get(key, True))
-            for key, integrations in item.items() if key.endswith("_configs")
+            for key, integrations in item.items()
+            if key.endswith("_configs")
             for integration in integrations or []
         )
     return False

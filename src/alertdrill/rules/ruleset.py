@@ -80,9 +80,7 @@ def alert_rules(files: list[RuleFile]) -> list[AlertRule]:
                         expr=str(rule["expr"]),
                         for_s=parse_duration(rule.get("for", "0s"), where),
                         labels={str(k): str(v) for k, v in (rule.get("labels") or {}).items()},
-                        annotations={
-                            str(k): str(v) for k, v in (rule.get("annotations") or {}).items()
-                        },
+                        annotations={str(k): str(v) for k, v in (rule.get("annotations") or {}).items()},
                         group=str(group.get("name", "")),
                         file=rf.path,
                     )

@@ -28,8 +28,7 @@ class ScaleNote:
     scaled_s: float
 
 
-def scale_expr(expr: str, factor: float, min_range_s: float, where: str,
-               notes: list[ScaleNote]) -> str:
+def scale_expr(expr: str, factor: float, min_range_s: float, where: str, notes: list[ScaleNote]) -> str:
     """Divide every range and subquery window in `expr` by `factor` (at least `min_range_s`)."""
     if factor == 1:
         return expr
@@ -41,7 +40,7 @@ def scale_expr(expr: str, factor: float, min_range_s: float, where: str,
 
     def post(node: Any) -> Any:
         nonlocal changed
-        if isinstance(node, pp.MatrixSelector | pp.SubqueryExpr):
+        if isinstance(node, pp.MatrixSelector | pp.SubqueryExpr) and node.range is not None:
             original = node.range.total_seconds()
             scaled = max(original / factor, min_range_s)
             scaled = round(scaled * 1000) / 1000
@@ -59,15 +58,15 @@ def scale_expr(expr: str, factor: float, min_range_s: float, where: str,
     return str(result) if changed else expr
 
 
-def scale_rule_file(rf: RuleFile, factor: float, min_range_s: float,
-                    notes: list[ScaleNote]) -> dict[str, Any]:
+def scale_rule_file(
+    rf: RuleFile, factor: float, min_range_s: float, notes: list[ScaleNote]
+) -> dict[str, Any]:
     """A scaled copy of one rule file's document, ready to be written for Prometheus."""
     doc = copy.deepcopy(rf.document)
     for group in doc["groups"]:
         if "interval" in group:
             where = f"{rf.path}: group {group.get('name')!r}"
-            group["interval"] = format_duration(
-                max(parse_duration(group["interval"], where) / factor, 1.0))
+            group["interval"] = format_duration(max(parse_duration(group["interval"], where) / factor, 1.0))
         for rule in group.get("rules") or []:
             name = rule.get("alert") or rule.get("record")
             where = f"{rf.path}: rule {name!r}"

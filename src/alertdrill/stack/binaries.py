@@ -24,8 +24,7 @@ def find_binary(program: str, search_path: str | None = None) -> Path:
     debian_path, install = KNOWN[program]
     name = Path(debian_path).name
     venv_bin = str(Path(sys.executable).parent)
-    path = search_path if search_path is not None else None
-    candidates = [shutil.which(name, path=path)]
+    candidates = [shutil.which(name, path=search_path)]
     if search_path is None:
         candidates.append(shutil.which(name, path=venv_bin))
         if Path(debian_path).is_absolute() and Path(debian_path).exists():

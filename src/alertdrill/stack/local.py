@@ -42,10 +42,12 @@ class LocalStack:
     def __init__(self, settings: Settings, monitoring: MonitoringConfig) -> None:
         self.settings = settings
         self.monitoring = monitoring
-        self.timing = Timing(scrape_interval_s=settings.scrape_interval_s,
-                             eval_interval_s=settings.eval_interval_s,
-                             scrape_timeout_s=min(0.5, settings.scrape_interval_s),
-                             time_scale=settings.time_scale)
+        self.timing = Timing(
+            scrape_interval_s=settings.scrape_interval_s,
+            eval_interval_s=settings.eval_interval_s,
+            scrape_timeout_s=min(0.5, settings.scrape_interval_s),
+            time_scale=settings.time_scale,
+        )
         self.recorder = NotificationRecorder(settings.fixed_ports.get("recorder"))
         self.pods: dict[str, list[Pod]] = {}
         self.ready_s: float | None = None
@@ -65,8 +67,9 @@ class LocalStack:
             raise
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -76,7 +79,10 @@ class LocalStack:
 
     def start(self) -> None:
         t0 = time.monotonic()
-        binaries = {name: find_binary(name) for name in ("prometheus", "alertmanager", "nats-server")}
+        binaries = {
+            name: find_binary(name, self.settings.bin_path)
+            for name in ("prometheus", "alertmanager", "nats-server")
+        }
         sweep_stale_processes(self.settings.runs_dir)
         self.run = RunDir.create(self.settings.runs_dir)
         log.info("local stack %s starting in %s", self.run.run_id, self.run.path)
@@ -85,10 +91,16 @@ class LocalStack:
             self._ports[name] = claim_port(name, fixed.get(name))
         self._exit.enter_context(self.recorder)
         rule_paths, am_config, notes = self.monitoring.write_scaled(
-            self.run.sub("config"), self.settings.time_scale,
-            MIN_RANGE_SCRAPES * self.timing.scrape_interval_s, self.recorder.url)
-        self.scale_notes = [f"{n.where}: window {n.original_s:g}s scaled to {n.scaled_s:g}s "
-                            f"(clamped to {MIN_RANGE_SCRAPES} scrapes)" for n in notes]
+            self.run.sub("config"),
+            self.settings.time_scale,
+            MIN_RANGE_SCRAPES * self.timing.scrape_interval_s,
+            self.recorder.url,
+        )
+        self.scale_notes = [
+            f"{n.where}: window {n.original_s:g}s scaled to {n.scaled_s:g}s "
+            f"(clamped to {MIN_RANGE_SCRAPES} scrapes)"
+            for n in notes
+        ]
         for note in self.scale_notes:
             log.warning("%s", note)
         self._alertmanager = self._make_alertmanager(binaries["alertmanager"], am_config)
@@ -118,40 +130,118 @@ class LocalStack:
         nats_port, monitor = self._ports["nats"], self._ports["nats-monitor"]
         nats_url = f"nats://{LOOPBACK}:{nats_port}"
         exporter_port = claim_port("nats-exporter", None)
-        self._start_pods([self._pod("nats", "nats-0", f"{LOOPBACK}:{exporter_port}", [
-            ContainerSpec("nats", [str(nats_server), "-a", LOOPBACK, "-p", str(nats_port),
-                                   "-m", str(monitor), "-js", "-sd", str(self.run.sub("nats-data")),
-                                   "--server_name", "fluo-nats-0"],
-                          http_ok(f"http://{LOOPBACK}:{monitor}/healthz")),
-            ContainerSpec("exporter", python_module(
-                "alertdrill.workload.nats_exporter", "--port", str(exporter_port),
-                "--monitor-url", f"http://{LOOPBACK}:{monitor}"),
-                http_ok(f"http://{LOOPBACK}:{exporter_port}/metrics")),
-        ])])
+        self._start_pods(
+            [
+                self._pod(
+                    "nats",
+                    "nats-0",
+                    f"{LOOPBACK}:{exporter_port}",
+                    [
+                        ContainerSpec(
+                            "nats",
+                            [
+                                str(nats_server),
+                                "-a",
+                                LOOPBACK,
+                                "-p",
+                                str(nats_port),
+                                "-m",
+                                str(monitor),
+                                "-js",
+                                "-sd",
+                                str(self.run.sub("nats-data")),
+                                "--server_name",
+                                "fluo-nats-0",
+                            ],
+                            http_ok(f"http://{LOOPBACK}:{monitor}/healthz"),
+                        ),
+                        ContainerSpec(
+                            "exporter",
+                            python_module(
+                                "alertdrill.workload.nats_exporter",
+                                "--port",
+                                str(exporter_port),
+                                "--monitor-url",
+                                f"http://{LOOPBACK}:{monitor}",
+                            ),
+                            http_ok(f"http://{LOOPBACK}:{exporter_port}/metrics"),
+                        ),
+                    ],
+                )
+            ]
+        )
         pods = []
         for i in range(WORKER_REPLICAS):
             port = claim_port("worker", None)
-            pods.append(self._pod("workers", f"workers-{i}", f"{LOOPBACK}:{port}", [
-                ContainerSpec("worker", python_module(
-                    "alertdrill.workload.worker", "--metrics-port", str(port), "--nats-url", nats_url),
-                    http_ok(f"http://{LOOPBACK}:{port}/metrics"))]))
+            pods.append(
+                self._pod(
+                    "workers",
+                    f"workers-{i}",
+                    f"{LOOPBACK}:{port}",
+                    [
+                        ContainerSpec(
+                            "worker",
+                            python_module(
+                                "alertdrill.workload.worker",
+                                "--metrics-port",
+                                str(port),
+                                "--nats-url",
+                                nats_url,
+                            ),
+                            http_ok(f"http://{LOOPBACK}:{port}/metrics"),
+                        )
+                    ],
+                )
+            )
         bff = self._ports["bff"]
-        pods.append(self._pod("bff", "bff-0", f"{LOOPBACK}:{bff}", [
-            ContainerSpec("bff", python_module("alertdrill.workload.bff", "--port", str(bff),
-                                               "--nats-url", nats_url),
-                          http_ok(f"http://{LOOPBACK}:{bff}/health"))]))
+        pods.append(
+            self._pod(
+                "bff",
+                "bff-0",
+                f"{LOOPBACK}:{bff}",
+                [
+                    ContainerSpec(
+                        "bff",
+                        python_module("alertdrill.workload.bff", "--port", str(bff), "--nats-url", nats_url),
+                        http_ok(f"http://{LOOPBACK}:{bff}/health"),
+                    )
+                ],
+            )
+        )
         self._start_pods(pods)
-        self._start_pods([self._pod("traffic", "traffic-0", None, [
-            ContainerSpec("traffic", python_module(
-                "alertdrill.workload.traffic", "--url", f"http://{LOOPBACK}:{bff}",
-                "--rps", str(TRAFFIC_RPS)))])])
+        self._start_pods(
+            [
+                self._pod(
+                    "traffic",
+                    "traffic-0",
+                    None,
+                    [
+                        ContainerSpec(
+                            "traffic",
+                            python_module(
+                                "alertdrill.workload.traffic",
+                                "--url",
+                                f"http://{LOOPBACK}:{bff}",
+                                "--rps",
+                                str(TRAFFIC_RPS),
+                            ),
+                        )
+                    ],
+                )
+            ]
+        )
         self._write_all_targets()
 
-    def _pod(self, workload: str, name: str, metrics: str | None,
-             containers: list[ContainerSpec]) -> Pod:
+    def _pod(self, workload: str, name: str, metrics: str | None, containers: list[ContainerSpec]) -> Pod:
         assert self.run is not None
-        pod = Pod(name=name, workload=workload, containers=containers, metrics=metrics,
-                  run_dir=self.run.path, run_id=self.run.run_id)
+        pod = Pod(
+            name=name,
+            workload=workload,
+            containers=containers,
+            metrics=metrics,
+            run_dir=self.run.path,
+            run_id=self.run.run_id,
+        )
         self._exit.callback(pod.stop)
         self.pods.setdefault(workload, []).append(pod)
         return pod
@@ -166,42 +256,69 @@ class LocalStack:
         """Targets are known before their pods start (ports are claimed up front)."""
         assert self.run is not None
         for job in SCRAPED_JOBS:
-            write_targets(self.run.sub("targets"), job, [
-                (pod.metrics, {"namespace": NAMESPACE, "pod": pod.name})
-                for pod in self.pods.get(job, []) if pod.metrics])
+            write_targets(
+                self.run.sub("targets"),
+                job,
+                [
+                    (pod.metrics, {"namespace": NAMESPACE, "pod": pod.name})
+                    for pod in self.pods.get(job, [])
+                    if pod.metrics
+                ],
+            )
 
     def _make_prometheus(self, binary: Path, rule_paths: list[Path]) -> ManagedProcess:
         assert self.run is not None
         t = self.timing
         config = self.run.path / "config" / "prometheus.yml"
-        write_prometheus_config(config, scrape_s=t.scrape_interval_s, eval_s=t.eval_interval_s,
-                                scrape_timeout_s=t.scrape_timeout_s, rule_files=rule_paths,
-                                alertmanager=f"{LOOPBACK}:{self._ports['alertmanager']}",
-                                sd_dir=self.run.sub("targets"), jobs=SCRAPED_JOBS)
+        write_prometheus_config(
+            config,
+            scrape_s=t.scrape_interval_s,
+            eval_s=t.eval_interval_s,
+            scrape_timeout_s=t.scrape_timeout_s,
+            rule_files=rule_paths,
+            alertmanager=f"{LOOPBACK}:{self._ports['alertmanager']}",
+            sd_dir=self.run.sub("targets"),
+            jobs=SCRAPED_JOBS,
+        )
         # Resend delay follows the time scale (1m in production): lower than that, Alertmanager
         # resolves alerts falsely whenever Prometheus is briefly unreachable.
         resend = max(1.0, 60.0 / self.settings.time_scale)
         port = self._ports["prometheus"]
-        return ManagedProcess("prometheus", [
-            str(binary), f"--config.file={config}",
-            f"--storage.tsdb.path={self.run.path / 'prometheus-data'}",
-            f"--web.listen-address={LOOPBACK}:{port}", f"--rules.alert.resend-delay={resend:g}s",
-            "--storage.tsdb.retention.time=1d", "--log.level=warn"],
-            run_dir=self.run.path, run_id=self.run.run_id,
-            ready=PrometheusClient(self.prometheus_url).is_ready)
+        return ManagedProcess(
+            "prometheus",
+            [
+                str(binary),
+                f"--config.file={config}",
+                f"--storage.tsdb.path={self.run.path / 'prometheus-data'}",
+                f"--web.listen-address={LOOPBACK}:{port}",
+                f"--rules.alert.resend-delay={resend:g}s",
+                "--storage.tsdb.retention.time=1d",
+                "--log.level=warn",
+            ],
+            run_dir=self.run.path,
+            run_id=self.run.run_id,
+            ready=PrometheusClient(self.prometheus_url).is_ready,
+        )
 
     def _make_alertmanager(self, binary: Path, config: Path) -> ManagedProcess:
         assert self.run is not None
         port = self._ports["alertmanager"]
         # An empty cluster address turns gossip off: with it on, the first notification waits
         # ~10 s for gossip to settle and the port binds 0.0.0.0:9094.
-        return ManagedProcess("alertmanager", [
-            str(binary), f"--config.file={config}",
-            f"--storage.path={self.run.path / 'alertmanager-data'}",
-            f"--web.listen-address={LOOPBACK}:{port}", "--cluster.listen-address=",
-            "--log.level=warn"],
-            run_dir=self.run.path, run_id=self.run.run_id,
-            ready=AlertmanagerClient(self.alertmanager_url).is_ready)
+        return ManagedProcess(
+            "alertmanager",
+            [
+                str(binary),
+                f"--config.file={config}",
+                f"--storage.path={self.run.path / 'alertmanager-data'}",
+                f"--web.listen-address={LOOPBACK}:{port}",
+                "--cluster.listen-address=",
+                "--log.level=warn",
+            ],
+            run_dir=self.run.path,
+            run_id=self.run.run_id,
+            ready=AlertmanagerClient(self.alertmanager_url).is_ready,
+        )
 
     # -- what drills use -------------------------------------------------------------------
     @property
@@ -213,9 +330,13 @@ class LocalStack:
         return f"http://{LOOPBACK}:{self._ports['alertmanager']}"
 
     def urls(self) -> dict[str, str]:
-        return {"prometheus": self.prometheus_url, "alertmanager": self.alertmanager_url,
-                "recorder": self.recorder.url, "bff": f"http://{LOOPBACK}:{self._ports['bff']}",
-                "nats-monitor": f"http://{LOOPBACK}:{self._ports['nats-monitor']}"}
+        return {
+            "prometheus": self.prometheus_url,
+            "alertmanager": self.alertmanager_url,
+            "recorder": self.recorder.url,
+            "bff": f"http://{LOOPBACK}:{self._ports['bff']}",
+            "nats-monitor": f"http://{LOOPBACK}:{self._ports['nats-monitor']}",
+        }
 
     def faults(self) -> LocalFaults:
         return LocalFaults(self)
@@ -252,8 +373,10 @@ class LocalStack:
                         return
                     state = f"targets not up: {down or missing}; alerts present: {alerts}"
                 if time.monotonic() > deadline:
-                    raise WaitTimeout(f"stack not healthy after {timeout:.0f}s: {state} "
-                                      f"(Prometheus {self.prometheus_url}); see logs in {self.run_dir}")
+                    raise WaitTimeout(
+                        f"stack not healthy after {timeout:.0f}s: {state} "
+                        f"(Prometheus {self.prometheus_url}); see logs in {self.run_dir}"
+                    )
                 time.sleep(0.1)
         finally:
             prom.close()
@@ -285,8 +408,9 @@ class LocalFaults:
     def _pods(self, workload: str) -> list[Pod]:
         pods = self.stack.pods.get(workload)
         if not pods:
-            raise FaultError(f"no workload {workload!r} on the local stack "
-                             f"(have: {', '.join(sorted(self.stack.pods))})")
+            raise FaultError(
+                f"no workload {workload!r} on the local stack (have: {', '.join(sorted(self.stack.pods))})"
+            )
         return pods
 
     def kill_workload(self, workload: str) -> Injection:

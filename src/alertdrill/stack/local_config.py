@@ -10,9 +10,17 @@ from alertdrill.rules.durations import format_duration
 from alertdrill.yamlfile import dump_yaml
 
 
-def write_prometheus_config(path: Path, *, scrape_s: float, eval_s: float, scrape_timeout_s: float,
-                            rule_files: list[Path], alertmanager: str, sd_dir: Path,
-                            jobs: list[str]) -> None:
+def write_prometheus_config(
+    path: Path,
+    *,
+    scrape_s: float,
+    eval_s: float,
+    scrape_timeout_s: float,
+    rule_files: list[Path],
+    alertmanager: str,
+    sd_dir: Path,
+    jobs: list[str],
+) -> None:
     """Every job discovers its targets from `<sd_dir>/<job>.json`, so pods come and go like on k8s."""
     config: dict[str, Any] = {
         "global": {
@@ -23,8 +31,10 @@ def write_prometheus_config(path: Path, *, scrape_s: float, eval_s: float, scrap
         "rule_files": [str(p) for p in rule_files],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
         "scrape_configs": [
-            {"job_name": job,
-             "file_sd_configs": [{"files": [str(sd_dir / f"{job}.json")], "refresh_interval": "1s"}]}
+            {
+                "job_name": job,
+                "file_sd_configs": [{"files": [str(sd_dir / f"{job}.json")], "refresh_interval": "1s"}],
+            }
             for job in jobs
         ],
     }

@@ -63,8 +63,14 @@ class Pod:
         """Spawn every container without waiting, so pods start in parallel like on a node."""
         if not self.processes:
             self.processes = [
-                ManagedProcess(f"{self.name}.{c.name}", c.argv, run_dir=self.run_dir,
-                               run_id=self.run_id, ready=c.ready, ready_timeout=READY_TIMEOUT_S)
+                ManagedProcess(
+                    f"{self.name}.{c.name}",
+                    c.argv,
+                    run_dir=self.run_dir,
+                    run_id=self.run_id,
+                    ready=c.ready,
+                    ready_timeout=READY_TIMEOUT_S,
+                )
                 for c in self.containers
             ]
         try:

@@ -102,8 +102,15 @@ class ManagedProcess:
             except OSError as exc:
                 raise ProcessStartError(f"{self.name}: cannot run {self.argv[0]}: {exc}") from exc
         self.pid_path.write_text(
-            json.dumps({"name": self.name, "pid": self._popen.pid, "argv": self.argv,
-                        "run_id": self.run_id, "owner": os.getpid()})
+            json.dumps(
+                {
+                    "name": self.name,
+                    "pid": self._popen.pid,
+                    "argv": self.argv,
+                    "run_id": self.run_id,
+                    "owner": os.getpid(),
+                }
+            )
         )
         log.debug("started %s pid %d", self.name, self._popen.pid)
 

@@ -13,10 +13,17 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import nats
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 
 from alertdrill.workload.common import setup_logging
 
@@ -35,25 +42,37 @@ class Bff:
         self.nats_url = nats_url
         self.subject = subject
         self.fault = FaultState()
-        self.nc: nats.NATS | None = None
+        self.nc: Any = None
         self.registry = CollectorRegistry()
-        self.requests = Counter("http_requests_total", "HTTP requests by method, path and status",
-                                ["method", "path", "status"], registry=self.registry)
-        self.duration = Histogram("http_request_duration_seconds", "HTTP request latency",
-                                  ["method", "path"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.requests = Counter(
+            "http_requests_total",
+            "HTTP requests by method, path and status",
+            ["method", "path", "status"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "path"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
 
     async def connect(self) -> None:
         # Reconnect forever: a NATS outage queues jobs in the client buffer instead of failing
         # requests, so killing NATS pages for NATS, not for the BFF's error rate.
-        self.nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2,
-                                     name="bff")
+        self.nc = await nats.connect(
+            self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2, name="bff"
+        )
 
     @web.middleware
     async def instrument(self, request: web.Request, handler):  # type: ignore[no-untyped-def]
         if not request.path.startswith("/api/"):
             return await handler(request)
         start = time.perf_counter()
-        path = request.match_info.route.resource.canonical if request.match_info.route.resource else request.path
+        path = (
+            request.match_info.route.resource.canonical if request.match_info.route.resource else request.path
+        )
         try:
             if self.fault.latency_s > 0:
                 await asyncio.sleep(self.fault.latency_s)
@@ -84,8 +103,9 @@ class Bff:
         return web.json_response({"status": "ok"})
 
     async def metrics(self, request: web.Request) -> web.Response:
-        return web.Response(body=generate_latest(self.registry),
-                            headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.Response(
+            body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
 
     async def get_fault(self, request: web.Request) -> web.Response:
         return web.json_response(self.fault.__dict__)

@@ -21,10 +21,16 @@ DURABLE = "workers"
 
 processed = Counter("worker_jobs_processed_total", "Jobs processed and acked")
 failed = Counter("worker_jobs_failed_total", "Jobs that failed processing")
-duration = Histogram("worker_job_duration_seconds", "Time spent processing one job",
-                     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30))
-end_to_end = Histogram("worker_job_latency_seconds", "Time from submission to completion",
-                       buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60))
+duration = Histogram(
+    "worker_job_duration_seconds",
+    "Time spent processing one job",
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30),
+)
+end_to_end = Histogram(
+    "worker_job_latency_seconds",
+    "Time from submission to completion",
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60),
+)
 
 
 async def ensure_stream(js: nats.js.JetStreamContext) -> None:
@@ -32,16 +38,18 @@ async def ensure_stream(js: nats.js.JetStreamContext) -> None:
     try:
         await js.stream_info(STREAM)
     except NotFoundError:
-        await js.add_stream(StreamConfig(name=STREAM, subjects=SUBJECTS,
-                                         retention=RetentionPolicy.WORK_QUEUE))
+        await js.add_stream(
+            StreamConfig(name=STREAM, subjects=SUBJECTS, retention=RetentionPolicy.WORK_QUEUE)
+        )
 
 
 async def run(nats_url: str, metrics_port: int, work_s: float) -> None:
     nc = await nats.connect(nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2, name="worker")
     js = nc.jetstream()
     await ensure_stream(js)
-    sub = await js.pull_subscribe("jobs.>", durable=DURABLE, stream=STREAM,
-                                  config=ConsumerConfig(ack_wait=30))
+    sub = await js.pull_subscribe(
+        "jobs.>", durable=DURABLE, stream=STREAM, config=ConsumerConfig(ack_wait=30)
+    )
     start_http_server(metrics_port, addr="127.0.0.1")
     log.info("consuming %s, metrics on 127.0.0.1:%d", STREAM, metrics_port)
     while True:

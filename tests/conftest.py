@@ -1,0 +1,81 @@
+"""Helpers for alertdrill's own tests: run the CLI, copy and break a monitoring config, find leaks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ALERTDRILL = [sys.executable, "-m", "alertdrill.cli"]
+
+
+def alertdrill_processes(state_dir: Path) -> list[str]:
+    """Processes still alive that a run under `state_dir` started (by their ALERTDRILL_RUN_ID)."""
+    runs = {p.name for p in (state_dir / "runs").glob("*")} if (state_dir / "runs").is_dir() else set()
+    alive = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            env = (proc / "environ").read_bytes().split(b"\0")
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        for item in env:
+            if item.startswith(b"ALERTDRILL_RUN_ID=") and item.split(b"=", 1)[1].decode() in runs:
+                alive.append(f"{proc.name}: {cmd[:120]}")
+    return alive
+
+
+class Runner:
+    """Runs `alertdrill` as a subprocess from the repo root with its own state and report dirs."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.state_dir = tmp / "state"
+        self.report_dir = tmp / "reports"
+        self.env = {**os.environ, "ALERTDRILL_STATE_DIR": str(self.state_dir)}
+
+    def command(self, *args: str) -> list[str]:
+        extra = ["--report-dir", str(self.report_dir)] if args and args[0] == "run" else []
+        return [*ALERTDRILL, *args, *extra]
+
+    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.command(*args), cwd=REPO, env=self.env, capture_output=True,
+                              text=True, timeout=timeout, check=False)
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(self.command(*args), cwd=REPO, env=self.env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def leftovers(self) -> list[str]:
+        return alertdrill_processes(self.state_dir)
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Runner:
+    return Runner(tmp_path)
+
+
+@pytest.fixture
+def monitoring_copy(tmp_path: Path) -> Callable[[Callable[[str], str] | None, str], Path]:
+    """Copy monitoring/ and apply a text edit to one of its files (a deliberate break)."""
+
+    def make(edit: Callable[[str], str] | None = None, file: str = "rules/fluo.rules.yml") -> Path:
+        dest = tmp_path / "monitoring"
+        if not dest.exists():
+            shutil.copytree(REPO / "monitoring", dest)
+        if edit is not None:
+            target = dest / file
+            before = target.read_text()
+            after = edit(before)
+            assert after != before, f"the edit did not change {file}"
+            target.write_text(after)
+        return dest
+
+    return make

@@ -1,0 +1,48 @@
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from alertdrill.errors import RevertError
+from alertdrill.faults.ledger import FaultLedger, Injection, revert_offline
+from alertdrill.stack.process import RUN_ID_ENV
+
+
+def test_reverts_run_last_first_and_all_are_attempted(tmp_path: Path) -> None:
+    ledger = FaultLedger(tmp_path / "faults")
+    order: list[str] = []
+
+    def fail() -> None:
+        order.append("b")
+        raise OSError("boom")
+
+    ledger.inject("a", lambda: Injection(lambda: order.append("a"), {"kind": "none"}))
+    ledger.inject("b", lambda: Injection(fail, {"kind": "none"}))
+    ledger.inject("c", lambda: Injection(lambda: order.append("c"), {"kind": "none"}))
+    assert len(list((tmp_path / "faults").glob("*.json"))) == 3
+    with pytest.raises(RevertError, match="1 revert\\(s\\) failed: b: boom"):
+        ledger.revert_all()
+    assert order == ["c", "b", "a"]
+    assert ledger.outstanding == []
+    assert [p.name for p in (tmp_path / "faults").glob("*.json")] == ["002.json"]  # the failed one
+
+
+def test_revert_offline_thaws_a_frozen_process_of_that_run(tmp_path: Path) -> None:
+    proc = subprocess.Popen(["sleep", "30"], env={**os.environ, RUN_ID_ENV: "run-x"})
+    try:
+        os.kill(proc.pid, signal.SIGSTOP)
+        (tmp_path / "faults").mkdir()
+        (tmp_path / "faults" / "001.json").write_text(json.dumps(
+            {"name": "freeze", "offline": {"kind": "sigcont", "pids": [proc.pid], "run_id": "run-x"}}))
+        assert revert_offline(tmp_path) == ["freeze: sigcont"]
+        time.sleep(0.1)
+        state = Path(f"/proc/{proc.pid}/stat").read_text().split()[2]
+        assert state != "T"
+        assert not list((tmp_path / "faults").glob("*.json"))
+    finally:
+        proc.kill()
+        proc.wait()

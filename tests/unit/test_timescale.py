@@ -1,0 +1,47 @@
+from pathlib import Path
+
+from alertdrill.rules import tools
+from alertdrill.rules.ruleset import has_range_window, load_rule_file, rule_files
+from alertdrill.rules.timescale import ScaleNote, scale_expr, scale_rule_file
+from alertdrill.yamlfile import dump_yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_ranges_and_subqueries_scale_but_regex_and_strings_do_not() -> None:
+    expr = ('max_over_time(rate(x{path=~"/a[5m]"}[5m])[30m:1m]) '
+            '+ on(job) label_replace(up, "l", "[5m]", "", "")')
+    notes: list[ScaleNote] = []
+    out = scale_expr(expr, 60, 1, "test", notes)
+    assert '"/a[5m]"' in out and '"[5m]"' in out
+    assert "[5s]" in out and "[30s:1s]" in out
+    assert notes == []
+
+
+def test_a_window_below_the_floor_is_clamped_and_reported() -> None:
+    notes: list[ScaleNote] = []
+    out = scale_expr("rate(x[1m]) > 0", 60, 4, "r.yml: rule 'A'", notes)
+    assert "[4s]" in out
+    assert notes == [ScaleNote("r.yml: rule 'A'", 60, 4)]
+
+
+def test_scale_one_leaves_text_untouched() -> None:
+    assert scale_expr("rate(x[5m]) > 0", 1, 4, "t", []) == "rate(x[5m]) > 0"
+
+
+def test_scaled_fluo_rules_pass_promtool(tmp_path: Path) -> None:
+    """The scaled copy of every FLUO rule file is still valid for the real promtool."""
+    notes: list[ScaleNote] = []
+    out = []
+    for path in rule_files(REPO / "monitoring" / "rules"):
+        doc = scale_rule_file(load_rule_file(path), 60, 4, notes)
+        dump_yaml(doc, tmp_path / path.name)
+        out.append(tmp_path / path.name)
+        fors = {r["alert"]: r["for"] for g in doc["groups"] for r in g["rules"]}
+        assert fors["ServiceDown"] == "500ms" and fors["DiskSpaceRunningLow"] == "30s"
+    tools.check_rules(out)
+
+
+def test_has_range_window() -> None:
+    assert has_range_window("rate(x[5m]) > 1")
+    assert not has_range_window('up{job="bff"} == 0')
