@@ -40,18 +40,32 @@ class Runner:
         self.state_dir = tmp / "state"
         self.report_dir = tmp / "reports"
         self.env = {**os.environ, "ALERTDRILL_STATE_DIR": str(self.state_dir)}
+        self.cwd = REPO
 
     def command(self, *args: str) -> list[str]:
         extra = ["--report-dir", str(self.report_dir)] if args and args[0] == "run" else []
         return [*ALERTDRILL, *args, *extra]
 
     def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.command(*args), cwd=REPO, env=self.env, capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        return subprocess.run(
+            self.command(*args),
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.command(*args), cwd=REPO, env=self.env, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            self.command(*args),
+            cwd=self.cwd,
+            env=self.env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
 
     def leftovers(self) -> list[str]:
         return alertdrill_processes(self.state_dir)
@@ -79,3 +93,15 @@ def monitoring_copy(tmp_path: Path) -> Callable[[Callable[[str], str] | None, st
         return dest
 
     return make
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A copy of the project's drill layout (features, steps, scenarios, monitoring) to break."""
+    dest = tmp_path / "project"
+    dest.mkdir()
+    for name in ("features", "steps", "scenarios", "monitoring"):
+        shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("conftest.py", "pyproject.toml"):
+        shutil.copy(REPO / name, dest / name)
+    return dest

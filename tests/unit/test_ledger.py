@@ -36,8 +36,11 @@ def test_revert_offline_thaws_a_frozen_process_of_that_run(tmp_path: Path) -> No
     try:
         os.kill(proc.pid, signal.SIGSTOP)
         (tmp_path / "faults").mkdir()
-        (tmp_path / "faults" / "001.json").write_text(json.dumps(
-            {"name": "freeze", "offline": {"kind": "sigcont", "pids": [proc.pid], "run_id": "run-x"}}))
+        (tmp_path / "faults" / "001.json").write_text(
+            json.dumps(
+                {"name": "freeze", "offline": {"kind": "sigcont", "pids": [proc.pid], "run_id": "run-x"}}
+            )
+        )
         assert revert_offline(tmp_path) == ["freeze: sigcont"]
         time.sleep(0.1)
         state = Path(f"/proc/{proc.pid}/stat").read_text().split()[2]

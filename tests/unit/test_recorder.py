@@ -5,17 +5,30 @@ import httpx
 
 from alertdrill.observe.recorder import NotificationRecorder
 
-PAYLOAD = {"version": "4", "status": "firing", "receiver": "critical-oncall", "groupKey": "g",
-           "alerts": [{"status": "firing", "labels": {"alertname": "ServiceDown", "job": "bff"},
-                       "startsAt": "2026-11-26T22:40:23Z", "endsAt": "0001-01-01T00:00:00Z"}]}
+PAYLOAD = {
+    "version": "4",
+    "status": "firing",
+    "receiver": "critical-oncall",
+    "groupKey": "g",
+    "alerts": [
+        {
+            "status": "firing",
+            "labels": {"alertname": "ServiceDown", "job": "bff"},
+            "startsAt": "2026-11-26T22:40:23Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+        }
+    ],
+}
 
 
 def test_records_a_real_webhook_post_and_wakes_the_waiter() -> None:
     with NotificationRecorder() as recorder:
+
         def post() -> None:
             time.sleep(0.3)
-            httpx.post(f"{recorder.url}/receiver/critical-oncall?integration=email-0", json=PAYLOAD,
-                       timeout=2).raise_for_status()
+            httpx.post(
+                f"{recorder.url}/receiver/critical-oncall?integration=email-0", json=PAYLOAD, timeout=2
+            ).raise_for_status()
 
         threading.Thread(target=post).start()
         start = time.monotonic()

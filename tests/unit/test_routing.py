@@ -17,11 +17,14 @@ def am() -> dict:
 
 
 def test_redirect_keeps_tree_and_send_resolved(am: dict) -> None:
-    doc = {"route": am["route"], "receivers": [
-        {"name": "mail", "email_configs": [{"to": "a@b"}, {"to": "c@d", "send_resolved": True}]},
-        {"name": "pager", "pagerduty_configs": [{"routing_key": "x"}]},
-        {"name": "null"},
-    ]}
+    doc = {
+        "route": am["route"],
+        "receivers": [
+            {"name": "mail", "email_configs": [{"to": "a@b"}, {"to": "c@d", "send_resolved": True}]},
+            {"name": "pager", "pagerduty_configs": [{"routing_key": "x"}]},
+            {"name": "null"},
+        ],
+    }
     out = routing.redirect_receivers(doc, "http://127.0.0.1:1")
     hooks = {r["name"]: r.get("webhook_configs") for r in out["receivers"]}
     assert [h["send_resolved"] for h in hooks["mail"]] == [False, True]  # email defaults to False
@@ -34,20 +37,42 @@ def test_redirect_keeps_tree_and_send_resolved(am: dict) -> None:
 
 def test_scale_timers_makes_root_defaults_explicit(am: dict) -> None:
     scaled = routing.scale_timers({"route": {"receiver": "x"}, "receivers": [{"name": "x"}]}, 60)
-    assert scaled["route"] == {"receiver": "x", "group_wait": "500ms", "group_interval": "5s",
-                               "repeat_interval": "4m"}
+    assert scaled["route"] == {
+        "receiver": "x",
+        "group_wait": "500ms",
+        "group_interval": "5s",
+        "repeat_interval": "4m",
+    }
     medium = routing.scale_timers(am, 60)["route"]["routes"][-1]
     assert medium["group_wait"] == "4m"
 
 
-@pytest.mark.parametrize(("severity", "receivers"), [
-    ("critical", ["critical-oncall"]), ("high", ["high-oncall", "high-team-lead"]),
-    ("medium", ["medium-oncall"]), ("low", ["oncall-primary"])])
+@pytest.mark.parametrize(
+    ("severity", "receivers"),
+    [
+        ("critical", ["critical-oncall"]),
+        ("high", ["high-oncall", "high-team-lead"]),
+        ("medium", ["medium-oncall"]),
+        ("low", ["oncall-primary"]),
+    ],
+)
 def test_route_matching_agrees_with_amtool(am: dict, severity: str, receivers: list[str]) -> None:
     ours = [m.receiver for m in routing.match_routes(am, {"alertname": "X", "severity": severity})]
     amtool = subprocess.run(
-        [str(find_binary("amtool")), "config", "routes", "test", f"--config.file={AM}",
-         f"severity={severity}", "alertname=X"], capture_output=True, text=True, timeout=30, check=True)
+        [
+            str(find_binary("amtool")),
+            "config",
+            "routes",
+            "test",
+            f"--config.file={AM}",
+            f"severity={severity}",
+            "alertname=X",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
     assert ours == receivers == amtool.stdout.strip().split(",")
 
 

@@ -13,12 +13,15 @@ def test_option_beats_environment_beats_default() -> None:
     assert Settings.resolve({}, {}).time_scale == DEFAULT_LOCAL_TIME_SCALE
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    ({"time_scale": "fast"}, "--time-scale 'fast' is not a number"),
-    ({"time_scale": "0"}, "--time-scale must be > 0"),
-    ({"stack": "docker"}, "--stack 'docker': choose one of local, kind, cluster"),
-    ({"ports": ["prometheus:9090"]}, "expected NAME=PORT"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"time_scale": "fast"}, "--time-scale 'fast' is not a number"),
+        ({"time_scale": "0"}, "--time-scale must be > 0"),
+        ({"stack": "docker"}, "--stack 'docker': choose one of local, kind, cluster"),
+        ({"ports": ["prometheus:9090"]}, "expected NAME=PORT"),
+    ],
+)
 def test_bad_values_say_what_to_give(options: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.resolve(options, {})
@@ -26,4 +29,6 @@ def test_bad_values_say_what_to_give(options: dict, message: str) -> None:
 
 def test_ports_parse() -> None:
     assert Settings.resolve({"ports": ["prometheus=9090", "recorder=1"]}, {}).fixed_ports == {
-        "prometheus": 9090, "recorder": 1}
+        "prometheus": 9090,
+        "recorder": 1,
+    }

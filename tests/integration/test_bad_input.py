@@ -1,0 +1,89 @@
+"""Bad input gives a short located error and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Runner
+
+pytestmark = pytest.mark.integration
+
+
+def _assert_clean_usage_error(proc, *needles: str) -> None:  # type: ignore[no-untyped-def]
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out[-3000:]
+    for needle in needles:
+        assert needle in out, out[-3000:]
+    assert "Traceback" not in out, out[-3000:]
+
+
+def test_yaml_error_in_rules_names_file_and_line(
+    runner: Runner, monitoring_copy: Callable[..., Path]
+) -> None:
+    broken = monitoring_copy(lambda t: t.replace("    for: 30s\n", "    for: [30s\n", 1))
+    proc = runner.run("run", "-q", "--monitoring", str(broken))
+    _assert_clean_usage_error(proc, "fluo.rules.yml:9:", "YAML error")
+
+
+def test_undefined_receiver_in_alertmanager_config(
+    runner: Runner, monitoring_copy: Callable[..., Path]
+) -> None:
+    broken = monitoring_copy(
+        lambda t: t.replace("receiver: medium-oncall", "receiver: medium-oncal"),
+        "alertmanager/alertmanager.yml",
+    )
+    proc = runner.run("run", "-q", "--monitoring", str(broken))
+    _assert_clean_usage_error(
+        proc, "alertmanager.yml: route.routes[3] uses undefined receiver 'medium-oncal'"
+    )
+
+
+def test_step_without_definition_names_feature_and_line(runner: Runner, project_copy: Path) -> None:
+    (project_copy / "features" / "alerts" / "typo.feature").write_text(
+        "Feature: typo\n\n  Scenario: a step nobody defined\n    Given the stack is healthy\n"
+        "    When the BFF is set on fire\n"
+    )
+    runner.cwd = project_copy
+    proc = runner.run("run", "-q", "features/alerts/typo.feature")
+    _assert_clean_usage_error(
+        proc, "typo.feature:5: no step definition matches 'When the BFF is set on fire'"
+    )
+
+
+def test_missing_prometheus_binary_says_how_to_install(runner: Runner, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in (
+        "/usr/bin/promtool",
+        "/usr/bin/amtool",
+        "/usr/bin/prometheus-alertmanager",
+        str(Path(sys.executable).parent / "nats-server"),
+    ):
+        os.symlink(tool, bin_dir / Path(tool).name)
+    runner.env["ALERTDRILL_BIN_PATH"] = str(bin_dir)
+    proc = runner.run("run", "-q")
+    _assert_clean_usage_error(proc, "prometheus is not installed", "apt-get install -y prometheus")
+    assert runner.leftovers() == []
+
+
+def test_occupied_port_names_port_and_fix(runner: Runner) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = runner.run("run", "-q", "--port", f"prometheus={port}")
+    _assert_clean_usage_error(proc, f"port {port} for prometheus on 127.0.0.1 is already in use")
+    assert runner.leftovers() == []
+
+
+def test_unwritable_report_dir(runner: Runner, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    runner.report_dir = tmp_path / "file" / "reports"
+    proc = runner.run("run", "-q")
+    _assert_clean_usage_error(proc, "is not writable", "--report-dir")
