@@ -387,6 +387,12 @@ class LocalStack:
         assert self.run is not None
         return self.run.path
 
+    def pids(self) -> dict[str, int]:
+        """Every live process of the stack by name (for measurements and leak checks)."""
+        procs = [p for pods in self.pods.values() for pod in pods for p in pod.processes]
+        procs += [p for p in (self._prometheus, self._alertmanager) if p is not None]
+        return {p.name: p.pid for p in procs if p.pid is not None and p.is_running()}
+
     def diagnostics(self) -> dict[str, str]:
         """Log tails of every process, for a failed drill's report."""
         out: dict[str, str] = {}
