@@ -11,6 +11,16 @@ Feature: ServiceDown pages the critical on-call when a FLUO service dies
     And the alert has severity "critical" and priority "P0"
     And it is notified to exactly "critical-oncall"
     And after rollback it resolves and the resolved notification arrives within 5 minutes
+    And alert "KubernetesNodeDown" did not fire
+    And no other alert fired
+
+  Scenario: the BFF hangs
+    Given the stack is healthy
+    When the scenario "freeze-bff" injects its fault
+    Then alert "ServiceDown" fires for job "bff" after holding for 30 seconds
+    And the alert has severity "critical" and priority "P0"
+    And it is notified to exactly "critical-oncall"
+    And after rollback it resolves and the resolved notification arrives within 5 minutes
     And no other alert fired
 
   Scenario: the NATS workers are killed

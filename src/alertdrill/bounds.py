@@ -27,11 +27,13 @@ class FireBound:
     hang_s: float
     window_s: float
     slack_s: float
+    ramp_s: float = 0.0
 
     @property
     def total(self) -> float:
         return (
-            self.for_s
+            self.ramp_s
+            + self.for_s
             + self.scrape_s
             + self.eval_s
             + self.group_wait_s
@@ -48,8 +50,9 @@ class FireBound:
     def explain(self) -> str:
         hang = f" + scrape timeout {self.hang_s:g}s" if self.hang_s else ""
         window = f" + 2nd sample for rate() {self.window_s:g}s" if self.window_s else ""
+        ramp = f"fault ramp {self.ramp_s:.2f}s + " if self.ramp_s >= 0.005 else ""
         return (
-            f"for {self.for_s:g}s + scrape {self.scrape_s:g}s + eval {self.eval_s:g}s + "
+            ramp + f"for {self.for_s:g}s + scrape {self.scrape_s:g}s + eval {self.eval_s:g}s + "
             f"group_wait {self.group_wait_s:g}s{hang}{window} + slack {self.slack_s:g}s "
             f"= {self.total:.2f}s"
         )
@@ -81,9 +84,11 @@ def fire_bound(
     slack_s: float,
     target_hangs: bool = False,
     windowed: bool = False,
+    ramp_s: float = 0.0,
 ) -> FireBound:
     """`windowed`: the rule reads a range window (rate, increase, ...). A counter series born
-    with the fault (the first 5xx) needs a second sample before rate() sees it: one more scrape."""
+    with the fault (the first 5xx) needs a second sample before rate() sees it: one more scrape.
+    `ramp_s`: how long the fault's last action took to apply (jobs submitted over seconds)."""
     return FireBound(
         for_s=for_s,
         scrape_s=timing.scrape_interval_s,
@@ -92,6 +97,7 @@ def fire_bound(
         hang_s=timing.scrape_timeout_s if target_hangs else 0.0,
         window_s=timing.scrape_interval_s if windowed else 0.0,
         slack_s=slack_s,
+        ramp_s=ramp_s,
     )
 
 

@@ -1,4 +1,4 @@
-"""One drill: inject a scenario's fault, watch the alert travel, roll back, watch it clear.
+"""One drill: inject a scenario's fault, watch the alerts travel, roll back, watch them clear.
 
 Steps call these methods; each either records an observation on the timeline or raises
 `DrillFailure` with what was expected, what was seen, where and for how long.
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from alertdrill.bounds import SOP_RECOVERY_S, FireBound, RecoveryBound, fire_bound, recovery_bound
 from alertdrill.errors import DrillFailure
@@ -18,7 +19,7 @@ from alertdrill.faults.actions import FaultSession, active_session
 from alertdrill.faults.ledger import FaultLedger
 from alertdrill.faults.scenario import Scenario, find_scenario
 from alertdrill.observe.alertmanager import AlertmanagerClient
-from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.observe.prometheus import PromAlert, PrometheusClient
 from alertdrill.observe.recorder import Notification
 from alertdrill.observe.timeline import Timeline
 from alertdrill.rules import routing
@@ -28,6 +29,8 @@ from alertdrill.stack.base import Stack
 log = logging.getLogger(__name__)
 #: FiredAt has millisecond resolution; compare `for` holds with this tolerance.
 CLOCK_EPSILON_S = 0.002
+POLL_S = 0.1  # Prometheus state polls: only where no push exists (deferred and quiet alerts)
+T = TypeVar("T")
 
 
 @dataclass
@@ -37,11 +40,16 @@ class Expected:
     for_s: float | None = None
     fire_bound: FireBound | None = None
     recovery_bound: RecoveryBound | None = None
+    alerts: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # every alert allowed to fire
 
 
-def _selector(alert: str, match: dict[str, str]) -> str:
+def selector(alert: str, match: dict[str, str]) -> str:
     inner = ",".join(f'{k}="{v}"' for k, v in sorted(match.items()))
     return f"{alert}{{{inner}}}"
+
+
+def _matches(name: str, labels: dict[str, str], alert: str, match: dict[str, str]) -> bool:
+    return name == alert and all(labels.get(k) == v for k, v in match.items())
 
 
 class Drill:
@@ -56,12 +64,13 @@ class Drill:
         self.alert: str | None = None
         self.match: dict[str, str] = {}
         self.scenario: Scenario | None = None
+        self.ramp_s = 0.0
         self.unexpected: list[str] = []
         self._isolate = isolate
         self.prometheus = PrometheusClient(stack.prometheus_url)
         self.alertmanager = AlertmanagerClient(stack.alertmanager_url)
 
-    # -- Given -----------------------------------------------------------------------------
+    # -- Given / When / teardown -----------------------------------------------------------
     def prepare(self) -> None:
         """Fresh alerting state (after the first drill) and a healthy stack."""
         if self._isolate:
@@ -69,13 +78,15 @@ class Drill:
         else:
             self.stack.wait_until_healthy(timeout=30.0)
 
-    # -- When ------------------------------------------------------------------------------
     def inject(self, scenario_name: str) -> None:
+        """Run the scenario's method. The fault counts from when its last action started."""
         self.scenario = find_scenario(self.scenarios_dir, scenario_name)
         with active_session(FaultSession(self.stack.faults(), self.ledger)):
             outputs = self.scenario.inject()
-        times = [o["injected_at"] for o in outputs if isinstance(o, dict) and "injected_at" in o]
-        self.timeline.fault_at = min(times) if times else time.time()
+        done = [o for o in outputs if isinstance(o, dict) and "injected_at" in o]
+        now = time.time()
+        self.timeline.fault_at = max((o["started_at"] for o in done), default=now)
+        self.ramp_s = max((o["injected_at"] for o in done), default=now) - self.timeline.fault_at
 
     def roll_back(self) -> None:
         self.timeline.rollback_at = time.time()
@@ -92,48 +103,59 @@ class Drill:
             self.prometheus.close()
             self.alertmanager.close()
 
-    # -- Then: firing ------------------------------------------------------------------------
+    # -- bounds ----------------------------------------------------------------------------
     def _routes(self, alert: str, match: dict[str, str]) -> list[routing.RouteMatch]:
         rule = self.stack.monitoring.rule(alert)
         labels = {**rule.labels, **match, "alertname": alert}
         return self.stack.monitoring.routes_for(labels, self.stack.timing.time_scale)
 
-    def _is_target(self, n: Notification) -> bool:
-        return self.alert is not None and n.matches(self.alert, self.match)
-
-    def wait_for_firing(self, alert: str, match: dict[str, str], for_production_s: float) -> None:
-        """Wait for the first firing notification; check it did not come before `for`."""
-        self.alert, self.match = alert, dict(match)
-        fault_at = self._fault_at()
-        timing = self.stack.timing
-        for_s = for_production_s / timing.time_scale
-        routes = self._routes(alert, match)
+    def _fire_bound(self, alert: str, for_production_s: float, group_wait_s: float) -> FireBound:
         hangs = self.scenario is not None and any(
             s.func.__name__ == "freeze_workload" for s in self.scenario.method
         )
         windowed = has_range_window(self.stack.monitoring.rule(alert).expr)
-        bound = fire_bound(
-            for_s,
-            timing,
-            min(r.group_wait_s for r in routes),
+        return fire_bound(
+            for_production_s / self.stack.timing.time_scale,
+            self.stack.timing,
+            group_wait_s,
             self.stack.settings.slack_s,
             target_hangs=hangs,
             windowed=windowed,
+            ramp_s=self.ramp_s,
         )
-        self.expected.for_s, self.expected.fire_bound = for_s, bound
-        what = _selector(alert, match)
-        log.info("waiting for %s to fire: bound %s", what, bound.explain())
+
+    # -- Then: the primary alert is paged ----------------------------------------------------
+    def _is_target(self, n: Notification) -> bool:
+        return self.alert is not None and n.matches(self.alert, self.match)
+
+    def _expect(self, alert: str, match: dict[str, str], for_production_s: float, primary: bool) -> None:
+        self.stack.monitoring.rule(alert)  # an unknown alert is a located setup error
+        if primary:
+            self.alert, self.match = alert, dict(match)
+            self.expected.for_s = for_production_s / self.stack.timing.time_scale
+        self.expected.alerts.append((alert, dict(match)))
+
+    def wait_for_firing(self, alert: str, match: dict[str, str], for_production_s: float) -> None:
+        """Wait for the first firing notification; check it did not come before `for`."""
+        self._expect(alert, match, for_production_s, primary=True)
+        fault_at = self._fault_at()
+        bound = self._fire_bound(
+            alert, for_production_s, min(r.group_wait_s for r in self._routes(alert, match))
+        )
+        self.expected.fire_bound = bound
+        what = selector(alert, match)
+        log.info("waiting for %s to page: bound %s", what, bound.explain())
         arrived = self.stack.recorder.wait_for(
             lambda ns: any(n.status == "firing" and self._is_target(n) for n in ns),
             timeout=max(0.0, fault_at + bound.total - time.time()),
             since=fault_at,
-            on_tick=lambda _: self._progress(what, fault_at, bound.total),
+            on_tick=lambda _: self._progress(fault_at, bound.total, "fire"),
         )
         if not arrived:
             raise DrillFailure(
-                f"alert {what} was not notified within {bound.total:.2f}s of the fault; "
-                f"{self._last_state(alert, match)}; bound: {bound.explain()} "
-                f"(rule for={for_production_s:g}s at time scale {timing.time_scale:g})"
+                f"alert {what} was not notified within {bound.total:.2f}s of the fault; {self._last_state()}; "
+                f"bound: {bound.explain()} (rule for={for_production_s:g}s at time scale "
+                f"{self.stack.timing.time_scale:g})"
             )
         first = min(
             (
@@ -147,27 +169,20 @@ class Drill:
         self.timeline.firing_at = first.starts_at
         self.timeline.labels = first.labels
         self.timeline.pending_at = self._active_at(alert, match)
-        self._assert_held_for(what, for_s)
+        self._assert_held_for(what, self.expected.for_s or 0.0)
 
     def _assert_held_for(self, what: str, for_s: float) -> None:
         t = self.timeline
-        if (
-            t.firing_at is not None
-            and t.pending_at is not None
-            and (t.firing_at - t.pending_at < for_s - CLOCK_EPSILON_S)
-        ):
+        if t.firing_at and t.pending_at and t.firing_at - t.pending_at < for_s - CLOCK_EPSILON_S:
             raise DrillFailure(
-                f"alert {what} fired {t.firing_at - t.pending_at:.3f}s after it "
-                f"became pending, before its for of {for_s:g}s"
+                f"alert {what} fired {t.firing_at - t.pending_at:.3f}s after it became pending, "
+                f"before its for of {for_s:g}s"
             )
-        if (
-            t.notified_at is not None
-            and t.fault_at is not None
-            and (t.notified_at - t.fault_at < for_s - CLOCK_EPSILON_S)
-        ):
+        first_seen = t.notified_at or t.firing_at
+        if first_seen and t.fault_at and first_seen - t.fault_at < for_s - CLOCK_EPSILON_S:
             raise DrillFailure(
-                f"alert {what} was notified {t.notified_at - t.fault_at:.3f}s after "
-                f"the fault, earlier than its for of {for_s:g}s"
+                f"alert {what} fired {first_seen - t.fault_at:.3f}s after the fault, "
+                f"earlier than its for of {for_s:g}s"
             )
 
     def assert_labels(self, expected: dict[str, str]) -> None:
@@ -175,18 +190,26 @@ class Drill:
         seen = {k: self.timeline.labels.get(k) for k in expected}
         if seen != expected:
             raise DrillFailure(
-                f"alert {_selector(self._alert(), self.match)} carries {seen}, "
-                f"expected {expected} (all labels: {self.timeline.labels})"
+                f"alert {selector(self._alert(), self.match)} carries {seen}, expected {expected} "
+                f"(all labels: {self.timeline.labels})"
             )
+
+    def _routed(self) -> set[str]:
+        return {
+            r
+            for a in self.alertmanager.alerts()
+            if _matches(a.name, a.labels, self._alert(), self.match)
+            for r in a.receivers
+        }
 
     def assert_receivers(self, expected: list[str]) -> None:
         """Every expected receiver notified within its bound, and no other receiver routed to."""
         alert, fault_at = self._alert(), self._fault_at()
         self.expected.receivers = sorted(expected)
-        routes = self._routes(alert, self.match)
-        assert self.expected.fire_bound is not None
-        slowest = max(r.group_wait_s for r in routes)
-        deadline = fault_at + self.expected.fire_bound.total + slowest - self.expected.fire_bound.group_wait_s
+        bound = self.expected.fire_bound
+        assert bound is not None
+        slowest = max(r.group_wait_s for r in self._routes(alert, self.match))
+        deadline = fault_at + bound.total + slowest - bound.group_wait_s
 
         def receivers(ns: list[Notification]) -> set[str]:
             return {n.receiver for n in ns if n.status == "firing" and self._is_target(n)}
@@ -197,21 +220,179 @@ class Drill:
             since=fault_at,
         )
         notified = receivers(self.stack.recorder.notifications(fault_at))
-        routed = {
-            r
-            for a in self.alertmanager.alerts()
-            if a.name == alert and all(a.labels.get(k) == v for k, v in self.match.items())
-            for r in a.receivers
-        }
+        routed = self._routed()
         self.timeline.receivers = sorted(notified | routed)
         if notified != set(expected) or (routed and routed != set(expected)):
             raise DrillFailure(
-                f"alert {_selector(alert, self.match)} went to {sorted(notified) or 'nobody'} "
-                f"(Alertmanager routes it to {sorted(routed) or 'nobody'}), expected exactly "
-                f"{sorted(expected)}; check the routes in {self.stack.monitoring.alertmanager_path}"
+                f"alert {selector(alert, self.match)} went to {sorted(notified) or 'nobody'} (Alertmanager routes "
+                f"it to {sorted(routed) or 'nobody'}), expected exactly {sorted(expected)}; check the routes in "
+                f"{self.stack.monitoring.alertmanager_path}"
             )
 
-    # -- Then: recovery ----------------------------------------------------------------------
+    def assert_paged_after_deferral(self, hours: float) -> None:
+        """The page came no earlier than the route's deferral (`group_wait`) after firing."""
+        defer = hours * 3600 / self.stack.timing.time_scale
+        t = self.timeline
+        if t.notified_at is None or t.firing_at is None:
+            raise DrillFailure("no page was observed; a 'fires' step must come first")
+        if t.notified_at - t.firing_at < defer - CLOCK_EPSILON_S:
+            raise DrillFailure(
+                f"alert {selector(self._alert(), self.match)} paged {t.notified_at - t.firing_at:.2f}s "
+                f"after firing, before its {hours:g} h deferral ({defer:g}s scaled)"
+            )
+
+    # -- Then: deferred (P2) alerts: firing in Prometheus, held back by Alertmanager -----------
+    def wait_for_firing_deferred(self, alert: str, match: dict[str, str], for_production_s: float) -> None:
+        """Firing in Prometheus and held by Alertmanager within the bound (its deferral excluded)."""
+        self._expect(alert, match, for_production_s, primary=True)
+        fault_at = self._fault_at()
+        bound = self._fire_bound(alert, for_production_s, group_wait_s=0.0)
+        self.expected.fire_bound = bound
+        found = self._poll(
+            lambda: [
+                a
+                for a in self.alertmanager.alerts()
+                if _matches(a.name, a.labels, alert, match) and a.starts_at
+            ],
+            fault_at,
+            bound,
+        )
+        if not found:
+            raise DrillFailure(
+                f"alert {selector(alert, match)} did not fire within {bound.total:.2f}s of the fault; "
+                f"{self._last_state()}; bound: {bound.explain()}"
+            )
+        self.timeline.firing_at = min(a.starts_at for a in found if a.starts_at)
+        self.timeline.labels = found[0].labels
+        self.timeline.pending_at = self._active_at(alert, match)
+        self._assert_held_for(selector(alert, match), self.expected.for_s or 0.0)
+
+    def assert_held_back(self, expected: list[str], hours: float) -> None:
+        """Routed to exactly `expected`, whose route defers the page by `hours`; nobody paged yet."""
+        alert = self._alert()
+        self.expected.receivers = sorted(expected)
+        routed = self._routed()
+        self.timeline.receivers = sorted(routed)
+        if routed != set(expected):
+            raise DrillFailure(
+                f"alert {selector(alert, self.match)} is routed to {sorted(routed) or 'nobody'}, "
+                f"expected exactly {sorted(expected)}; check {self.stack.monitoring.alertmanager_path}"
+            )
+        defer = hours * 3600 / self.stack.timing.time_scale
+        waits = {r.receiver: r.group_wait_s for r in self._routes(alert, self.match)}
+        short = {r: w for r, w in waits.items() if w < defer - CLOCK_EPSILON_S}
+        if short:
+            raise DrillFailure(
+                f"alert {selector(alert, self.match)}: route group_wait {short} (scaled seconds) is "
+                f"shorter than the {hours:g} h deferral ({defer:g}s scaled)"
+            )
+        paged = [n for n in self.stack.recorder.notifications(self._fault_at()) if self._is_target(n)]
+        if paged:
+            raise DrillFailure(
+                f"alert {selector(alert, self.match)} paged {paged[0].receiver} already, "
+                f"{paged[0].arrived_at - self._fault_at():.2f}s after the fault, before its deferral"
+            )
+
+    def wait_for_resolved_quietly(self, sop_recovery_production_s: float = SOP_RECOVERY_S) -> None:
+        """Roll back; the alert clears within the recovery bound and nobody was ever paged."""
+        alert = self._alert()
+        self.roll_back()
+        start = self.timeline.rollback_at
+        assert start is not None
+        bound = recovery_bound(sop_recovery_production_s, self.stack.timing, 0.0, self.stack.settings.slack_s)
+        self.expected.recovery_bound = bound
+
+        def still_active() -> list[PromAlert]:
+            return [a for a in self.prometheus.alerts() if _matches(a.name, a.labels, alert, self.match)]
+
+        deadline = start + bound.total
+        while still_active():
+            if time.time() > deadline:
+                raise DrillFailure(
+                    f"alert {selector(alert, self.match)} still active {bound.total:.2f}s after the "
+                    f"rollback; {self._last_state()}; bound: {bound.explain()}"
+                )
+            time.sleep(POLL_S)
+        self.timeline.resolved_at = time.time()
+        paged = [n for n in self.stack.recorder.notifications(self._fault_at()) if self._is_target(n)]
+        if paged:
+            raise DrillFailure(
+                f"alert {selector(alert, self.match)} paged {paged[0].receiver} although it cleared "
+                f"within its deferral"
+            )
+
+    # -- Then: the other alerts of the fault -------------------------------------------------
+    def wait_for_also_firing(self, alert: str, match: dict[str, str], for_production_s: float) -> None:
+        """Another alert this fault must fire (in Prometheus, within its own bound)."""
+        self._expect(alert, match, for_production_s, primary=False)
+        fault_at = self._fault_at()
+        bound = self._fire_bound(alert, for_production_s, group_wait_s=0.0)
+        found = self._poll(
+            lambda: [
+                a
+                for a in self.prometheus.alerts()
+                if _matches(a.name, a.labels, alert, match) and a.state == "firing"
+            ],
+            fault_at,
+            bound,
+        )
+        if not found:
+            raise DrillFailure(
+                f"alert {selector(alert, match)} did not also fire within {bound.total:.2f}s of the "
+                f"fault; bound: {bound.explain()}"
+            )
+
+    def assert_stays_quiet(self, alert: str, for_production_s: float) -> None:
+        """Below the threshold: wait out the whole bound, then check it never fired."""
+        self.stack.monitoring.rule(alert)
+        self.alert = alert
+        fault_at = self._fault_at()
+        bound = self._fire_bound(alert, for_production_s, group_wait_s=0.0)
+        self.expected.fire_bound = bound
+        log.info("checking that %s stays quiet for its bound: %s", alert, bound.explain())
+        time.sleep(max(0.0, fault_at + bound.total - time.time()))
+        fired = self._fired_since(fault_at, alert)
+        if fired:
+            raise DrillFailure(f"alert {alert} fired below its threshold: {', '.join(sorted(fired))}")
+
+    def assert_not_fired(self, alert: str) -> None:
+        fired = self._fired_since(self._fault_at(), alert)
+        if fired:
+            raise DrillFailure(f"alert {alert} fired during the drill: {', '.join(sorted(fired))}")
+
+    def assert_reached(self, expr: str, at_least: float | None = None, at_most: float | None = None) -> float:
+        """The fault really moved the metric: `expr` reached the value at some point since the fault."""
+        window_ms = max(1000, int((time.time() - self._fault_at()) * 1000))
+        fn = "max_over_time" if at_least is not None else "min_over_time"
+        samples = self.prometheus.query(f"{fn}(({expr})[{window_ms}ms:1s])")
+        values = [s.value for s in samples]
+        seen = (max(values) if at_least is not None else min(values)) if values else None
+        ok = seen is not None and (seen >= at_least if at_least is not None else seen <= (at_most or 0))
+        if not ok:
+            want = f">= {at_least:g}" if at_least is not None else f"<= {at_most:g}"
+            raise DrillFailure(
+                f"Prometheus never saw {expr} {want} since the fault (extreme: {seen}); the fault "
+                "did not take the system where the drill needs it"
+            )
+        assert seen is not None
+        return seen
+
+    def assert_no_unexpected_alerts(self) -> None:
+        """No alert outside the expected set fired (in Prometheus or at a receiver) since the fault."""
+        fault_at = self._fault_at()
+        seen = {
+            self._describe(name, labels)
+            for name, labels in self._firing_since(fault_at)
+            if not any(_matches(name, labels, a, m) for a, m in self.expected.alerts)
+        }
+        self.unexpected = sorted(seen)
+        if self.unexpected:
+            raise DrillFailure(
+                f"unexpected alerts fired during the drill: {', '.join(self.unexpected)} "
+                f"(expected only {[selector(a, m) for a, m in self.expected.alerts]})"
+            )
+
+    # -- Then: recovery --------------------------------------------------------------------
     def wait_for_resolved(self, sop_recovery_production_s: float = SOP_RECOVERY_S) -> None:
         """Roll back, then wait for the resolved notification on every receiver that sends one."""
         alert = self._alert()
@@ -231,7 +412,7 @@ class Drill:
             for r in (self.expected.receivers or [r.receiver for r in routes])
             if routing.sends_resolved(self.stack.monitoring.alertmanager, r)
         }
-        what = _selector(alert, self.match)
+        what = selector(alert, self.match)
 
         def resolved(ns: list[Notification]) -> set[str]:
             return {n.receiver for n in ns if n.status == "resolved" and self._is_target(n)}
@@ -240,7 +421,7 @@ class Drill:
             lambda ns: bool(want) and want <= resolved(ns),
             timeout=bound.total,
             since=rollback_at,
-            on_tick=lambda _: self._progress(what, rollback_at, bound.total, phase="resolve"),
+            on_tick=lambda _: self._progress(rollback_at, bound.total, "resolve"),
         )
         got = [
             n
@@ -258,32 +439,51 @@ class Drill:
             )
         if not ok:
             raise DrillFailure(
-                f"alert {what}: resolved notification to {sorted(want - resolved(got))} did not "
-                f"arrive within {bound.total:.2f}s of the rollback; {self._last_state(alert, self.match)}; "
+                f"alert {what}: resolved notification to {sorted(want - resolved(got))} did not arrive "
+                f"within {bound.total:.2f}s of the rollback; {self._last_state()}; "
                 f"bound: {bound.explain()}"
             )
 
-    def assert_no_unexpected_alerts(self) -> None:
-        """No alert but the expected one fired (in Prometheus or at a receiver) since the fault."""
-        fault_at = self._fault_at()
-        window = max(1, int(time.time() - fault_at) + 2)
-        seen: set[str] = set()
-        for sample in self.prometheus.query(f'max_over_time(ALERTS{{alertstate="firing"}}[{window}s])'):
-            name = sample.labels.get("alertname", "")
-            if not (name == self.alert and all(sample.labels.get(k) == v for k, v in self.match.items())):
-                seen.add(self._describe(name, sample.labels))
-        for n in self.stack.recorder.notifications(fault_at):
-            if n.status == "firing" and not self._is_target(n):
-                seen.add(self._describe(n.alertname, n.labels))
-        self.unexpected = sorted(seen)
-        if self.unexpected:
-            raise DrillFailure(f"unexpected alerts fired during the drill: {', '.join(self.unexpected)}")
-
     # -- helpers ---------------------------------------------------------------------------
+    def _poll(self, probe: Callable[[], list[T]], start: float, bound: FireBound) -> list[T]:
+        deadline = start + bound.total
+        next_log = time.time() + 1.0
+        while True:
+            try:
+                found = probe()
+            except Exception as exc:  # an observation gap, not a verdict; the deadline decides
+                log.debug("poll failed: %s", exc)
+                found = []
+            if found or time.time() > deadline:
+                return found
+            if time.time() >= next_log:
+                self._progress(start, bound.total, "fire")
+                next_log += 1.0
+            time.sleep(POLL_S)
+
+    def _firing_since(self, since: float, alertname: str | None = None) -> list[tuple[str, dict[str, str]]]:
+        window_ms = max(1000, int((time.time() - since) * 1000))
+        name = f',alertname="{alertname}"' if alertname else ""
+        out = [
+            (s.labels.get("alertname", ""), s.labels)
+            for s in self.prometheus.query(
+                f'max_over_time(ALERTS{{alertstate="firing"{name}}}[{window_ms}ms])'
+            )
+        ]
+        out += [
+            (n.alertname, n.labels)
+            for n in self.stack.recorder.notifications(since)
+            if n.status == "firing" and (alertname is None or n.alertname == alertname)
+        ]
+        return out
+
+    def _fired_since(self, since: float, alert: str) -> set[str]:
+        return {self._describe(name, labels) for name, labels in self._firing_since(since, alert)}
+
     @staticmethod
     def _describe(name: str, labels: dict[str, str]) -> str:
-        keep = {k: v for k, v in labels.items() if k in ("job", "instance", "severity")}
-        return _selector(name, keep)
+        keep = {k: v for k, v in labels.items() if k in ("job", "instance", "node", "pod", "severity")}
+        return selector(name, keep)
 
     def _alert(self) -> str:
         if self.alert is None:
@@ -295,24 +495,24 @@ class Drill:
             raise DrillFailure("no fault was injected yet: a 'When ... injects' step must come first")
         return self.timeline.fault_at
 
-    def _matching(self, alert: str, match: dict[str, str]) -> list[Any]:
-        return [
-            a
-            for a in self.prometheus.alerts()
-            if a.name == alert and all(a.labels.get(k) == v for k, v in match.items())
-        ]
+    def _matching(self) -> list[PromAlert]:
+        return [a for a in self.prometheus.alerts() if _matches(a.name, a.labels, self._alert(), self.match)]
 
     def _active_at(self, alert: str, match: dict[str, str]) -> float | None:
         try:
-            found = [a.active_at for a in self._matching(alert, match) if a.active_at]
+            found = [
+                a.active_at
+                for a in self.prometheus.alerts()
+                if _matches(a.name, a.labels, alert, match) and a.active_at
+            ]
         except Exception as exc:  # an observation gap, not a verdict
             log.debug("could not read activeAt: %s", exc)
             return None
         return min(found) if found else None
 
-    def _last_state(self, alert: str, match: dict[str, str]) -> str:
+    def _last_state(self) -> str:
         try:
-            found = self._matching(alert, match)
+            found = self._matching()
         except Exception as exc:
             return f"Prometheus state unknown ({exc})"
         if not found:
@@ -321,15 +521,12 @@ class Drill:
         since = f" since {time.time() - a.active_at:.1f}s" if a.active_at else ""
         return f"last state in Prometheus '{a.state}'{since}"
 
-    def _progress(self, what: str, start: float, bound: float, phase: str = "fire") -> None:
+    def _progress(self, start: float, bound: float, phase: str) -> None:
         log.info(
             "… %s (%s): %s; %.1fs of %.1fs bound",
-            what,
+            selector(self._alert(), self.match),
             phase,
-            self._last_state(*self._split(what)),
+            self._last_state(),
             time.time() - start,
             bound,
         )
-
-    def _split(self, what: str) -> tuple[str, dict[str, str]]:
-        return self._alert(), self.match

@@ -14,6 +14,7 @@ import pytest
 
 from alertdrill.drill import Drill
 from alertdrill.errors import SetupError
+from alertdrill.report.diagnostics import render_diagnostics
 from alertdrill.report.results import DrillJSON, Outcome, drill_json, write_results
 from alertdrill.rules.monitoring import MonitoringConfig
 from alertdrill.settings import Settings
@@ -187,9 +188,25 @@ def drill(
         yield the_drill
     finally:
         try:
+            _dump_if_failed(request, the_drill, stack, settings)
             the_drill.finish()
         finally:
             _record(request, the_drill)
+
+
+def _dump_if_failed(request: pytest.FixtureRequest, drill: Drill, stack: Stack, settings: Settings) -> None:
+    """Before the rollback: keep the evidence of a failed drill in the report dir."""
+    outcome, _ = request.node.stash.get(CALL_KEY, ("error", ""))
+    if outcome == "passed":
+        return
+    path = settings.report_dir / "diagnostics" / f"{request.node.name}.txt"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_diagnostics(drill, stack))
+    except OSError as exc:  # cleanup boundary: never mask the drill's own failure
+        logging.getLogger(__name__).error("could not write diagnostics %s: %s", path, exc)
+    else:
+        request.node.user_properties.append(("diagnostics", str(path)))
 
 
 def _record(request: pytest.FixtureRequest, drill: Drill) -> None:

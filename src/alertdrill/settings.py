@@ -22,6 +22,8 @@ DEFAULT_LOCAL_TIME_SCALE = 60.0
 #: 2-core CI box without letting a 10x-longer `for` (>= 5 s at N=60) pass.
 DEFAULT_SLACK_S = 1.5
 
+DEFAULT_MAX_FAULT_BYTES = 512 * 2**20
+
 PORT_NAMES = ("prometheus", "alertmanager", "recorder", "nats", "nats-monitor", "bff")
 
 
@@ -42,6 +44,8 @@ class Settings:
     fixed_ports: Mapping[str, int] = field(default_factory=dict)
     #: Where to look for prometheus, amtool, ... instead of PATH + Debian paths (ALERTDRILL_BIN_PATH).
     bin_path: str | None = None
+    #: Upper bound on what one memory or disk fault may allocate or write (ALERTDRILL_MAX_FAULT_BYTES).
+    max_fault_bytes: int = DEFAULT_MAX_FAULT_BYTES
 
     @property
     def runs_dir(self) -> Path:
@@ -75,6 +79,11 @@ class Settings:
             slack_s=slack,
             fixed_ports=ports,
             bin_path=str(pick("bin_path")) if pick("bin_path") else None,
+            max_fault_bytes=int(
+                _positive_float(
+                    "ALERTDRILL_MAX_FAULT_BYTES", pick("max_fault_bytes"), DEFAULT_MAX_FAULT_BYTES
+                )
+            ),
         )
 
 

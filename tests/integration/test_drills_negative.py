@@ -69,4 +69,7 @@ def test_every_drill_fails_on_a_broken_config(
     for d in drills:
         assert d["outcome"] == "failed", d
         assert re.search(message, d["message"]), d["message"]
+    dumps = list((runner.report_dir / "diagnostics").glob("*.txt"))
+    assert len(dumps) == len(SCENARIOS)
+    assert all("Prometheus alerts:" in p.read_text() and "log tail" in p.read_text() for p in dumps)
     assert runner.leftovers() == []

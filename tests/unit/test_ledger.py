@@ -35,17 +35,25 @@ def test_revert_offline_thaws_a_frozen_process_of_that_run(tmp_path: Path) -> No
     proc = subprocess.Popen(["sleep", "30"], env={**os.environ, RUN_ID_ENV: "run-x"})
     try:
         os.kill(proc.pid, signal.SIGSTOP)
+        assert _wait_state(proc.pid, lambda st: st == "T")
         (tmp_path / "faults").mkdir()
         (tmp_path / "faults" / "001.json").write_text(
             json.dumps(
-                {"name": "freeze", "offline": {"kind": "sigcont", "pids": [proc.pid], "run_id": "run-x"}}
+                {"name": "freeze", "offline": {"kind": "signal", "signal": "SIGCONT", "pids": [proc.pid], "run_id": "run-x"}}
             )
         )
-        assert revert_offline(tmp_path) == ["freeze: sigcont"]
-        time.sleep(0.1)
-        state = Path(f"/proc/{proc.pid}/stat").read_text().split()[2]
-        assert state != "T"
+        assert revert_offline(tmp_path) == ["freeze: signal"]
+        assert _wait_state(proc.pid, lambda st: st != "T")
         assert not list((tmp_path / "faults").glob("*.json"))
     finally:
         proc.kill()
         proc.wait()
+
+
+def _wait_state(pid: int, ok, timeout: float = 3.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ok(Path(f"/proc/{pid}/stat").read_text().split()[2]):
+            return True
+        time.sleep(0.02)
+    return False

@@ -8,7 +8,7 @@ The `configuration`/`secrets` parameters are Chaos Toolkit's calling convention.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -16,13 +16,22 @@ from typing import Any, Protocol
 from alertdrill.errors import FaultError
 from alertdrill.faults.ledger import FaultLedger, Injection
 
+Output = dict[str, float]
+
 
 class FaultBackend(Protocol):
-    """What a stack must be able to do to a workload; each returns how to undo it."""
+    """What a stack must be able to do; each fault returns how to undo it."""
 
     def kill_workload(self, workload: str) -> Injection: ...
     def freeze_workload(self, workload: str) -> Injection: ...
     def inject_errors(self, workload: str, ratio: float) -> Injection: ...
+    def inject_latency(self, workload: str, seconds: float) -> Injection: ...
+    def pause_consumers(self, workload: str) -> Injection: ...
+    def submit_jobs(self, count: int, rate: float) -> Injection: ...
+    def crashloop_workload(self, workload: str, pods: int) -> Injection: ...
+    def stop_node(self, node: str) -> Injection: ...
+    def memory_pressure(self, node: str, usage_ratio: float) -> Injection: ...
+    def fill_disk(self, node: str, free_ratio: float) -> Injection: ...
 
 
 @dataclass(frozen=True)
@@ -50,31 +59,82 @@ def _session() -> FaultSession:
     return session
 
 
-def kill_workload(workload: str, configuration: Any = None, secrets: Any = None) -> dict[str, float]:
-    """SIGKILL every process of the workload (a pod killed, not restarted until rollback)."""
+def _inject(name: str, apply: Callable[[FaultBackend], Injection]) -> Output:
     s = _session()
-    at = s.ledger.inject(f"kill_workload({workload})", lambda: s.backend.kill_workload(workload))
-    return {"injected_at": at}
+    started_at, injected_at = s.ledger.inject(name, lambda: apply(s.backend))
+    return {"started_at": started_at, "injected_at": injected_at}
 
 
-def freeze_workload(workload: str, configuration: Any = None, secrets: Any = None) -> dict[str, float]:
+def _ratio(name: str, value: float) -> float:
+    if not 0 < value < 1:
+        raise FaultError(f"{name} must be between 0 and 1, got {value}")
+    return value
+
+
+def kill_workload(workload: str, configuration: Any = None, secrets: Any = None) -> Output:
+    """SIGKILL every process of the workload (a pod deleted, not replaced until rollback)."""
+    return _inject(f"kill_workload({workload})", lambda b: b.kill_workload(workload))
+
+
+def freeze_workload(workload: str, configuration: Any = None, secrets: Any = None) -> Output:
     """SIGSTOP every process of the workload: it hangs with its sockets open."""
-    s = _session()
-    at = s.ledger.inject(f"freeze_workload({workload})", lambda: s.backend.freeze_workload(workload))
-    return {"injected_at": at}
+    return _inject(f"freeze_workload({workload})", lambda b: b.freeze_workload(workload))
 
 
 def inject_errors(
     workload: str = "bff", ratio: float = 0.5, configuration: Any = None, secrets: Any = None
-) -> dict[str, float]:
+) -> Output:
     """Make the workload answer this share of its API requests with HTTP 500."""
     if not 0 < ratio <= 1:
         raise FaultError(f"inject_errors ratio must be in (0, 1], got {ratio}")
-    s = _session()
-    at = s.ledger.inject(
-        f"inject_errors({workload}, {ratio})", lambda: s.backend.inject_errors(workload, ratio)
-    )
-    return {"injected_at": at}
+    return _inject(f"inject_errors({workload}, {ratio})", lambda b: b.inject_errors(workload, ratio))
+
+
+def inject_latency(
+    workload: str = "bff", seconds: float = 0.3, configuration: Any = None, secrets: Any = None
+) -> Output:
+    """Delay every API request of the workload by this many seconds."""
+    if not 0 < seconds <= 10:
+        raise FaultError(f"inject_latency seconds must be in (0, 10], got {seconds}")
+    return _inject(f"inject_latency({workload}, {seconds}s)", lambda b: b.inject_latency(workload, seconds))
+
+
+def pause_consumers(workload: str = "workers", configuration: Any = None, secrets: Any = None) -> Output:
+    """Stop the workload's consumers from fetching messages (they stay up and scraped)."""
+    return _inject(f"pause_consumers({workload})", lambda b: b.pause_consumers(workload))
+
+
+def submit_jobs(count: int, rate: float = 500.0, configuration: Any = None, secrets: Any = None) -> Output:
+    """Submit `count` real jobs through the BFF at `rate` per second (bounded: 20 000, 2 000/s)."""
+    if not 0 < count <= 20_000 or not 0 < rate <= 2_000:
+        raise FaultError(f"submit_jobs: count must be in (0, 20000], rate in (0, 2000]; got {count}, {rate}")
+    return _inject(f"submit_jobs({count} at {rate:g}/s)", lambda b: b.submit_jobs(count, rate))
+
+
+def crashloop_workload(
+    workload: str, pods: int = 1, configuration: Any = None, secrets: Any = None
+) -> Output:
+    """Patch the command of `pods` replicas to exit at start; they restart with back-off."""
+    return _inject(f"crashloop_workload({workload}, {pods})", lambda b: b.crashloop_workload(workload, pods))
+
+
+def stop_node(node: str, configuration: Any = None, secrets: Any = None) -> Output:
+    """Take a node down: its exporter and every pod placed on it stop."""
+    return _inject(f"stop_node({node})", lambda b: b.stop_node(node))
+
+
+def memory_pressure(
+    node: str, usage_ratio: float = 0.9, configuration: Any = None, secrets: Any = None
+) -> Output:
+    """Allocate and touch real memory on the node until its usage reaches `usage_ratio`."""
+    ratio = _ratio("memory_pressure usage_ratio", usage_ratio)
+    return _inject(f"memory_pressure({node}, {ratio:.0%})", lambda b: b.memory_pressure(node, ratio))
+
+
+def fill_disk(node: str, free_ratio: float = 0.05, configuration: Any = None, secrets: Any = None) -> Output:
+    """Write real bytes into the node's data directory until only `free_ratio` is free."""
+    ratio = _ratio("fill_disk free_ratio", free_ratio)
+    return _inject(f"fill_disk({node}, {ratio:.0%} free)", lambda b: b.fill_disk(node, ratio))
 
 
 def revert_faults(configuration: Any = None, secrets: Any = None) -> dict[str, float | None]:
@@ -82,5 +142,19 @@ def revert_faults(configuration: Any = None, secrets: Any = None) -> dict[str, f
     return {"reverted_at": _session().ledger.revert_all()}
 
 
-FAULT_FUNCTIONS = {f.__name__: f for f in (kill_workload, freeze_workload, inject_errors)}
+FAULT_FUNCTIONS = {
+    f.__name__: f
+    for f in (
+        kill_workload,
+        freeze_workload,
+        inject_errors,
+        inject_latency,
+        pause_consumers,
+        submit_jobs,
+        crashloop_workload,
+        stop_node,
+        memory_pressure,
+        fill_disk,
+    )
+}
 ROLLBACK_FUNCTIONS = {"revert_faults": revert_faults}

@@ -34,7 +34,7 @@ class Injection:
     """What a backend did, how to undo it live, and how to undo it from the record alone."""
 
     revert: Revert
-    offline: dict[str, Any]  # e.g. {"kind": "sigcont", "pids": [...], "run_id": ...}
+    offline: dict[str, Any]  # {"kind": "signal"|"http_post"|"delete_file"|"none", ...}
 
 
 @dataclass
@@ -52,8 +52,13 @@ class FaultLedger:
         self._entries: list[_Entry] = []
         self._seq = 0
 
-    def inject(self, name: str, apply: Callable[[], Injection]) -> float:
-        """Apply a fault, record it, and return its injection time (Unix seconds)."""
+    def inject(self, name: str, apply: Callable[[], Injection]) -> tuple[float, float]:
+        """Apply a fault and record it; return when applying started and when it was done.
+
+        Both matter: a fault that ramps up (jobs submitted over seconds) starts counting toward
+        the alert when it starts, and its ramp belongs in the bound.
+        """
+        started_at = time.time()
         injection = apply()
         injected_at = time.time()
         self._seq += 1
@@ -64,7 +69,7 @@ class FaultLedger:
         )
         self._entries.append(_Entry(name, injection.revert, record))
         log.info("fault injected: %s", name)
-        return injected_at
+        return started_at, injected_at
 
     @property
     def outstanding(self) -> list[str]:
@@ -99,11 +104,15 @@ def revert_offline(run_dir: Path) -> list[str]:
             continue
         offline = data.get("offline", {})
         kind = offline.get("kind", "none")
-        if kind == "sigcont":
+        if kind == "signal":
+            sig = signal.Signals[offline.get("signal", "SIGCONT")]
             for pid in offline.get("pids", []):
                 if process_run_id(int(pid)) == offline.get("run_id"):
                     with contextlib.suppress(ProcessLookupError, PermissionError):
-                        os.kill(int(pid), signal.SIGCONT)
+                        os.kill(int(pid), sig)
+        elif kind == "delete_file":
+            with contextlib.suppress(FileNotFoundError):
+                Path(offline["path"]).unlink()
         elif kind == "http_post":
             with contextlib.suppress(httpx.HTTPError):
                 httpx.post(offline["url"], json=offline.get("json", {}), timeout=2.0)

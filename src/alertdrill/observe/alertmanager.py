@@ -8,9 +8,8 @@ from typing import Any
 import httpx
 
 from alertdrill.errors import ObserveError
+from alertdrill.observe.http import ApiClient
 from alertdrill.observe.timeparse import to_unix
-
-DEFAULT_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -24,17 +23,8 @@ class AmAlert:
     state: str  # active | suppressed | unprocessed
 
 
-class AlertmanagerClient:
+class AlertmanagerClient(ApiClient):
     """Talks to one Alertmanager by URL; raises ObserveError naming the URL on any failure."""
-
-    def __init__(
-        self, base_url: str, timeout: float = DEFAULT_TIMEOUT_S, transport: httpx.BaseTransport | None = None
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
-
-    def close(self) -> None:
-        self._http.close()
 
     def _get(self, path: str) -> Any:
         try:
@@ -43,12 +33,6 @@ class AlertmanagerClient:
             return response.json() if path.startswith("/api/") else response.text
         except (httpx.HTTPError, ValueError) as exc:
             raise ObserveError(f"Alertmanager {self.base_url}{path}: {exc}") from exc
-
-    def is_ready(self) -> bool:
-        try:
-            return self._http.get("/-/ready").status_code == 200
-        except httpx.HTTPError:
-            return False
 
     def alerts(self) -> list[AmAlert]:
         return [

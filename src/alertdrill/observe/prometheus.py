@@ -8,9 +8,8 @@ from typing import Any
 import httpx
 
 from alertdrill.errors import ObserveError
+from alertdrill.observe.http import ApiClient
 from alertdrill.observe.timeparse import to_unix
-
-DEFAULT_TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -29,17 +28,8 @@ class Sample:
     value: float
 
 
-class PrometheusClient:
+class PrometheusClient(ApiClient):
     """Talks to one Prometheus by URL; raises ObserveError naming the URL on any failure."""
-
-    def __init__(
-        self, base_url: str, timeout: float = DEFAULT_TIMEOUT_S, transport: httpx.BaseTransport | None = None
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
-
-    def close(self) -> None:
-        self._http.close()
 
     def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
         try:
@@ -51,12 +41,6 @@ class PrometheusClient:
         if body.get("status") != "success":
             raise ObserveError(f"Prometheus {self.base_url}{path}: {body.get('error', body)}")
         return body["data"]
-
-    def is_ready(self) -> bool:
-        try:
-            return self._http.get("/-/ready").status_code == 200
-        except httpx.HTTPError:
-            return False
 
     def alerts(self) -> list[PromAlert]:
         data = self._get("/api/v1/alerts")

@@ -40,10 +40,11 @@ class Timeline:
 
     @property
     def recovery_s(self) -> float | None:
-        """rollback -> resolved notification, real seconds."""
-        if self.rollback_at is None or self.resolved_notified_at is None:
+        """rollback -> resolved notification (or, for an alert never paged, its resolution)."""
+        end = self.resolved_notified_at or self.resolved_at
+        if self.rollback_at is None or end is None:
             return None
-        return round(self.resolved_notified_at - self.rollback_at, 3)
+        return round(end - self.rollback_at, 3)
 
     def observed(self) -> dict[str, object]:
         data = asdict(self)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alertdrill.rules.durations import format_duration
 from alertdrill.yamlfile import dump_yaml
+
+
+@dataclass(frozen=True)
+class ScrapeJob:
+    name: str
+    honor_labels: bool = False  # kube-state-metrics: the object's namespace/pod, not the target's
 
 
 def write_prometheus_config(
@@ -19,7 +26,7 @@ def write_prometheus_config(
     rule_files: list[Path],
     alertmanager: str,
     sd_dir: Path,
-    jobs: list[str],
+    jobs: list[ScrapeJob],
 ) -> None:
     """Every job discovers its targets from `<sd_dir>/<job>.json`, so pods come and go like on k8s."""
     config: dict[str, Any] = {
@@ -32,8 +39,9 @@ def write_prometheus_config(
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
         "scrape_configs": [
             {
-                "job_name": job,
-                "file_sd_configs": [{"files": [str(sd_dir / f"{job}.json")], "refresh_interval": "1s"}],
+                "job_name": job.name,
+                "honor_labels": job.honor_labels,
+                "file_sd_configs": [{"files": [str(sd_dir / f"{job.name}.json")], "refresh_interval": "1s"}],
             }
             for job in jobs
         ],

@@ -166,6 +166,10 @@ class ManagedProcess:
     def is_running(self) -> bool:
         return self._popen is not None and self._popen.poll() is None
 
+    def has_exited(self) -> bool:
+        """Started and then ended on its own (or by a signal), and not yet stopped by us."""
+        return self._popen is not None and self._popen.poll() is not None
+
     def returncode(self) -> int | None:
         return None if self._popen is None else self._popen.poll()
 

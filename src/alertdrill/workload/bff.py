@@ -112,8 +112,10 @@ class Bff:
 
     async def set_fault(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.fault.error_ratio = float(body.get("error_ratio", 0.0))
-        self.fault.latency_s = float(body.get("latency_s", 0.0))
+        if "error_ratio" in body:
+            self.fault.error_ratio = float(body["error_ratio"])
+        if "latency_s" in body:
+            self.fault.latency_s = float(body["latency_s"])
         log.info("fault set: %s", self.fault)
         return web.json_response(self.fault.__dict__)
 

@@ -49,7 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", required=True)
     parser.add_argument("--rps", type=float, default=20.0)
-    parser.add_argument("--job-share", type=float, default=0.5)
+    parser.add_argument("--job-share", type=float, default=0.1)
     parser.add_argument("--max-seconds", type=float, default=3600.0)
     args = parser.parse_args()
     asyncio.run(run(require_loopback(args.url).rstrip("/"), args.rps, args.job_share, args.max_seconds))

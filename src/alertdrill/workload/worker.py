@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import time
 
 import nats
@@ -52,7 +53,25 @@ async def run(nats_url: str, metrics_port: int, work_s: float) -> None:
     )
     start_http_server(metrics_port, addr="127.0.0.1")
     log.info("consuming %s, metrics on 127.0.0.1:%d", STREAM, metrics_port)
+    # SIGUSR1 pauses consumption and SIGUSR2 resumes it: the NATS-backlog fault, with the
+    # worker still up and scraped (a stuck consumer, not a dead pod).
+    paused = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def pause() -> None:
+        paused.set()
+        log.info("paused")
+
+    def resume() -> None:
+        paused.clear()
+        log.info("resumed")
+
+    loop.add_signal_handler(signal.SIGUSR1, pause)
+    loop.add_signal_handler(signal.SIGUSR2, resume)
     while True:
+        if paused.is_set():
+            await asyncio.sleep(0.1)
+            continue
         try:
             msgs = await sub.fetch(50, timeout=1)
         except (TimeoutError, nats.errors.TimeoutError):

@@ -1,0 +1,14 @@
+@P0
+Feature: PodCrashLooping pages the critical on-call when a pod keeps crashing
+  SOP-004 P0: a container crash-looping for 5 minutes, severity critical, priority P0. The
+  crashing worker is also down, so ServiceDown fires too; nothing else may.
+
+  Scenario: one worker's container exits at every start
+    Given the stack is healthy
+    When the scenario "crashloop-workers" injects its fault
+    Then alert "PodCrashLooping" fires for pod "workers-1" after holding for 300 seconds
+    And the alert has severity "critical" and priority "P0"
+    And it is notified to exactly "critical-oncall"
+    And alert "ServiceDown" also fires for job "workers" after holding for 30 seconds
+    And after rollback it resolves and the resolved notification arrives within 5 minutes
+    And no other alert fired

@@ -1,0 +1,27 @@
+"""The shared base of the Prometheus and Alertmanager clients: one httpx client, always a timeout."""
+
+from __future__ import annotations
+
+import httpx
+
+DEFAULT_TIMEOUT_S = 2.0
+
+
+class ApiClient:
+    """An HTTP API at a base URL; `transport` lets tests use `httpx.MockTransport`."""
+
+    def __init__(
+        self, base_url: str, timeout: float = DEFAULT_TIMEOUT_S, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def is_ready(self) -> bool:
+        """`/-/ready` answers 200 (both servers expose it); False while it cannot be reached."""
+        try:
+            return self._http.get("/-/ready").status_code == 200
+        except httpx.HTTPError:
+            return False
