@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from alertdrill.drill import Drill
+from alertdrill.drill import AlertHistory, Drill
 from alertdrill.rules.monitoring import MonitoringConfig
 from alertdrill.settings import Settings
 from alertdrill.stack.local import LocalStack
@@ -68,11 +68,11 @@ def main() -> None:
         sampler = RssSampler(stack)
         sampler.start()
         rows: dict[str, list[tuple[float, float, float]]] = {}
-        n = 0
+        history = AlertHistory()
         for _ in range(args.repeat):
             for scenario, alert, match, for_s in DRILLS:
-                drill = Drill(stack, settings.scenarios_dir, stack.run_dir, isolate=n > 0)
-                n += 1
+                drill = Drill(stack, settings.scenarios_dir, stack.run_dir, history)
+                drill.plan([(alert, match)])
                 try:
                     drill.prepare()
                     drill.inject(scenario)
@@ -83,16 +83,23 @@ def main() -> None:
                 bound = drill.expected.fire_bound
                 assert bound is not None and drill.timeline.notify_latency_s is not None
                 rows.setdefault(scenario, []).append(
-                    (drill.timeline.notify_latency_s, bound.physical, drill.timeline.recovery_s or 0))
+                    (drill.timeline.notify_latency_s, bound.physical, drill.timeline.recovery_s or 0)
+                )
         sampler.stop_flag.set()
         sampler.join()
-        print(f"time scale {settings.time_scale:g}; scrape {stack.timing.scrape_interval_s:g}s, "
-              f"eval {stack.timing.eval_interval_s:g}s; n={args.repeat} per drill\n")
+        print(
+            f"time scale {settings.time_scale:g}; scrape {stack.timing.scrape_interval_s:g}s, "
+            f"eval {stack.timing.eval_interval_s:g}s; n={args.repeat} per drill\n"
+        )
         print(f"stack ready (all targets scraped up): {ready:.2f}s")
-        print(f"peak RSS of the whole stack ({len(stack.pids())} processes): "
-              f"{sampler.peak_kib / 1024:.0f} MiB\n")
-        print(f"{'scenario':16} {'fault->webhook min/med/max (s)':32} {'physical bound':15} "
-              f"{'recovery min/med/max (s)':26}")
+        print(
+            f"peak RSS of the whole stack ({len(stack.pids())} processes): "
+            f"{sampler.peak_kib / 1024:.0f} MiB\n"
+        )
+        print(
+            f"{'scenario':16} {'fault->webhook min/med/max (s)':32} {'physical bound':15} "
+            f"{'recovery min/med/max (s)':26}"
+        )
         for scenario, values in rows.items():
             lat = [v[0] for v in values]
             print(f"{scenario:16} {fmt(lat):32} {values[0][1]:<15.2f} {fmt([v[2] for v in values])}")

@@ -43,19 +43,33 @@ class Expected:
     alerts: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # every alert allowed to fire
 
 
+@dataclass
+class AlertHistory:
+    """Alerts that fired on one stack so far: a later drill expecting one of them needs a reset."""
+
+    fired: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    def collides(self, planned: list[tuple[str, dict[str, str]]] | None) -> bool:
+        if planned is None:  # nothing known about the drill: be safe once anything has fired
+            return bool(self.fired)
+        return any(
+            _matches(name, labels, alert, match) for alert, match in planned for name, labels in self.fired
+        )
+
+
 def selector(alert: str, match: dict[str, str]) -> str:
     inner = ",".join(f'{k}="{v}"' for k, v in sorted(match.items()))
     return f"{alert}{{{inner}}}"
 
 
 def _matches(name: str, labels: dict[str, str], alert: str, match: dict[str, str]) -> bool:
-    return name == alert and all(labels.get(k) == v for k, v in match.items())
+    return (name == alert or name == "*") and all(labels.get(k) == v for k, v in match.items())
 
 
 class Drill:
     """The state of one drill, built up by its steps; closed by `finish()`."""
 
-    def __init__(self, stack: Stack, scenarios_dir: Path, run_dir: Path, isolate: bool) -> None:
+    def __init__(self, stack: Stack, scenarios_dir: Path, run_dir: Path, history: AlertHistory) -> None:
         self.stack = stack
         self.scenarios_dir = scenarios_dir
         self.ledger = FaultLedger(run_dir / "faults")
@@ -66,17 +80,19 @@ class Drill:
         self.scenario: Scenario | None = None
         self.ramp_s = 0.0
         self.unexpected: list[str] = []
-        self._isolate = isolate
+        self.history = history
+        self.planned: list[tuple[str, dict[str, str]]] | None = None
         self.prometheus = PrometheusClient(stack.prometheus_url)
         self.alertmanager = AlertmanagerClient(stack.alertmanager_url)
 
     # -- Given / When / teardown -----------------------------------------------------------
+    def plan(self, alerts: list[tuple[str, dict[str, str]]]) -> None:
+        """The alerts this drill's steps will expect, known before it starts (for isolation)."""
+        self.planned = alerts
+
     def prepare(self) -> None:
-        """Fresh alerting state (after the first drill) and a healthy stack."""
-        if self._isolate:
-            self.stack.isolate()
-        else:
-            self.stack.wait_until_healthy(timeout=30.0)
+        """A healthy stack whose alerting state cannot shortcut this drill's timing."""
+        self.stack.isolate(reset_rules=self.history.collides(self.planned))
 
     def inject(self, scenario_name: str) -> None:
         """Run the scenario's method. The fault counts from when its last action started."""
@@ -96,10 +112,17 @@ class Drill:
         self.ledger.revert_all()  # anything the scenario's rollbacks did not cover
 
     def finish(self) -> None:
-        """Revert what is still injected and close clients (teardown; never masks a failure)."""
+        """Revert what is still injected, note what fired, close clients (teardown)."""
         try:
             self.ledger.revert_all()
         finally:
+            if self.timeline.fault_at is not None:
+                try:
+                    self.history.fired.extend(self._firing_since(self.timeline.fault_at))
+                except Exception as exc:  # cleanup boundary: the next drill then resets to be safe
+                    log.warning("could not record the alerts of this drill: %s", exc)
+                    self.history.fired.append(("*", {}))
+
             self.prometheus.close()
             self.alertmanager.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from alertdrill.drill import Drill
+from alertdrill.drill import AlertHistory, Drill
 from alertdrill.errors import SetupError
 from alertdrill.report.diagnostics import render_diagnostics
 from alertdrill.report.results import DrillJSON, Outcome, drill_json, write_results
@@ -153,7 +154,7 @@ def stack(settings: Settings, monitoring: MonitoringConfig, pytestconfig: pytest
     run = pytestconfig.stash[RUN_KEY]
     run.update(
         run_id=running.run_id,
-        drills=0,
+        history=AlertHistory(),
         stack=settings.stack,
         time_scale=settings.time_scale,
         report_dir=settings.report_dir,
@@ -182,8 +183,7 @@ def drill(
     stack: Stack, settings: Settings, request: pytest.FixtureRequest, pytestconfig: pytest.Config
 ) -> Iterator[Drill]:
     run = pytestconfig.stash[RUN_KEY]
-    the_drill = Drill(stack, settings.scenarios_dir, stack.run_dir, isolate=run["drills"] > 0)
-    run["drills"] += 1
+    the_drill = Drill(stack, settings.scenarios_dir, stack.run_dir, history=run["history"])
     try:
         yield the_drill
     finally:
@@ -221,8 +221,18 @@ def _record(request: pytest.FixtureRequest, drill: Drill) -> None:
     item.user_properties.append(("recovery_bound_s", result["expected"]["recovery_bound_s"]))
 
 
+EXPECTED_ALERT = re.compile(r'alert "(?P<alert>[^"]+)" (?:also )?fires for (?P<label>\w+) "(?P<value>[^"]*)"')
+
+
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
     request.node.stash[FEATURE_KEY] = (str(feature.rel_filename), str(scenario.name))
+    if "drill" in request.fixturenames:  # tell the drill what it will expect, before its Given
+        planned = [
+            (m["alert"], {m["label"]: m["value"]})
+            for step in scenario.steps
+            if (m := EXPECTED_ALERT.search(step.name))
+        ]
+        request.getfixturevalue("drill").plan(planned)
 
 
 def pytest_bdd_step_func_lookup_error(

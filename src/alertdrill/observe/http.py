@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 import httpx
 
 DEFAULT_TIMEOUT_S = 2.0
@@ -18,6 +20,12 @@ class ApiClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def is_ready(self) -> bool:
         """`/-/ready` answers 200 (both servers expose it); False while it cannot be reached."""

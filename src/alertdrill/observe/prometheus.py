@@ -60,6 +60,11 @@ class PrometheusClient(ApiClient):
             raise ObserveError(f"Prometheus query {expr!r}: expected a vector, got {data['resultType']}")
         return [Sample(labels=r["metric"], value=float(r["value"][1])) for r in data["result"]]
 
+    def alertmanagers(self) -> list[str]:
+        """The Alertmanager URLs the notifier currently sends to."""
+        data = self._get("/api/v1/alertmanagers")
+        return [str(a["url"]) for a in data.get("activeAlertmanagers", [])]
+
     def target_health(self) -> dict[str, list[str]]:
         """Health of every active target, by job (`up`, `down`, `unknown`)."""
         data = self._get("/api/v1/targets", {"state": "active"})

@@ -12,15 +12,16 @@ def _fmt(value: Any) -> str:
 
 
 def summary_table(results: dict[str, Any], color: bool = False) -> str:
-    rows = [("alert", "scenario", "verdict", "notified / bound", "receivers", "recovery / bound")]
+    rows = [("alert", "scenario", "verdict", "paged (or fired) / bound", "receivers", "recovery / bound")]
     for d in results.get("drills", []):
         e = d["expected"]
+        seen = _fmt(d["notify_latency_s"]) if d["notify_latency_s"] is not None else f"({_fmt(d['fire_latency_s'])})"
         rows.append(
             (
                 str(d.get("alert") or "-"),
                 d["scenario"][:40],
                 d["outcome"],
-                f"{_fmt(d['notify_latency_s'])} / {_fmt(e['fire_bound_s'])}",
+                f"{seen} / {_fmt(e['fire_bound_s'])}",
                 ",".join(d["observed"].get("receivers", [])) or "-",
                 f"{_fmt(d['recovery_s'])} / {_fmt(e['recovery_bound_s'])}",
             )

@@ -407,15 +407,23 @@ class LocalStack:
     def faults(self) -> LocalFaults:
         return LocalFaults(self)
 
-    def isolate(self) -> None:
-        """Give the next drill fresh alerting state: new rule groups and an empty Alertmanager.
+    def isolate(self, reset_rules: bool) -> None:
+        """Make sure the next drill sees the same timing as the first one.
 
         Why: an Alertmanager aggregation group outlives its alert, and Prometheus re-sends
-        resolved alerts for 15 minutes, so a drill after another would skip group_wait. Rule
-        groups are keyed by file path, so loading the same rules from a new directory drops
-        every old alert state; a reload keeps the scrape targets (a restart would wait ~5 s
-        for target discovery). Alertmanager restarts on an empty data directory (~0.1 s).
+        resolved alerts for 15 minutes (each feeding the group again), so a drill whose alert
+        shares a group with an earlier drill's alert would skip group_wait. With `reset_rules`
+        (the drill expects an alert that fired before on this stack) the same rules are loaded
+        from a new directory (rule groups are keyed by file, so every old alert state is
+        dropped) and Alertmanager restarts empty. A reload costs up to 5 s: Prometheus only
+        learns its Alertmanagers again at its discovery manager's 5 s tick. Otherwise the stale
+        groups belong to other alerts and are harmless, and nothing is restarted.
         """
+        if reset_rules:
+            self._reset_alerting_state()
+        self.wait_until_healthy(timeout=20.0)
+
+    def _reset_alerting_state(self) -> None:
         assert self._prometheus and self._alertmanager
         self._epoch += 1
         epoch_dir = self.run_dir / "config" / f"rules-{self._epoch}"
@@ -425,17 +433,27 @@ class LocalStack:
             shutil.copy(path, epoch_dir / path.name)
             fresh.append(epoch_dir / path.name)
         self._write_prometheus_config(fresh)
-        self._alertmanager.stop()
-        shutil.rmtree(self.run_dir / "alertmanager-data", ignore_errors=True)
-        self._alertmanager.start()
-        self._alertmanager.wait_ready()
+        # Reload first: it stops the old groups' re-sends and gives the notifier a new HTTP
+        # client, so the Alertmanager restarted next is reached on fresh connections.
         try:
             httpx.post(self.prometheus_url + "/-/reload", timeout=10.0).raise_for_status()
         except httpx.HTTPError as exc:
             raise ObserveError(
                 f"Prometheus reload at {self.prometheus_url} failed: {exc}; see {self._prometheus.log_path}"
             ) from exc
-        self.wait_until_healthy(timeout=20.0)
+        self._alertmanager.stop()
+        shutil.rmtree(self.run_dir / "alertmanager-data", ignore_errors=True)
+        self._alertmanager.start()
+        self._alertmanager.wait_ready()
+        with PrometheusClient(self.prometheus_url) as prom:
+            deadline = time.monotonic() + 15.0
+            while not prom.alertmanagers():
+                if time.monotonic() > deadline:
+                    raise WaitTimeout(
+                        f"Prometheus {self.prometheus_url} did not rediscover its Alertmanager "
+                        "within 15s of a reload"
+                    )
+                time.sleep(0.05)
 
     def wait_until_healthy(self, timeout: float) -> None:
         """Every scraped target up, and no alert pending or firing anywhere."""
