@@ -12,6 +12,7 @@ Feature: DiskSpaceRunningLow reaches the on-call, deferred 4 hours
     And after rollback it clears within 5 minutes without ever paging
     And no other alert fired
 
+  @edge
   Scenario: 12 % free on node-2 stays above the threshold
     Given the stack is healthy
     When the scenario "disk-fill-node-2-12pct" injects its fault

@@ -12,6 +12,7 @@ Feature: HighLatency pages the on-call and the team lead when the BFF slows down
     And after rollback it resolves and the resolved notification arrives within 5 minutes
     And no other alert fired
 
+  @edge
   Scenario: 150 ms per request keeps p95 under the threshold
     Given the stack is healthy
     When the scenario "bff-latency-150ms" injects its fault

@@ -12,6 +12,7 @@ Feature: HighMemoryUsage reaches the on-call, deferred 4 hours
     And after rollback it clears within 5 minutes without ever paging
     And no other alert fired
 
+  @edge
   Scenario: node-1 at 75 % of its memory stays under the threshold
     Given the stack is healthy
     When the scenario "memory-pressure-node-1-75" injects its fault

@@ -12,6 +12,7 @@ Feature: MessageQueueBacklog pages when NATS jobs pile up unprocessed
     And after rollback it resolves and the resolved notification arrives within 5 minutes
     And no other alert fired
 
+  @edge
   Scenario: a backlog of 900 jobs stays under the threshold
     Given the stack is healthy
     When the scenario "nats-backlog-900" injects its fault

@@ -18,7 +18,7 @@ from alertdrill.report.terminal import summary_table
 from alertdrill.rules.monitoring import MonitoringConfig
 from alertdrill.settings import Settings
 from alertdrill.stack.factory import open_stack
-from alertdrill.stack.rundir import is_run_alive, sweep_stale_processes
+from alertdrill.stack.rundir import dead_runs, is_run_alive, sweep_stale_processes
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DRILL_MODULE = "features/test_drills.py"
@@ -187,11 +187,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
 
 def cmd_revert(args: argparse.Namespace) -> int:
     runs_dir = Settings.resolve({}).runs_dir
-    dirs = [Path(d) for d in args.run_dirs] or (
-        [p for p in sorted(runs_dir.iterdir()) if p.is_dir() and not is_run_alive(p)]
-        if runs_dir.is_dir()
-        else []
-    )
+    dirs = [Path(d) for d in args.run_dirs] or dead_runs(runs_dir)
     for d in dirs:
         if not d.is_dir():
             raise SetupError(f"{d}: not a run directory")

@@ -39,7 +39,10 @@ def test_revert_offline_thaws_a_frozen_process_of_that_run(tmp_path: Path) -> No
         (tmp_path / "faults").mkdir()
         (tmp_path / "faults" / "001.json").write_text(
             json.dumps(
-                {"name": "freeze", "offline": {"kind": "signal", "signal": "SIGCONT", "pids": [proc.pid], "run_id": "run-x"}}
+                {
+                    "name": "freeze",
+                    "offline": {"kind": "signal", "signal": "SIGCONT", "pids": [proc.pid], "run_id": "run-x"},
+                }
             )
         )
         assert revert_offline(tmp_path) == ["freeze: signal"]

@@ -14,6 +14,7 @@ from types import TracebackType
 import httpx
 
 from alertdrill.errors import ObserveError, WaitTimeout
+from alertdrill.faults.ledger import revert_offline
 from alertdrill.observe.alertmanager import AlertmanagerClient
 from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.observe.recorder import NotificationRecorder
@@ -27,7 +28,7 @@ from alertdrill.stack.nodes import NodeAgent, VirtualNode
 from alertdrill.stack.pods import ContainerSpec, Pod, http_ok, python_module
 from alertdrill.stack.ports import LOOPBACK, claim_port
 from alertdrill.stack.process import ManagedProcess
-from alertdrill.stack.rundir import RunDir, sweep_stale_processes
+from alertdrill.stack.rundir import RunDir, dead_runs, sweep_stale_processes
 from alertdrill.stack.supervisor import KubeStateCollector, KubeStateServer, Supervisor
 
 log = logging.getLogger(__name__)
@@ -110,6 +111,9 @@ class LocalStack:
             for name in ("prometheus", "alertmanager", "nats-server", "node-exporter")
         }
         sweep_stale_processes(self.settings.runs_dir)
+        for dead in dead_runs(self.settings.runs_dir):  # faults a killed run could not undo
+            for line in revert_offline(dead):
+                log.warning("reverted a fault left by dead run %s: %s", dead.name, line)
         self.run = RunDir.create(self.settings.runs_dir)
         log.info("local stack %s starting in %s", self.run.run_id, self.run.path)
         fixed = self.settings.fixed_ports

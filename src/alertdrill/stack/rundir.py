@@ -69,6 +69,13 @@ def is_run_alive(run_path: Path) -> bool:
     return pid_alive(owner)
 
 
+def dead_runs(runs_dir: Path) -> list[Path]:
+    """Run directories whose runner is gone."""
+    if not runs_dir.is_dir():
+        return []
+    return [p for p in sorted(runs_dir.iterdir()) if p.is_dir() and not is_run_alive(p)]
+
+
 def sweep_stale_processes(runs_dir: Path) -> list[str]:
     """Kill processes recorded by runs whose runner is gone; return what was swept."""
     swept: list[str] = []
