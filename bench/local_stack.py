@@ -92,10 +92,7 @@ def main() -> None:
             f"eval {stack.timing.eval_interval_s:g}s; n={args.repeat} per drill\n"
         )
         print(f"stack ready (all targets scraped up): {ready:.2f}s")
-        print(
-            f"peak RSS of the whole stack ({len(stack.pids())} processes): "
-            f"{sampler.peak_kib / 1024:.0f} MiB\n"
-        )
+        print(f"peak RSS of the whole stack ({len(stack.pids())} processes): {sampler.peak_kib / 1024:.0f} MiB\n")
         print(
             f"{'scenario':16} {'fault->webhook min/med/max (s)':32} {'physical bound':15} "
             f"{'recovery min/med/max (s)':26}"

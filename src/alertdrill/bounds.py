@@ -101,9 +101,7 @@ def fire_bound(
     )
 
 
-def recovery_bound(
-    sop_recovery_s: float, timing: Timing, group_interval_s: float, slack_s: float
-) -> RecoveryBound:
+def recovery_bound(sop_recovery_s: float, timing: Timing, group_interval_s: float, slack_s: float) -> RecoveryBound:
     return RecoveryBound(
         sop_s=sop_recovery_s / timing.time_scale,
         scrape_s=timing.scrape_interval_s,

@@ -12,10 +12,16 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 from alertdrill.errors import SetupError
 from alertdrill.faults.ledger import revert_offline
+from alertdrill.report.junit import write_junit
 from alertdrill.report.terminal import summary_table
+from alertdrill.rules.check import run_check
+from alertdrill.rules.coverage import render as render_coverage
 from alertdrill.rules.monitoring import MonitoringConfig
+from alertdrill.rules.mutate import MutantResult, run_mutation
 from alertdrill.settings import Settings
 from alertdrill.stack.factory import open_stack
 from alertdrill.stack.rundir import dead_runs, is_run_alive, sweep_stale_processes
@@ -45,9 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run drills (features) against a stack")
     run.add_argument("features", nargs="*", help="feature files or directories (default: all)")
     _common(run)
-    run.add_argument(
-        "--tags", default=None, metavar="EXPR", help='e.g. "P0 and not slow" (default: "not slow")'
-    )
+    run.add_argument("--tags", default=None, metavar="EXPR", help='e.g. "P0 and not slow" (default: "not slow")')
     run.add_argument("--report-dir", default="reports", metavar="DIR")
     run.add_argument("--keep-stack", action="store_true")
     run.add_argument("--scenarios", default=None, metavar="DIR")
@@ -56,6 +60,25 @@ def build_parser() -> argparse.ArgumentParser:
     stack = sub.add_parser("stack", help="start a local stack to poke around, or clean up")
     stack.add_argument("action", choices=["up", "down", "status"])
     _common(stack)
+    check = sub.add_parser("check", help="simulated-time checks: rule and routing tests, policy lint, coverage")
+    check.add_argument("--monitoring", default="monitoring", metavar="DIR")
+    check.add_argument("--features", default="features", metavar="DIR", help="where live drills are (coverage)")
+    check.add_argument("--junit", default="reports/check-junit.xml", metavar="FILE")
+    mutate = sub.add_parser("mutate", help="mutation score of the rule and routing tests")
+    mutate.add_argument("--monitoring", default="monitoring", metavar="DIR")
+    mutate.add_argument("--junit", default="reports/mutate-junit.xml", metavar="FILE")
+    mutate.add_argument(
+        "--min-score",
+        type=float,
+        default=0.0,
+        metavar="PCT",
+        help="exit 1 below this mutation score (percent)",
+    )
+    mutate.add_argument(
+        "--with-drills",
+        action="store_true",
+        help="also run the live drills of each surviving mutant's alert (slow)",
+    )
     revert = sub.add_parser("revert", help="undo faults and stop processes a crashed run left")
     revert.add_argument(
         "run_dirs",
@@ -73,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "stack":
             return cmd_stack(args)
+        if args.command == "check":
+            return cmd_check(args)
+        if args.command == "mutate":
+            return cmd_mutate(args)
         return cmd_revert(args)
     except SetupError as exc:
         print(f"alertdrill: {exc}", file=sys.stderr)
@@ -92,9 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
-        raise SetupError(
-            f"report dir {report_dir} is not writable ({exc.strerror}); pass --report-dir DIR"
-        ) from None
+        raise SetupError(f"report dir {report_dir} is not writable ({exc.strerror}); pass --report-dir DIR") from None
     for feature in args.features:
         if not Path(feature).exists():
             raise SetupError(f"{feature}: no such feature file or directory")
@@ -183,6 +208,82 @@ def cmd_stack(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("\nstopping the stack")
     return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    report = run_check(Path(args.monitoring), Path(args.features), Settings.resolve({}).bin_path)
+    for suite in dict.fromkeys(i.suite for i in report.items):
+        items = [i for i in report.items if i.suite == suite]
+        bad = [i for i in items if not i.ok]
+        print(f"{suite}: {len(items) - len(bad)}/{len(items)} passed")
+        for item in bad:
+            print(f"  FAIL {item.name}: {item.detail}" if suite != "policy lint" else f"  FAIL {item.detail}")
+    print("\ncoverage:\n" + render_coverage(report.coverage))
+    write_junit(Path(args.junit), report.items, "alertdrill-check", report.seconds)
+    print(f"\n{'passed' if report.ok else 'FAILED'} in {report.seconds:.2f}s; junit: {args.junit}")
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def cmd_mutate(args: argparse.Namespace) -> int:
+    report = run_mutation(Path(args.monitoring), Settings.resolve({}).bin_path)
+    if args.with_drills and report.survivors:
+        for result in report.survivors:
+            drill_kill(result, Path(args.monitoring))
+    counted = report.counted
+    killed = sum(r.verdict == "killed" for r in counted)
+    stillborn = len(report.results) - len(counted)
+    print(
+        f"mutation score {report.score * 100:.1f}%: {killed} of {len(counted)} mutants killed "
+        f"({stillborn} stillborn, rejected by promtool/amtool) in {report.seconds:.1f}s"
+    )
+    for result in report.survivors:
+        print(f"\nSURVIVED {result.mutant.kind} {result.mutant.target}: {result.mutant.description}\n{result.diff}")
+    write_junit(Path(args.junit), counted, "alertdrill-mutate", report.seconds)
+    return EXIT_OK if report.score * 100 >= args.min_score else EXIT_FAILED
+
+
+def drill_kill(result: MutantResult, root: Path) -> None:
+    """Run the live drills of the mutant's alert against the mutant; a failing drill kills it."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    features = [
+        str(p) for p in Path("features").rglob("*.feature") if f'alert "{result.mutant.target}"' in p.read_text()
+    ]
+    if not features:
+        return
+    with tempfile.TemporaryDirectory(prefix="alertdrill-mutant-") as tmp:
+        dest = Path(tmp) / "monitoring"
+        shutil.copytree(root, dest)
+        target = (
+            (dest / "alertmanager" / "alertmanager.yml")
+            if result.mutant.kind == "alertmanager"
+            else next((dest / "rules").glob("*.y*ml"))
+        )
+        target.write_text(yaml.safe_dump(result.mutant.document, sort_keys=False))
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "alertdrill.cli",
+                "run",
+                *features,
+                "-q",
+                "--monitoring",
+                str(dest),
+                "--report-dir",
+                str(Path(tmp) / "reports"),
+                "--tags",
+                "not slow",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
+    if proc.returncode == EXIT_FAILED:
+        result.verdict, result.killed_by = "killed", "live drill failed"
 
 
 def cmd_revert(args: argparse.Namespace) -> int:

@@ -52,9 +52,7 @@ class AlertHistory:
     def collides(self, planned: list[tuple[str, dict[str, str]]] | None) -> bool:
         if planned is None:  # nothing known about the drill: be safe once anything has fired
             return bool(self.fired)
-        return any(
-            _matches(name, labels, alert, match) for alert, match in planned for name, labels in self.fired
-        )
+        return any(_matches(name, labels, alert, match) for alert, match in planned for name, labels in self.fired)
 
 
 def selector(alert: str, match: dict[str, str]) -> str:
@@ -133,9 +131,7 @@ class Drill:
         return self.stack.monitoring.routes_for(labels, self.stack.timing.time_scale)
 
     def _fire_bound(self, alert: str, for_production_s: float, group_wait_s: float) -> FireBound:
-        hangs = self.scenario is not None and any(
-            s.func.__name__ == "freeze_workload" for s in self.scenario.method
-        )
+        hangs = self.scenario is not None and any(s.func.__name__ == "freeze_workload" for s in self.scenario.method)
         windowed = has_range_window(self.stack.monitoring.rule(alert).expr)
         return fire_bound(
             for_production_s / self.stack.timing.time_scale,
@@ -162,9 +158,7 @@ class Drill:
         """Wait for the first firing notification; check it did not come before `for`."""
         self._expect(alert, match, for_production_s, primary=True)
         fault_at = self._fault_at()
-        bound = self._fire_bound(
-            alert, for_production_s, min(r.group_wait_s for r in self._routes(alert, match))
-        )
+        bound = self._fire_bound(alert, for_production_s, min(r.group_wait_s for r in self._routes(alert, match)))
         self.expected.fire_bound = bound
         what = selector(alert, match)
         log.info("waiting for %s to page: bound %s", what, bound.explain())
@@ -181,11 +175,7 @@ class Drill:
                 f"{self.stack.timing.time_scale:g})"
             )
         first = min(
-            (
-                n
-                for n in self.stack.recorder.notifications(fault_at)
-                if n.status == "firing" and self._is_target(n)
-            ),
+            (n for n in self.stack.recorder.notifications(fault_at) if n.status == "firing" and self._is_target(n)),
             key=lambda n: n.arrived_at,
         )
         self.timeline.notified_at = first.arrived_at
@@ -204,8 +194,7 @@ class Drill:
         first_seen = t.notified_at or t.firing_at
         if first_seen and t.fault_at and first_seen - t.fault_at < for_s - CLOCK_EPSILON_S:
             raise DrillFailure(
-                f"alert {what} fired {first_seen - t.fault_at:.3f}s after the fault, "
-                f"earlier than its for of {for_s:g}s"
+                f"alert {what} fired {first_seen - t.fault_at:.3f}s after the fault, earlier than its for of {for_s:g}s"
             )
 
     def assert_labels(self, expected: dict[str, str]) -> None:
@@ -272,11 +261,7 @@ class Drill:
         bound = self._fire_bound(alert, for_production_s, group_wait_s=0.0)
         self.expected.fire_bound = bound
         found = self._poll(
-            lambda: [
-                a
-                for a in self.alertmanager.alerts()
-                if _matches(a.name, a.labels, alert, match) and a.starts_at
-            ],
+            lambda: [a for a in self.alertmanager.alerts() if _matches(a.name, a.labels, alert, match) and a.starts_at],
             fault_at,
             bound,
         )
@@ -340,8 +325,7 @@ class Drill:
         paged = [n for n in self.stack.recorder.notifications(self._fault_at()) if self._is_target(n)]
         if paged:
             raise DrillFailure(
-                f"alert {selector(alert, self.match)} paged {paged[0].receiver} although it cleared "
-                f"within its deferral"
+                f"alert {selector(alert, self.match)} paged {paged[0].receiver} although it cleared within its deferral"
             )
 
     # -- Then: the other alerts of the fault -------------------------------------------------
@@ -352,9 +336,7 @@ class Drill:
         bound = self._fire_bound(alert, for_production_s, group_wait_s=0.0)
         found = self._poll(
             lambda: [
-                a
-                for a in self.prometheus.alerts()
-                if _matches(a.name, a.labels, alert, match) and a.state == "firing"
+                a for a in self.prometheus.alerts() if _matches(a.name, a.labels, alert, match) and a.state == "firing"
             ],
             fault_at,
             bound,
@@ -447,9 +429,7 @@ class Drill:
             on_tick=lambda _: self._progress(rollback_at, bound.total, "resolve"),
         )
         got = [
-            n
-            for n in self.stack.recorder.notifications(rollback_at)
-            if n.status == "resolved" and self._is_target(n)
+            n for n in self.stack.recorder.notifications(rollback_at) if n.status == "resolved" and self._is_target(n)
         ]
         if got:
             first = min(got, key=lambda n: n.arrived_at)
@@ -489,9 +469,7 @@ class Drill:
         name = f',alertname="{alertname}"' if alertname else ""
         out = [
             (s.labels.get("alertname", ""), s.labels)
-            for s in self.prometheus.query(
-                f'max_over_time(ALERTS{{alertstate="firing"{name}}}[{window_ms}ms])'
-            )
+            for s in self.prometheus.query(f'max_over_time(ALERTS{{alertstate="firing"{name}}}[{window_ms}ms])')
         ]
         out += [
             (n.alertname, n.labels)

@@ -228,9 +228,7 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     request.node.stash[FEATURE_KEY] = (str(feature.rel_filename), str(scenario.name))
     if "drill" in request.fixturenames:  # tell the drill what it will expect, before its Given
         planned = [
-            (m["alert"], {m["label"]: m["value"]})
-            for step in scenario.steps
-            if (m := EXPECTED_ALERT.search(step.name))
+            (m["alert"], {m["label"]: m["value"]}) for step in scenario.steps if (m := EXPECTED_ALERT.search(step.name))
         ]
         request.getfixturevalue("drill").plan(planned)
 
@@ -256,9 +254,7 @@ def pytest_bdd_step_error(
     exception: Exception,
 ) -> None:
     if isinstance(exception, SetupError):
-        pytest.exit(
-            f"alertdrill: {feature.filename}:{step.line_number}: {exception}", returncode=SETUP_ERROR_EXIT
-        )
+        pytest.exit(f"alertdrill: {feature.filename}:{step.line_number}: {exception}", returncode=SETUP_ERROR_EXIT)
 
 
 @pytest.hookimpl(wrapper=True)

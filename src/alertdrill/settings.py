@@ -80,9 +80,7 @@ class Settings:
             fixed_ports=ports,
             bin_path=str(pick("bin_path")) if pick("bin_path") else None,
             max_fault_bytes=int(
-                _positive_float(
-                    "ALERTDRILL_MAX_FAULT_BYTES", pick("max_fault_bytes"), DEFAULT_MAX_FAULT_BYTES
-                )
+                _positive_float("ALERTDRILL_MAX_FAULT_BYTES", pick("max_fault_bytes"), DEFAULT_MAX_FAULT_BYTES)
             ),
         )
 

@@ -23,25 +23,19 @@ def _assert_clean_usage_error(proc, *needles: str) -> None:  # type: ignore[no-u
     assert "Traceback" not in out, out[-3000:]
 
 
-def test_yaml_error_in_rules_names_file_and_line(
-    runner: Runner, monitoring_copy: Callable[..., Path]
-) -> None:
+def test_yaml_error_in_rules_names_file_and_line(runner: Runner, monitoring_copy: Callable[..., Path]) -> None:
     broken = monitoring_copy(lambda t: t.replace("    for: 30s\n", "    for: [30s\n", 1))
     proc = runner.run("run", "-q", "--monitoring", str(broken))
     _assert_clean_usage_error(proc, "fluo.rules.yml:9:", "YAML error")
 
 
-def test_undefined_receiver_in_alertmanager_config(
-    runner: Runner, monitoring_copy: Callable[..., Path]
-) -> None:
+def test_undefined_receiver_in_alertmanager_config(runner: Runner, monitoring_copy: Callable[..., Path]) -> None:
     broken = monitoring_copy(
         lambda t: t.replace("receiver: medium-oncall", "receiver: medium-oncal"),
         "alertmanager/alertmanager.yml",
     )
     proc = runner.run("run", "-q", "--monitoring", str(broken))
-    _assert_clean_usage_error(
-        proc, "alertmanager.yml: route.routes[3] uses undefined receiver 'medium-oncal'"
-    )
+    _assert_clean_usage_error(proc, "alertmanager.yml: route.routes[3] uses undefined receiver 'medium-oncal'")
 
 
 def test_step_without_definition_names_feature_and_line(runner: Runner, project_copy: Path) -> None:
@@ -51,9 +45,7 @@ def test_step_without_definition_names_feature_and_line(runner: Runner, project_
     )
     runner.cwd = project_copy
     proc = runner.run("run", "-q", "features/alerts/typo.feature")
-    _assert_clean_usage_error(
-        proc, "typo.feature:5: no step definition matches 'When the BFF is set on fire'"
-    )
+    _assert_clean_usage_error(proc, "typo.feature:5: no step definition matches 'When the BFF is set on fire'")
 
 
 def test_missing_prometheus_binary_says_how_to_install(runner: Runner, tmp_path: Path) -> None:

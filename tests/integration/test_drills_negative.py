@@ -92,9 +92,7 @@ BREAKS: dict[str, tuple[str, Callable[[str], str], list[str], str, str]] = {
 
 
 @pytest.mark.parametrize("name", list(BREAKS))
-def test_every_drill_fails_on_a_broken_config(
-    name: str, runner: Runner, monitoring_copy: Callable[..., Path]
-) -> None:
+def test_every_drill_fails_on_a_broken_config(name: str, runner: Runner, monitoring_copy: Callable[..., Path]) -> None:
     file, edit, features, scale, message = BREAKS[name]
     broken = monitoring_copy(edit, file)
     proc = runner.run(

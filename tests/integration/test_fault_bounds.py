@@ -15,9 +15,7 @@ pytestmark = pytest.mark.integration
 
 def test_a_fault_above_the_bound_is_refused(runner: Runner) -> None:
     runner.env["ALERTDRILL_MAX_FAULT_BYTES"] = str(64 * 2**20)
-    proc = runner.run(
-        "run", "features/alerts/high_memory_usage.feature", "-q", "--tags", "not edge and not slow"
-    )
+    proc = runner.run("run", "features/alerts/high_memory_usage.feature", "-q", "--tags", "not edge and not slow")
     assert proc.returncode == 1, proc.stdout[-3000:]
     (drill,) = json.loads((runner.report_dir / "results.json").read_text())["drills"]
     assert "above the bound of 64 MiB" in drill["message"]

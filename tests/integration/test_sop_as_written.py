@@ -35,9 +35,7 @@ def test_sop_rules_as_written_fail_where_they_cannot_work(runner: Runner) -> Non
         timeout=600,
     )
     assert proc.returncode == 1, proc.stdout[-3000:]
-    drills = {
-        d["scenario"]: d for d in json.loads((runner.report_dir / "results.json").read_text())["drills"]
-    }
+    drills = {d["scenario"]: d for d in json.loads((runner.report_dir / "results.json").read_text())["drills"]}
     assert set(drills) == set(EXPECTED_FAILURES)
     for scenario, message in EXPECTED_FAILURES.items():
         assert drills[scenario]["outcome"] == "failed"

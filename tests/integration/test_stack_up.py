@@ -29,9 +29,7 @@ def test_stack_up_prints_urls_and_stops_on_ctrl_c(runner: Runner) -> None:
     threading.Thread(target=read, daemon=True).start()
     try:
         assert up.wait(60), "".join(lines[-30:])
-        urls = dict(
-            re.findall(r"^\s+(prometheus|alertmanager|recorder|bff)\s+(http://\S+)$", "".join(lines), re.M)
-        )
+        urls = dict(re.findall(r"^\s+(prometheus|alertmanager|recorder|bff)\s+(http://\S+)$", "".join(lines), re.M))
         assert httpx.get(urls["prometheus"] + "/-/ready", timeout=2).status_code == 200
         assert httpx.get(urls["alertmanager"] + "/-/ready", timeout=2).status_code == 200
         assert httpx.get(urls["bff"] + "/api/items", timeout=2).status_code == 200

@@ -19,9 +19,7 @@ def test_prometheus_alerts_parse_state_and_active_at() -> None:
             ]
         },
     }
-    client = PrometheusClient(
-        "http://prom", transport=httpx.MockTransport(lambda req: httpx.Response(200, json=body))
-    )
+    client = PrometheusClient("http://prom", transport=httpx.MockTransport(lambda req: httpx.Response(200, json=body)))
     (alert,) = client.alerts()
     assert alert.name == "ServiceDown" and alert.state == "pending"
     assert alert.active_at == pytest.approx(1795732823.097123)
@@ -30,9 +28,7 @@ def test_prometheus_alerts_parse_state_and_active_at() -> None:
 def test_prometheus_error_names_url_and_reason() -> None:
     client = PrometheusClient(
         "http://prom:9090",
-        transport=httpx.MockTransport(
-            lambda req: httpx.Response(400, json={"status": "error", "error": "bad query"})
-        ),
+        transport=httpx.MockTransport(lambda req: httpx.Response(400, json={"status": "error", "error": "bad query"})),
     )
     with pytest.raises(ObserveError, match=r"Prometheus http://prom:9090/api/v1/query"):
         client.query("up ==")
@@ -47,16 +43,12 @@ def test_alertmanager_alerts_carry_receivers() -> None:
             "status": {"state": "active"},
         }
     ]
-    client = AlertmanagerClient(
-        "http://am", transport=httpx.MockTransport(lambda req: httpx.Response(200, json=body))
-    )
+    client = AlertmanagerClient("http://am", transport=httpx.MockTransport(lambda req: httpx.Response(200, json=body)))
     (alert,) = client.alerts()
     assert alert.receivers == ("a", "b") and alert.state == "active"
 
 
 def test_alertmanager_aggregation_groups_from_metrics() -> None:
     text = "# HELP x\nalertmanager_dispatcher_aggregation_groups 3\n"
-    client = AlertmanagerClient(
-        "http://am", transport=httpx.MockTransport(lambda req: httpx.Response(200, text=text))
-    )
+    client = AlertmanagerClient("http://am", transport=httpx.MockTransport(lambda req: httpx.Response(200, text=text)))
     assert client.aggregation_groups() == 3

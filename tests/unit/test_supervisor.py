@@ -39,14 +39,8 @@ def test_a_crashing_container_is_restarted_with_backoff_and_reported(tmp_path: P
     registry = CollectorRegistry()
     registry.register(KubeStateCollector(lambda: [pod], "fluo"))
     text = generate_latest(registry).decode()
-    assert (
-        'kube_pod_container_status_restarts_total{container="c",namespace="fluo",pod="w-0",uid="w-0-uid"}'
-        in text
-    )
-    assert (
-        'kube_pod_info{created_by_name="w",namespace="fluo",node="node-1",pod="w-0",uid="w-0-uid"} 1.0'
-        in text
-    )
+    assert 'kube_pod_container_status_restarts_total{container="c",namespace="fluo",pod="w-0",uid="w-0-uid"}' in text
+    assert 'kube_pod_info{created_by_name="w",namespace="fluo",node="node-1",pod="w-0",uid="w-0-uid"} 1.0' in text
 
 
 def test_a_deleted_pod_is_left_down_and_has_no_series(tmp_path: Path) -> None:

@@ -9,9 +9,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_ranges_and_subqueries_scale_but_regex_and_strings_do_not() -> None:
-    expr = (
-        'max_over_time(rate(x{path=~"/a[5m]"}[5m])[30m:1m]) + on(job) label_replace(up, "l", "[5m]", "", "")'
-    )
+    expr = 'max_over_time(rate(x{path=~"/a[5m]"}[5m])[30m:1m]) + on(job) label_replace(up, "l", "[5m]", "", "")'
     notes: list[ScaleNote] = []
     out = scale_expr(expr, 60, 1, "test", notes)
     assert '"/a[5m]"' in out and '"[5m]"' in out

@@ -81,9 +81,7 @@ def freeze_workload(workload: str, configuration: Any = None, secrets: Any = Non
     return _inject(f"freeze_workload({workload})", lambda b: b.freeze_workload(workload))
 
 
-def inject_errors(
-    workload: str = "bff", ratio: float = 0.5, configuration: Any = None, secrets: Any = None
-) -> Output:
+def inject_errors(workload: str = "bff", ratio: float = 0.5, configuration: Any = None, secrets: Any = None) -> Output:
     """Make the workload answer this share of its API requests with HTTP 500."""
     if not 0 < ratio <= 1:
         raise FaultError(f"inject_errors ratio must be in (0, 1], got {ratio}")
@@ -111,9 +109,7 @@ def submit_jobs(count: int, rate: float = 500.0, configuration: Any = None, secr
     return _inject(f"submit_jobs({count} at {rate:g}/s)", lambda b: b.submit_jobs(count, rate))
 
 
-def crashloop_workload(
-    workload: str, pods: int = 1, configuration: Any = None, secrets: Any = None
-) -> Output:
+def crashloop_workload(workload: str, pods: int = 1, configuration: Any = None, secrets: Any = None) -> Output:
     """Patch the command of `pods` replicas to exit at start; they restart with back-off."""
     return _inject(f"crashloop_workload({workload}, {pods})", lambda b: b.crashloop_workload(workload, pods))
 
@@ -123,9 +119,7 @@ def stop_node(node: str, configuration: Any = None, secrets: Any = None) -> Outp
     return _inject(f"stop_node({node})", lambda b: b.stop_node(node))
 
 
-def memory_pressure(
-    node: str, usage_ratio: float = 0.9, configuration: Any = None, secrets: Any = None
-) -> Output:
+def memory_pressure(node: str, usage_ratio: float = 0.9, configuration: Any = None, secrets: Any = None) -> Output:
     """Allocate and touch real memory on the node until its usage reaches `usage_ratio`."""
     ratio = _ratio("memory_pressure usage_ratio", usage_ratio)
     return _inject(f"memory_pressure({node}, {ratio:.0%})", lambda b: b.memory_pressure(node, ratio))

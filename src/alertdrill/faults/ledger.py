@@ -64,9 +64,7 @@ class FaultLedger:
         self._seq += 1
         self.records_dir.mkdir(parents=True, exist_ok=True)
         record = self.records_dir / f"{self._seq:03d}.json"
-        record.write_text(
-            json.dumps({"name": name, "injected_at": injected_at, "offline": injection.offline})
-        )
+        record.write_text(json.dumps({"name": name, "injected_at": injected_at, "offline": injection.offline}))
         self._entries.append(_Entry(name, injection.revert, record))
         log.info("fault injected: %s", name)
         return started_at, injected_at

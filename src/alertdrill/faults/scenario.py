@@ -62,9 +62,7 @@ def _steps(
             continue
         provider = activity.get("provider") or {}
         if activity.get("type") != "action" or provider.get("type") != "python":
-            problems.append(
-                f"{where}: alertdrill runs python actions only (type: action, provider.type: python)"
-            )
+            problems.append(f"{where}: alertdrill runs python actions only (type: action, provider.type: python)")
             continue
         if provider.get("module") != MODULE or provider.get("func") not in allowed:
             problems.append(

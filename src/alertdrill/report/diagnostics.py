@@ -21,15 +21,11 @@ def render_diagnostics(drill: Drill, stack: Stack) -> str:
         out.append("Prometheus targets: " + str(drill.prometheus.target_health()))
     with contextlib.suppress(Exception):
         out.append("Alertmanager alerts:")
-        out += [
-            f"  {a.name} {a.state} receivers={list(a.receivers)} {a.labels}"
-            for a in drill.alertmanager.alerts()
-        ]
+        out += [f"  {a.name} {a.state} receivers={list(a.receivers)} {a.labels}" for a in drill.alertmanager.alerts()]
     since = drill.timeline.fault_at or 0.0
     out.append("notifications since the fault:")
     out += [
-        f"  +{n.arrived_at - since:.3f}s {n.status} {n.alertname} -> {n.receiver} ({n.integration}) "
-        f"{n.labels}"
+        f"  +{n.arrived_at - since:.3f}s {n.status} {n.alertname} -> {n.receiver} ({n.integration}) {n.labels}"
         for n in stack.recorder.notifications(since)
     ]
     for name, tail in stack.diagnostics().items():

@@ -58,9 +58,7 @@ def drill_json(feature: str, scenario: str, outcome: Outcome, message: str, dril
             scenario=scenario,
             alert=None,
             outcome=outcome,
-            expected=ExpectedJSON(
-                labels={}, receivers=[], for_s=None, fire_bound_s=None, recovery_bound_s=None
-            ),
+            expected=ExpectedJSON(labels={}, receivers=[], for_s=None, fire_bound_s=None, recovery_bound_s=None),
             observed={},
             fire_latency_s=None,
             notify_latency_s=None,

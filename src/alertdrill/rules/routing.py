@@ -60,8 +60,7 @@ def load_alertmanager_config(path: Path) -> dict[str, Any]:
         recv = route.get("receiver")
         if recv is not None and recv not in names:
             problems.append(
-                f"{path}: {where} uses undefined receiver {recv!r} "
-                f"(defined: {', '.join(map(str, names)) or 'none'})"
+                f"{path}: {where} uses undefined receiver {recv!r} (defined: {', '.join(map(str, names)) or 'none'})"
             )
         for i, child in enumerate(route.get("routes") or []):
             check(child, f"{where}.routes[{i}]")

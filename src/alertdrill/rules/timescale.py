@@ -58,9 +58,7 @@ def scale_expr(expr: str, factor: float, min_range_s: float, where: str, notes: 
     return str(result) if changed else expr
 
 
-def scale_rule_file(
-    rf: RuleFile, factor: float, min_range_s: float, notes: list[ScaleNote]
-) -> dict[str, Any]:
+def scale_rule_file(rf: RuleFile, factor: float, min_range_s: float, notes: list[ScaleNote]) -> dict[str, Any]:
     """A scaled copy of one rule file's document, ready to be written for Prometheus."""
     doc = copy.deepcopy(rf.document)
     for group in doc["groups"]:

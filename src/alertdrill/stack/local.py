@@ -127,8 +127,7 @@ class LocalStack:
             self.recorder.url,
         )
         self.scale_notes = [
-            f"{n.where}: window {n.original_s:g}s scaled to {n.scaled_s:g}s "
-            f"(clamped to {MIN_RANGE_SCRAPES} scrapes)"
+            f"{n.where}: window {n.original_s:g}s scaled to {n.scaled_s:g}s (clamped to {MIN_RANGE_SCRAPES} scrapes)"
             for n in notes
         ]
         for note in self.scale_notes:
@@ -306,9 +305,7 @@ class LocalStack:
         self._exit.callback(supervisor.stop)
 
     def _start_kube_state(self) -> None:
-        server = KubeStateServer(
-            KubeStateCollector(self.all_pods, NAMESPACE), self._ports["kube-state-metrics"]
-        )
+        server = KubeStateServer(KubeStateCollector(self.all_pods, NAMESPACE), self._ports["kube-state-metrics"])
         self._exit.enter_context(server)
 
     def all_pods(self) -> list[Pod]:
@@ -454,8 +451,7 @@ class LocalStack:
             while not prom.alertmanagers():
                 if time.monotonic() > deadline:
                     raise WaitTimeout(
-                        f"Prometheus {self.prometheus_url} did not rediscover its Alertmanager "
-                        "within 15s of a reload"
+                        f"Prometheus {self.prometheus_url} did not rediscover its Alertmanager within 15s of a reload"
                     )
                 time.sleep(0.05)
 

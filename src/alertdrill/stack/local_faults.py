@@ -43,9 +43,7 @@ class LocalFaults:
     def _node(self, name: str) -> VirtualNode:
         node = self.stack.nodes.get(name)
         if node is None:
-            raise FaultError(
-                f"no node {name!r} on the local stack (have: {', '.join(sorted(self.stack.nodes))})"
-            )
+            raise FaultError(f"no node {name!r} on the local stack (have: {', '.join(sorted(self.stack.nodes))})")
         return node
 
     def _bound(self, what: str, nbytes: int) -> int:
@@ -66,9 +64,7 @@ class LocalFaults:
                 pod.signal_all(undo)
 
         pids = [pid for pod in pods for pid in pod.pids]
-        return Injection(
-            revert, {"kind": "signal", "signal": undo.name, "pids": pids, "run_id": self.stack.run_id}
-        )
+        return Injection(revert, {"kind": "signal", "signal": undo.name, "pids": pids, "run_id": self.stack.run_id})
 
     def _bff_fault(self, workload: str, body: dict[str, float], undo: dict[str, float]) -> Injection:
         if workload != "bff":
@@ -227,9 +223,7 @@ class LocalFaults:
             node.extra_pids.discard(pid)
             hog.stop()
 
-        return Injection(
-            release, {"kind": "signal", "signal": "SIGKILL", "pids": [pid], "run_id": self.stack.run_id}
-        )
+        return Injection(release, {"kind": "signal", "signal": "SIGKILL", "pids": [pid], "run_id": self.stack.run_id})
 
     def fill_disk(self, node_name: str, free_ratio: float) -> Injection:
         node = self._node(node_name)

@@ -124,9 +124,7 @@ def _atomic(path: Path, text: str) -> None:
 class NodeAgent(threading.Thread):
     """Rewrites every up node's figures every 250 ms."""
 
-    def __init__(
-        self, nodes: list[VirtualNode], pids_on: Callable[[str], list[int]], lock: threading.RLock
-    ) -> None:
+    def __init__(self, nodes: list[VirtualNode], pids_on: Callable[[str], list[int]], lock: threading.RLock) -> None:
         super().__init__(name="node-agent", daemon=True)
         self.nodes = nodes
         self._pids_on = pids_on

@@ -123,8 +123,7 @@ class ManagedProcess:
             code = self.returncode()
             if code is not None:
                 raise ProcessStartError(
-                    f"{self.name} exited with code {code} before it was ready "
-                    f"(log {self.log_path}):\n{self.log_tail()}"
+                    f"{self.name} exited with code {code} before it was ready (log {self.log_path}):\n{self.log_tail()}"
                 )
             if self.ready():
                 return

@@ -106,9 +106,7 @@ class KubeStateCollector(Collector):
             "Container running",
             labels=["namespace", "pod", "container", "uid"],
         )
-        phase = GaugeMetricFamily(
-            "kube_pod_status_phase", "Pod phase", labels=["namespace", "pod", "uid", "phase"]
-        )
+        phase = GaugeMetricFamily("kube_pod_status_phase", "Pod phase", labels=["namespace", "pod", "uid", "phase"])
         info = GaugeMetricFamily(
             "kube_pod_info", "Pod placement", labels=["namespace", "pod", "uid", "node", "created_by_name"]
         )

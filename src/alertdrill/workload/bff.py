@@ -61,18 +61,14 @@ class Bff:
     async def connect(self) -> None:
         # Reconnect forever: a NATS outage queues jobs in the client buffer instead of failing
         # requests, so killing NATS pages for NATS, not for the BFF's error rate.
-        self.nc = await nats.connect(
-            self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2, name="bff"
-        )
+        self.nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2, name="bff")
 
     @web.middleware
     async def instrument(self, request: web.Request, handler):  # type: ignore[no-untyped-def]
         if not request.path.startswith("/api/"):
             return await handler(request)
         start = time.perf_counter()
-        path = (
-            request.match_info.route.resource.canonical if request.match_info.route.resource else request.path
-        )
+        path = request.match_info.route.resource.canonical if request.match_info.route.resource else request.path
         try:
             if self.fault.latency_s > 0:
                 await asyncio.sleep(self.fault.latency_s)
@@ -103,9 +99,7 @@ class Bff:
         return web.json_response({"status": "ok"})
 
     async def metrics(self, request: web.Request) -> web.Response:
-        return web.Response(
-            body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
-        )
+        return web.Response(body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def get_fault(self, request: web.Request) -> web.Response:
         return web.json_response(self.fault.__dict__)

@@ -85,9 +85,7 @@ class NatsCollector(Collector):
             "false",
         ]
         for name, key in VARZ_GAUGES.items():
-            yield GaugeMetricFamily(
-                f"{self.prefix}_varz_{name}", f"varz {key}", value=float(varz.get(key, 0))
-            )
+            yield GaugeMetricFamily(f"{self.prefix}_varz_{name}", f"varz {key}", value=float(varz.get(key, 0)))
         streams = {
             n: GaugeMetricFamily(f"{self.prefix}_stream_{n}", f"stream state {k}", labels=STREAM_LABELS)
             for n, k in STREAM_GAUGES.items()

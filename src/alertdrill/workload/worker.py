@@ -39,18 +39,14 @@ async def ensure_stream(js: nats.js.JetStreamContext) -> None:
     try:
         await js.stream_info(STREAM)
     except NotFoundError:
-        await js.add_stream(
-            StreamConfig(name=STREAM, subjects=SUBJECTS, retention=RetentionPolicy.WORK_QUEUE)
-        )
+        await js.add_stream(StreamConfig(name=STREAM, subjects=SUBJECTS, retention=RetentionPolicy.WORK_QUEUE))
 
 
 async def run(nats_url: str, metrics_port: int, work_s: float) -> None:
     nc = await nats.connect(nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2, name="worker")
     js = nc.jetstream()
     await ensure_stream(js)
-    sub = await js.pull_subscribe(
-        "jobs.>", durable=DURABLE, stream=STREAM, config=ConsumerConfig(ack_wait=30)
-    )
+    sub = await js.pull_subscribe("jobs.>", durable=DURABLE, stream=STREAM, config=ConsumerConfig(ack_wait=30))
     start_http_server(metrics_port, addr="127.0.0.1")
     log.info("consuming %s, metrics on 127.0.0.1:%d", STREAM, metrics_port)
     # SIGUSR1 pauses consumption and SIGUSR2 resumes it: the NATS-backlog fault, with the

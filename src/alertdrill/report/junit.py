@@ -1,0 +1,46 @@
+"""JUnit XML for `alertdrill check` and `alertdrill mutate`: one testcase per verdict."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+
+class Verdict(Protocol):
+    @property
+    def suite(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def detail(self) -> str: ...
+
+
+def write_junit(path: Path, verdicts: Iterable[Verdict], name: str, seconds: float) -> None:
+    items = list(verdicts)
+    root = ET.Element(
+        "testsuites",
+        name=name,
+        tests=str(len(items)),
+        failures=str(sum(not v.ok for v in items)),
+        time=f"{seconds:.3f}",
+    )
+    suites: dict[str, ET.Element] = {}
+    for v in items:
+        suite = suites.get(v.suite)
+        if suite is None:
+            suite = suites[v.suite] = ET.SubElement(root, "testsuite", name=v.suite)
+        case = ET.SubElement(suite, "testcase", classname=f"{name}.{v.suite}", name=v.name)
+        if not v.ok:
+            ET.SubElement(
+                case, "failure", message=v.detail.splitlines()[0][:200] if v.detail else "failed"
+            ).text = v.detail
+    for suite in suites.values():
+        cases = suite.findall("testcase")
+        suite.set("tests", str(len(cases)))
+        suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="unicode", xml_declaration=True)

@@ -1,0 +1,51 @@
+"""Small questions asked of a PromQL expression through its syntax tree, never its text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import promql_parser as pp
+
+COMPARISONS = (">", "<", ">=", "<=", "==", "!=")
+
+
+@dataclass(frozen=True)
+class Selector:
+    metric: str
+    matchers: tuple[tuple[str, str, str], ...]  # (label, op, value); op is = != =~ !~
+
+
+_OPS = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
+
+
+def parse(expr: str) -> Any:
+    return pp.parse(expr)
+
+
+def selectors(expr: str) -> list[Selector]:
+    found: list[Selector] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, pp.VectorSelector):
+            matchers = tuple((m.name, _OPS.get(str(m.op), str(m.op)), m.value) for m in node.matchers.matchers)
+            name = node.name or next((v for n, _op, v in matchers if n == "__name__"), "")
+            found.append(Selector(metric=name, matchers=matchers))
+
+    pp.walk(pp.parse(expr), visit)
+    return found
+
+
+def top_comparison(expr: str) -> tuple[Any, str, float] | None:
+    """(left side node, operator, number) when the expression is `<expr> <cmp> <number>`."""
+    tree = pp.parse(expr)
+    if isinstance(tree, pp.BinaryExpr) and str(tree.op) in COMPARISONS and isinstance(tree.rhs, pp.NumberLiteral):
+        return tree.lhs, str(tree.op), float(tree.rhs.val)
+    return None
+
+
+def is_ratio(node: Any) -> bool:
+    """A division at the top (through parentheses): what humanizePercentage can honestly print."""
+    while isinstance(node, pp.ParenExpr):
+        node = node.expr
+    return isinstance(node, pp.BinaryExpr) and str(node.op) == "/"

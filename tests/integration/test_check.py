@@ -1,0 +1,83 @@
+"""`alertdrill check` and `alertdrill mutate` with the real promtool and amtool (no stack)."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, Runner
+
+pytestmark = pytest.mark.integration
+
+
+def test_check_passes_on_fluo_and_writes_junit(runner: Runner, tmp_path: Path) -> None:
+    junit = tmp_path / "check.xml"
+    proc = runner.run("check", "--junit", str(junit))
+    assert proc.returncode == 0, proc.stdout
+    assert re.search(r"passed in [\d.]+s", proc.stdout)
+    assert "DiskSpaceRunningLow  yes        yes           yes         medium-oncall" in proc.stdout
+    suites = {s.get("name"): s for s in ET.parse(junit).getroot()}
+    assert {"syntax", "rule tests", "routing tests", "policy lint", "coverage"} <= set(suites)
+    assert all(s.get("failures") == "0" for s in suites.values())
+
+
+def test_check_fails_on_the_sop_as_written_naming_file_and_rule(runner: Runner) -> None:
+    proc = runner.run("check", "--monitoring", str(REPO / "tests" / "fixtures" / "sop004-as-written"))
+    assert proc.returncode == 1, proc.stdout
+    for needle in (
+        "sop004.rules.yml: rule 'MessageQueueBacklog': metric nats_jetstream_stream_messages",
+        "sop004.rules.yml: rule 'KubernetesNodeDown': no scrape job 'kubernetes-nodes'",
+        "sop004.rules.yml: rule 'HighErrorRate': an annotation prints $value with humanizePercentage",
+    ):
+        assert needle in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("file", "edit", "needle"),
+    [
+        (
+            "rules/fluo.rules.yml",
+            lambda t: t.replace("  - alert: HighLatency", "  - alert: [HighLatency"),
+            "fluo.rules.yml:55:9: YAML error",
+        ),
+        (
+            "tests/fluo.rules.test.yml",
+            lambda t: t.replace("alertname: HighLatency", "alertname: HighLatencyy", 1),
+            "fluo.rules.test.yml:106: alert_rule_test names unknown alert 'HighLatencyy'",
+        ),
+        (
+            "alertmanager/alertmanager.yml",
+            lambda t: t.replace("receiver: high-team-lead", "receiver: team-lead"),
+            "uses undefined receiver 'team-lead'",
+        ),
+    ],
+)
+def test_bad_input_is_a_located_error_exit_2(
+    runner: Runner, monitoring_copy: Callable[..., Path], file: str, edit: Callable[[str], str], needle: str
+) -> None:
+    broken = monitoring_copy(edit, file)
+    proc = runner.run("check", "--monitoring", str(broken))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert needle in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_mutate_scores_fluo_at_least_95_percent(runner: Runner, tmp_path: Path) -> None:
+    junit = tmp_path / "mutate.xml"
+    proc = runner.run("mutate", "--min-score", "95", "--junit", str(junit))
+    assert proc.returncode == 0, proc.stdout
+    score = float(re.search(r"mutation score ([\d.]+)%", proc.stdout).group(1))  # type: ignore[union-attr]
+    assert score >= 95
+    assert ET.parse(junit).getroot().get("tests") is not None
+
+
+def test_mutate_reports_survivors_when_tests_are_missing(runner: Runner, monitoring_copy: Callable[..., Path]) -> None:
+    weak = monitoring_copy()
+    (weak / "tests" / "fluo.rules.test.yml").unlink()  # no rule tests: every rule mutant survives
+    proc = runner.run("mutate", "--monitoring", str(weak), "--min-score", "95")
+    assert proc.returncode == 1
+    assert "SURVIVED rules ServiceDown: threshold 0 -> 1" in proc.stdout
+    assert '+    expr: up{job=~"bff|workers|nats"} == 1' in proc.stdout

@@ -1,0 +1,41 @@
+from pathlib import Path
+
+from alertdrill.rules.lint import Catalog, Policy, lint
+from alertdrill.rules.ruleset import alert_rules, load_rule_file
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _lint(root: Path) -> list:
+    rules = alert_rules([load_rule_file(p) for p in sorted((root / "rules").glob("*.yml"))])
+    return lint(rules, Policy.load(root / "policy.yml"), Catalog.load())
+
+
+def test_fluo_rules_are_clean() -> None:
+    assert _lint(REPO / "monitoring") == []
+
+
+def test_sop_rules_as_written_are_flagged_with_file_rule_and_fix() -> None:
+    findings = {(f.rule, f.check): f for f in _lint(REPO / "tests" / "fixtures" / "sop004-as-written")}
+    backlog = findings[("MessageQueueBacklog", "metric")]
+    assert "nats_jetstream_stream_messages is produced by no exporter" in backlog.message
+    assert "nats_stream_total_messages" in backlog.fix
+    assert backlog.file.endswith("sop004.rules.yml")
+    assert "'kubernetes-nodes'" in findings[("KubernetesNodeDown", "job")].message
+    assert ("HighErrorRate", "percentage") in findings
+    assert "0.01 differs from the SOP's target 0.001" in findings[("HighErrorRate", "threshold")].message
+    assert {r for r, c in findings if c == "annotations"} >= {"HighErrorRate", "KubernetesNodeDown"}
+
+
+def test_severity_priority_mapping_and_missing_labels(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "r.yml").write_text(
+        "groups:\n- name: g\n  rules:\n"
+        "  - {alert: A, expr: up == 0, labels: {severity: high, priority: P0},"
+        " annotations: {summary: s, description: d, runbook_url: u}}\n"
+        "  - {alert: B, expr: up == 0, labels: {severity: critical},"
+        " annotations: {summary: s, description: d, runbook_url: u}}\n"
+    )
+    findings = {f.rule: f for f in _lint(tmp_path)}
+    assert "the SOP maps P0 to 'critical'" in findings["A"].message
+    assert "missing label(s): priority" in findings["B"].message
