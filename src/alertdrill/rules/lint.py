@@ -97,7 +97,10 @@ def lint_rule(rule: AlertRule, policy: Policy, catalog: Catalog) -> list[Finding
         out.append(Finding(where, rule.name, check, message, fix))
 
     priority, severity = rule.labels.get("priority"), rule.labels.get("severity")
-    if priority is None or severity is None:
+    if not policy.priorities:  # a team without priorities: only a severity is required
+        if severity is None:
+            add("labels", "missing label: severity", "set a severity label for routing")
+    elif priority is None or severity is None:
         add(
             "labels",
             f"missing label(s): {', '.join(k for k in ('severity', 'priority') if k not in rule.labels)}",
