@@ -1,8 +1,8 @@
 """Each drill must fail when the config under test is broken on purpose.
 
-One run per kind of break covers every drill it applies to (a stack start per break, not per
-drill). Breaks that only change labels or routes run at time scale 120 to save time; `for` ten
-times longer runs at the default scale, where it is far outside the bound.
+The foundation drills: one run per kind of break (wrong severity, critical route elsewhere, `for`
+ten times longer), each covering all five drills. The six newer drills: one run in which each of
+their alerts is broken in its own way (threshold, matcher, severity or route), at time scale 120.
 """
 
 from __future__ import annotations
@@ -36,65 +36,65 @@ def _swap_severities(text: str) -> str:
 
 
 def _routes_elsewhere(text: str) -> str:
-    for receiver in ("critical-oncall", "high-team-lead", "medium-oncall"):
-        text = text.replace(f"    receiver: {receiver}\n", "    receiver: oncall-primary\n")
-    return text
+    return text.replace("    receiver: critical-oncall\n", "    receiver: oncall-primary\n")
 
 
 def _for_ten_times_longer(text: str) -> str:
     return re.sub(r"for: (\d+)(s|m)", lambda m: f"for: {int(m.group(1)) * 10}{m.group(2)}", text)
 
 
-def _thresholds_moved(text: str) -> str:
+def _each_new_alert_broken_its_own_way(text: str) -> str:
+    """One mistake per new alert rule, so one run proves every new drill fails for its own reason."""
     for old, new in (
-        (") > 0.2\n", ") > 0.5\n"),
-        ("nats_stream_total_messages > 1000", "nats_stream_total_messages > 5000"),
-        ("node_memory_MemTotal_bytes > 0.8", "node_memory_MemTotal_bytes > 0.95"),
-        ("node_filesystem_size_bytes) < 0.1", "node_filesystem_size_bytes) < 0.01"),
-        ('up{job="node-exporter"}', 'up{job="kubernetes-nodes"}'),
-        ('{reason="CrashLoopBackOff"}[5m]) >= 1', '{reason="CrashLoopBackOff"}[5m]) >= 2'),
+        (") > 0.2\n", ") > 0.5\n"),  # HighLatency threshold
+        ("node_memory_MemTotal_bytes > 0.8", "node_memory_MemTotal_bytes > 0.95"),  # HighMemoryUsage threshold
+        ('{reason="CrashLoopBackOff"}[5m]) >= 1', '{reason="CrashLoopBackOff"}[5m]) >= 2'),  # PodCrashLooping
+        ('up{job="node-exporter"}', 'up{job="kubernetes-nodes"}'),  # KubernetesNodeDown matcher (the SOP's)
     ):
         assert old in text, old
         text = text.replace(old, new)
-    return text
+    disk = text.index("alert: DiskSpaceRunningLow")
+    return text[:disk] + text[disk:].replace("severity: medium", "severity: high", 1)
 
 
-BREAKS: dict[str, tuple[str, Callable[[str], str], list[str], str, str]] = {
-    "wrong severity label": (
-        RULES,
-        _swap_severities,
-        FOUNDATION + NEW,
-        "120",
-        r"carries \{'severity': '\w+', 'priority': 'P\d'\}, expected",
-    ),
-    "routes to another receiver": (
-        AM,
-        _routes_elsewhere,
-        FOUNDATION + NEW,
-        "120",
-        r"(went to|is routed to) \['oncall-primary'.*expected exactly",
-    ),
-    "for ten times longer": (
-        RULES,
-        _for_ten_times_longer,
-        FOUNDATION,
-        "60",
-        r"was not notified within [\d.]+s of the fault",
-    ),
-    "threshold or matcher moved": (
-        RULES,
-        _thresholds_moved,
-        NEW,
-        "120",
-        r"(was not notified|did not fire) within [\d.]+s of the fault",
-    ),
+NEW_FAILURES = {
+    "HighLatency": r"HighLatency\{job=\"bff\"\} was not notified within",
+    "HighMemoryUsage": r"HighMemoryUsage\{node=\"node-1\"\} did not fire within",
+    "PodCrashLooping": r"PodCrashLooping\{pod=\"workers-1\"\} was not notified within",
+    "KubernetesNodeDown": r"KubernetesNodeDown\{node=\"node-2\"\} was not notified within",
+    "MessageQueueBacklog": r"went to \['high-oncall', 'oncall-primary'\].*expected exactly",
+    "DiskSpaceRunningLow": r"carries \{'severity': 'high', 'priority': 'P2'\}",
+}
+
+BREAKS: dict[str, tuple[str, Callable[[str], str], str]] = {
+    "wrong severity label": (RULES, _swap_severities, r"carries \{'severity': 'high', 'priority': 'P0'\}, expected"),
+    "critical route to another receiver": (AM, _routes_elsewhere, r"went to \['oncall-primary'\].*expected exactly"),
+    "for ten times longer": (RULES, _for_ten_times_longer, r"was not notified within [\d.]+s of the fault"),
 }
 
 
 @pytest.mark.parametrize("name", list(BREAKS))
-def test_every_drill_fails_on_a_broken_config(name: str, runner: Runner, monitoring_copy: Callable[..., Path]) -> None:
-    file, edit, features, scale, message = BREAKS[name]
-    broken = monitoring_copy(edit, file)
+def test_every_foundation_drill_fails_on_a_broken_config(
+    name: str, runner: Runner, monitoring_copy: Callable[..., Path]
+) -> None:
+    file, edit, message = BREAKS[name]
+    drills = _run_broken(runner, monitoring_copy(edit, file), FOUNDATION, "60")
+    assert len(drills) == 5
+    for d in drills:
+        assert re.search(message, d["message"]), d["message"]
+
+
+def test_every_new_drill_fails_on_its_own_broken_rule(runner: Runner, monitoring_copy: Callable[..., Path]) -> None:
+    monitoring_copy(_each_new_alert_broken_its_own_way, RULES)
+    # MessageQueueBacklog's break is in the routing tree: the team-lead fallback goes elsewhere.
+    broken = monitoring_copy(lambda t: t.replace("receiver: high-team-lead\n", "receiver: oncall-primary\n"), AM)
+    drills = _run_broken(runner, broken, NEW, "120")
+    assert {d["alert"] for d in drills} == set(NEW_FAILURES)
+    for d in drills:
+        assert re.search(NEW_FAILURES[d["alert"]], d["message"]), d["message"]
+
+
+def _run_broken(runner: Runner, broken: Path, features: list[str], scale: str) -> list[dict]:  # type: ignore[type-arg]
     proc = runner.run(
         "run",
         *features,
@@ -108,12 +108,10 @@ def test_every_drill_fails_on_a_broken_config(name: str, runner: Runner, monitor
         timeout=600,
     )
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
-    drills = json.loads((runner.report_dir / "results.json").read_text())["drills"]
-    assert len(drills) >= len(features)
-    for d in drills:
-        assert d["outcome"] == "failed", d
-        assert re.search(message, d["message"]), d["message"]
+    drills: list[dict] = json.loads((runner.report_dir / "results.json").read_text())["drills"]  # type: ignore[type-arg]
+    assert all(d["outcome"] == "failed" for d in drills), drills
     dumps = list((runner.report_dir / "diagnostics").glob("*.txt"))
     assert len(dumps) == len(drills)
     assert all("Prometheus alerts:" in p.read_text() and "log tail" in p.read_text() for p in dumps)
     assert runner.leftovers() == []
+    return drills

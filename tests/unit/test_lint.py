@@ -39,3 +39,18 @@ def test_severity_priority_mapping_and_missing_labels(tmp_path: Path) -> None:
     findings = {f.rule: f for f in _lint(tmp_path)}
     assert "the SOP maps P0 to 'critical'" in findings["A"].message
     assert "missing label(s): priority" in findings["B"].message
+
+
+def test_coverage_fails_an_alert_with_no_test_at_all() -> None:
+    from alertdrill.rules.coverage import coverage
+    from alertdrill.rules.routetests import RouteCase
+    from alertdrill.rules.ruleset import AlertRule
+
+    rules = [
+        AlertRule("Tested", "up == 0", 0, {"severity": "critical"}),
+        AlertRule("Orphan", "up == 0", 0, {"severity": "low"}),
+    ]
+    cases = [RouteCase("critical", {"severity": "critical"}, ("pager",))]
+    rows = {r.alert: r for r in coverage(rules, set(), cases, set(), {})}
+    assert rows["Tested"].has_any_test and rows["Tested"].routing_test
+    assert not rows["Orphan"].has_any_test
