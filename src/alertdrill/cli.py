@@ -17,6 +17,7 @@ import yaml
 from alertdrill.errors import SetupError
 from alertdrill.faults.ledger import revert_offline
 from alertdrill.report.junit import write_junit
+from alertdrill.report.review import load_runs, render_review, render_table, rerender, summarize
 from alertdrill.report.terminal import summary_table
 from alertdrill.rules.check import run_check
 from alertdrill.rules.coverage import render as render_coverage
@@ -79,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also run the live drills of each surviving mutant's alert (slow)",
     )
+    report = sub.add_parser("report", help="re-render a run's HTML report, or review several runs")
+    report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="report directories (with results.json)")
+    report.add_argument("--monitoring", default="monitoring", metavar="DIR", help="config to lint for the review")
+    report.add_argument("--out", default="reports/review.html", metavar="FILE")
     revert = sub.add_parser("revert", help="undo faults and stop processes a crashed run left")
     revert.add_argument(
         "run_dirs",
@@ -100,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_check(args)
         if args.command == "mutate":
             return cmd_mutate(args)
+        if args.command == "report":
+            return cmd_report(args)
         return cmd_revert(args)
     except SetupError as exc:
         print(f"alertdrill: {exc}", file=sys.stderr)
@@ -161,7 +168,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     code = int(pytest.main(pytest_args))
     if results.is_file():
         print(summary_table(json.loads(results.read_text()), color=sys.stdout.isatty()))
-        print(f"results: {results}  junit: {report_dir / 'junit.xml'}")
+        print(f"results: {results}  junit: {report_dir / 'junit.xml'}  report: {report_dir / 'report.html'}")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("alertdrill: no drill matched the features, --tags or -k given", file=sys.stderr)
     outcomes: dict[int, int] = {
@@ -284,6 +291,29 @@ def drill_kill(result: MutantResult, root: Path) -> None:
         )
     if proc.returncode == EXIT_FAILED:
         result.verdict, result.killed_by = "killed", "live drill failed"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    dirs = [Path(d) for d in args.run_dirs]
+    if len(dirs) == 1:
+        print(f"re-rendered {rerender(dirs[0])}")
+        return EXIT_OK
+    runs = load_runs(dirs)
+    rows = summarize(runs)
+    print(render_table(rows, len(runs)))
+    check_text = ""
+    if Path(args.monitoring).is_dir():
+        report = run_check(Path(args.monitoring), Path("features"), Settings.resolve({}).bin_path)
+        check_text = (
+            render_coverage(report.coverage)
+            + "\n\n"
+            + ("\n".join(str(f) for f in report.findings) or "no lint findings")
+        )
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_review(runs, rows, check_text))
+    print(f"review: {out}")
+    return EXIT_OK
 
 
 def cmd_revert(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 import signal
@@ -16,6 +17,7 @@ import pytest
 from alertdrill.drill import AlertHistory, Drill
 from alertdrill.errors import SetupError
 from alertdrill.report.diagnostics import render_diagnostics
+from alertdrill.report.html import render_html
 from alertdrill.report.results import DrillJSON, Outcome, drill_json, write_results
 from alertdrill.rules.monitoring import MonitoringConfig
 from alertdrill.settings import Settings
@@ -207,6 +209,8 @@ def _dump_if_failed(request: pytest.FixtureRequest, drill: Drill, stack: Stack, 
         logging.getLogger(__name__).error("could not write diagnostics %s: %s", path, exc)
     else:
         request.node.user_properties.append(("diagnostics", str(path)))
+        _, scenario = request.node.stash.get(FEATURE_KEY, ("", request.node.name))
+        request.config.stash[RUN_KEY].setdefault("diagnostics", {})[scenario] = path
 
 
 def _record(request: pytest.FixtureRequest, drill: Drill) -> None:
@@ -286,7 +290,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not drills or "run_id" not in run:
         return
     path = Path(run["report_dir"]) / "results.json"
-    write_results(
+    results = write_results(
         path,
         run_id=run["run_id"],
         stack=run["stack"],
@@ -294,3 +298,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         started_at=run["started_at"],
         drills=drills,
     )
+    diagnostics = {}
+    for scenario, dump in run.get("diagnostics", {}).items():
+        with contextlib.suppress(OSError):
+            diagnostics[scenario] = Path(dump).read_text()
+    if diagnostics:  # lets `alertdrill report` re-render the cards with their diagnostics
+        index = {scenario: Path(dump).name for scenario, dump in run["diagnostics"].items()}
+        (path.parent / "diagnostics" / "index.json").write_text(json.dumps(index, indent=1))
+    (path.parent / "report.html").write_text(render_html(results, diagnostics))

@@ -1,0 +1,163 @@
+"""The HTML report: one self-contained file (no CDN, no script), a summary and a card per drill.
+
+Each card draws the drill's timeline on one axis (seconds from the fault): the moments the
+drill observed, with the bound it was judged against drawn as a band, so a late page or a slow
+recovery is seen, not computed.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Mapping
+from typing import Any
+
+EVENTS = (  # key in observed, label, colour
+    ("fault_at", "fault", "#b00020"),
+    ("pending_at", "pending", "#e6a700"),
+    ("firing_at", "firing", "#e65100"),
+    ("notified_at", "paged", "#1565c0"),
+    ("rollback_at", "rollback", "#6a1b9a"),
+    ("resolved_at", "resolved", "#2e7d32"),
+    ("resolved_notified_at", "resolved page", "#00796b"),
+)
+CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
+h1{font-size:22px}table{border-collapse:collapse;margin:8px 0}
+td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+.passed{color:#2e7d32;font-weight:600}.failed,.error{color:#b00020;font-weight:600}.skipped{color:#777}
+.card{border:1px solid #ddd;border-radius:6px;padding:12px 16px;margin:16px 0}
+.card.bad{border-color:#b00020;border-width:2px}pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:400px;font-size:12px}
+.msg{background:#fdecea;padding:8px;border-radius:4px}
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _s(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}s"
+
+
+def timeline_svg(drill: Mapping[str, Any], width: int = 760, height: int = 120) -> str:
+    """An inline SVG: event markers on a seconds-since-fault axis, bounds as shaded bands."""
+    o, e = drill["observed"], drill["expected"]
+    t0 = o.get("fault_at")
+    if t0 is None:
+        return "<p>(no fault was injected)</p>"
+    points = [(label, colour, o[key] - t0) for key, label, colour in EVENTS if o.get(key) is not None]
+    fire_bound, rec_bound = e.get("fire_bound_s"), e.get("recovery_bound_s")
+    rollback = o.get("rollback_at")
+    ends = [p[2] for p in points] + [fire_bound or 0]
+    if rollback is not None and rec_bound:
+        ends.append(rollback - t0 + rec_bound)
+    span = max(ends + [1.0]) * 1.05
+    left, right = 40, width - 20
+
+    def x(sec: float) -> float:
+        return float(left + (right - left) * max(sec, 0) / span)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="timeline of {_e(drill["scenario"])}">'
+    ]
+    if fire_bound:
+        parts.append(
+            f'<rect x="{x(0):.1f}" y="20" width="{x(fire_bound) - x(0):.1f}" height="40" '
+            f'fill="#1565c0" opacity="0.08"><title>fire bound {fire_bound:.2f}s</title></rect>'
+        )
+        parts.append(
+            f'<text x="{x(fire_bound) - 2:.1f}" y="17" font-size="10" text-anchor="end" '
+            f'fill="#1565c0">fire bound {fire_bound:.2f}s</text>'
+        )
+    if rollback is not None and rec_bound:
+        r0 = rollback - t0
+        parts.append(
+            f'<rect x="{x(r0):.1f}" y="20" width="{x(r0 + rec_bound) - x(r0):.1f}" height="40" '
+            f'fill="#2e7d32" opacity="0.08"><title>recovery bound {rec_bound:.2f}s</title></rect>'
+        )
+        parts.append(
+            f'<text x="{x(r0 + rec_bound) - 2:.1f}" y="17" font-size="10" text-anchor="end" '
+            f'fill="#2e7d32">recovery bound {rec_bound:.2f}s</text>'
+        )
+    parts.append(f'<line x1="{left}" y1="60" x2="{right}" y2="60" stroke="#555"/>')
+    step = max(1, round(span / 10))
+    for tick in range(0, int(span) + 1, step):
+        parts.append(
+            f'<line x1="{x(tick):.1f}" y1="60" x2="{x(tick):.1f}" y2="64" stroke="#555"/>'
+            f'<text x="{x(tick):.1f}" y="76" font-size="10" text-anchor="middle">{tick}s</text>'
+        )
+    for i, (label, colour, sec) in enumerate(points):
+        y = 88 + (i % 3) * 11
+        parts.append(
+            f'<line x1="{x(sec):.1f}" y1="24" x2="{x(sec):.1f}" y2="60" stroke="{colour}" '
+            f'stroke-width="2"><title>{_e(label)} at +{sec:.3f}s</title></line>'
+            f'<text x="{x(sec):.1f}" y="{y}" font-size="10" text-anchor="middle" fill="{colour}" '
+            f'class="event">{_e(label)} +{sec:.2f}s</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _labels_table(drill: Mapping[str, Any]) -> str:
+    e, o = drill["expected"], drill["observed"]
+    rows = [("receivers", ", ".join(e.get("receivers") or []) or "–", ", ".join(o.get("receivers") or []) or "–")]
+    rows += [(k, v, (o.get("labels") or {}).get(k, "–")) for k, v in (e.get("labels") or {}).items()]
+    rows.append(("for (scaled)", _s(e.get("for_s")), ""))
+    body = "".join(f"<tr><td>{_e(a)}</td><td>{_e(b)}</td><td>{_e(c)}</td></tr>" for a, b, c in rows)
+    return f"<table><tr><th></th><th>expected</th><th>seen</th></tr>{body}</table>"
+
+
+def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | None = None) -> str:
+    """The whole report as one HTML string."""
+    diagnostics = diagnostics or {}
+    s = results.get("summary", {})
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(results.get("started_at", 0)))
+    took = results.get("finished_at", 0) - results.get("started_at", 0)
+    out = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>alertdrill {_e(results.get('run_id'))}</title>"
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>alertdrill run {_e(results.get('run_id'))}</h1>",
+        f"<p id='summary'><span class='passed'>{s.get('passed', 0)} passed</span>, "
+        f"<span class='failed'>{s.get('failed', 0)} failed</span>, {s.get('error', 0)} error, "
+        f"{s.get('skipped', 0)} skipped — stack <b>{_e(results.get('stack'))}</b>, time scale "
+        f"<b>{results.get('time_scale', 1):g}</b> (production times divided by it), started {started}, "
+        f"took {took:.0f}s</p>",
+        "<table id='drills'><tr><th>alert</th><th>scenario</th><th>verdict</th><th>paged (fired) / bound</th>"
+        "<th>receivers</th><th>recovery / bound</th></tr>",
+    ]
+    for d in results.get("drills", []):
+        e = d["expected"]
+        seen = (
+            _s(d.get("notify_latency_s"))
+            if d.get("notify_latency_s") is not None
+            else f"({_s(d.get('fire_latency_s'))})"
+        )
+        out.append(
+            f"<tr><td>{_e(d.get('alert') or '–')}</td><td>{_e(d['scenario'])}</td>"
+            f"<td class='{_e(d['outcome'])}'>{_e(d['outcome'])}</td><td>{seen} / {_s(e.get('fire_bound_s'))}</td>"
+            f"<td>{_e(', '.join(d['observed'].get('receivers') or []) or '–')}</td>"
+            f"<td>{_s(d.get('recovery_s'))} / {_s(e.get('recovery_bound_s'))}</td></tr>"
+        )
+    out.append("</table>")
+    for d in results.get("drills", []):
+        state = "ok" if d["outcome"] == "passed" else "bad"
+        out.append(
+            f"<div class='card {state}' data-outcome='{_e(d['outcome'])}'>"
+            f"<h2>{_e(d.get('alert') or '–')} — {_e(d['scenario'])} "
+            f"<span class='{_e(d['outcome'])}'>{_e(d['outcome'])}</span></h2>"
+            f"<p>{_e(d['feature'])}</p>{timeline_svg(d)}{_labels_table(d)}"
+        )
+        if d.get("unexpected_alerts"):
+            out.append(f"<p>unexpected alerts: {_e(', '.join(d['unexpected_alerts']))}</p>")
+        if d["outcome"] != "passed" and d.get("message"):
+            out.append(f"<p class='msg'>{_e(d['message'])}</p>")
+        if d["scenario"] in diagnostics:
+            out.append(
+                f"<details><summary>diagnostics captured before teardown</summary>"
+                f"<pre>{_e(diagnostics[d['scenario']])}</pre></details>"
+            )
+        out.append("</div>")
+    out.append("</body></html>")
+    return "".join(out)

@@ -1,0 +1,100 @@
+import copy
+from html.parser import HTMLParser
+
+from alertdrill.report.html import render_html, timeline_svg
+from alertdrill.report.review import summarize
+
+DRILL = {
+    "feature": "alerts/service_down.feature",
+    "scenario": "the BFF is killed",
+    "alert": "ServiceDown",
+    "outcome": "passed",
+    "expected": {
+        "labels": {"severity": "critical", "priority": "P0"},
+        "receivers": ["critical-oncall"],
+        "for_s": 0.5,
+        "fire_bound_s": 4.17,
+        "recovery_bound_s": 13.5,
+    },
+    "observed": {
+        "labels": {"severity": "critical", "priority": "P0"},
+        "receivers": ["critical-oncall"],
+        "fault_at": 100.0,
+        "pending_at": 100.6,
+        "firing_at": 101.6,
+        "notified_at": 101.8,
+        "rollback_at": 102.0,
+        "resolved_at": 103.0,
+        "resolved_notified_at": 107.0,
+    },
+    "fire_latency_s": 1.6,
+    "notify_latency_s": 1.8,
+    "recovery_s": 5.0,
+    "unexpected_alerts": [],
+    "message": "",
+}
+RESULTS = {
+    "run_id": "r1",
+    "stack": "local",
+    "time_scale": 60,
+    "started_at": 90.0,
+    "finished_at": 110.0,
+    "summary": {"passed": 1, "failed": 1, "skipped": 0, "error": 0},
+}
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_report_has_a_card_per_drill_with_timeline_bounds_and_failure_details() -> None:
+    failed = copy.deepcopy(DRILL) | {
+        "scenario": "NATS is killed",
+        "outcome": "failed",
+        "message": 'DrillFailure: alert ServiceDown{job="nats"} was not notified',
+    }
+    page = render_html(RESULTS | {"drills": [DRILL, failed]}, {"NATS is killed": "Prometheus alerts:\n  none"})
+    parsed = _Collect()
+    parsed.feed(page)
+    cards = [a for t, a in parsed.tags if t == "div" and "card" in a.get("class", "")]
+    assert [c["data-outcome"] for c in cards] == ["passed", "failed"]
+    assert sum(t == "svg" for t, _ in parsed.tags) == 2
+    text = " ".join(parsed.text)
+    for needle in (
+        "fire bound 4.17s",
+        "recovery bound 13.50s",
+        "paged +1.80s",
+        "resolved page +7.00s",
+        "was not notified",
+        "diagnostics captured before teardown",
+        "time scale",
+    ):
+        assert needle in text
+    assert not [a for _t, a in parsed.tags if "src" in a or "href" in a]  # self-contained: nothing to fetch
+
+
+def test_timeline_without_a_fault_says_so() -> None:
+    drill = copy.deepcopy(DRILL)
+    drill["observed"]["fault_at"] = None
+    assert "no fault" in timeline_svg(drill)
+
+
+def test_review_marks_a_drill_whose_verdict_changed_as_flaky() -> None:
+    runs = [
+        RESULTS | {"drills": [DRILL]},
+        RESULTS | {"drills": [DRILL | {"outcome": "failed"}]},
+        RESULTS | {"drills": [DRILL]},
+    ]
+    (row,) = summarize(runs)
+    assert row.verdicts == ["passed", "failed", "passed"]
+    assert row.flaky == ["the BFF is killed"]
+    assert row.latencies == [(1.8, 4.17)] * 3
