@@ -13,7 +13,8 @@ import threading
 import time
 from pathlib import Path
 
-from alertdrill.drill import AlertHistory, Drill
+from alertdrill.drill import Drill
+from alertdrill.observe.alerts import AlertHistory
 from alertdrill.rules.monitoring import MonitoringConfig
 from alertdrill.settings import Settings
 from alertdrill.stack.local import LocalStack

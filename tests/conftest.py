@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,6 +67,29 @@ class Runner:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
+
+    def popen_until(self, marker: str, *args: str, timeout: float = 120) -> tuple[subprocess.Popen[str], list[str]]:
+        """Start `alertdrill ARGS` and return once a line containing `marker` was printed.
+
+        The returned list keeps filling with the process's output (for failure messages).
+        """
+        proc = self.popen(*args)
+        lines: list[str] = []
+        seen = threading.Event()
+
+        def read() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                lines.append(line)
+                if marker in line:
+                    seen.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        if not seen.wait(timeout):
+            proc.kill()
+            proc.wait(timeout=10)
+            raise AssertionError(f"no {marker!r} within {timeout:.0f}s:\n" + "".join(lines[-40:]))
+        return proc, lines
 
     def leftovers(self) -> list[str]:
         return alertdrill_processes(self.state_dir)

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from alertdrill.bounds import SOP_RECOVERY_S, FireBound, RecoveryBound, fire_bound, recovery_bound
-from alertdrill.errors import DrillFailure
+from alertdrill.errors import ConfigError, DrillFailure
 from alertdrill.faults.actions import FaultSession, active_session
 from alertdrill.faults.ledger import FaultLedger
 from alertdrill.faults.scenario import Scenario, find_scenario
 from alertdrill.observe.alertmanager import AlertmanagerClient
-from alertdrill.observe.prometheus import PromAlert, PrometheusClient
+from alertdrill.observe.alerts import POLL_S, AlertHistory, AlertWatch, describe, matches, selector
+from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.observe.recorder import Notification
 from alertdrill.observe.timeline import Timeline
 from alertdrill.rules import routing
@@ -29,7 +30,6 @@ from alertdrill.stack.base import Stack
 log = logging.getLogger(__name__)
 #: FiredAt has millisecond resolution; compare `for` holds with this tolerance.
 CLOCK_EPSILON_S = 0.002
-POLL_S = 0.1  # Prometheus state polls: only where no push exists (deferred and quiet alerts)
 T = TypeVar("T")
 
 
@@ -41,27 +41,6 @@ class Expected:
     fire_bound: FireBound | None = None
     recovery_bound: RecoveryBound | None = None
     alerts: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # every alert allowed to fire
-
-
-@dataclass
-class AlertHistory:
-    """Alerts that fired on one stack so far: a later drill expecting one of them needs a reset."""
-
-    fired: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-
-    def collides(self, planned: list[tuple[str, dict[str, str]]] | None) -> bool:
-        if planned is None:  # nothing known about the drill: be safe once anything has fired
-            return bool(self.fired)
-        return any(_matches(name, labels, alert, match) for alert, match in planned for name, labels in self.fired)
-
-
-def selector(alert: str, match: dict[str, str]) -> str:
-    inner = ",".join(f'{k}="{v}"' for k, v in sorted(match.items()))
-    return f"{alert}{{{inner}}}"
-
-
-def _matches(name: str, labels: dict[str, str], alert: str, match: dict[str, str]) -> bool:
-    return (name == alert or name == "*") and all(labels.get(k) == v for k, v in match.items())
 
 
 class Drill:
@@ -82,6 +61,7 @@ class Drill:
         self.planned: list[tuple[str, dict[str, str]]] | None = None
         self.prometheus = PrometheusClient(stack.prometheus_url)
         self.alertmanager = AlertmanagerClient(stack.alertmanager_url)
+        self.watch = AlertWatch(self.prometheus, self.alertmanager, stack.recorder)
 
     # -- Given / When / teardown -----------------------------------------------------------
     def plan(self, alerts: list[tuple[str, dict[str, str]]]) -> None:
@@ -116,7 +96,7 @@ class Drill:
         finally:
             if self.timeline.fault_at is not None:
                 try:
-                    self.history.fired.extend(self._firing_since(self.timeline.fault_at))
+                    self.history.fired.extend(self.watch.firing_since(self.timeline.fault_at))
                 except Exception as exc:  # cleanup boundary: the next drill then resets to be safe
                     log.warning("could not record the alerts of this drill: %s", exc)
                     self.history.fired.append(("*", {}))
@@ -181,7 +161,7 @@ class Drill:
         self.timeline.notified_at = first.arrived_at
         self.timeline.firing_at = first.starts_at
         self.timeline.labels = first.labels
-        self.timeline.pending_at = self._active_at(alert, match)
+        self.timeline.pending_at = self.watch.active_at(alert, match)
         self._assert_held_for(what, self.expected.for_s or 0.0)
 
     def _assert_held_for(self, what: str, for_s: float) -> None:
@@ -206,16 +186,18 @@ class Drill:
                 f"(all labels: {self.timeline.labels})"
             )
 
-    def _routed(self) -> set[str]:
-        return {
-            r
-            for a in self.alertmanager.alerts()
-            if _matches(a.name, a.labels, self._alert(), self.match)
-            for r in a.receivers
-        }
+    def _known_receivers(self, expected: list[str]) -> None:
+        defined = routing.receiver_names(self.stack.monitoring.alertmanager)
+        unknown = [r for r in expected if r not in defined]
+        if unknown:
+            raise ConfigError(
+                f"unknown receiver(s) {unknown} in the step: {self.stack.monitoring.alertmanager_path} "
+                f"defines {', '.join(defined)}"
+            )
 
     def assert_receivers(self, expected: list[str]) -> None:
         """Every expected receiver notified within its bound, and no other receiver routed to."""
+        self._known_receivers(expected)
         alert, fault_at = self._alert(), self._fault_at()
         self.expected.receivers = sorted(expected)
         bound = self.expected.fire_bound
@@ -232,7 +214,7 @@ class Drill:
             since=fault_at,
         )
         notified = receivers(self.stack.recorder.notifications(fault_at))
-        routed = self._routed()
+        routed = self.watch.routed(self._alert(), self.match)
         self.timeline.receivers = sorted(notified | routed)
         if notified != set(expected) or (routed and routed != set(expected)):
             raise DrillFailure(
@@ -260,8 +242,8 @@ class Drill:
         fault_at = self._fault_at()
         bound = self._fire_bound(alert, for_production_s, group_wait_s=0.0)
         self.expected.fire_bound = bound
-        found = self._poll(
-            lambda: [a for a in self.alertmanager.alerts() if _matches(a.name, a.labels, alert, match) and a.starts_at],
+        found = self._poll_bound(
+            lambda: [a for a in self.alertmanager.alerts() if matches(a.name, a.labels, alert, match) and a.starts_at],
             fault_at,
             bound,
         )
@@ -272,14 +254,15 @@ class Drill:
             )
         self.timeline.firing_at = min(a.starts_at for a in found if a.starts_at)
         self.timeline.labels = found[0].labels
-        self.timeline.pending_at = self._active_at(alert, match)
+        self.timeline.pending_at = self.watch.active_at(alert, match)
         self._assert_held_for(selector(alert, match), self.expected.for_s or 0.0)
 
     def assert_held_back(self, expected: list[str], hours: float) -> None:
         """Routed to exactly `expected`, whose route defers the page by `hours`; nobody paged yet."""
+        self._known_receivers(expected)
         alert = self._alert()
         self.expected.receivers = sorted(expected)
-        routed = self._routed()
+        routed = self.watch.routed(self._alert(), self.match)
         self.timeline.receivers = sorted(routed)
         if routed != set(expected):
             raise DrillFailure(
@@ -310,11 +293,8 @@ class Drill:
         bound = recovery_bound(sop_recovery_production_s, self.stack.timing, 0.0, self.stack.settings.slack_s)
         self.expected.recovery_bound = bound
 
-        def still_active() -> list[PromAlert]:
-            return [a for a in self.prometheus.alerts() if _matches(a.name, a.labels, alert, self.match)]
-
         deadline = start + bound.total
-        while still_active():
+        while self.watch.active(alert, self.match):
             if time.time() > deadline:
                 raise DrillFailure(
                     f"alert {selector(alert, self.match)} still active {bound.total:.2f}s after the "
@@ -334,9 +314,9 @@ class Drill:
         self._expect(alert, match, for_production_s, primary=False)
         fault_at = self._fault_at()
         bound = self._fire_bound(alert, for_production_s, group_wait_s=0.0)
-        found = self._poll(
+        found = self._poll_bound(
             lambda: [
-                a for a in self.prometheus.alerts() if _matches(a.name, a.labels, alert, match) and a.state == "firing"
+                a for a in self.prometheus.alerts() if matches(a.name, a.labels, alert, match) and a.state == "firing"
             ],
             fault_at,
             bound,
@@ -356,12 +336,12 @@ class Drill:
         self.expected.fire_bound = bound
         log.info("checking that %s stays quiet for its bound: %s", alert, bound.explain())
         time.sleep(max(0.0, fault_at + bound.total - time.time()))
-        fired = self._fired_since(fault_at, alert)
+        fired = self.watch.fired_since(fault_at, alert)
         if fired:
             raise DrillFailure(f"alert {alert} fired below its threshold: {', '.join(sorted(fired))}")
 
     def assert_not_fired(self, alert: str) -> None:
-        fired = self._fired_since(self._fault_at(), alert)
+        fired = self.watch.fired_since(self._fault_at(), alert)
         if fired:
             raise DrillFailure(f"alert {alert} fired during the drill: {', '.join(sorted(fired))}")
 
@@ -386,9 +366,9 @@ class Drill:
         """No alert outside the expected set fired (in Prometheus or at a receiver) since the fault."""
         fault_at = self._fault_at()
         seen = {
-            self._describe(name, labels)
-            for name, labels in self._firing_since(fault_at)
-            if not any(_matches(name, labels, a, m) for a, m in self.expected.alerts)
+            describe(name, labels)
+            for name, labels in self.watch.firing_since(fault_at)
+            if not any(matches(name, labels, a, m) for a, m in self.expected.alerts)
         }
         self.unexpected = sorted(seen)
         if self.unexpected:
@@ -448,44 +428,6 @@ class Drill:
             )
 
     # -- helpers ---------------------------------------------------------------------------
-    def _poll(self, probe: Callable[[], list[T]], start: float, bound: FireBound) -> list[T]:
-        deadline = start + bound.total
-        next_log = time.time() + 1.0
-        while True:
-            try:
-                found = probe()
-            except Exception as exc:  # an observation gap, not a verdict; the deadline decides
-                log.debug("poll failed: %s", exc)
-                found = []
-            if found or time.time() > deadline:
-                return found
-            if time.time() >= next_log:
-                self._progress(start, bound.total, "fire")
-                next_log += 1.0
-            time.sleep(POLL_S)
-
-    def _firing_since(self, since: float, alertname: str | None = None) -> list[tuple[str, dict[str, str]]]:
-        window_ms = max(1000, int((time.time() - since) * 1000))
-        name = f',alertname="{alertname}"' if alertname else ""
-        out = [
-            (s.labels.get("alertname", ""), s.labels)
-            for s in self.prometheus.query(f'max_over_time(ALERTS{{alertstate="firing"{name}}}[{window_ms}ms])')
-        ]
-        out += [
-            (n.alertname, n.labels)
-            for n in self.stack.recorder.notifications(since)
-            if n.status == "firing" and (alertname is None or n.alertname == alertname)
-        ]
-        return out
-
-    def _fired_since(self, since: float, alert: str) -> set[str]:
-        return {self._describe(name, labels) for name, labels in self._firing_since(since, alert)}
-
-    @staticmethod
-    def _describe(name: str, labels: dict[str, str]) -> str:
-        keep = {k: v for k, v in labels.items() if k in ("job", "instance", "node", "pod", "severity")}
-        return selector(name, keep)
-
     def _alert(self) -> str:
         if self.alert is None:
             raise DrillFailure("no alert was awaited yet: a 'fires' step must come first")
@@ -496,31 +438,11 @@ class Drill:
             raise DrillFailure("no fault was injected yet: a 'When ... injects' step must come first")
         return self.timeline.fault_at
 
-    def _matching(self) -> list[PromAlert]:
-        return [a for a in self.prometheus.alerts() if _matches(a.name, a.labels, self._alert(), self.match)]
-
-    def _active_at(self, alert: str, match: dict[str, str]) -> float | None:
-        try:
-            found = [
-                a.active_at
-                for a in self.prometheus.alerts()
-                if _matches(a.name, a.labels, alert, match) and a.active_at
-            ]
-        except Exception as exc:  # an observation gap, not a verdict
-            log.debug("could not read activeAt: %s", exc)
-            return None
-        return min(found) if found else None
-
     def _last_state(self) -> str:
-        try:
-            found = self._matching()
-        except Exception as exc:
-            return f"Prometheus state unknown ({exc})"
-        if not found:
-            return "Prometheus shows it inactive"
-        a = found[0]
-        since = f" since {time.time() - a.active_at:.1f}s" if a.active_at else ""
-        return f"last state in Prometheus '{a.state}'{since}"
+        return self.watch.last_state(self._alert(), self.match)
+
+    def _poll_bound(self, probe: Callable[[], list[T]], start: float, bound: FireBound) -> list[T]:
+        return self.watch.poll(probe, start + bound.total, lambda: self._progress(start, bound.total, "fire"))
 
     def _progress(self, start: float, bound: float, phase: str) -> None:
         log.info(

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from alertdrill.drill import AlertHistory, Drill
+from alertdrill.drill import Drill
 from alertdrill.errors import SetupError
+from alertdrill.observe.alerts import AlertHistory
 from alertdrill.report.diagnostics import render_diagnostics
 from alertdrill.report.html import render_html
 from alertdrill.report.results import DrillJSON, Outcome, drill_json, write_results
@@ -283,8 +284,18 @@ def _short(call: pytest.CallInfo[None]) -> str:
     return f"{call.excinfo.typename}: {call.excinfo.value}"
 
 
+COLLECT_FAILED = pytest.StashKey[bool]()
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if report.failed:  # e.g. a malformed feature file: bad input, not a failed drill
+        report.config.stash[COLLECT_FAILED] = True
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
+    if config.stash.get(COLLECT_FAILED, False):
+        session.exitstatus = SETUP_ERROR_EXIT
     drills = config.stash.get(RESULTS_KEY, [])
     run = config.stash.get(RUN_KEY, {})
     if not drills or "run_id" not in run:

@@ -79,3 +79,46 @@ def test_unwritable_report_dir(runner: Runner, tmp_path: Path) -> None:
     runner.report_dir = tmp_path / "file" / "reports"
     proc = runner.run("run", "-q")
     _assert_clean_usage_error(proc, "is not writable", "--report-dir")
+
+
+def test_malformed_feature_is_bad_input(runner: Runner, project_copy: Path) -> None:
+    (project_copy / "features" / "alerts" / "broken.feature").write_text(
+        "Feature: broken\n  Scenario: no steps\n    Given the stack is healthy\n  Oops this is not gherkin\n"
+    )
+    runner.cwd = project_copy
+    proc = runner.run("run", "-q", "features/alerts/broken.feature")
+    assert proc.returncode == 2, proc.stdout[-3000:]
+    assert "broken.feature" in proc.stdout and "(4:3)" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        (
+            '    Then alert "NoSuchAlert" fires for job "bff" after holding for 30 seconds\n',
+            "unknown alert 'NoSuchAlert'",
+        ),
+        (
+            '    Then alert "ServiceDown" fires for job "bff" after holding for 30 seconds\n'
+            '    And it is notified to exactly "nobody-oncall"\n',
+            "unknown receiver(s) ['nobody-oncall']",
+        ),
+    ],
+)
+def test_unknown_alert_or_receiver_in_a_step(runner: Runner, project_copy: Path, line: str, needle: str) -> None:
+    (project_copy / "features" / "alerts" / "typo.feature").write_text(
+        "Feature: typo\n\n  Scenario: a name that does not exist\n    Given the stack is healthy\n"
+        '    When the scenario "kill-bff" injects its fault\n' + line
+    )
+    runner.cwd = project_copy
+    proc = runner.run("run", "-q", "features/alerts/typo.feature")
+    _assert_clean_usage_error(proc, "typo.feature:", needle)
+    assert runner.leftovers() == []
+
+
+def test_bad_yaml_in_a_scenario(runner: Runner, project_copy: Path) -> None:
+    (project_copy / "scenarios" / "kill-bff.yaml").write_text("title: [unclosed\nmethod: []\n")
+    runner.cwd = project_copy
+    proc = runner.run("run", "-q", "features/alerts/service_down.feature", "-k", "killed and bff")
+    _assert_clean_usage_error(proc, "kill-bff.yaml:", "YAML error")
+    assert runner.leftovers() == []

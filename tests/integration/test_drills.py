@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import pytest
 
@@ -47,8 +49,17 @@ SOP_ALERTS = {
 SEVERITY = {"P0": "critical", "P1": "high", "P2": "medium"}
 
 
-def test_every_sop_alert_drill_passes_and_leaves_nothing_behind(runner: Runner) -> None:
-    proc = runner.run("run", "-q", timeout=600)
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Runner, subprocess.CompletedProcess[str]]:
+    """One run of every (non-slow) drill, shared by the tests below."""
+    runner = Runner(tmp_path_factory.mktemp("full"))
+    return runner, runner.run("run", "-q", timeout=600)
+
+
+def test_every_sop_alert_drill_passes_and_leaves_nothing_behind(
+    full_run: tuple[Runner, subprocess.CompletedProcess[str]],
+) -> None:
+    runner, proc = full_run
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
     results = json.loads((runner.report_dir / "results.json").read_text())
     assert {"run_id", "stack", "time_scale", "started_at", "finished_at"} <= set(results)
@@ -79,3 +90,37 @@ def test_every_sop_alert_drill_passes_and_leaves_nothing_behind(runner: Runner) 
     junit = (runner.report_dir / "junit.xml").read_text()
     assert junit.count('name="fire_bound_s"') == len(drills)
     assert runner.leftovers() == []
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_html_report_renders_in_headless_chromium(
+    full_run: tuple[Runner, subprocess.CompletedProcess[str]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    runner, _ = full_run
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed for this test (scripts/install --browser installs it)"
+    report = runner.report_dir / "report.html"
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    shot = profile / "report.png"
+    base = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1200,3000"]
+    dom = subprocess.run(
+        [*base, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    drills = json.loads((runner.report_dir / "results.json").read_text())["drills"]
+    assert dom.count('data-outcome="passed"') == len(drills)
+    assert dom.count("<svg") >= len(drills)
+    assert f"{len(drills)} passed" in dom and "time scale" in dom
+    assert "fire bound" in dom and "recovery bound" in dom and "resolved page +" in dom
+    subprocess.run([*base, f"--screenshot={shot}", report.as_uri()], capture_output=True, timeout=120, check=True)
+    assert shot.stat().st_size > 20_000  # a rendered page, not a blank one

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import pytest
@@ -23,19 +22,7 @@ def test_a_fault_above_the_bound_is_refused(runner: Runner) -> None:
 
 
 def _kill_runner_after(runner: Runner, feature: str, marker: str) -> None:
-    proc = runner.popen("run", feature, "--tags", "not edge and not slow")
-    seen = threading.Event()
-    lines: list[str] = []
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if marker in line:
-                seen.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    assert seen.wait(120), "".join(lines[-30:])
+    proc, _ = runner.popen_until(marker, "run", feature, "--tags", "not edge and not slow")
     proc.kill()
     proc.wait(timeout=10)
 

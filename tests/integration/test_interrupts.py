@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import threading
 import time
 
 import pytest
@@ -15,19 +14,7 @@ pytestmark = pytest.mark.integration
 
 
 def _start_and_wait_for_fault(runner: Runner) -> tuple[subprocess.Popen[str], list[str]]:
-    proc = runner.popen("run", "features/alerts/service_down.feature", "-k", "bff")
-    lines: list[str] = []
-    injected = threading.Event()
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if "fault injected" in line:
-                injected.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    assert injected.wait(90), "".join(lines[-40:])
+    proc, lines = runner.popen_until("fault injected", "run", "features/alerts/service_down.feature", "-k", "bff")
     assert runner.leftovers(), "the stack should be running mid-drill"
     return proc, lines
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import signal
-import threading
 
 import httpx
 import pytest
@@ -15,20 +14,8 @@ pytestmark = pytest.mark.integration
 
 
 def test_stack_up_prints_urls_and_stops_on_ctrl_c(runner: Runner) -> None:
-    proc = runner.popen("stack", "up")
-    lines: list[str] = []
-    up = threading.Event()
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if "run dir" in line:
-                up.set()
-
-    threading.Thread(target=read, daemon=True).start()
+    proc, lines = runner.popen_until("run dir", "stack", "up", timeout=60)
     try:
-        assert up.wait(60), "".join(lines[-30:])
         urls = dict(re.findall(r"^\s+(prometheus|alertmanager|recorder|bff)\s+(http://\S+)$", "".join(lines), re.M))
         assert httpx.get(urls["prometheus"] + "/-/ready", timeout=2).status_code == 200
         assert httpx.get(urls["alertmanager"] + "/-/ready", timeout=2).status_code == 200
