@@ -107,6 +107,7 @@ def _feature_file(item: pytest.Item) -> Path | None:
 def pytest_configure(config: pytest.Config) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     config.stash[RESULTS_KEY] = []
+    config.pluginmanager.register(_CollectWatch(config), "alertdrill-collect-watch")
     config.stash[RUN_KEY] = {"started_at": time.time()}
 
     def interrupt(signum: int, frame: object) -> None:
@@ -287,9 +288,15 @@ def _short(call: pytest.CallInfo[None]) -> str:
 COLLECT_FAILED = pytest.StashKey[bool]()
 
 
-def pytest_collectreport(report: pytest.CollectReport) -> None:
-    if report.failed:  # e.g. a malformed feature file: bad input, not a failed drill
-        report.config.stash[COLLECT_FAILED] = True
+class _CollectWatch:
+    """Remembers a failed collection (e.g. a malformed feature file): bad input, not a failed drill."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.config.stash[COLLECT_FAILED] = True
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
