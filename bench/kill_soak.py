@@ -17,30 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from alertdrill.stack.rundir import processes_of_runs
+
 FEATURES = [
     "features/alerts/service_down.feature",
     "features/alerts/high_memory_usage.feature",
     "features/alerts/disk_space_running_low.feature",
     "features/alerts/message_queue_backlog.feature",
 ]
-
-
-def run_processes(runs: set[str]) -> list[tuple[int, str, str]]:
-    """(pid, state, command) of live processes started by one of these runs."""
-    out = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            env = (proc / "environ").read_bytes().split(b"\0")
-            state = (proc / "stat").read_text().split()[2]
-            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:80]
-        except OSError:
-            continue
-        for item in env:
-            if item.startswith(b"ALERTDRILL_RUN_ID=") and item.split(b"=", 1)[1].decode() in runs:
-                out.append((int(proc.name), state, cmd))
-    return out
 
 
 def main() -> int:
@@ -76,7 +60,7 @@ def main() -> int:
             )
             time.sleep(0.5)
             runs = {p.name for p in runs_dir.iterdir()} if runs_dir.is_dir() else set()
-            left = run_processes(runs)
+            left = processes_of_runs(runs)
             frozen = [p for p in left if p[1] == "T"]
             fills = list(runs_dir.glob("*/nodes/*/data/fill-*.bin")) if runs_dir.is_dir() else []
             records = list(runs_dir.glob("*/faults/*.json")) if runs_dir.is_dir() else []

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from alertdrill.stack.rundir import processes_of_runs
+
 REPO = Path(__file__).resolve().parents[1]
 ALERTDRILL = [sys.executable, "-m", "alertdrill.cli"]
 
@@ -19,19 +21,7 @@ ALERTDRILL = [sys.executable, "-m", "alertdrill.cli"]
 def alertdrill_processes(state_dir: Path) -> list[str]:
     """Processes still alive that a run under `state_dir` started (by their ALERTDRILL_RUN_ID)."""
     runs = {p.name for p in (state_dir / "runs").glob("*")} if (state_dir / "runs").is_dir() else set()
-    alive = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            env = (proc / "environ").read_bytes().split(b"\0")
-            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        for item in env:
-            if item.startswith(b"ALERTDRILL_RUN_ID=") and item.split(b"=", 1)[1].decode() in runs:
-                alive.append(f"{proc.name}: {cmd[:120]}")
-    return alive
+    return [f"{pid}: {cmd}" for pid, _state, cmd in processes_of_runs(runs)]
 
 
 class Runner:

@@ -61,6 +61,24 @@ def process_run_id(pid: int) -> str | None:
     return None
 
 
+def processes_of_runs(run_ids: set[str]) -> list[tuple[int, str, str]]:
+    """(pid, state letter, command) of every live process started by one of these runs."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        run_id = process_run_id(int(proc.name))
+        if run_id is None or run_id not in run_ids:
+            continue
+        try:
+            state = (proc / "stat").read_text().split()[2]
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError):
+            continue
+        found.append((int(proc.name), state, cmd[:120]))
+    return found
+
+
 def is_run_alive(run_path: Path) -> bool:
     try:
         owner = int((run_path / "owner").read_text())
