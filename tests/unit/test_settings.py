@@ -32,3 +32,13 @@ def test_ports_parse() -> None:
         "prometheus": 9090,
         "recorder": 1,
     }
+
+
+def test_port_allocator_never_hands_out_a_port_twice(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from alertdrill.stack import ports
+
+    handed = iter([5000, 5000, 5001, 5001, 5002])
+    monkeypatch.setattr(ports, "free_port", lambda: next(handed))  # the kernel may repeat a released port
+    allocator = ports.PortAllocator()
+    allocator.reserve(5002)
+    assert [allocator.claim("a"), allocator.claim("b")] == [5000, 5001]

@@ -26,7 +26,7 @@ from alertdrill.stack.local_config import ScrapeJob, write_prometheus_config, wr
 from alertdrill.stack.local_faults import LocalFaults
 from alertdrill.stack.nodes import NodeAgent, VirtualNode
 from alertdrill.stack.pods import ContainerSpec, Pod, http_ok, python_module
-from alertdrill.stack.ports import LOOPBACK, claim_port
+from alertdrill.stack.ports import LOOPBACK, PortAllocator
 from alertdrill.stack.process import ManagedProcess
 from alertdrill.stack.rundir import RunDir, dead_runs, sweep_stale_processes
 from alertdrill.stack.supervisor import KubeStateCollector, KubeStateServer, Supervisor
@@ -76,6 +76,7 @@ class LocalStack:
         self._prometheus: ManagedProcess | None = None
         self._alertmanager: ManagedProcess | None = None
         self._ports: dict[str, int] = {}
+        self._port_allocator = PortAllocator()
         self._rule_paths: list[Path] = []
         self._epoch = 0
         self.run: RunDir | None = None
@@ -116,10 +117,11 @@ class LocalStack:
                 log.warning("reverted a fault left by dead run %s: %s", dead.name, line)
         self.run = RunDir.create(self.settings.runs_dir)
         log.info("local stack %s starting in %s", self.run.run_id, self.run.path)
+        self._exit.enter_context(self.recorder)  # bound first: no port below can collide with it
+        self._port_allocator.reserve(self.recorder.port)
         fixed = self.settings.fixed_ports
         for name in ("prometheus", "alertmanager", "nats", "nats-monitor", "bff"):
-            self._ports[name] = claim_port(name, fixed.get(name))
-        self._exit.enter_context(self.recorder)
+            self._ports[name] = self._port_allocator.claim(name, fixed.get(name))
         rule_paths, am_config, notes = self.monitoring.write_scaled(
             self.run.sub("config"),
             self.settings.time_scale,
@@ -166,7 +168,7 @@ class LocalStack:
                 root=self.run_dir / "nodes" / name,
             )
             node.make_dirs()
-            port = claim_port("node-exporter", None)
+            port = self._port_allocator.claim("node-exporter", None)
             node.metrics = f"{LOOPBACK}:{port}"
             node.exporter = ManagedProcess(
                 f"{name}.node-exporter",
@@ -182,7 +184,7 @@ class LocalStack:
         nats_port, monitor = self._ports["nats"], self._ports["nats-monitor"]
         nats_url = f"nats://{LOOPBACK}:{nats_port}"
         nats_store = self.nodes[PLACEMENT["nats-0"]].data_dir / "nats"
-        exporter = claim_port("nats-exporter", None)
+        exporter = self._port_allocator.claim("nats-exporter", None)
         self._pod(
             "nats",
             "nats-0",
@@ -220,7 +222,7 @@ class LocalStack:
             ],
         )
         for i in range(2):
-            port = claim_port("worker", None)
+            port = self._port_allocator.claim("worker", None)
             self._pod(
                 "workers",
                 f"workers-{i}",
@@ -328,7 +330,7 @@ class LocalStack:
                 ],
             )
         write_targets(sd, "node-exporter", [(n.metrics, {"node": n.name}) for n in self.nodes.values()])
-        self._ports["kube-state-metrics"] = claim_port("kube-state-metrics", None)
+        self._ports["kube-state-metrics"] = self._port_allocator.claim("kube-state-metrics", None)
         write_targets(sd, "kube-state-metrics", [(f"{LOOPBACK}:{self._ports['kube-state-metrics']}", {})])
 
     def _write_prometheus_config(self, rule_paths: list[Path]) -> Path:
