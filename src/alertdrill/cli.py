@@ -263,11 +263,15 @@ def drill_kill(result: MutantResult, root: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="alertdrill-mutant-") as tmp:
         dest = Path(tmp) / "monitoring"
         shutil.copytree(root, dest)
-        target = (
-            (dest / "alertmanager" / "alertmanager.yml")
+        # The mutant replaces the file it came from (rule files in rule_files() order, or the
+        # Alertmanager config wherever it was found), not whichever file a glob lists first.
+        config = MonitoringConfig.load(root)
+        source = (
+            config.alertmanager_path
             if result.mutant.kind == "alertmanager"
-            else next((dest / "rules").glob("*.y*ml"))
+            else config.rule_files[result.mutant.file_index].path
         )
+        target = dest / source.relative_to(root)
         target.write_text(yaml.safe_dump(result.mutant.document, sort_keys=False))
         proc = subprocess.run(
             [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import socket
 
 from alertdrill.errors import PortInUseError
@@ -63,9 +62,3 @@ def claim_port(name: str, requested: int | None) -> int:
             "to let alertdrill pick a free port"
         )
     return requested
-
-
-def is_listening(port: int, timeout: float = 0.2) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=timeout):
-        return True
-    return False
