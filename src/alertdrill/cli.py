@@ -23,7 +23,7 @@ from alertdrill.rules.check import run_check
 from alertdrill.rules.coverage import render as render_coverage
 from alertdrill.rules.monitoring import MonitoringConfig
 from alertdrill.rules.mutate import MutantResult, run_mutation
-from alertdrill.settings import Settings
+from alertdrill.settings import KUBE_OPTIONS, Settings
 from alertdrill.stack.factory import open_stack
 from alertdrill.stack.rundir import dead_runs, is_run_alive, sweep_stale_processes
 
@@ -44,6 +44,9 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="divide alert timings by N (default 60; 1 = production timing)",
     )
     p.add_argument("--port", action="append", default=None, metavar="NAME=PORT")
+    kube = p.add_argument_group("kind and cluster stacks")
+    for name, text in KUBE_OPTIONS.items():
+        kube.add_argument(f"--{name}", default=None, help=text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,7 +146,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "-o",
         "junit_family=xunit2",
     ]
-    for opt in ("stack", "monitoring", "time_scale", "scenarios"):
+    for opt in ("stack", "monitoring", "time_scale", "scenarios", *(k.replace("-", "_") for k in KUBE_OPTIONS)):
         value = getattr(args, opt)
         if value is not None:
             pytest_args.append(f"--{opt.replace('_', '-')}={value}")
@@ -186,6 +189,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             "monitoring": args.monitoring,
             "time_scale": args.time_scale,
             "ports": args.port,
+            **{k.replace("-", "_"): getattr(args, k.replace("-", "_")) for k in KUBE_OPTIONS},
         }
     )
 
@@ -205,10 +209,13 @@ def cmd_stack(args: argparse.Namespace) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     monitoring = MonitoringConfig.load(settings.monitoring_dir, settings.bin_path)
     with open_stack(settings, monitoring) as stack:
-        print(f"local stack {stack.run_id} is up (time scale {settings.time_scale:g}); Ctrl-C stops it")
+        print(f"{settings.stack} stack {stack.run_id} is up (time scale {settings.time_scale:g}); Ctrl-C stops it")
         for name, url in stack.urls().items():
             print(f"  {name:13} {url}")
         print(f"  {'run dir':13} {stack.run_dir}")
+        password = getattr(stack, "grafana_password", None)
+        if password:
+            print(f"  {'grafana':13} admin / {password}  (generated for this install)")
         try:
             while True:
                 time.sleep(3600)

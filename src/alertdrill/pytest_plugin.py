@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import re
 import signal
 import time
@@ -21,7 +22,7 @@ from alertdrill.report.diagnostics import render_diagnostics
 from alertdrill.report.html import render_html
 from alertdrill.report.results import DrillJSON, Outcome, drill_json, write_results
 from alertdrill.rules.monitoring import MonitoringConfig
-from alertdrill.settings import Settings
+from alertdrill.settings import KUBE_OPTIONS, Settings
 from alertdrill.stack.base import Stack
 from alertdrill.stack.factory import open_stack
 
@@ -67,6 +68,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME=PORT",
         help="fix a port instead of a free one, e.g. prometheus=9090",
     )
+    for name, text in KUBE_OPTIONS.items():
+        group.addoption(f"--{name}", default=None, help=text)
 
 
 #: Setup errors end the session with pytest's own "usage error" code; `alertdrill` maps it to 2.
@@ -78,14 +81,19 @@ def _exit_on_setup_error(exc: SetupError) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`--drill-feature PATH`: keep only scenarios whose feature file lies at or under PATH."""
+    """`--drill-feature PATH`: keep only scenarios whose feature file lies at or under PATH.
+
+    And the stack tags: a `@local` drill runs only on the local stack, a `@kind` drill only on
+    kind (and an existing cluster): the rare drill one stack cannot run.
+    """
     wanted = [Path(p).resolve() for p in config.getoption("drill_feature") or []]
-    if not wanted:
-        return
+    stack = config.getoption("stack") or os.environ.get("ALERTDRILL_STACK") or "local"
+    other = "kind" if stack == "local" else "local"
     keep, drop = [], []
     for item in items:
         feature = _feature_file(item)
-        if feature is not None and any(feature == w or w in feature.parents for w in wanted):
+        in_features = not wanted or (feature is not None and any(feature == w or w in feature.parents for w in wanted))
+        if in_features and item.get_closest_marker(other) is None:
             keep.append(item)
         else:
             drop.append(item)
@@ -131,6 +139,7 @@ def settings(pytestconfig: pytest.Config) -> Settings:
                 "report_dir": opt("report_dir"),
                 "keep_stack": opt("keep_stack"),
                 "ports": opt("port"),
+                **{name.replace("-", "_"): opt(name.replace("-", "_")) for name in KUBE_OPTIONS},
             }
         )
     except SetupError as exc:

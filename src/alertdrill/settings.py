@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -22,9 +22,49 @@ DEFAULT_LOCAL_TIME_SCALE = 60.0
 #: 2-core CI box without letting a 10x-longer `for` (>= 5 s at N=60) pass.
 DEFAULT_SLACK_S = 1.5
 
+#: On kind and on a real cluster Prometheus scrapes every 5 s (the operator's default is 30 s),
+#: so SOP timings are compressed only lightly: 30 s..30 min `for` become 3 s..3 min.
+DEFAULT_KUBE_TIME_SCALE = 10.0
+DEFAULT_KUBE_INTERVAL_S = 5.0
+
 DEFAULT_MAX_FAULT_BYTES = 512 * 2**20
 
 PORT_NAMES = ("prometheus", "alertmanager", "recorder", "nats", "nats-monitor", "bff")
+
+
+@dataclass(frozen=True)
+class KubeSettings:
+    """Where the kind and cluster backends act; ignored by the local stack."""
+
+    kubeconfig: Path | None = None
+    context: str | None = None
+    #: Namespace of everything alertdrill installs (workload, recorder, fault pods).
+    namespace: str = "alertdrill"
+    #: Namespace of the monitoring stack (kube-prometheus-stack, NATS) alertdrill installs on kind.
+    monitoring_namespace: str = "monitoring"
+    cluster_name: str = "alertdrill"
+    kind_config: Path = Path("kind-config.yaml")
+    #: --stack cluster: URLs of an existing Prometheus and Alertmanager (else port-forwarded).
+    prometheus_url: str | None = None
+    alertmanager_url: str | None = None
+    #: --stack cluster: what alertdrill may install ("workload", "monitoring"); kind installs all.
+    install: tuple[str, ...] = ("workload",)
+    image: str = "alertdrill-workload:0.1.0"
+
+
+INSTALLABLE = ("workload", "monitoring")
+
+#: Options of the kind and cluster stacks (each also an ALERTDRILL_* variable).
+KUBE_OPTIONS = {
+    "kubeconfig": "kubeconfig file of the cluster (default $KUBECONFIG or ~/.kube/config)",
+    "context": "kubeconfig context (--stack cluster)",
+    "namespace": "namespace of what alertdrill installs (default alertdrill)",
+    "cluster-name": "kind cluster name (default alertdrill)",
+    "prometheus-url": "an existing Prometheus (--stack cluster; else port-forwarded)",
+    "alertmanager-url": "an existing Alertmanager (--stack cluster; else port-forwarded)",
+    "install": "what --stack cluster may install: workload[,monitoring] (default workload)",
+    "image": "workload image (default alertdrill-workload:0.1.0)",
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +86,7 @@ class Settings:
     bin_path: str | None = None
     #: Upper bound on what one memory or disk fault may allocate or write (ALERTDRILL_MAX_FAULT_BYTES).
     max_fault_bytes: int = DEFAULT_MAX_FAULT_BYTES
+    kube: KubeSettings = field(default_factory=KubeSettings)
 
     @property
     def runs_dir(self) -> Path:
@@ -65,7 +106,10 @@ class Settings:
         stack = str(pick("stack") or "local")
         if stack not in STACK_KINDS:
             raise ConfigError(f"--stack {stack!r}: choose one of {', '.join(STACK_KINDS)}")
-        time_scale = _positive_float("--time-scale", pick("time_scale"), DEFAULT_LOCAL_TIME_SCALE)
+        on_kube = stack != "local"
+        default_scale = DEFAULT_KUBE_TIME_SCALE if on_kube else DEFAULT_LOCAL_TIME_SCALE
+        time_scale = _positive_float("--time-scale", pick("time_scale"), default_scale)
+        interval = DEFAULT_KUBE_INTERVAL_S if on_kube else 1.0
         slack = _positive_float("ALERTDRILL_SLACK_S", pick("slack_s"), DEFAULT_SLACK_S)
         ports = parse_ports(pick("ports"))
         return cls(
@@ -77,12 +121,35 @@ class Settings:
             state_dir=Path(str(pick("state_dir") or ".alertdrill")),
             keep_stack=bool(pick("keep_stack")) and str(pick("keep_stack")) not in ("0", "false"),
             slack_s=slack,
+            scrape_interval_s=interval,
+            eval_interval_s=interval,
             fixed_ports=ports,
             bin_path=str(pick("bin_path")) if pick("bin_path") else None,
             max_fault_bytes=int(
                 _positive_float("ALERTDRILL_MAX_FAULT_BYTES", pick("max_fault_bytes"), DEFAULT_MAX_FAULT_BYTES)
             ),
+            kube=_kube_settings(pick),
         )
+
+
+def _kube_settings(pick: Callable[[str], object | None]) -> KubeSettings:
+    install_raw = str(pick("install") or "workload")
+    install = tuple(i.strip() for i in install_raw.split(",") if i.strip())
+    unknown = [i for i in install if i not in INSTALLABLE]
+    if unknown:
+        raise ConfigError(f"--install {install_raw!r}: unknown {unknown}; choose from {', '.join(INSTALLABLE)}")
+    kubeconfig = pick("kubeconfig")
+    defaults = KubeSettings()
+    return KubeSettings(
+        kubeconfig=Path(str(kubeconfig)).expanduser() if kubeconfig else None,
+        context=str(pick("context")) if pick("context") else None,
+        namespace=str(pick("namespace") or defaults.namespace),
+        cluster_name=str(pick("cluster_name") or defaults.cluster_name),
+        prometheus_url=str(pick("prometheus_url")).rstrip("/") if pick("prometheus_url") else None,
+        alertmanager_url=str(pick("alertmanager_url")).rstrip("/") if pick("alertmanager_url") else None,
+        install=install,
+        image=str(pick("image") or defaults.image),
+    )
 
 
 def _positive_float(name: str, raw: object | None, default: float) -> float:

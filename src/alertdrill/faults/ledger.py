@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -114,6 +115,10 @@ def revert_offline(run_dir: Path) -> list[str]:
         elif kind == "http_post":
             with contextlib.suppress(httpx.HTTPError):
                 httpx.post(offline["url"], json=offline.get("json", {}), timeout=2.0)
+        elif kind == "commands":  # Kubernetes faults: kubectl/docker lines that undo them
+            for argv in offline.get("argv", []):
+                with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                    subprocess.run([str(a) for a in argv], capture_output=True, timeout=300, check=False)
         done.append(f"{data.get('name')}: {kind}")
         record.unlink()
     return done

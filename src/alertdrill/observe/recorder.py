@@ -2,10 +2,14 @@
 
 It runs inside the runner process so that a waiting drill is woken the moment a notification
 arrives (push, not poll): the arrival time is the drill's measurement of "the page went out".
+On Kubernetes the same recorder runs as a pod (`python -m alertdrill.observe.recorder`), keeps
+the raw payloads with their arrival times, and serves them at `GET /notifications?after=N` for
+the runner's mirror (alertdrill.kube.recorder_mirror).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -44,10 +48,12 @@ class Notification:
 class NotificationRecorder:
     """An HTTP server on 127.0.0.1 recording every webhook; a context manager."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, host: str = LOOPBACK) -> None:
         self._requested_port = port
+        self._host = host
         self._lock = threading.Condition()
         self._items: list[Notification] = []
+        self._raw: list[dict[str, Any]] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -83,15 +89,30 @@ class NotificationRecorder:
                 except ValueError:
                     self.send_error(400, "body is not JSON")
                     return
-                recorder._record(unquote(parts[1]), integration, payload, arrived)
+                recorder.ingest(unquote(parts[1]), integration, payload, arrived)
                 self.send_response(200)
                 self.end_headers()
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                parsed = urlparse(self.path)
+                if parsed.path == "/-/healthy":
+                    body = b"ok"
+                elif parsed.path == "/notifications":
+                    after = parse_qs(parsed.query).get("after", ["0"])[0]
+                    body = json.dumps(recorder.raw_since(int(after) if after.isdigit() else 0)).encode()
+                else:
+                    self.send_error(404, "GET /notifications?after=N or /-/healthy")
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, format: str, *args: object) -> None:
                 log.debug("recorder: " + format, *args)
 
         port = claim_port("recorder", self._requested_port)
-        self._server = ThreadingHTTPServer((LOOPBACK, port), Handler)
+        self._server = ThreadingHTTPServer((self._host, port), Handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, name="recorder", daemon=True)
@@ -107,7 +128,17 @@ class NotificationRecorder:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def _record(self, receiver: str, integration: str, payload: dict[str, Any], arrived: float) -> None:
+    def raw_since(self, after: int) -> dict[str, Any]:
+        """Raw payloads from index `after` on, and the index to ask from next time."""
+        with self._lock:
+            return {"next": len(self._raw), "items": self._raw[after:]}
+
+    def ingest(self, receiver: str, integration: str, payload: dict[str, Any], arrived: float) -> None:
+        """Record one webhook POST as it arrived (here, or at the in-cluster recorder)."""
+        with self._lock:
+            self._raw.append(
+                {"receiver": receiver, "integration": integration, "payload": payload, "arrived_at": arrived}
+            )
         alerts = payload.get("alerts") or []
         group_key = str(payload.get("groupKey", ""))
         new = [
@@ -164,3 +195,25 @@ class NotificationRecorder:
                         self._lock.acquire()
                     next_tick = now + tick
                 self._lock.wait(min(timeout - (now - start), max(next_tick - now, 0.01)))
+
+
+def main() -> None:
+    """Serve a recorder until SIGTERM/SIGINT: the in-cluster recorder pod's entry point."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description="alertdrill notification recorder")
+    parser.add_argument("--host", default=LOOPBACK)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with NotificationRecorder(args.port, host=args.host) as recorder:
+        log.info("recorder listening on %s:%d", args.host, recorder.port)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+
+
+if __name__ == "__main__":
+    main()

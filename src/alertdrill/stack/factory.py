@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from alertdrill.errors import SetupError
+from alertdrill.kube.stack import KubeStack
 from alertdrill.rules.monitoring import MonitoringConfig
 from alertdrill.settings import Settings
 from alertdrill.stack.local import LocalStack
 
 
-def open_stack(settings: Settings, monitoring: MonitoringConfig) -> LocalStack:
-    """A stack context manager; kind and cluster backends are not built yet (issue 5)."""
+def open_stack(settings: Settings, monitoring: MonitoringConfig) -> LocalStack | KubeStack:
+    """A stack context manager: local processes, a kind cluster, or an existing cluster."""
     if settings.stack == "local":
         return LocalStack(settings, monitoring)
-    raise SetupError(
-        f"--stack {settings.stack} is not available in this version yet; "
-        "use --stack local (the kind and cluster backends are tracked separately)"
-    )
+    return KubeStack(settings, monitoring)

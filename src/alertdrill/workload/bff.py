@@ -124,23 +124,24 @@ class Bff:
         return app
 
 
-async def serve(port: int, nats_url: str, subject: str) -> None:
+async def serve(host: str, port: int, nats_url: str, subject: str) -> None:
     bff = Bff(nats_url, subject)
     await bff.connect()
     runner = web.AppRunner(bff.app(), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    log.info("listening on 127.0.0.1:%d", port)
+    await web.TCPSite(runner, host, port).start()
+    log.info("listening on %s:%d", host, port)
     await asyncio.Event().wait()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 only inside a pod")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--nats-url", required=True)
     parser.add_argument("--subject", default="jobs.created")
     args = parser.parse_args()
-    asyncio.run(serve(args.port, args.nats_url, args.subject))
+    asyncio.run(serve(args.host, args.port, args.nats_url, args.subject))
 
 
 if __name__ == "__main__":

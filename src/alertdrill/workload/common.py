@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import logging
+import os
 from urllib.parse import urlparse
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+#: Set in the pod spec of the Kubernetes workload: there the target is the BFF's Service.
+IN_CLUSTER_ENV = "ALERTDRILL_IN_CLUSTER"
 
 
 def require_loopback(url: str) -> str:
-    """Refuse any target that is not this machine: load and chaos stay on 127.0.0.1."""
+    """Refuse any target that is not this machine: load and chaos stay on 127.0.0.1.
+
+    Inside a cluster (ALERTDRILL_IN_CLUSTER=1) a Service name in the cluster's own DNS domain
+    (`<svc>.<namespace>.svc[.cluster.local]`) is allowed too: that traffic never leaves it.
+    """
     host = urlparse(url).hostname or ""
-    if host not in LOOPBACK_HOSTS:
+    in_cluster = os.environ.get(IN_CLUSTER_ENV) == "1" and (
+        host.endswith(".svc") or host.endswith(".svc.cluster.local")
+    )
+    if host not in LOOPBACK_HOSTS and not in_cluster:
         raise SystemExit(f"refusing non-loopback target {url!r}: alertdrill traffic stays on 127.0.0.1")
     return url
 

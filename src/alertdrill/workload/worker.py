@@ -42,13 +42,13 @@ async def ensure_stream(js: nats.js.JetStreamContext) -> None:
         await js.add_stream(StreamConfig(name=STREAM, subjects=SUBJECTS, retention=RetentionPolicy.WORK_QUEUE))
 
 
-async def run(nats_url: str, metrics_port: int, work_s: float) -> None:
+async def run(nats_url: str, metrics_port: int, work_s: float, host: str = "127.0.0.1") -> None:
     nc = await nats.connect(nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2, name="worker")
     js = nc.jetstream()
     await ensure_stream(js)
     sub = await js.pull_subscribe("jobs.>", durable=DURABLE, stream=STREAM, config=ConsumerConfig(ack_wait=30))
-    start_http_server(metrics_port, addr="127.0.0.1")
-    log.info("consuming %s, metrics on 127.0.0.1:%d", STREAM, metrics_port)
+    start_http_server(metrics_port, addr=host)
+    log.info("consuming %s, metrics on %s:%d", STREAM, host, metrics_port)
     # SIGUSR1 pauses consumption and SIGUSR2 resumes it: the NATS-backlog fault, with the
     # worker still up and scraped (a stuck consumer, not a dead pod).
     paused = asyncio.Event()
@@ -93,11 +93,12 @@ async def run(nats_url: str, metrics_port: int, work_s: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 only inside a pod")
     parser.add_argument("--metrics-port", type=int, required=True)
     parser.add_argument("--nats-url", required=True)
     parser.add_argument("--work-seconds", type=float, default=0.002)
     args = parser.parse_args()
-    asyncio.run(run(args.nats_url, args.metrics_port, args.work_seconds))
+    asyncio.run(run(args.nats_url, args.metrics_port, args.work_seconds, args.host))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""The kind and existing-cluster backends: Kubernetes is the engine, alertdrill drives it."""

@@ -1,0 +1,250 @@
+"""Kubernetes objects for the FLUO workload, the notification recorder and the fault pods.
+
+Plain dicts, rendered here and validated offline against the Kubernetes schemas in the tests
+(kubernetes-validate). Every object carries `app.kubernetes.io/managed-by: alertdrill` so that
+what alertdrill installed can be found and removed, and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from alertdrill.settings import KubeSettings
+
+Manifest = dict[str, Any]
+
+MANAGED = {"app.kubernetes.io/managed-by": "alertdrill"}
+BFF_PORT = 8080
+WORKER_METRICS_PORT = 9100
+RECORDER_PORT = 8080
+#: kind-config.yaml maps this NodePort to 127.0.0.1:8080 on the host.
+RECORDER_NODE_PORT = 30080
+NATS_SERVICE = "nats"
+#: Nodes of the workload on kind carry this label (kind-config.yaml).
+WORKLOAD_NODE_LABEL = {"alertdrill.io/role": "workload"}
+CONTROL_PLANE = {"node-role.kubernetes.io/control-plane": ""}
+CONTROL_PLANE_TOLERATION = {
+    "key": "node-role.kubernetes.io/control-plane",
+    "operator": "Exists",
+    "effect": "NoSchedule",
+}
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a pod may run. On kind it mirrors the local stack's virtual nodes: node-0 is the
+    control plane (NATS, the BFF, the recorder, monitoring), node-1 the first worker (a worker pod
+    and the traffic), node-2 the second (the other worker pod) — so a node-down drill of node-2
+    loses exactly what it loses locally. On an existing cluster pods go where the scheduler says."""
+
+    node_selector: dict[str, str] | None = None
+    control_plane: bool = False
+    spread_strictly: bool = False
+
+
+def kind_placements(kube: KubeSettings) -> dict[str, Placement]:
+    return {
+        "bff": Placement(dict(CONTROL_PLANE), control_plane=True),
+        "recorder": Placement(dict(CONTROL_PLANE), control_plane=True),
+        "traffic": Placement({"kubernetes.io/hostname": f"{kube.cluster_name}-worker"}),
+        "workers": Placement(dict(WORKLOAD_NODE_LABEL), spread_strictly=True),
+    }
+
+
+def labels(app: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": app, **MANAGED}
+
+
+def selector(app: str) -> str:
+    return f"app.kubernetes.io/name={app}"
+
+
+def namespace(name: str) -> Manifest:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(MANAGED)}}
+
+
+def _container(
+    kube: KubeSettings, name: str, args: list[str], port: int | None, port_name: str, probe_path: str
+) -> dict[str, Any]:
+    container: dict[str, Any] = {
+        "name": name,
+        "image": kube.image,
+        "imagePullPolicy": "IfNotPresent",
+        "args": args,
+        "env": [{"name": "ALERTDRILL_IN_CLUSTER", "value": "1"}],
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+    }
+    if port is not None:
+        container["ports"] = [{"name": port_name, "containerPort": port}]
+        container["readinessProbe"] = {
+            "httpGet": {"path": probe_path, "port": port_name},
+            "periodSeconds": 2,
+            "failureThreshold": 2,
+        }
+    return container
+
+
+def deployment(
+    kube: KubeSettings,
+    app: str,
+    args: list[str],
+    replicas: int = 1,
+    port: int | None = None,
+    port_name: str = "http",
+    placement: Placement | None = None,
+    probe_path: str = "/metrics",
+) -> Manifest:
+    """One Deployment whose pods spread over nodes (one per node where possible)."""
+    placement = placement or Placement()
+    spec: dict[str, Any] = {
+        "containers": [_container(kube, app, args, port, port_name, probe_path)],
+        "terminationGracePeriodSeconds": 5,
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": "kubernetes.io/hostname",
+                "whenUnsatisfiable": "DoNotSchedule" if placement.spread_strictly else "ScheduleAnyway",
+                "labelSelector": {"matchLabels": {"app.kubernetes.io/name": app}},
+            }
+        ],
+    }
+    if placement.node_selector:
+        spec["nodeSelector"] = dict(placement.node_selector)
+    if placement.control_plane:
+        spec["tolerations"] = [dict(CONTROL_PLANE_TOLERATION)]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": app, "namespace": kube.namespace, "labels": labels(app)},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": app}},
+            # A patched command (the crash-loop fault) then adds one crashing pod next to the
+            # healthy ones instead of replacing them: maxUnavailable 0, one surge pod.
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "template": {"metadata": {"labels": labels(app)}, "spec": spec},
+        },
+    }
+
+
+def service(kube: KubeSettings, app: str, port: int, port_name: str, node_port: int | None = None) -> Manifest:
+    port_spec: dict[str, Any] = {"name": port_name, "port": port, "targetPort": port_name}
+    spec: dict[str, Any] = {"selector": {"app.kubernetes.io/name": app}, "ports": [port_spec]}
+    if node_port is not None:
+        spec["type"] = "NodePort"
+        port_spec["nodePort"] = node_port
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": app, "namespace": kube.namespace, "labels": labels(app)},
+        "spec": spec,
+    }
+
+
+def service_monitor(kube: KubeSettings, app: str, port_name: str, interval_s: float) -> Manifest:
+    """The job label becomes the Service's name (bff, workers), as the rules expect."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": {"name": app, "namespace": kube.namespace, "labels": labels(app)},
+        "spec": {
+            "selector": {"matchLabels": {"app.kubernetes.io/name": app}},
+            "endpoints": [{"port": port_name, "interval": f"{interval_s:g}s"}],
+        },
+    }
+
+
+def workload(kube: KubeSettings, interval_s: float, kind: bool, traffic_rps: float = 20.0) -> list[Manifest]:
+    """The FLUO sample workload, the traffic that keeps its metrics alive, and the recorder."""
+    nats_url = f"nats://{NATS_SERVICE}.{kube.namespace}.svc:4222"
+    bff_url = f"http://bff.{kube.namespace}.svc:{BFF_PORT}"
+    where = kind_placements(kube) if kind else {}
+    return [
+        namespace(kube.namespace),
+        deployment(
+            kube,
+            "bff",
+            ["bff", "--host", "0.0.0.0", "--port", str(BFF_PORT), "--nats-url", nats_url],
+            port=BFF_PORT,
+            placement=where.get("bff"),
+        ),
+        service(kube, "bff", BFF_PORT, "http"),
+        service_monitor(kube, "bff", "http", interval_s),
+        deployment(
+            kube,
+            "workers",
+            ["worker", "--host", "0.0.0.0", "--metrics-port", str(WORKER_METRICS_PORT), "--nats-url", nats_url],
+            replicas=2,
+            port=WORKER_METRICS_PORT,
+            port_name="metrics",
+            placement=where.get("workers"),
+        ),
+        service(kube, "workers", WORKER_METRICS_PORT, "metrics"),
+        service_monitor(kube, "workers", "metrics", interval_s),
+        deployment(
+            kube,
+            "traffic",
+            ["traffic", "--url", bff_url, "--rps", f"{traffic_rps:g}", "--max-seconds", "86400"],
+            placement=where.get("traffic"),
+        ),
+        deployment(
+            kube,
+            "recorder",
+            ["recorder", "--host", "0.0.0.0", "--port", str(RECORDER_PORT)],
+            port=RECORDER_PORT,
+            placement=where.get("recorder"),
+            probe_path="/-/healthy",
+        ),
+        service(kube, "recorder", RECORDER_PORT, "http", node_port=RECORDER_NODE_PORT if kind else None),
+    ]
+
+
+def recorder_url_in_cluster(kube: KubeSettings) -> str:
+    return f"http://recorder.{kube.namespace}.svc:{RECORDER_PORT}"
+
+
+def fault_pod(kube: KubeSettings, name: str, node: str, args: list[str], memory_limit: int) -> Manifest:
+    """A pod pinned to one node by name (not scheduled), bounded by its memory limit."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": kube.namespace, "labels": labels("alertdrill-fault")},
+        "spec": {
+            "nodeName": node,
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 10,
+            "tolerations": [{"operator": "Exists"}],
+            "containers": [
+                {
+                    "name": "fault",
+                    "image": kube.image,
+                    "imagePullPolicy": "IfNotPresent",
+                    "args": args,
+                    "resources": {
+                        "requests": {"cpu": "10m", "memory": "16Mi"},
+                        "limits": {"memory": str(memory_limit)},
+                    },
+                    "volumeMounts": [{"name": "fill", "mountPath": "/fill"}],
+                    # The hostPath directory is root's (created by the kubelet).
+                    "securityContext": {"runAsUser": 0},
+                }
+            ],
+            # The node's /var is on its real disk (on kind: the host's), so bytes written here
+            # move node_filesystem_avail_bytes of "/" as node exporter reports it.
+            "volumes": [
+                {"name": "fill", "hostPath": {"path": "/var/lib/alertdrill-fill", "type": "DirectoryOrCreate"}}
+            ],
+        },
+    }
+
+
+def memory_hog_pod(kube: KubeSettings, node: str, nbytes: int, max_bytes: int) -> Manifest:
+    args = ["memhog", "--bytes", str(nbytes), "--max-bytes", str(max_bytes)]
+    return fault_pod(kube, f"alertdrill-memhog-{node}", node, args, nbytes + 64 * 2**20)
+
+
+def disk_fill_pod(kube: KubeSettings, node: str, nbytes: int) -> Manifest:
+    """Writes real bytes (fsync'd) and deletes them when the pod is told to stop."""
+    args = ["fill", "--path", "/fill/fill", "--bytes", str(nbytes)]
+    return fault_pod(kube, f"alertdrill-fill-{node}", node, args, 128 * 2**20)

@@ -1,0 +1,100 @@
+"""The external tools the Kubernetes backends drive (kind, helm, kubectl, docker), behind one
+runner so that every command line is logged, bounded in time, and checkable in tests."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from alertdrill.errors import SetupError
+
+log = logging.getLogger(__name__)
+
+#: What to install, per tool, said in the error when it is missing.
+INSTALL_HINTS = {
+    "docker": "Docker Engine (https://docs.docker.com/engine/install/; Debian: apt-get install docker.io) "
+    "and a running daemon",
+    "kind": "kind v0.31+ (https://kind.sigs.k8s.io/docs/user/quick-start/#installation, "
+    "or `go install sigs.k8s.io/kind@v0.31.0`)",
+    "helm": "Helm 3 (https://helm.sh/docs/intro/install/)",
+    "kubectl": "kubectl (https://kubernetes.io/docs/tasks/tools/)",
+}
+
+#: The tools each backend needs.
+KIND_TOOLS = ("docker", "kind", "helm", "kubectl")
+CLUSTER_TOOLS = ("helm", "kubectl")
+
+
+@dataclass(frozen=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class CommandFailed(SetupError):
+    """An external tool exited non-zero; the message carries its command line and stderr tail."""
+
+
+class Runner(Protocol):
+    def run(
+        self, argv: Sequence[str], timeout: float = 600.0, check: bool = True, stdin: str | None = None
+    ) -> Completed: ...
+
+
+@dataclass
+class SubprocessRunner:
+    """Runs tools for real; a long command logs a progress line so a wait is never silent."""
+
+    env: dict[str, str] | None = None
+    history: list[tuple[str, ...]] = field(default_factory=list)
+
+    def run(
+        self, argv: Sequence[str], timeout: float = 600.0, check: bool = True, stdin: str | None = None
+    ) -> Completed:
+        cmd = tuple(argv)
+        self.history.append(cmd)
+        log.info("$ %s", " ".join(cmd))
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(
+                cmd, input=stdin, capture_output=True, text=True, timeout=timeout, env=self.env, check=False
+            )
+        except FileNotFoundError:
+            raise SetupError(f"{cmd[0]} is not installed; install {INSTALL_HINTS.get(cmd[0], cmd[0])}") from None
+        except subprocess.TimeoutExpired:
+            raise CommandFailed(f"`{' '.join(cmd)}` did not finish within {timeout:.0f}s") from None
+        log.info("  done in %.1fs (exit %d)", time.monotonic() - start, proc.returncode)
+        done = Completed(cmd, proc.returncode, proc.stdout, proc.stderr)
+        if check and proc.returncode != 0:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-8:]
+            raise CommandFailed(f"`{' '.join(cmd)}` failed (exit {proc.returncode}):\n  " + "\n  ".join(tail))
+        return done
+
+
+def require_tools(tools: Sequence[str]) -> None:
+    """Raise one SetupError naming every missing tool and how to install it (exit 2)."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        lines = "\n".join(f"  - {t}: install {INSTALL_HINTS[t]}" for t in missing)
+        raise SetupError(
+            f"the {'kind' if 'kind' in tools else 'cluster'} stack needs {', '.join(missing)}, "
+            f"not found on PATH:\n{lines}\n(the local stack needs none of them: --stack local)"
+        )
+
+
+def require_docker_daemon(runner: Runner) -> None:
+    """`docker` on PATH is not enough: kind needs a daemon that answers."""
+    done = runner.run(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=30.0, check=False)
+    if done.returncode != 0:
+        raise SetupError(
+            "docker is installed but its daemon does not answer (`docker info` failed: "
+            f"{(done.stderr or done.stdout).strip()[:200]}); start it (systemctl start docker) "
+            "or use --stack local"
+        )

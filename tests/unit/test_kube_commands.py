@@ -1,0 +1,181 @@
+"""The command lines a kind and a cluster run issue, in order — with kind, helm, kubectl and docker
+MOCKED (a recording runner): this machine has no Docker engine and no Kubernetes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from alertdrill.kube import stack as kube_stack
+from alertdrill.kube.tools import Completed
+from alertdrill.rules.monitoring import MonitoringConfig
+from alertdrill.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class RecordingRunner:
+    """Stands in for the real tools: records each command line and answers with canned output."""
+
+    def __init__(self, answers: dict[str, str] | None = None) -> None:
+        self.calls: list[tuple[str, ...]] = []
+        self.answers = answers or {}
+
+    def run(
+        self, argv: Sequence[str], timeout: float = 600.0, check: bool = True, stdin: str | None = None
+    ) -> Completed:
+        cmd = tuple(argv)
+        self.calls.append(cmd)
+        return Completed(cmd, 0, self.answers.get(" ".join(cmd[:3]), ""), "")
+
+    def heads(self) -> list[str]:
+        """Each call as its tool and first words (enough to read the sequence)."""
+        out = []
+        for c in self.calls:
+            words, skip = [], False
+            for w in c:
+                if skip:
+                    skip = False
+                elif w in ("--kubeconfig", "--context", "--kube-context"):
+                    skip = True  # global flags and their values
+                elif w in ("--install", "--server-side"):
+                    continue
+                elif w.startswith("--"):
+                    break
+                else:
+                    words.append(w)
+            out.append(" ".join(words[:4]))
+        return out
+
+
+@pytest.fixture
+def mocked_tools(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kube_stack, "require_tools", lambda tools: None)
+    monkeypatch.setattr(kube_stack.KubeStack, "wait_until_healthy", lambda self, timeout: None)
+
+
+def run_stack(settings: Settings, runner: RecordingRunner) -> kube_stack.KubeStack:
+    monitoring = MonitoringConfig.load(settings.monitoring_dir, settings.bin_path)
+    with kube_stack.KubeStack(settings, monitoring, runner=runner) as stack:
+        pass
+    return stack
+
+
+def test_kind_run_creates_installs_and_deletes_the_cluster_mocked_tools(mocked_tools: None, tmp_path: Path) -> None:
+    settings = Settings.resolve(
+        {"stack": "kind", "state_dir": str(tmp_path), "monitoring": str(REPO / "monitoring")}, env={}
+    )
+    runner = RecordingRunner()
+    stack = run_stack(settings, runner)
+    assert runner.heads() == [
+        "docker info",
+        "kind get clusters",
+        "kind create cluster",
+        "docker build",
+        "kind load docker-image alertdrill-workload:0.1.0",
+        "kubectl apply",  # namespace alertdrill
+        "helm repo add nats",
+        "helm upgrade nats nats/nats",
+        "kubectl apply",  # workload + recorder
+        "kubectl rollout status deployment/bff",
+        "kubectl rollout status deployment/workers",
+        "kubectl rollout status deployment/traffic",
+        "kubectl rollout status deployment/recorder",
+        "kubectl apply",  # monitoring namespace, Grafana secret, dashboards
+        "helm repo add prometheus-community",
+        "helm upgrade kps prometheus-community/kube-prometheus-stack",
+        "kind delete cluster",
+    ]
+    create = runner.calls[2]
+    assert create == (
+        "kind",
+        "create",
+        "cluster",
+        "--name",
+        "alertdrill",
+        "--config",
+        "kind-config.yaml",
+        "--wait",
+        "180s",
+    )
+    kps = runner.calls[15]
+    assert kps[kps.index("--version") + 1] == "88.5.3" and "--wait" in kps
+    assert kps[kps.index("--kube-context") + 1] == "kind-alertdrill"
+    nats = runner.calls[7]
+    assert nats[nats.index("--version") + 1] == "2.14.2" and nats[nats.index("--namespace") + 1] == "alertdrill"
+    values_file = Path(kps[kps.index("--values") + 1])
+    assert "additionalPrometheusRulesMap" in values_file.read_text()
+    assert stack.urls()["prometheus"] == "http://127.0.0.1:9090"
+    assert stack.grafana_password and stack.grafana_password not in " ".join(" ".join(c) for c in runner.calls)
+
+
+def test_kind_reuses_an_existing_cluster_and_then_removes_only_what_it_installed_mocked_tools(
+    mocked_tools: None, tmp_path: Path
+) -> None:
+    settings = Settings.resolve(
+        {"stack": "kind", "state_dir": str(tmp_path), "monitoring": str(REPO / "monitoring")}, env={}
+    )
+    runner = RecordingRunner({"kind get clusters": "alertdrill\nother\n"})
+    run_stack(settings, runner)
+    heads = runner.heads()
+    assert "kind create cluster" not in heads and "kind delete cluster" not in heads
+    assert heads[-4:] == [
+        "helm uninstall kps",
+        "kubectl delete namespace monitoring",
+        "helm uninstall nats",
+        "kubectl delete namespace alertdrill",
+    ]
+
+
+def test_keep_stack_leaves_the_kind_cluster_up_mocked_tools(mocked_tools: None, tmp_path: Path) -> None:
+    settings = Settings.resolve(
+        {"stack": "kind", "keep_stack": True, "state_dir": str(tmp_path), "monitoring": str(REPO / "monitoring")},
+        env={},
+    )
+    runner = RecordingRunner()
+    run_stack(settings, runner)
+    assert not [h for h in runner.heads() if "delete" in h or "uninstall" in h]
+
+
+def test_cluster_run_installs_only_the_workload_and_uses_the_given_urls_mocked_tools(
+    mocked_tools: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forwarded: list[str] = []
+    monkeypatch.setattr(kube_stack.KubeStack, "_port_forward", lambda self, what: forwarded.append(what) or "http://x")
+    settings = Settings.resolve(
+        {
+            "stack": "cluster",
+            "context": "staging",
+            "kubeconfig": "/etc/kube/staging.yaml",
+            "prometheus_url": "http://prom.example:9090/",
+            "alertmanager_url": "http://am.example:9093",
+            "state_dir": str(tmp_path),
+            "monitoring": str(REPO / "monitoring"),
+        },
+        env={},
+    )
+    runner = RecordingRunner()
+    stack = run_stack(settings, runner)
+    heads = runner.heads()
+    assert not [h for h in heads if h.startswith(("kind", "docker"))]
+    assert "helm upgrade kps prometheus-community/kube-prometheus-stack" not in heads
+    assert heads.count("kubectl apply") == 3  # namespace, workload, FLUO's PrometheusRule
+    assert all(c[3:5] == ("--context", "staging") for c in runner.calls if c[0] == "kubectl")
+    assert all(c[1:3] == ("--kubeconfig", "/etc/kube/staging.yaml") for c in runner.calls if c[0] == "kubectl")
+    assert stack.urls()["prometheus"] == "http://prom.example:9090" and forwarded == ["recorder"]
+    assert heads[-2:] == ["helm uninstall nats", "kubectl delete namespace alertdrill"]
+
+
+def test_kind_time_scale_and_intervals_default_to_light_compression() -> None:
+    kind = Settings.resolve({"stack": "kind"}, env={})
+    local = Settings.resolve({}, env={})
+    assert (kind.time_scale, kind.scrape_interval_s) == (10.0, 5.0)
+    assert (local.time_scale, local.scrape_interval_s) == (60.0, 1.0)
+    assert Settings.resolve({"stack": "kind", "time_scale": "1"}, env={}).time_scale == 1.0
+
+
+def test_unknown_install_item_is_a_clear_error() -> None:
+    with pytest.raises(Exception, match=r"--install 'workload,grafana': unknown \['grafana'\]"):
+        Settings.resolve({"stack": "cluster", "install": "workload,grafana"}, env={})

@@ -1,0 +1,195 @@
+"""Kubernetes faults through the real kubernetes client and chaostoolkit-kubernetes, against a STUB
+Kubernetes API server on 127.0.0.1 that answers with canned API objects and records each request
+(no cluster here). What is checked: the exact API calls each fault and its rollback make."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from alertdrill.errors import FaultError
+from alertdrill.kube.api import KubeTarget
+from alertdrill.kube.faults import CRASH_COMMAND, KubeFaultContext, KubeFaults
+from alertdrill.settings import Settings
+
+NS = "alertdrill"
+POD = {
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {"name": "bff-7c9f6-x2x9q", "namespace": NS, "creationTimestamp": "2026-11-27T00:00:00Z"},
+    "spec": {"containers": [{"name": "bff", "image": "alertdrill-workload:0.1.0"}]},
+    "status": {"phase": "Running"},
+}
+
+
+class StubApi:
+    """Canned answers by (method, path); every request is kept as (method, path, query, body)."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, dict[str, list[str]], Any]] = []
+        self.replicas = 2
+        self.deleted: set[str] = set()
+        handler = self._handler()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def answer(self, method: str, path: str) -> tuple[int, Any]:
+        base = f"/api/v1/namespaces/{NS}/pods"
+        if path.endswith("/scale") and method == "GET":
+            name = path.split("/")[-2]
+            return 200, {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": name, "namespace": NS},
+                         "spec": {"replicas": self.replicas}}  # fmt: skip
+        if path.startswith(f"/apis/apps/v1/namespaces/{NS}/deployments/") and method == "PATCH":
+            name = path.split("/")[-1]
+            return 200, {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": NS},
+                         "spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+                                  "template": {"spec": {"containers": [{"name": name}]}}}}  # fmt: skip
+        if path == base and method == "GET":
+            return 200, {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [POD]}
+        if path == base and method == "POST":
+            return 201, POD
+        if path.startswith(base + "/"):
+            name = path.rsplit("/", 1)[-1]
+            if method == "DELETE":
+                self.deleted.add(name)
+                return 200, POD
+            if name in self.deleted:
+                return 404, {
+                    "apiVersion": "v1",
+                    "kind": "Status",
+                    "status": "Failure",
+                    "reason": "NotFound",
+                    "code": 404,
+                }
+            return 200, {**POD, "metadata": {**POD["metadata"], "name": name}}
+        return 404, {"apiVersion": "v1", "kind": "Status", "status": "Failure", "code": 404, "message": path}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                parsed = urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length)) if length else None
+                stub.requests.append((self.command, parsed.path, parse_qs(parsed.query), body))
+                code, payload = stub.answer(self.command, parsed.path)
+                data = json.dumps(payload).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = _serve  # noqa: N815
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def calls(self) -> list[tuple[str, str]]:
+        return [(m, p) for m, p, _, _ in self.requests]
+
+
+@pytest.fixture
+def stub(tmp_path: Path) -> Iterator[tuple[StubApi, KubeFaults]]:
+    api = StubApi()
+    thread = threading.Thread(target=api.server.serve_forever, daemon=True)
+    thread.start()
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "stub", "cluster": {"server": api.url}}],
+                "users": [{"name": "stub", "user": {"token": "t"}}],
+                "contexts": [{"name": "stub", "context": {"cluster": "stub", "user": "stub"}}],
+                "current-context": "stub",
+            }
+        )
+    )
+    settings = Settings.resolve({"stack": "cluster", "kubeconfig": str(kubeconfig), "context": "stub"}, env={})
+    memory = {"node_memory_MemTotal_bytes": 8 * 2**30, "node_memory_MemAvailable_bytes": 7 * 2**30}
+
+    def query(expr: str) -> list[float]:
+        return [float(v) for k, v in memory.items() if expr.startswith(k + "{")]
+
+    faults = KubeFaults(
+        KubeFaultContext(settings, KubeTarget(kubeconfig, "stub"), runner=None, kind=False, query=query)
+    )  # type: ignore[arg-type]
+    try:
+        yield api, faults
+    finally:
+        api.server.shutdown()
+        api.server.server_close()
+
+
+def test_kill_scales_to_zero_terminates_pods_and_rollback_restores_replicas_stub_api(
+    stub: tuple[StubApi, KubeFaults],
+) -> None:
+    api, faults = stub
+    injection = faults.kill_workload("bff")
+    deploy = f"/apis/apps/v1/namespaces/{NS}/deployments/bff"
+    assert api.calls() == [
+        ("GET", deploy + "/scale"),
+        ("PATCH", deploy),  # chaosk8s scale_deployment
+        ("GET", f"/api/v1/namespaces/{NS}/pods"),  # chaosk8s terminate_pods selects...
+        ("DELETE", f"/api/v1/namespaces/{NS}/pods/bff-7c9f6-x2x9q"),  # ...and deletes with grace 0
+    ]
+    assert api.requests[1][3] == {"spec": {"replicas": 0}}
+    assert api.requests[2][2]["labelSelector"] == ["app.kubernetes.io/name=bff"]
+    assert api.requests[3][3]["gracePeriodSeconds"] == 0
+    assert injection.offline["argv"][0][-3:] == ["--replicas=2", "--namespace", NS]
+    injection.revert()
+    assert api.calls()[-1] == ("PATCH", deploy) and api.requests[-1][3] == {"spec": {"replicas": 2}}
+
+
+def test_crashloop_patches_the_command_and_rollback_removes_it_stub_api(stub: tuple[StubApi, KubeFaults]) -> None:
+    api, faults = stub
+    injection = faults.crashloop_workload("workers", 1)
+    patch = api.requests[-1]
+    assert patch[:2] == ("PATCH", f"/apis/apps/v1/namespaces/{NS}/deployments/workers")
+    assert patch[3]["spec"]["template"]["spec"]["containers"] == [{"name": "workers", "command": CRASH_COMMAND}]
+    injection.revert()
+    assert api.requests[-1][3]["spec"]["template"]["spec"]["containers"] == [{"name": "workers", "command": None}]
+    with pytest.raises(FaultError, match="pods must be 1"):
+        faults.crashloop_workload("workers", 2)
+
+
+def test_memory_pressure_sizes_a_pinned_bounded_hog_pod_and_deletes_it_stub_api(
+    stub: tuple[StubApi, KubeFaults],
+) -> None:
+    api, faults = stub
+    # 8 GiB node, 1 GiB used: 90 % would need 6.2 GiB, far above the 512 MiB bound -> refused.
+    with pytest.raises(FaultError, match=r"needs 6349 MiB, above the bound of 512 MiB"):
+        faults.memory_pressure("worker-a", 0.9)
+    assert not api.requests
+    injection = faults.memory_pressure("worker-a", 0.15)  # 1.2 GiB target - 1 GiB used = 205 MiB
+    method, path, _, body = api.requests[0]
+    assert (method, path) == ("POST", f"/api/v1/namespaces/{NS}/pods")
+    assert body["spec"]["nodeName"] == "worker-a"
+    args = body["spec"]["containers"][0]["args"]
+    assert args[:2] == ["memhog", "--bytes"] and int(args[2]) == int(0.15 * 8 * 2**30 - 2**30)
+    injection.revert()
+    assert ("DELETE", f"/api/v1/namespaces/{NS}/pods/alertdrill-memhog-worker-a") in api.calls()
+
+
+def test_node_down_on_an_existing_cluster_is_refused(stub: tuple[StubApi, KubeFaults]) -> None:
+    _, faults = stub
+    with pytest.raises(FaultError, match="stop_node needs the kind stack"):
+        faults.stop_node("node-2")
+
+
+def test_unknown_workload_names_the_known_ones(stub: tuple[StubApi, KubeFaults]) -> None:
+    _, faults = stub
+    with pytest.raises(FaultError, match=r"no workload 'payments' on Kubernetes \(have: bff, workers, traffic, nats\)"):
+        faults.kill_workload("payments")

@@ -1,0 +1,183 @@
+"""Offline checks of everything the kind and cluster stacks would apply: no cluster needed.
+
+Core objects are validated against the Kubernetes 1.35 OpenAPI schemas (kubernetes-validate,
+strict: an unknown field fails); the CRD objects are checked for what matters (the rules with the
+real promtool, each ServiceMonitor against the Service it must select), and the Helm values carry
+FLUO's rules and a redirected Alertmanager config that the real amtool accepts.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from alertdrill.kube import manifests, values
+from alertdrill.rules.monitoring import MonitoringConfig
+from alertdrill.settings import KubeSettings, Settings
+from alertdrill.stack.binaries import find_binary
+from alertdrill.workload.__main__ import ROLES
+
+REPO = Path(__file__).resolve().parents[2]
+K8S_VERSION = "1.35.0"  # kindest/node of kind v0.31, the version helm/kind-action installs
+KUBE = KubeSettings()
+
+
+def validate(obj: dict[str, Any]) -> None:
+    try:
+        kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        pytest.fail(f"{obj['kind']}/{obj['metadata']['name']}: {exc.message} at {list(exc.path)}")
+
+
+def all_core_objects(tmp_path: Path) -> list[dict[str, Any]]:
+    objs = manifests.workload(KUBE, 5.0, kind=True)
+    objs += [manifests.memory_hog_pod(KUBE, "alertdrill-worker", 300 * 2**20, 512 * 2**20)]
+    objs += [manifests.disk_fill_pod(KUBE, "alertdrill-worker2", 200 * 2**20)]
+    objs += [values.grafana_admin_secret("monitoring")]
+    grafana = tmp_path / "monitoring" / "grafana"
+    grafana.mkdir(parents=True)
+    (grafana / "system_overview.json").write_text(json.dumps({"title": "System Overview", "panels": []}))
+    objs += values.dashboard_configmaps(tmp_path / "monitoring", "monitoring")
+    return [o for o in objs if o["apiVersion"] != "monitoring.coreos.com/v1"]
+
+
+def test_every_core_object_validates_against_the_kubernetes_schema(tmp_path: Path) -> None:
+    objs = all_core_objects(tmp_path)
+    assert {o["kind"] for o in objs} >= {"Namespace", "Deployment", "Service", "Pod", "Secret", "ConfigMap"}
+    for obj in objs:
+        validate(obj)
+
+
+def test_the_schema_check_rejects_an_unknown_field() -> None:
+    """The validator is strict: a typo in a container field is an error, not silently dropped."""
+    bad = manifests.deployment(KUBE, "bff", ["bff"], port=8080)
+    bad["spec"]["template"]["spec"]["containers"][0]["imagePullPolicyy"] = "Never"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(bad, K8S_VERSION, strict=True)
+
+
+def test_every_service_monitor_selects_a_service_with_that_port() -> None:
+    objs = manifests.workload(KUBE, 5.0, kind=True)
+    services = {o["metadata"]["name"]: o for o in objs if o["kind"] == "Service"}
+    monitors = [o for o in objs if o["kind"] == "ServiceMonitor"]
+    assert {m["metadata"]["name"] for m in monitors} == {"bff", "workers"}  # the jobs the rules name
+    for mon in monitors:
+        sel = mon["spec"]["selector"]["matchLabels"]
+        svc = next(s for s in services.values() if sel.items() <= s["metadata"]["labels"].items())
+        ports = {p["name"] for p in svc["spec"]["ports"]}
+        assert {e["port"] for e in mon["spec"]["endpoints"]} <= ports
+        assert mon["spec"]["endpoints"][0]["interval"] == "5s"
+
+
+def test_every_container_runs_a_role_of_the_workload_image() -> None:
+    objs = manifests.workload(KUBE, 5.0, kind=True) + [manifests.disk_fill_pod(KUBE, "n", 1)]
+    for obj in objs:
+        spec = obj["spec"]["template"]["spec"] if obj["kind"] == "Deployment" else obj.get("spec", {})
+        for container in spec.get("containers", []):
+            assert container["args"][0] in ROLES, container["args"]
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert '"python", "-m", "alertdrill.workload"' in dockerfile and "tini" in dockerfile
+
+
+def test_recorder_is_exposed_on_the_port_kind_maps_to_the_host() -> None:
+    kind_config = yaml.safe_load((REPO / "kind-config.yaml").read_text())
+    mapped = {m["containerPort"] for n in kind_config["nodes"] for m in n.get("extraPortMappings", [])}
+    recorder = next(
+        o
+        for o in manifests.workload(KUBE, 5.0, kind=True)
+        if o["kind"] == "Service" and o["metadata"]["name"] == "recorder"
+    )
+    assert recorder["spec"]["ports"][0]["nodePort"] in mapped
+    kps = values.load_values(REPO / "monitoring", values.KPS_VALUES)
+    assert {kps["prometheus"]["service"]["nodePort"], kps["alertmanager"]["service"]["nodePort"]} <= mapped
+    assert kps["grafana"]["service"]["nodePort"] in mapped
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
+    settings = Settings.resolve({"stack": "kind"}, env={})
+    monitoring = MonitoringConfig.load(REPO / "monitoring", settings.bin_path)
+    out = tmp_path_factory.mktemp("kube-config")
+    rule_paths, am_path, _ = monitoring.write_scaled(
+        out, settings.time_scale, 20.0, manifests.recorder_url_in_cluster(KUBE)
+    )
+    return rule_paths, am_path
+
+
+def test_kube_prometheus_stack_values_carry_fluo_config(scaled: tuple[list[Path], Path], tmp_path: Path) -> None:
+    rule_paths, am_path = scaled
+    kps = values.kube_prometheus_stack_values(REPO / "monitoring", rule_paths, am_path, 5.0, "monitoring")
+    rules = kps["additionalPrometheusRulesMap"]["fluo"]["groups"]  # a map, not the deprecated list
+    alerts = {r["alert"] for g in rules for r in g["rules"]}
+    assert alerts == {
+        "ServiceDown", "HighErrorRate", "KubernetesNodeDown", "PodCrashLooping",
+        "HighLatency", "MessageQueueBacklog", "HighMemoryUsage", "DiskSpaceRunningLow",
+    }  # fmt: skip
+    assert kps["prometheus"]["prometheusSpec"]["scrapeInterval"] == "5s"
+    assert kps["prometheus"]["prometheusSpec"]["ruleSelectorNilUsesHelmValues"] is False  # base values kept
+    assert kps["grafana"]["admin"]["existingSecret"] == values.GRAFANA_SECRET
+    assert "adminPassword" not in json.dumps(kps)  # the password lives only in the generated Secret
+    # The Alertmanager config inside the values is one amtool accepts, routed to the recorder pod.
+    am_file = tmp_path / "am.yml"
+    am_file.write_text(yaml.safe_dump(kps["alertmanager"]["config"]))
+    amtool = find_binary("amtool", None)
+    done = subprocess.run([str(amtool), "check-config", str(am_file)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    urls = {c["url"] for r in kps["alertmanager"]["config"]["receivers"] for c in r.get("webhook_configs", [])}
+    assert urls and all(u.startswith("http://recorder.alertdrill.svc:8080/receiver/") for u in urls)
+
+
+def test_prometheus_rule_object_passes_promtool(scaled: tuple[list[Path], Path], tmp_path: Path) -> None:
+    rule_paths, _ = scaled
+    obj = values.prometheus_rule(rule_paths, "alertdrill", {"release": "kps"})
+    spec = tmp_path / "spec.yml"
+    spec.write_text(yaml.safe_dump(obj["spec"]))
+    promtool = find_binary("promtool", None)
+    done = subprocess.run([str(promtool), "check", "rules", str(spec)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "8 rules found" in done.stdout
+
+
+def test_helm_values_merge_replaces_lists_and_merges_maps() -> None:
+    merged = values.merge({"a": {"b": 1, "l": [1, 2]}, "c": 1}, {"a": {"l": [3]}, "d": 2})
+    assert merged == {"a": {"b": 1, "l": [3]}, "c": 1, "d": 2}
+
+
+def test_a_dashboard_that_is_not_json_is_a_located_error(tmp_path: Path) -> None:
+    (tmp_path / "grafana").mkdir()
+    (tmp_path / "grafana" / "broken.json").write_text("{not json")
+    with pytest.raises(Exception, match=r"broken.json: not valid JSON"):
+        values.dashboard_configmaps(tmp_path, "monitoring")
+
+
+def test_kind_placement_mirrors_the_local_virtual_nodes() -> None:
+    """node-2 down must lose the same pods on kind as locally: one worker pod, nothing else."""
+    from alertdrill.kube.faults import KIND_NODES
+    from alertdrill.stack.local import PLACEMENT
+
+    objs = {o["metadata"]["name"]: o for o in manifests.workload(KUBE, 5.0, kind=True) if o["kind"] == "Deployment"}
+    spec = {name: o["spec"]["template"]["spec"] for name, o in objs.items()}
+    assert KIND_NODES == {"node-0": "control-plane", "node-1": "worker", "node-2": "worker2"}
+    assert {p: n for p, n in PLACEMENT.items() if p.startswith(("bff", "nats"))} == {
+        "nats-0": "node-0",
+        "bff-0": "node-0",
+    }
+    for name in ("bff", "recorder"):  # node-0 = the control plane, which no drill stops
+        assert spec[name]["nodeSelector"] == manifests.CONTROL_PLANE
+        assert spec[name]["tolerations"] == [manifests.CONTROL_PLANE_TOLERATION]
+    assert PLACEMENT["traffic-0"] == "node-1" and spec["traffic"]["nodeSelector"] == {
+        "kubernetes.io/hostname": "alertdrill-worker"
+    }
+    assert spec["workers"]["nodeSelector"] == manifests.WORKLOAD_NODE_LABEL  # the two kind workers
+    assert spec["workers"]["topologySpreadConstraints"][0]["whenUnsatisfiable"] == "DoNotSchedule"  # one per node
+    nats = values.nats_values(REPO / "monitoring", kind=True)
+    assert nats["podTemplate"]["merge"]["spec"]["nodeSelector"] == manifests.CONTROL_PLANE
+    assert "podTemplate" not in values.nats_values(REPO / "monitoring", kind=False)
+    cluster = {o["metadata"]["name"]: o for o in manifests.workload(KUBE, 5.0, kind=False) if o["kind"] == "Deployment"}
+    assert all("nodeSelector" not in o["spec"]["template"]["spec"] for o in cluster.values())
