@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from alertdrill.bounds import SOP_RECOVERY_S, FireBound, RecoveryBound, fire_bound, recovery_bound
 from alertdrill.errors import ConfigError, DrillFailure
@@ -25,6 +25,8 @@ from alertdrill.observe.recorder import Notification
 from alertdrill.observe.timeline import Timeline
 from alertdrill.rules import routing
 from alertdrill.rules.ruleset import has_range_window
+from alertdrill.slo.hypothesis import ProbeSession, rule_window_s, run_hypothesis
+from alertdrill.slo.probe import Measurement
 from alertdrill.stack.base import Stack
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,10 @@ class Drill:
         self.scenario: Scenario | None = None
         self.ramp_s = 0.0
         self.unexpected: list[str] = []
+        self.slos: list[Measurement] = []  # steady-state SLOs before the fault and after rollback
+        self.slo_return_s: float | None = None  # rollback -> every steady-state SLO met again
+        self.load_summary: dict[str, float] | None = None  # the SLO load generator's own figures
+        self.load_window: Any = None  # alertdrill.slo.under_load.LoadWindow, set by a load step
         self.history = history
         self.planned: list[tuple[str, dict[str, str]]] | None = None
         self.prometheus = PrometheusClient(stack.prometheus_url)
@@ -75,6 +81,13 @@ class Drill:
     def inject(self, scenario_name: str) -> None:
         """Run the scenario's method. The fault counts from when its last action started."""
         self.scenario = find_scenario(self.scenarios_dir, scenario_name)
+        window = rule_window_s(self.stack.timing.time_scale, self.stack.timing.scrape_interval_s)
+        before = self._hypothesis("before fault", timeout_s=3 * window + 10)
+        if before is not None and not all(m.met for m in before.measurements):
+            raise DrillFailure(
+                "steady state not met before the fault (the system was not at its SLOs to begin with): "
+                + "; ".join(m.describe() for m in before.measurements if not m.met)
+            )
         with active_session(FaultSession(self.stack.faults(), self.ledger)):
             outputs = self.scenario.inject()
         done = [o for o in outputs if isinstance(o, dict) and "injected_at" in o]
@@ -88,6 +101,30 @@ class Drill:
         with active_session(FaultSession(self.stack.faults(), self.ledger)):
             self.scenario.roll_back()
         self.ledger.revert_all()  # anything the scenario's rollbacks did not cover
+
+    def _hypothesis(self, phase: str, timeout_s: float) -> ProbeSession | None:
+        """The scenario's steady-state hypothesis (SOP-004's SLOs), if it has one."""
+        if self.scenario is None or not self.scenario.hypothesis or not self.stack.monitoring.slos:
+            return None
+        session = run_hypothesis(
+            self.scenario.hypothesis, self.prometheus, self.stack.monitoring.slos, phase, timeout_s
+        )
+        self.slos.extend(session.measurements)
+        return session
+
+    def assert_returned_to_slos(self) -> None:
+        """After rollback and recovery: the system is back at its SLOs within one SOP recovery plus
+        two SLI windows (a fault lingers in the 5-minute windows for one window after it ends)."""
+        window = rule_window_s(self.stack.timing.time_scale, self.stack.timing.scrape_interval_s)
+        timeout = SOP_RECOVERY_S / self.stack.timing.time_scale + 2 * window + self.stack.settings.slack_s
+        after = self._hypothesis("after rollback", timeout_s=timeout)
+        if after is None:
+            return
+        missed = [m.describe() for m in after.measurements if not m.met]
+        if missed:
+            raise DrillFailure(f"did not return to its SLOs within {timeout:.1f}s of recovery: " + "; ".join(missed))
+        if self.timeline.rollback_at is not None:
+            self.slo_return_s = round(time.time() - self.timeline.rollback_at, 3)
 
     def finish(self) -> None:
         """Revert what is still injected, note what fired, close clients (teardown)."""
@@ -307,6 +344,7 @@ class Drill:
             raise DrillFailure(
                 f"alert {selector(alert, self.match)} paged {paged[0].receiver} although it cleared within its deferral"
             )
+        self.assert_returned_to_slos()
 
     # -- Then: the other alerts of the fault -------------------------------------------------
     def wait_for_also_firing(self, alert: str, match: dict[str, str], for_production_s: float) -> None:
@@ -426,6 +464,7 @@ class Drill:
                 f"within {bound.total:.2f}s of the rollback; {self._last_state()}; "
                 f"bound: {bound.explain()}"
             )
+        self.assert_returned_to_slos()
 
     # -- helpers ---------------------------------------------------------------------------
     def _alert(self) -> str:

@@ -11,9 +11,11 @@ from typing import Any
 
 from alertdrill.errors import ConfigError
 from alertdrill.faults import actions
+from alertdrill.slo.hypothesis import PROBE_FUNCTIONS
 from alertdrill.yamlfile import load_yaml
 
 MODULE = "alertdrill.faults.actions"
+PROBE_MODULE = "alertdrill.slo.hypothesis"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Scenario:
     experiment: dict[str, Any]
     method: tuple[Step, ...]
     rollbacks: tuple[Step, ...]
+    hypothesis: tuple[Step, ...] = ()  # steady-state probes: SOP-004's SLOs hold
 
     def inject(self) -> list[Any]:
         return [step.run() for step in self.method]
@@ -49,7 +52,13 @@ class Scenario:
 
 
 def _steps(
-    path: Path, section: str, items: Any, allowed: dict[str, Callable[..., Any]], problems: list[str]
+    path: Path,
+    section: str,
+    items: Any,
+    allowed: dict[str, Callable[..., Any]],
+    problems: list[str],
+    kind: str = "action",
+    module: str = MODULE,
 ) -> tuple[Step, ...]:
     steps: list[Step] = []
     if not isinstance(items, list):
@@ -61,12 +70,12 @@ def _steps(
             problems.append(f"{where}: must be a mapping")
             continue
         provider = activity.get("provider") or {}
-        if activity.get("type") != "action" or provider.get("type") != "python":
-            problems.append(f"{where}: alertdrill runs python actions only (type: action, provider.type: python)")
+        if activity.get("type") != kind or provider.get("type") != "python":
+            problems.append(f"{where}: alertdrill runs python {kind}s only (type: {kind}, provider.type: python)")
             continue
-        if provider.get("module") != MODULE or provider.get("func") not in allowed:
+        if provider.get("module") != module or provider.get("func") not in allowed:
             problems.append(
-                f"{where}: provider must be module {MODULE} with func one of "
+                f"{where}: provider must be module {module} with func one of "
                 f"{', '.join(sorted(allowed))}; got {provider.get('module')}."
                 f"{provider.get('func')}"
             )
@@ -94,12 +103,31 @@ def load_scenario(path: Path) -> Scenario:
             problems.append(f"{path}: missing required key '{key}'")
     method = _steps(path, "method", doc.get("method", []), actions.FAULT_FUNCTIONS, problems)
     rollbacks = _steps(path, "rollbacks", doc.get("rollbacks", []), actions.ROLLBACK_FUNCTIONS, problems)
+    hypothesis_doc = doc.get("steady-state-hypothesis") or {}
+    if not isinstance(hypothesis_doc, dict):
+        problems.append(f"{path}: 'steady-state-hypothesis' must be a mapping with 'title' and 'probes'")
+        hypothesis_doc = {}
+    hypothesis = _steps(
+        path,
+        "steady-state-hypothesis.probes",
+        hypothesis_doc.get("probes", []),
+        PROBE_FUNCTIONS,
+        problems,
+        kind="probe",
+        module=PROBE_MODULE,
+    )
     if not method and "method" in doc:
         problems.append(f"{path}: 'method' has no fault action")
     if problems:
         raise ConfigError("\n".join(problems))
     return Scenario(
-        name=path.stem, path=path, title=str(doc["title"]), experiment=doc, method=method, rollbacks=rollbacks
+        name=path.stem,
+        path=path,
+        title=str(doc["title"]),
+        experiment=doc,
+        method=method,
+        rollbacks=rollbacks,
+        hypothesis=hypothesis,
     )
 
 

@@ -54,8 +54,9 @@ class PrometheusClient(ApiClient):
             for a in data.get("alerts", [])
         ]
 
-    def query(self, expr: str) -> list[Sample]:
-        data = self._get("/api/v1/query", {"query": expr})
+    def query(self, expr: str, at: float | None = None) -> list[Sample]:
+        params = {"query": expr} if at is None else {"query": expr, "time": f"{at:.3f}"}
+        data = self._get("/api/v1/query", params)
         if data["resultType"] != "vector":
             raise ObserveError(f"Prometheus query {expr!r}: expected a vector, got {data['resultType']}")
         return [Sample(labels=r["metric"], value=float(r["value"][1])) for r in data["result"]]

@@ -109,6 +109,48 @@ def _labels_table(drill: Mapping[str, Any]) -> str:
     return f"<table><tr><th></th><th>expected</th><th>seen</th></tr>{body}</table>"
 
 
+def _slo_table(d: Mapping[str, Any]) -> str:
+    """SOP-004's SLOs as measured in this drill: under load, or before the fault and after rollback."""
+    rows = d.get("slos") or []
+    if not rows:
+        return ""
+    phases = list(dict.fromkeys(str(m.get("phase")) for m in rows))
+    by_slo: dict[str, dict[str, Any]] = {}
+    for m in rows:
+        by_slo.setdefault(str(m.get("slo")), {"first": m})[str(m.get("phase"))] = m
+    head = (
+        "<table class='slos'><tr><th>SLO</th><th>SOP-004</th><th>objective</th>"
+        + "".join(f"<th>{_e(p)}</th>" for p in phases)
+        + "</tr>"
+    )
+    body = []
+    for name, cells in by_slo.items():
+        first = cells["first"]
+        tds = []
+        for phase in phases:
+            m = cells.get(phase)
+            if m is None:
+                tds.append("<td>–</td>")
+                continue
+            value = "no data" if m.get("value") is None else f"{m['value']:.4g} {_e(m.get('unit', ''))}"
+            tds.append(f"<td class='{'passed' if m.get('met') else 'failed'}'>{value}</td>")
+        body.append(
+            f"<tr><td>{_e(name)}</td><td>{_e(first.get('sop'))}</td>"
+            f"<td>{_e(first.get('objective'))} {_e(first.get('unit', ''))}</td>{''.join(tds)}</tr>"
+        )
+    extra = ""
+    if d.get("slo_return_s") is not None:
+        extra = f"<p>back at every steady-state SLO {d['slo_return_s']:.2f}s after the rollback</p>"
+    if d.get("load"):
+        load = d["load"]
+        extra += (
+            f"<p>load generator: {load.get('requests_per_s', 0):g} requests/s, "
+            f"{load.get('messages_per_s', 0):g} messages/s for {load.get('seconds', 0):.0f}s, "
+            f"{load.get('errors', 0):g} errors; client p95 {load.get('client_p95_s', 0):g}s</p>"
+        )
+    return extra + head + "".join(body) + "</table>"
+
+
 def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | None = None) -> str:
     """The whole report as one HTML string."""
     diagnostics = diagnostics or {}
@@ -151,6 +193,7 @@ def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | Non
         )
         if d.get("unexpected_alerts"):
             out.append(f"<p>unexpected alerts: {_e(', '.join(d['unexpected_alerts']))}</p>")
+        out.append(_slo_table(d))
         if d["outcome"] != "passed" and d.get("message"):
             out.append(f"<p class='msg'>{_e(d['message'])}</p>")
         if d["scenario"] in diagnostics:

@@ -32,6 +32,11 @@ class DrillJSON(TypedDict):
     recovery_s: float | None
     unexpected_alerts: list[str]
     message: str
+    #: SOP-004 SLOs measured for this drill: under load (features/slo/), or as the scenario's
+    #: steady-state hypothesis before the fault and after rollback (an extension of DESIGN §7).
+    slos: list[dict[str, object]]
+    slo_return_s: float | None  # rollback -> every steady-state SLO met again
+    load: dict[str, float] | None  # the load generator's own summary (features/slo/)
 
 
 class SummaryJSON(TypedDict):
@@ -65,6 +70,9 @@ def drill_json(feature: str, scenario: str, outcome: Outcome, message: str, dril
             recovery_s=None,
             unexpected_alerts=[],
             message=message,
+            slos=[],
+            slo_return_s=None,
+            load=None,
         )
     e, t = drill.expected, drill.timeline
     return DrillJSON(
@@ -85,6 +93,9 @@ def drill_json(feature: str, scenario: str, outcome: Outcome, message: str, dril
         recovery_s=t.recovery_s,
         unexpected_alerts=list(drill.unexpected),
         message=message,
+        slos=[m.to_json() for m in drill.slos],
+        slo_return_s=drill.slo_return_s,
+        load=drill.load_summary,
     )
 
 

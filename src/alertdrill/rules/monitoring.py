@@ -10,6 +10,7 @@ from alertdrill.errors import ConfigError
 from alertdrill.rules import routing, tools
 from alertdrill.rules.ruleset import AlertRule, RuleFile, alert_rules, load_rule_file, rule_files
 from alertdrill.rules.timescale import ScaleNote, scale_rule_file
+from alertdrill.slo.objectives import Slo, slos_of
 from alertdrill.yamlfile import dump_yaml
 
 AM_CANDIDATES = (
@@ -30,6 +31,7 @@ class MonitoringConfig:
     alertmanager: dict[str, Any]
     rules: list[AlertRule] = field(default_factory=list)
     bin_path: str | None = None
+    slos: list[Slo] = field(default_factory=list)  # <root>/slo.yml: SOP-004's objectives
 
     @classmethod
     def load(cls, root: Path, bin_path: str | None = None) -> MonitoringConfig:
@@ -50,6 +52,7 @@ class MonitoringConfig:
             alertmanager=am,
             rules=alert_rules(files),
             bin_path=bin_path,
+            slos=slos_of(root, [rf.document for rf in files]),
         )
 
     def rule(self, name: str) -> AlertRule:

@@ -16,6 +16,7 @@ ROLES = {
     "recorder": "alertdrill.observe.recorder",
     "memhog": "alertdrill.workload.memhog",
     "fill": "alertdrill.workload.fill",
+    "load": "alertdrill.workload.load",
 }
 
 

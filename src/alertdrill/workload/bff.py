@@ -27,6 +27,7 @@ from prometheus_client import (
 
 from alertdrill.workload.common import setup_logging
 
+MAX_BATCH = 100
 log = setup_logging("bff")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0)
 
@@ -55,6 +56,11 @@ class Bff:
             "HTTP request latency",
             ["method", "path"],
             buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.published = Counter(
+            "bff_jobs_published_total",
+            "Jobs published to NATS (the SOP's NATS throughput and delivery count from here)",
             registry=self.registry,
         )
 
@@ -89,11 +95,18 @@ class Bff:
         return web.json_response({"items": [{"id": i} for i in range(3)]})
 
     async def submit_job(self, request: web.Request) -> web.Response:
-        job = {"id": str(uuid.uuid4()), "submitted_at": time.time()}
+        """One job, or `?count=N` jobs (N <= 100) in one request: a client's batch submit."""
+        raw = request.query.get("count", "1")
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_BATCH:
+            return web.json_response({"error": f"count must be 1..{MAX_BATCH}"}, status=400)
         if self.nc is None or self.nc.is_closed:
             return web.json_response({"error": "queue unavailable"}, status=503)
-        await self.nc.publish(self.subject, json.dumps(job).encode())
-        return web.json_response(job, status=202)
+        now = time.time()
+        jobs = [{"id": str(uuid.uuid4()), "submitted_at": now} for _ in range(int(raw))]
+        for job in jobs:
+            await self.nc.publish(self.subject, json.dumps(job).encode())
+        self.published.inc(len(jobs))
+        return web.json_response(jobs[0] if len(jobs) == 1 else {"accepted": len(jobs)}, status=202)
 
     async def health(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})

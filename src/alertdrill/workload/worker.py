@@ -7,6 +7,7 @@ import asyncio
 import json
 import signal
 import time
+from typing import Any
 
 import nats
 from nats.js.api import ConsumerConfig, RetentionPolicy, StreamConfig
@@ -30,7 +31,7 @@ duration = Histogram(
 end_to_end = Histogram(
     "worker_job_latency_seconds",
     "Time from submission to completion",
-    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60),
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 20, 30, 60),
 )
 
 
@@ -40,6 +41,21 @@ async def ensure_stream(js: nats.js.JetStreamContext) -> None:
         await js.stream_info(STREAM)
     except NotFoundError:
         await js.add_stream(StreamConfig(name=STREAM, subjects=SUBJECTS, retention=RetentionPolicy.WORK_QUEUE))
+
+
+async def handle(msg: Any, work_s: float) -> None:
+    start = time.perf_counter()
+    try:
+        job = json.loads(msg.data)
+        if work_s:
+            await asyncio.sleep(work_s)
+        await msg.ack()
+        processed.inc()
+        end_to_end.observe(max(time.time() - float(job.get("submitted_at", time.time())), 0))
+    except Exception as exc:
+        failed.inc()
+        log.warning("job failed: %s", exc)
+    duration.observe(time.perf_counter() - start)
 
 
 async def run(nats_url: str, metrics_port: int, work_s: float, host: str = "127.0.0.1") -> None:
@@ -76,19 +92,9 @@ async def run(nats_url: str, metrics_port: int, work_s: float, host: str = "127.
             log.warning("fetch failed: %s", exc)
             await asyncio.sleep(0.2)
             continue
-        for msg in msgs:
-            start = time.perf_counter()
-            try:
-                job = json.loads(msg.data)
-                if work_s:
-                    await asyncio.sleep(work_s)
-                await msg.ack()
-                processed.inc()
-                end_to_end.observe(max(time.time() - float(job.get("submitted_at", time.time())), 0))
-            except Exception as exc:
-                failed.inc()
-                log.warning("job failed: %s", exc)
-            duration.observe(time.perf_counter() - start)
+        # A fetched batch is worked concurrently, as a worker pool would: one slow job does not
+        # hold up the other 49, and two workers keep up with the SOP's 1000+ messages/s.
+        await asyncio.gather(*(handle(msg, work_s) for msg in msgs))
 
 
 def main() -> None:

@@ -1,0 +1,82 @@
+"""The chaos scenarios' steady-state hypothesis: SOP-004's SLOs hold (Chaos Toolkit probe).
+
+A scenario names `slos_met` under `steady-state-hypothesis`; the drill runs it before the fault
+and again after rollback, through the session the drill makes active (the same pattern as the
+fault functions), and keeps every measurement for results.json and the report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from alertdrill.errors import FaultError
+from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.slo.objectives import Slo
+from alertdrill.slo.probe import Measurement, steady_state
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ProbeSession:
+    prometheus: PrometheusClient
+    slos: list[Slo]
+    phase: str
+    timeout_s: float
+    measurements: list[Measurement] = field(default_factory=list)
+    waited_s: float = 0.0
+
+
+_ACTIVE: ContextVar[ProbeSession | None] = ContextVar("alertdrill_probe_session", default=None)
+
+
+@contextlib.contextmanager
+def active_probe_session(session: ProbeSession) -> Iterator[ProbeSession]:
+    token = _ACTIVE.set(session)
+    try:
+        yield session
+    finally:
+        _ACTIVE.reset(token)
+
+
+def slos_met(window_s: float = 2.0, configuration: Any = None, secrets: Any = None) -> bool:
+    """True once every steady-state SLO is met over the last `window_s` (waits up to the session's timeout)."""
+    session = _ACTIVE.get()
+    if session is None:
+        raise FaultError("no alertdrill drill is active: run scenarios through `alertdrill run`")
+
+    def waiting(results: list[Measurement]) -> None:
+        missed = [r.describe() for r in results if not r.met]
+        log.info("%s: waiting for the SLOs: %s", session.phase, "; ".join(missed))
+
+    results, waited = steady_state(
+        session.prometheus, session.slos, window_s, session.phase, session.timeout_s, waiting
+    )
+    session.measurements.extend(results)
+    session.waited_s = waited
+    return all(r.met for r in results)
+
+
+PROBE_FUNCTIONS = {"slos_met": slos_met}
+
+
+def run_hypothesis(
+    steps: Any, prometheus: PrometheusClient, slos: list[Slo], phase: str, timeout_s: float
+) -> ProbeSession:
+    """Run a scenario's hypothesis probes (each `slos_met`) within one session; the caller judges."""
+    session = ProbeSession(prometheus, slos, phase, timeout_s)
+    with active_probe_session(session):
+        for step in steps:
+            if step.run() is not True:
+                break
+    return session
+
+
+def rule_window_s(scale: float, scrape_s: float) -> float:
+    """The SLO rules' 5 minute windows as the stack runs them (scaled, at least 4 scrapes)."""
+    return max(300.0 / scale, 4 * scrape_s)
