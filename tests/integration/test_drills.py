@@ -24,6 +24,9 @@ DRILL_KEYS = {
     "recovery_s",
     "unexpected_alerts",
     "message",
+    "slos",
+    "slo_return_s",
+    "load",
 }
 OBSERVED_KEYS = {
     "labels",
@@ -66,11 +69,21 @@ def test_every_sop_alert_drill_passes_and_leaves_nothing_behind(
     assert results["stack"] == "local" and results["time_scale"] == 60
     drills = results["drills"]
     assert results["summary"] == {"passed": len(drills), "failed": 0, "skipped": 0, "error": 0}
-    assert {d["alert"] for d in drills} == SOP_ALERTS
+    assert {d["alert"] for d in drills} == SOP_ALERTS | {None}  # None: the SLO and dashboard features
+    under_load = [d for d in drills if d["load"] is not None]
+    assert len(under_load) == 1 and under_load[0]["load"]["messages_per_s"] >= 1000
+    assert {m["slo"] for m in under_load[0]["slos"]} >= {"nats-throughput", "nats-delivery", "bff-latency-p99"}
+    assert all(m["met"] and m["phase"] == "under load" for m in under_load[0]["slos"])
     for d in drills:
-        assert set(d) == DRILL_KEYS and set(d["observed"]) == OBSERVED_KEYS
+        assert set(d) == DRILL_KEYS
+        if d["alert"] is None:
+            continue
+        assert set(d["observed"]) == OBSERVED_KEYS
         o, e = d["observed"], d["expected"]
         assert d["unexpected_alerts"] == []
+        # The scenario's steady-state hypothesis: SOP-004's SLOs held before the fault...
+        before = [m for m in d["slos"] if m["phase"] == "before fault"]
+        assert len(before) == 7 and all(m["met"] for m in before), d["slos"]
         if not e["labels"]:  # threshold edge: it waited out the whole bound and nothing fired
             assert o["firing_at"] is None and e["fire_bound_s"] > 0
             continue
@@ -80,6 +93,9 @@ def test_every_sop_alert_drill_passes_and_leaves_nothing_behind(
         assert o["fault_at"] <= o["pending_at"] <= o["firing_at"] <= o["rollback_at"]
         assert o["firing_at"] - o["pending_at"] >= e["for_s"] - 0.002
         assert d["recovery_s"] <= e["recovery_bound_s"]
+        # ...and again after rollback and recovery.
+        after = [m for m in d["slos"] if m["phase"] == "after rollback"]
+        assert len(after) == 7 and all(m["met"] for m in after) and d["slo_return_s"] is not None, d["slos"]
         if o["notified_at"] is not None:  # paged: within the bound, not before `for`
             assert e["for_s"] <= d["notify_latency_s"] <= e["fire_bound_s"]
             assert o["rollback_at"] <= o["resolved_notified_at"]
@@ -119,7 +135,8 @@ def test_html_report_renders_in_headless_chromium(
     ).stdout
     drills = json.loads((runner.report_dir / "results.json").read_text())["drills"]
     assert dom.count('data-outcome="passed"') == len(drills)
-    assert dom.count("<svg") >= len(drills)
+    assert dom.count("<svg") >= len([d for d in drills if d["alert"]])
+    assert "before fault" in dom and "after rollback" in dom and "under load" in dom and "SOP-004" in dom
     assert f"{len(drills)} passed" in dom and "time scale" in dom
     assert "fire bound" in dom and "recovery bound" in dom and "resolved page +" in dom
     subprocess.run([*base, f"--screenshot={shot}", report.as_uri()], capture_output=True, timeout=120, check=True)

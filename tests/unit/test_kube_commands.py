@@ -179,3 +179,17 @@ def test_kind_time_scale_and_intervals_default_to_light_compression() -> None:
 def test_unknown_install_item_is_a_clear_error() -> None:
     with pytest.raises(Exception, match=r"--install 'workload,grafana': unknown \['grafana'\]"):
         Settings.resolve({"stack": "cluster", "install": "workload,grafana"}, env={})
+
+
+def test_slo_load_runs_inside_the_traffic_pod_against_the_bff_service_mocked_tools(tmp_path: Path) -> None:
+    from alertdrill.rules.monitoring import MonitoringConfig
+    from alertdrill.slo.load import LoadPlan
+
+    settings = Settings.resolve({"stack": "kind", "state_dir": str(tmp_path)}, env={})
+    runner = RecordingRunner({"kubectl --context kind-alertdrill": '{"messages_per_s": 1201.0}'})
+    stack = kube_stack.KubeStack(settings, MonitoringConfig.load(REPO / "monitoring"), runner=runner)
+    summary = stack.run_load(LoadPlan(120, 10, 30, 40))
+    argv = runner.calls[0]
+    assert argv[:5] == ("kubectl", "--context", "kind-alertdrill", "exec", "deployment/traffic")
+    assert argv[argv.index("--url") + 1] == "http://bff.alertdrill.svc:8080"
+    assert summary == {"messages_per_s": 1201.0}

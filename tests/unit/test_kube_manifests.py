@@ -114,7 +114,8 @@ def test_kube_prometheus_stack_values_carry_fluo_config(scaled: tuple[list[Path]
     rule_paths, am_path = scaled
     kps = values.kube_prometheus_stack_values(REPO / "monitoring", rule_paths, am_path, 5.0, "monitoring")
     rules = kps["additionalPrometheusRulesMap"]["fluo"]["groups"]  # a map, not the deprecated list
-    alerts = {r["alert"] for g in rules for r in g["rules"]}
+    alerts = {r["alert"] for g in rules for r in g["rules"] if "alert" in r}
+    assert {r["record"] for g in rules for r in g["rules"] if "record" in r} >= {"slo:nats_messages_published:rate5m"}
     assert alerts == {
         "ServiceDown", "HighErrorRate", "KubernetesNodeDown", "PodCrashLooping",
         "HighLatency", "MessageQueueBacklog", "HighMemoryUsage", "DiskSpaceRunningLow",
@@ -141,7 +142,7 @@ def test_prometheus_rule_object_passes_promtool(scaled: tuple[list[Path], Path],
     promtool = find_binary("promtool", None)
     done = subprocess.run([str(promtool), "check", "rules", str(spec)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "8 rules found" in done.stdout
+    assert "18 rules found" in done.stdout  # 8 alerts, 10 SLO recordings
 
 
 def test_helm_values_merge_replaces_lists_and_merges_maps() -> None:

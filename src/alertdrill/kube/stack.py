@@ -10,6 +10,7 @@ namespaces, and removes exactly that afterwards.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.observe.recorder import NotificationRecorder
 from alertdrill.rules.monitoring import MonitoringConfig
 from alertdrill.settings import Settings
+from alertdrill.slo.load import LoadPlan
 from alertdrill.stack.base import Timing
 from alertdrill.stack.pods import http_ok
 from alertdrill.stack.ports import free_port
@@ -275,6 +277,17 @@ class KubeStack:
         )
         self._exit.enter_context(proc)
         return url
+
+    def run_load(self, plan: LoadPlan) -> dict[str, float]:
+        """The SLO load from inside the traffic pod, against the BFF's Service (never from outside)."""
+        url = f"http://bff.{self.kube.namespace}.svc:{manifests.BFF_PORT}"
+        argv = [
+            *self._kubectl(), "exec", "deployment/traffic", "--namespace", self.kube.namespace, "--",
+            "python", "-m", "alertdrill.workload.load", *plan.args(url),
+        ]  # fmt: skip
+        done = self.runner.run(argv, timeout=plan.seconds + 60)
+        lines = done.stdout.strip().splitlines()
+        return dict(json.loads(lines[-1])) if lines else {}
 
     def _query(self, expr: str) -> list[float]:
         with PrometheusClient(self.prometheus_url) as prom:
