@@ -18,6 +18,7 @@ from alertdrill.errors import SetupError
 from alertdrill.faults.ledger import revert_offline
 from alertdrill.report.junit import write_junit
 from alertdrill.report.review import load_runs, render_review, render_table, rerender, summarize
+from alertdrill.report.review_plots import sop_deviations
 from alertdrill.report.terminal import summary_table
 from alertdrill.rules.check import run_check
 from alertdrill.rules.coverage import render as render_coverage
@@ -310,10 +311,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"re-rendered {rerender(dirs[0])}")
         return EXIT_OK
     runs = load_runs(dirs)
-    rows = summarize(runs)
+    monitoring_dir = Path(args.monitoring)
+    alerts = [r.name for r in MonitoringConfig.load(monitoring_dir).rules] if monitoring_dir.is_dir() else []
+    rows = summarize(runs, alerts)
     print(render_table(rows, len(runs)))
     check_text = ""
-    if Path(args.monitoring).is_dir():
+    if monitoring_dir.is_dir():
         report = run_check(Path(args.monitoring), Path("features"), Settings.resolve({}).bin_path)
         check_text = (
             render_coverage(report.coverage)
@@ -322,7 +325,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_review(runs, rows, check_text))
+    out.write_text(render_review(runs, rows, check_text, sop_deviations(monitoring_dir)))
     print(f"review: {out}")
     return EXIT_OK
 

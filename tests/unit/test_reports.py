@@ -1,8 +1,11 @@
 import copy
 from html.parser import HTMLParser
+from pathlib import Path
 
 from alertdrill.report.html import render_html, timeline_svg
 from alertdrill.report.review import summarize
+
+REPO = Path(__file__).resolve().parents[2]
 
 DRILL = {
     "feature": "alerts/service_down.feature",
@@ -98,3 +101,23 @@ def test_review_marks_a_drill_whose_verdict_changed_as_flaky() -> None:
     assert row.verdicts == ["passed", "failed", "passed"]
     assert row.flaky == ["the BFF is killed"]
     assert row.latencies == [(1.8, 4.17)] * 3
+
+
+def test_review_plots_each_run_against_its_bound_and_lists_undrilled_alerts() -> None:
+    from alertdrill.report.review import render_review
+    from alertdrill.report.review_plots import sop_deviations
+
+    slo = {"slo": "bff-latency-p95", "sop": "p95 < 200 ms", "objective": "< 0.2", "unit": "s", "met": True}
+    runs = [
+        RESULTS | {"drills": [DRILL | {"slos": [slo | {"phase": "before fault", "value": 0.01}]}]},
+        RESULTS | {"drills": [DRILL | {"outcome": "failed", "slos": [slo | {"phase": "before fault", "value": 0.3,
+                                                                            "met": False}]}]},
+    ]  # fmt: skip
+    rows = summarize(runs, alerts=["ServiceDown", "DiskSpaceRunningLow"])
+    assert [r.alert for r in rows] == ["DiskSpaceRunningLow", "ServiceDown"]
+    html = render_review(runs, rows, deviations=sop_deviations(REPO / "monitoring"))
+    assert "DiskSpaceRunningLow</td><td class='failed' colspan='6'>not drilled in these runs" in html
+    assert html.count("<circle cx=") == 4  # 2 runs x (fire, recovery)
+    assert html.count('fill="#b00020" fill-opacity') == 2  # the failed run's dots are red
+    assert "0.01 / 0.155 / 0.3 (1/2 met)" in html  # SLO across runs: min / median / max
+    assert "Deviations from SOP-004" in html and "PodCrashLooping" in html

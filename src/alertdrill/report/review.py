@@ -17,6 +17,7 @@ from typing import Any
 
 from alertdrill.errors import ConfigError
 from alertdrill.report.html import CSS, _e, render_html
+from alertdrill.report.review_plots import dot_plot, slo_table
 
 
 @dataclass
@@ -26,6 +27,8 @@ class AlertHistoryRow:
     latencies: list[tuple[float, float]] = field(default_factory=list)  # (latency, bound)
     recoveries: list[tuple[float, float]] = field(default_factory=list)
     flaky: list[str] = field(default_factory=list)
+    latency_ok: list[bool] = field(default_factory=list)  # the verdict of each latency's drill
+    recovery_ok: list[bool] = field(default_factory=list)
 
 
 def load_runs(dirs: Sequence[Path]) -> list[dict[str, Any]]:
@@ -39,12 +42,15 @@ def load_runs(dirs: Sequence[Path]) -> list[dict[str, Any]]:
     return sorted(runs, key=lambda r: r.get("started_at", 0))
 
 
-def summarize(runs: Sequence[Mapping[str, Any]]) -> list[AlertHistoryRow]:
-    rows: dict[str, AlertHistoryRow] = {}
+def summarize(runs: Sequence[Mapping[str, Any]], alerts: Sequence[str] = ()) -> list[AlertHistoryRow]:
+    """One row per alert drilled in these runs, plus a row for each of `alerts` never drilled."""
+    rows: dict[str, AlertHistoryRow] = {a: AlertHistoryRow(a) for a in alerts}
     by_scenario: dict[str, set[str]] = defaultdict(set)
     for run in runs:
         for d in run.get("drills", []):
-            alert = d.get("alert") or "–"
+            alert = d.get("alert")
+            if not alert:
+                continue  # SLO and dashboard features: in the SLO table
             row = rows.setdefault(alert, AlertHistoryRow(alert))
             row.verdicts.append(d["outcome"])
             by_scenario[f"{alert}|{d['scenario']}"].add(d["outcome"])
@@ -52,8 +58,10 @@ def summarize(runs: Sequence[Mapping[str, Any]]) -> list[AlertHistoryRow]:
             latency = d.get("notify_latency_s") if d.get("notify_latency_s") is not None else d.get("fire_latency_s")
             if latency is not None and e.get("fire_bound_s"):
                 row.latencies.append((latency, e["fire_bound_s"]))
+                row.latency_ok.append(d["outcome"] == "passed")
             if d.get("recovery_s") is not None and e.get("recovery_bound_s"):
                 row.recoveries.append((d["recovery_s"], e["recovery_bound_s"]))
+                row.recovery_ok.append(d["outcome"] == "passed")
     for key, verdicts in by_scenario.items():
         if len(verdicts) > 1:
             alert, scenario = key.split("|", 1)
@@ -74,7 +82,7 @@ def _stats(pairs: list[tuple[float, float]]) -> str:
 def render_table(rows: Sequence[AlertHistoryRow], runs: int) -> str:
     lines = [f"{'alert':22} {'passed':>9} {'fire min/med/max':38} {'recovery min/med/max':38} flaky"]
     for r in rows:
-        passed = f"{r.verdicts.count('passed')}/{len(r.verdicts)}"
+        passed = f"{r.verdicts.count('passed')}/{len(r.verdicts)}" if r.verdicts else "not drilled"
         lines.append(
             f"{r.alert:22} {passed:>9} {_stats(r.latencies):38} {_stats(r.recoveries):38} {', '.join(r.flaky) or '-'}"
         )
@@ -82,35 +90,35 @@ def render_table(rows: Sequence[AlertHistoryRow], runs: int) -> str:
     return "\n".join(lines)
 
 
-def _sparkline(pairs: list[tuple[float, float]], width: int = 220, height: int = 40) -> str:
-    if not pairs:
-        return ""
-    top = max(max(p) for p in pairs) * 1.1 or 1.0
-    step = width / max(len(pairs) - 1, 1)
-    pts = " ".join(f"{i * step:.1f},{height - height * v / top:.1f}" for i, (v, _b) in enumerate(pairs))
-    bound = height - height * max(b for _v, b in pairs) / top
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" class="trend">'
-        f'<line x1="0" y1="{bound:.1f}" x2="{width}" y2="{bound:.1f}" stroke="#b00020" stroke-dasharray="4"/>'
-        f'<polyline points="{pts}" fill="none" stroke="#1565c0" stroke-width="2"/></svg>'
-    )
-
-
-def render_review(runs: Sequence[Mapping[str, Any]], rows: Sequence[AlertHistoryRow], check_text: str = "") -> str:
+def render_review(
+    runs: Sequence[Mapping[str, Any]],
+    rows: Sequence[AlertHistoryRow],
+    check_text: str = "",
+    deviations: str = "",
+) -> str:
     out = [
-        f"<!doctype html><html><head><meta charset='utf-8'><title>alertdrill review</title><style>{CSS}</style>"
-        f"</head><body><h1>alertdrill review of {len(runs)} run(s)</h1>",
-        "<table id='review'><tr><th>alert</th><th>passed</th><th>fire latency min/med/max</th><th>trend</th>"
-        "<th>recovery min/med/max</th><th>flaky drills</th></tr>",
+        f"<!doctype html><html><head><meta charset='utf-8'><title>alertdrill review</title><style>{CSS}"
+        f".muted{{color:#777}}</style></head><body><h1>alertdrill review of {len(runs)} run(s)</h1>",
+        "<p>Per alert, every run's page (or fire, for a deferred P2) latency and its recovery as a dot "
+        "against the derived bound (red line); a red dot is a failed drill.</p>",
+        "<table id='review'><tr><th>alert</th><th>passed</th><th>fire latency min/med/max</th>"
+        "<th>fire latency per run</th><th>recovery min/med/max</th><th>recovery per run</th>"
+        "<th>flaky drills</th></tr>",
     ]
     for r in rows:
+        if not r.verdicts:
+            out.append(f"<tr><td>{_e(r.alert)}</td><td class='failed' colspan='6'>not drilled in these runs</td></tr>")
+            continue
+        fire_points = [(v, b, ok) for (v, b), ok in zip(r.latencies, r.latency_ok, strict=True)]
+        rec_points = [(v, b, ok) for (v, b), ok in zip(r.recoveries, r.recovery_ok, strict=True)]
         out.append(
             f"<tr><td>{_e(r.alert)}</td><td>{r.verdicts.count('passed')}/{len(r.verdicts)}</td>"
-            f"<td>{_e(_stats(r.latencies))}</td><td>{_sparkline(r.latencies)}</td>"
-            f"<td>{_e(_stats(r.recoveries))}</td>"
+            f"<td>{_e(_stats(r.latencies))}</td><td>{dot_plot(fire_points)}</td>"
+            f"<td>{_e(_stats(r.recoveries))}</td><td>{dot_plot(rec_points)}</td>"
             f"<td class='{'failed' if r.flaky else 'passed'}'>{_e(', '.join(r.flaky) or 'none')}</td></tr>"
         )
     out.append("</table>")
+    out.append("<h2>SOP-004 SLOs across runs</h2>" + slo_table(runs))
     out.append(
         "<h2>runs</h2><ul>"
         + "".join(
@@ -121,7 +129,9 @@ def render_review(runs: Sequence[Mapping[str, Any]], rows: Sequence[AlertHistory
         + "</ul>"
     )
     if check_text:
-        out.append(f"<h2>alertdrill check (lint, coverage, deviations from the SOP)</h2><pre>{_e(check_text)}</pre>")
+        out.append(f"<h2>alertdrill check: coverage and lint findings</h2><pre>{_e(check_text)}</pre>")
+    if deviations:
+        out.append(f"<h2>Deviations from SOP-004 (monitoring/README.md)</h2><pre>{_e(deviations)}</pre>")
     out.append("</body></html>")
     return "".join(out)
 
