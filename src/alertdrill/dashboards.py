@@ -147,3 +147,26 @@ def check_on_stack(stack: Any, timeout_s: float) -> list[PanelResult]:
         if all(r.ok for r in results) or time.monotonic() > deadline:
             return results
         time.sleep(1.0)
+
+
+def lint_queries(
+    queries: list[PanelQuery], knows: Callable[[str], bool], suggest: Callable[[str], str]
+) -> list[tuple[str, str]]:
+    """Offline (for `alertdrill check`): each panel query parses and reads only metrics that an
+    exporter in play produces or a rule records. Seconds, no stack; the live check proves data."""
+    from alertdrill.rules import promql
+
+    problems = []
+    for q in queries:
+        where = f"{q.dashboard} / {q.panel} [{q.ref}]"
+        try:
+            sels = promql.selectors(resolve_variables(q.expr, 15.0))
+        except ValueError as exc:
+            problems.append((where, f"does not parse: {exc}"))
+            continue
+        for sel in sels:
+            if sel.metric and not knows(sel.metric):
+                problems.append(
+                    (where, f"metric {sel.metric} is produced by no exporter in play; {suggest(sel.metric)}")
+                )
+    return problems

@@ -89,3 +89,23 @@ def test_grafana_path_queries_through_its_prometheus_datasource_stub_api(
     assert seen[0]["queries"][0]["datasource"] == {"uid": "prom-1"}  # type: ignore[index]
     assert seen[1]["queries"][0]["expr"] == "wrong_metric[5m]"  # type: ignore[index]
     assert str(seen[0]["auth"]).startswith("Basic ")
+
+
+def test_offline_lint_names_panel_metric_and_the_real_name() -> None:
+    from alertdrill.dashboards import lint_queries
+    from alertdrill.rules.lint import Catalog
+
+    catalog = Catalog.load()
+    queries = [
+        PanelQuery("NATS", "backlog", "A", "nats_jetstream_stream_messages"),
+        PanelQuery("App", "p95", "A", "slo:bff_request_latency_seconds:p95_rate5m"),
+        PanelQuery("App", "broken", "B", "rate(x[5m)"),
+    ]
+    problems = lint_queries(queries, lambda m: catalog.knows(m) or m.startswith("slo:"), catalog.suggest)
+    assert problems[0] == (
+        "NATS / backlog [A]",
+        "metric nats_jetstream_stream_messages is produced by no exporter in play; "
+        "use nats_stream_total_messages (what the exporter really exports)",
+    )
+    assert problems[1][0] == "App / broken [B]" and problems[1][1].startswith("does not parse")
+    assert len(problems) == 2

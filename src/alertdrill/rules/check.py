@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alertdrill.dashboards import lint_queries, load_queries
 from alertdrill.rules import routing
 from alertdrill.rules.coverage import CoverageRow, coverage, drilled_alerts
 from alertdrill.rules.lint import Catalog, Finding, Policy, lint
 from alertdrill.rules.monitoring import MonitoringConfig
 from alertdrill.rules.routetests import RouteCase, load_cases, run_case, send_resolved_problems
 from alertdrill.rules.unittests import find_rule_tests, run_rule_tests
+from alertdrill.slo.objectives import recorded_series
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,19 @@ def paging_receivers(config: MonitoringConfig, extra_labels: list[dict[str, str]
     return out
 
 
+def _check_dashboards(report: CheckReport, root: Path, config: MonitoringConfig, catalog: Catalog) -> None:
+    """The SOP dashboards' queries, offline: parse, and read only known or recorded metrics."""
+    if not (root / "grafana").is_dir():
+        return
+    recorded = recorded_series([rf.document for rf in config.rule_files])
+    queries = load_queries(root / "grafana")
+    problems = lint_queries(queries, lambda m: catalog.knows(m) or m in recorded, catalog.suggest)
+    for where, problem in problems:
+        report.items.append(CheckItem("dashboards", where, False, problem))
+    if not problems:
+        report.items.append(CheckItem("dashboards", f"{len(queries)} panel queries in {root / 'grafana'}", True))
+
+
 def run_check(root: Path, features_dir: Path, bin_path: str | None = None) -> CheckReport:
     """Load (ConfigError on bad input), then run every check and collect the verdicts."""
     start = time.monotonic()
@@ -81,11 +96,13 @@ def run_check(root: Path, features_dir: Path, bin_path: str | None = None) -> Ch
     report.items.append(
         CheckItem("routing tests", "send_resolved on every paging receiver", not problems, "; ".join(problems))
     )
-    report.findings = lint(config.rules, policy, Catalog.load(root / "metrics.yml"))
+    catalog = Catalog.load(root / "metrics.yml")
+    report.findings = lint(config.rules, policy, catalog)
     for f in report.findings:
         report.items.append(CheckItem("policy lint", f"{f.rule}: {f.check}", False, str(f)))
     if not report.findings:
         report.items.append(CheckItem("policy lint", f"{len(config.rules)} rules against the SOP", True))
+    _check_dashboards(report, root, config, catalog)
     report.coverage = coverage(
         config.rules,
         tested,
