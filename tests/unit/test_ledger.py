@@ -60,3 +60,29 @@ def _wait_state(pid: int, ok, timeout: float = 3.0) -> bool:  # type: ignore[no-
             return True
         time.sleep(0.02)
     return False
+
+
+def test_revert_offline_runs_the_recorded_kubectl_and_docker_lines_mocked_tools(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Kubernetes fault left by a killed run is undone by its recorded command lines, last fault
+    first. kubectl and docker are MOCKED by scripts on PATH that log their arguments."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
+    bin_dir.mkdir()
+    for tool in ("kubectl", "docker"):
+        script = bin_dir / tool
+        script.write_text(f'#!/bin/sh\necho "{tool} $*" >> {log}\n')
+        script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    faults = tmp_path / "run" / "faults"
+    faults.mkdir(parents=True)
+    scale = ["kubectl", "--context", "kind-alertdrill", "scale", "deployment/bff", "--replicas=1", "--namespace", "a"]
+    (faults / "001.json").write_text(json.dumps({"name": "kill", "offline": {"kind": "commands", "argv": [scale]}}))
+    (faults / "002.json").write_text(
+        json.dumps(
+            {"name": "node", "offline": {"kind": "commands", "argv": [["docker", "start", "alertdrill-worker2"]]}}
+        )
+    )
+    assert revert_offline(tmp_path / "run") == ["node: commands", "kill: commands"]
+    assert log.read_text().splitlines() == ["docker start alertdrill-worker2", " ".join(scale)]
+    assert not list(faults.glob("*.json"))

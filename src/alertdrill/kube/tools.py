@@ -25,6 +25,9 @@ INSTALL_HINTS = {
     "kubectl": "kubectl (https://kubernetes.io/docs/tasks/tools/)",
 }
 
+#: A waiting command says so this often (helm --wait can take minutes).
+PROGRESS_EVERY_S = 30.0
+
 #: The tools each backend needs.
 KIND_TOOLS = ("docker", "kind", "helm", "kubectl")
 CLUSTER_TOOLS = ("helm", "kubectl")
@@ -63,17 +66,37 @@ class SubprocessRunner:
         log.info("$ %s", " ".join(cmd))
         start = time.monotonic()
         try:
-            proc = subprocess.run(
-                cmd, input=stdin, capture_output=True, text=True, timeout=timeout, env=self.env, check=False
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=self.env,
             )
         except FileNotFoundError:
             raise SetupError(f"{cmd[0]} is not installed; install {INSTALL_HINTS.get(cmd[0], cmd[0])}") from None
-        except subprocess.TimeoutExpired:
-            raise CommandFailed(f"`{' '.join(cmd)}` did not finish within {timeout:.0f}s") from None
+        stdout, stderr = "", ""
+        pending_input = stdin
+        try:
+            while True:
+                try:
+                    stdout, stderr = proc.communicate(input=pending_input, timeout=PROGRESS_EVERY_S)
+                    break
+                except subprocess.TimeoutExpired:
+                    pending_input = None  # already written
+                    waited = time.monotonic() - start
+                    if waited > timeout:
+                        raise CommandFailed(f"`{' '.join(cmd)}` did not finish within {timeout:.0f}s") from None
+                    log.info("  still running %s %s (%.0fs so far)", cmd[0], cmd[1], waited)
+        except BaseException:  # timeout, Ctrl-C: never leave the tool running behind us
+            proc.kill()
+            proc.communicate()
+            raise
         log.info("  done in %.1fs (exit %d)", time.monotonic() - start, proc.returncode)
-        done = Completed(cmd, proc.returncode, proc.stdout, proc.stderr)
+        done = Completed(cmd, proc.returncode, stdout, stderr)
         if check and proc.returncode != 0:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-8:]
+            tail = (stderr or stdout).strip().splitlines()[-8:]
             raise CommandFailed(f"`{' '.join(cmd)}` failed (exit {proc.returncode}):\n  " + "\n  ".join(tail))
         return done
 
