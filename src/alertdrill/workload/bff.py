@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import random
 import time
@@ -29,7 +28,6 @@ from prometheus_client import (
 from alertdrill.workload.common import setup_logging
 
 MAX_BATCH = 100
-WATCHDOG_S = 2.0
 log = setup_logging("bff")
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0)
 
@@ -70,27 +68,6 @@ class Bff:
         # Reconnect forever: a NATS outage queues jobs in the client buffer instead of failing
         # requests, so killing NATS pages for NATS, not for the BFF's error rate.
         self.nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2, name="bff")
-
-    async def watch_connection(self) -> None:
-        """Replace a wedged NATS client. Seen once in CI: after the BFF was frozen (SIGSTOP) and
-        thawed, nats-py's flusher never wrote again and every job submission hung while reads went
-        on. A PING round trip every WATCHDOG_S proves the client is alive; one that does not come
-        back within WATCHDOG_S means a new connection (the old one's buffered jobs are lost, as they
-        would be in a real BFF; requests that hung on it time out at the client, no 5xx)."""
-        while True:
-            await asyncio.sleep(WATCHDOG_S)
-            nc = self.nc
-            if nc is None or not nc.is_connected:
-                continue  # reconnecting on its own (NATS down): nothing to judge
-            try:
-                await asyncio.wait_for(nc.flush(timeout=WATCHDOG_S), timeout=WATCHDOG_S * 1.5)
-            except (TimeoutError, nats.errors.TimeoutError):
-                log.warning("NATS client unresponsive for %.1fs; replacing the connection", WATCHDOG_S)
-                await self.connect()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(nc.close(), timeout=1.0)
-            except Exception as exc:  # connection closing or reconnecting: the client handles it
-                log.debug("watchdog flush: %s", exc)
 
     @web.middleware
     async def instrument(self, request: web.Request, handler):  # type: ignore[no-untyped-def]
@@ -163,13 +140,11 @@ class Bff:
 async def serve(host: str, port: int, nats_url: str, subject: str) -> None:
     bff = Bff(nats_url, subject)
     await bff.connect()
-    watchdog = asyncio.ensure_future(bff.watch_connection())
     runner = web.AppRunner(bff.app(), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     log.info("listening on %s:%d", host, port)
     await asyncio.Event().wait()
-    watchdog.cancel()
 
 
 def main() -> None:
