@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 import aiohttp
 
-from alertdrill.workload.common import require_loopback
+from alertdrill.workload.common import is_nth_share, require_loopback
 
 MAX_RPS = 2000.0
 MAX_SECONDS = 600.0
@@ -57,7 +57,7 @@ async def drive(
 
         async def one(n: int) -> None:
             nonlocal in_flight
-            read = read_share > 0 and (n * read_share) % 1 + read_share >= 1
+            read = read_share > 0 and is_nth_share(n, read_share)
             start = time.perf_counter()
             try:
                 if read:

@@ -11,7 +11,7 @@ import time
 
 import aiohttp
 
-from alertdrill.workload.common import require_loopback, setup_logging
+from alertdrill.workload.common import is_nth_share, require_loopback, setup_logging
 
 log = setup_logging("traffic")
 MAX_RPS = 500.0
@@ -25,7 +25,7 @@ async def run(base_url: str, rps: float, job_share: float, max_seconds: float) -
     async with aiohttp.ClientSession(timeout=timeout) as session:
 
         async def one(n: int) -> None:
-            job = (n * job_share) % 1 + job_share >= 1  # spread job submissions evenly
+            job = is_nth_share(n, job_share)  # job submissions spread evenly
             try:
                 if job:
                     async with session.post(base_url + "/api/jobs", json={}) as resp:
