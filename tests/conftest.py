@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -56,6 +57,9 @@ class Runner:
             text=True,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            # A CI job started in the background (nohup, `&`) inherits SIGINT ignored, and so would
+            # the alertdrill under test: the Ctrl-C tests must send it a SIGINT it can receive.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
 
     def popen_until(self, marker: str, *args: str, timeout: float = 120) -> tuple[subprocess.Popen[str], list[str]]:
