@@ -61,6 +61,11 @@ def _kubectl_globals(kube: KubeSettings, context: str | None) -> list[str]:
     return out
 
 
+def kubectl(kube: KubeSettings, context: str | None, *args: str) -> list[str]:
+    """`kubectl` with the run's kubeconfig and context, then `args`."""
+    return ["kubectl", *_kubectl_globals(kube, context), *args]
+
+
 def _helm_globals(kube: KubeSettings, context: str | None) -> list[str]:
     out = []
     if kube.kubeconfig:

@@ -52,12 +52,7 @@ class KubeFaultContext:
 
     def kubectl(self, *args: str) -> list[str]:
         ctx = commands.kube_context(self.settings.kube, self.kind)
-        out = ["kubectl"]
-        if self.settings.kube.kubeconfig:
-            out += ["--kubeconfig", str(self.settings.kube.kubeconfig)]
-        if ctx:
-            out += ["--context", ctx]
-        return [*out, *args, "--namespace", self.ns]
+        return commands.kubectl(self.settings.kube, ctx, *args, "--namespace", self.ns)
 
 
 @contextlib.contextmanager

@@ -122,7 +122,7 @@ class KubeStack:
         out = {}
         for name in ("bff", "workers", "recorder"):
             done = self.runner.run(
-                [*self._kubectl(), "logs", f"deployment/{name}", "--tail", "40", "--namespace", self.kube.namespace],
+                self._kubectl("logs", f"deployment/{name}", "--tail", "40", "--namespace", self.kube.namespace),
                 timeout=30,
                 check=False,
             )
@@ -172,13 +172,8 @@ class KubeStack:
         self._exit.close()
 
     # -- steps -----------------------------------------------------------------------------
-    def _kubectl(self) -> list[str]:
-        out = ["kubectl"]
-        if self.kube.kubeconfig:
-            out += ["--kubeconfig", str(self.kube.kubeconfig)]
-        if self.context:
-            out += ["--context", self.context]
-        return out
+    def _kubectl(self, *args: str) -> list[str]:
+        return commands.kubectl(self.kube, self.context, *args)
 
     def _ensure_kind_cluster(self) -> None:
         existing = self.runner.run(commands.kind_get_clusters(), timeout=60).stdout.split()
@@ -282,7 +277,7 @@ class KubeStack:
         """The SLO load from inside the traffic pod, against the BFF's Service (never from outside)."""
         url = f"http://bff.{self.kube.namespace}.svc:{manifests.BFF_PORT}"
         argv = [
-            *self._kubectl(), "exec", "deployment/traffic", "--namespace", self.kube.namespace, "--",
+            *self._kubectl("exec", "deployment/traffic", "--namespace", self.kube.namespace, "--"),
             "python", "-m", "alertdrill.workload.load", *plan.args(url),
         ]  # fmt: skip
         done = self.runner.run(argv, timeout=plan.seconds + 60)
