@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from alertdrill.stack.rundir import processes_of_runs
+from alertdrill.runtime.rundir import processes_of_runs
 
 FEATURES = [
     "features/alerts/service_down.feature",

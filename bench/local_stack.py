@@ -13,11 +13,14 @@ import threading
 import time
 from pathlib import Path
 
-from alertdrill.drill import Drill
-from alertdrill.observe.alerts import AlertHistory
-from alertdrill.rules.monitoring import MonitoringConfig
+from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.drill import paging, recovery
+from alertdrill.drill.expectations import Expectations
+from alertdrill.drill.session import DrillSession
+from alertdrill.drill.watch import AlertHistory
+from alertdrill.grammar import ExpectedAlert
 from alertdrill.settings import Settings
-from alertdrill.stack.local import LocalStack
+from alertdrill.stack.local.stack import LocalStack
 
 DRILLS = [  # scenario, alert, match, SOP `for` in production seconds
     ("kill-bff", "ServiceDown", {"job": "bff"}, 30.0),
@@ -72,16 +75,16 @@ def main() -> None:
         history = AlertHistory()
         for _ in range(args.repeat):
             for scenario, alert, match, for_s in DRILLS:
-                drill = Drill(stack, settings.scenarios_dir, stack.run_dir, history)
-                drill.plan([(alert, match)])
+                expect = Expectations(monitoring, stack.timing, settings.slack_s, [ExpectedAlert(alert, match, for_s)])
+                drill = DrillSession(stack, settings.scenarios_dir, history, expect)
                 try:
                     drill.prepare()
-                    drill.inject(scenario)
-                    drill.wait_for_firing(alert, match, for_s)
-                    drill.wait_for_resolved()
+                    fault = drill.inject(scenario)
+                    page = paging.wait_for_page(drill, fault, alert, match, for_s)
+                    recovery.wait_for_resolved(drill, page)
                 finally:
                     drill.finish()
-                bound = drill.expected.fire_bound
+                bound = drill.evidence.fire_bound
                 assert bound is not None and drill.timeline.notify_latency_s is not None
                 rows.setdefault(scenario, []).append(
                     (drill.timeline.notify_latency_s, bound.physical, drill.timeline.recovery_s or 0)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from alertdrill.stack.rundir import processes_of_runs
+from alertdrill.runtime.rundir import processes_of_runs
 
 REPO = Path(__file__).resolve().parents[1]
 ALERTDRILL = [sys.executable, "-m", "alertdrill.cli"]

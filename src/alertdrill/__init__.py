@@ -11,6 +11,7 @@ from alertdrill.errors import (
     ProcessStartError,
     RevertError,
     SetupError,
+    ToolTimeoutError,
     WaitTimeout,
 )
 from alertdrill.settings import Settings
@@ -27,5 +28,6 @@ __all__ = [
     "RevertError",
     "SetupError",
     "Settings",
+    "ToolTimeoutError",
     "WaitTimeout",
 ]

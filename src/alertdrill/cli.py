@@ -12,21 +12,20 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
+from alertdrill.check.coverage import render as render_coverage
+from alertdrill.check.mutant_drills import kill_with_drills
+from alertdrill.check.mutate import run_mutation
+from alertdrill.check.suite import run_check
+from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.errors import SetupError
 from alertdrill.faults.ledger import revert_offline
 from alertdrill.report.junit import write_junit
 from alertdrill.report.review import load_runs, render_review, render_table, rerender, summarize
 from alertdrill.report.review_plots import sop_deviations
 from alertdrill.report.terminal import summary_table
-from alertdrill.rules.check import run_check
-from alertdrill.rules.coverage import render as render_coverage
-from alertdrill.rules.monitoring import MonitoringConfig
-from alertdrill.rules.mutate import MutantResult, run_mutation
+from alertdrill.runtime.rundir import dead_runs, is_run_alive, sweep_stale_processes
 from alertdrill.settings import KUBE_OPTIONS, Settings
-from alertdrill.stack.factory import open_stack
-from alertdrill.stack.rundir import dead_runs, is_run_alive, sweep_stale_processes
+from alertdrill.stack.registry import STACK_NAMES, open_stack
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 DRILL_MODULE = "features/test_drills.py"
@@ -34,7 +33,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)-5s %(message)s"
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--stack", choices=["local", "kind", "cluster"], default=None)
+    p.add_argument("--stack", choices=list(STACK_NAMES), default=None)
     p.add_argument(
         "--monitoring", default=None, metavar="DIR", help="monitoring config under test (default monitoring/)"
     )
@@ -120,9 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    import pytest
-
+def _report_dir(args: argparse.Namespace) -> Path:
+    """The report dir, writable, and every feature given exists (else a SetupError: exit 2)."""
     report_dir = Path(args.report_dir)
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
@@ -134,27 +132,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     for feature in args.features:
         if not Path(feature).exists():
             raise SetupError(f"{feature}: no such feature file or directory")
-    results = report_dir / "results.json"
-    results.unlink(missing_ok=True)
+    return report_dir
+
+
+def _pytest_args(args: argparse.Namespace, report_dir: Path) -> list[str]:
+    """`alertdrill run`'s options as the pytest plugin's options."""
     pytest_args = [
-        DRILL_MODULE,
-        "-p",
-        "no:cacheprovider",
-        "--strict-markers",
-        f"--junitxml={report_dir / 'junit.xml'}",
-        f"--report-dir={report_dir}",
-        f"--cucumberjson={report_dir / 'cucumber.json'}",
-        "-o",
-        "junit_family=xunit2",
-    ]
+        DRILL_MODULE, "-p", "no:cacheprovider", "--strict-markers",
+        f"--junitxml={report_dir / 'junit.xml'}", f"--report-dir={report_dir}",
+        f"--cucumberjson={report_dir / 'cucumber.json'}", "-o", "junit_family=xunit2",
+    ]  # fmt: skip
     for opt in ("stack", "monitoring", "time_scale", "scenarios", *(k.replace("-", "_") for k in KUBE_OPTIONS)):
         value = getattr(args, opt)
         if value is not None:
             pytest_args.append(f"--{opt.replace('_', '-')}={value}")
-    for port in args.port or []:
-        pytest_args.append(f"--port={port}")
-    for feature in args.features:
-        pytest_args.append(f"--drill-feature={feature}")
+    pytest_args += [f"--port={port}" for port in args.port or []]
+    pytest_args += [f"--drill-feature={feature}" for feature in args.features]
     # @slow drills (the 4-hour P2 deferral, even scaled) run only when tags are given.
     pytest_args += ["-m", args.tags or "not slow"]
     if args.keyword:
@@ -163,13 +156,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         pytest_args.append("--keep-stack")
     if not args.quiet:
         pytest_args += [
-            "-o",
-            "log_cli=true",
-            "--log-cli-level=INFO",
-            f"--log-cli-format={LOG_FORMAT}",
-            "--log-cli-date-format=%H:%M:%S",
-        ]
-    code = int(pytest.main(pytest_args))
+            "-o", "log_cli=true", "--log-cli-level=INFO",
+            f"--log-cli-format={LOG_FORMAT}", "--log-cli-date-format=%H:%M:%S",
+        ]  # fmt: skip
+    return pytest_args
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import pytest
+
+    report_dir = _report_dir(args)
+    results = report_dir / "results.json"
+    results.unlink(missing_ok=True)
+    code = int(pytest.main(_pytest_args(args, report_dir)))
     if results.is_file():
         print(summary_table(json.loads(results.read_text()), color=sys.stdout.isatty()))
         print(f"results: {results}  junit: {report_dir / 'junit.xml'}  report: {report_dir / 'report.html'}")
@@ -214,9 +213,8 @@ def cmd_stack(args: argparse.Namespace) -> int:
         for name, url in stack.urls().items():
             print(f"  {name:13} {url}")
         print(f"  {'run dir':13} {stack.run_dir}")
-        password = getattr(stack, "grafana_password", None)
-        if password:
-            print(f"  {'grafana':13} admin / {password}  (generated for this install)")
+        if stack.grafana is not None:
+            print(f"  {'grafana':13} {stack.grafana.user} / {stack.grafana.password}  (generated for this install)")
         try:
             while True:
                 time.sleep(3600)
@@ -243,7 +241,7 @@ def cmd_mutate(args: argparse.Namespace) -> int:
     report = run_mutation(Path(args.monitoring), Settings.resolve({}).bin_path)
     if args.with_drills and report.survivors:
         for result in report.survivors:
-            drill_kill(result, Path(args.monitoring))
+            kill_with_drills(result, Path(args.monitoring))
     counted = report.counted
     killed = sum(r.verdict == "killed" for r in counted)
     stillborn = len(report.results) - len(counted)
@@ -255,54 +253,6 @@ def cmd_mutate(args: argparse.Namespace) -> int:
         print(f"\nSURVIVED {result.mutant.kind} {result.mutant.target}: {result.mutant.description}\n{result.diff}")
     write_junit(Path(args.junit), counted, "alertdrill-mutate", report.seconds)
     return EXIT_OK if report.score * 100 >= args.min_score else EXIT_FAILED
-
-
-def drill_kill(result: MutantResult, root: Path) -> None:
-    """Run the live drills of the mutant's alert against the mutant; a failing drill kills it."""
-    import shutil
-    import subprocess
-    import tempfile
-
-    features = [
-        str(p) for p in Path("features").rglob("*.feature") if f'alert "{result.mutant.target}"' in p.read_text()
-    ]
-    if not features:
-        return
-    with tempfile.TemporaryDirectory(prefix="alertdrill-mutant-") as tmp:
-        dest = Path(tmp) / "monitoring"
-        shutil.copytree(root, dest)
-        # The mutant replaces the file it came from (rule files in rule_files() order, or the
-        # Alertmanager config wherever it was found), not whichever file a glob lists first.
-        config = MonitoringConfig.load(root)
-        source = (
-            config.alertmanager_path
-            if result.mutant.kind == "alertmanager"
-            else config.rule_files[result.mutant.file_index].path
-        )
-        target = dest / source.relative_to(root)
-        target.write_text(yaml.safe_dump(result.mutant.document, sort_keys=False))
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "alertdrill.cli",
-                "run",
-                *features,
-                "-q",
-                "--monitoring",
-                str(dest),
-                "--report-dir",
-                str(Path(tmp) / "reports"),
-                "--tags",
-                "not slow",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
-        )
-    if proc.returncode == EXIT_FAILED:
-        result.verdict, result.killed_by = "killed", "live drill failed"
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -5,7 +5,8 @@
     │   ├── ConfigError            a file we read is invalid (names file, line and fix)
     │   ├── BinaryNotFoundError    a required program is not installed (says how to install it)
     │   ├── PortInUseError         a requested 127.0.0.1 port is taken
-    │   └── ProcessStartError      a server exited or never became ready (tail of its log)
+    │   ├── ProcessStartError      a server exited or never became ready (tail of its log)
+    │   └── ToolTimeoutError       promtool/amtool did not finish within its hang guard
     ├── FaultError                 a fault could not be injected or reverted
     │   └── RevertError            one or more reverts failed (all were attempted)
     ├── ObserveError               Prometheus/Alertmanager answered badly or not at all
@@ -41,6 +42,10 @@ class PortInUseError(SetupError):
 
 class ProcessStartError(SetupError):
     """A server process exited early or did not become ready in time."""
+
+
+class ToolTimeoutError(SetupError):
+    """promtool or amtool ran past its timeout (the message names the command)."""
 
 
 class FaultError(DrillError):

@@ -5,38 +5,57 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
-import re
 import signal
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from alertdrill.drill import Drill
-from alertdrill.errors import SetupError
-from alertdrill.observe.alerts import AlertHistory
-from alertdrill.report.diagnostics import render_diagnostics
+from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.drill.diagnostics import render_diagnostics
+from alertdrill.drill.expectations import Expectations, FaultWindow
+from alertdrill.drill.paging import Page
+from alertdrill.drill.record import Outcome
+from alertdrill.drill.session import DrillSession
+from alertdrill.drill.watch import AlertHistory
+from alertdrill.errors import ConfigError, SetupError
+from alertdrill.grammar import ExpectedAlert, expected_alerts
 from alertdrill.report.html import render_html
-from alertdrill.report.results import DrillJSON, Outcome, drill_json, write_results
-from alertdrill.rules.monitoring import MonitoringConfig
+from alertdrill.report.results import DrillJSON, drill_json, write_results
 from alertdrill.settings import KUBE_OPTIONS, Settings
+from alertdrill.slo.under_load import LoadWindow
 from alertdrill.stack.base import Stack
-from alertdrill.stack.factory import open_stack
+from alertdrill.stack.registry import DEFAULT_STACK, STACK_NAMES, open_stack
+
+
+@dataclass
+class RunInfo:
+    """What the session's hooks know about the run (set when the stack starts)."""
+
+    started_at: float = field(default_factory=time.time)
+    run_id: str | None = None
+    stack: str = DEFAULT_STACK
+    time_scale: float = 0.0
+    report_dir: Path = Path("reports")
+    history: AlertHistory = field(default_factory=AlertHistory)
+    diagnostics: dict[str, Path] = field(default_factory=dict)  # scenario -> dump
+
 
 FEATURE_KEY = pytest.StashKey[tuple[str, str]]()
+PLAN_KEY = pytest.StashKey[list[ExpectedAlert]]()
 CALL_KEY = pytest.StashKey[tuple[Outcome, str]]()
 RESULTS_KEY = pytest.StashKey[list[DrillJSON]]()
-RUN_KEY = pytest.StashKey[dict[str, Any]]()
+RUN_KEY = pytest.StashKey[RunInfo]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("alertdrill", "alertdrill drills")
     group.addoption(
         "--stack",
-        choices=["local", "kind", "cluster"],
+        choices=list(STACK_NAMES),
         default=None,
         help="where drills run (default local; env ALERTDRILL_STACK)",
     )
@@ -87,7 +106,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kind (and an existing cluster): the rare drill one stack cannot run.
     """
     wanted = [Path(p).resolve() for p in config.getoption("drill_feature") or []]
-    stack = config.getoption("stack") or os.environ.get("ALERTDRILL_STACK") or "local"
+    stack = _stack_name(config)
     other = "kind" if stack == "local" else "local"
     keep, drop = [], []
     for item in items:
@@ -100,6 +119,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _stack_name(config: pytest.Config) -> str:
+    """The stack the run will use (option, else ALERTDRILL_STACK, else the default), via Settings;
+    a bad value is reported by the `settings` fixture, so here it only falls back."""
+    try:
+        return Settings.resolve({"stack": config.getoption("stack")}).stack
+    except ConfigError:
+        return DEFAULT_STACK
 
 
 def _feature_file(item: pytest.Item) -> Path | None:
@@ -116,7 +144,7 @@ def pytest_configure(config: pytest.Config) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     config.stash[RESULTS_KEY] = []
     config.pluginmanager.register(_CollectWatch(config), "alertdrill-collect-watch")
-    config.stash[RUN_KEY] = {"started_at": time.time()}
+    config.stash[RUN_KEY] = RunInfo()
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -165,12 +193,11 @@ def stack(settings: Settings, monitoring: MonitoringConfig, pytestconfig: pytest
         _exit_on_setup_error(exc)
         raise
     run = pytestconfig.stash[RUN_KEY]
-    run.update(
-        run_id=running.run_id,
-        history=AlertHistory(),
-        stack=settings.stack,
-        time_scale=settings.time_scale,
-        report_dir=settings.report_dir,
+    run.run_id, run.stack, run.time_scale, run.report_dir = (
+        running.run_id,
+        settings.stack,
+        settings.time_scale,
+        settings.report_dir,
     )
     try:
         yield running
@@ -192,22 +219,46 @@ def _hold(stack: Stack) -> None:
 
 
 @pytest.fixture
+def expect(stack: Stack, settings: Settings, request: pytest.FixtureRequest) -> Expectations:
+    """The scenario's expected alerts (read from its steps before it ran) and the bounds."""
+    planned = request.node.stash.get(PLAN_KEY, [])
+    return Expectations(stack.monitoring, stack.timing, settings.slack_s, planned)
+
+
+@pytest.fixture
 def drill(
-    stack: Stack, settings: Settings, request: pytest.FixtureRequest, pytestconfig: pytest.Config
-) -> Iterator[Drill]:
-    run = pytestconfig.stash[RUN_KEY]
-    the_drill = Drill(stack, settings.scenarios_dir, stack.run_dir, history=run["history"])
+    stack: Stack, settings: Settings, expect: Expectations, request: pytest.FixtureRequest
+) -> Iterator[DrillSession]:
+    run = request.config.stash[RUN_KEY]
+    session = DrillSession(stack, settings.scenarios_dir, run.history, expect)
     try:
-        yield the_drill
+        yield session
     finally:
         try:
-            _dump_if_failed(request, the_drill, stack, settings)
-            the_drill.finish()
+            _dump_if_failed(request, session, settings)
+            session.finish()
         finally:
-            _record(request, the_drill)
+            _record(request, session)
 
 
-def _dump_if_failed(request: pytest.FixtureRequest, drill: Drill, stack: Stack, settings: Settings) -> None:
+# Values a later step needs from an earlier one arrive through pytest-bdd's `target_fixture`;
+# these defaults only say which step must come first when a feature forgets it.
+@pytest.fixture
+def fault() -> FaultWindow:
+    raise ConfigError("no fault was injected yet: a 'When the scenario ... injects its fault' step must come first")
+
+
+@pytest.fixture
+def page() -> Page:
+    raise ConfigError("no alert was awaited yet: an 'alert ... fires for ...' step must come first")
+
+
+@pytest.fixture
+def load() -> LoadWindow:
+    raise ConfigError("measure after a load step ('When the load generator sends ...')")
+
+
+def _dump_if_failed(request: pytest.FixtureRequest, drill: DrillSession, settings: Settings) -> None:
     """Before the rollback: keep the evidence of a failed drill in the report dir."""
     outcome, _ = request.node.stash.get(CALL_KEY, ("error", ""))
     if outcome == "passed":
@@ -215,20 +266,20 @@ def _dump_if_failed(request: pytest.FixtureRequest, drill: Drill, stack: Stack, 
     path = settings.report_dir / "diagnostics" / f"{request.node.name}.txt"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_diagnostics(drill, stack))
+        path.write_text(render_diagnostics(drill))
     except OSError as exc:  # cleanup boundary: never mask the drill's own failure
         logging.getLogger(__name__).error("could not write diagnostics %s: %s", path, exc)
     else:
         request.node.user_properties.append(("diagnostics", str(path)))
         _, scenario = request.node.stash.get(FEATURE_KEY, ("", request.node.name))
-        request.config.stash[RUN_KEY].setdefault("diagnostics", {})[scenario] = path
+        request.config.stash[RUN_KEY].diagnostics[scenario] = path
 
 
-def _record(request: pytest.FixtureRequest, drill: Drill) -> None:
+def _record(request: pytest.FixtureRequest, drill: DrillSession) -> None:
     item = request.node
     feature, scenario = item.stash.get(FEATURE_KEY, (item.nodeid, item.name))
     outcome, message = item.stash.get(CALL_KEY, ("error", "the drill did not run"))
-    result = drill_json(feature, scenario, outcome, message, drill)
+    result = drill_json(drill.evidence.record(feature, scenario, outcome, message))
     item.config.stash[RESULTS_KEY].append(result)
     for key in ("fire_latency_s", "notify_latency_s", "recovery_s"):
         item.user_properties.append((key, result[key]))
@@ -236,16 +287,10 @@ def _record(request: pytest.FixtureRequest, drill: Drill) -> None:
     item.user_properties.append(("recovery_bound_s", result["expected"]["recovery_bound_s"]))
 
 
-EXPECTED_ALERT = re.compile(r'alert "(?P<alert>[^"]+)" (?:also )?fires for (?P<label>\w+) "(?P<value>[^"]*)"')
-
-
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
     request.node.stash[FEATURE_KEY] = (str(feature.rel_filename), str(scenario.name))
-    if "drill" in request.fixturenames:  # tell the drill what it will expect, before its Given
-        planned = [
-            (m["alert"], {m["label"]: m["value"]}) for step in scenario.steps if (m := EXPECTED_ALERT.search(step.name))
-        ]
-        request.getfixturevalue("drill").plan(planned)
+    # What the drill will expect, known before its first step (isolation, "no other alert").
+    request.node.stash[PLAN_KEY] = expected_alerts([step.name for step in scenario.steps])
 
 
 def pytest_bdd_step_func_lookup_error(
@@ -313,23 +358,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if config.stash.get(COLLECT_FAILED, False):
         session.exitstatus = SETUP_ERROR_EXIT
     drills = config.stash.get(RESULTS_KEY, [])
-    run = config.stash.get(RUN_KEY, {})
-    if not drills or "run_id" not in run:
+    run = config.stash.get(RUN_KEY, None)
+    if not drills or run is None or run.run_id is None:
         return
-    path = Path(run["report_dir"]) / "results.json"
+    path = run.report_dir / "results.json"
     results = write_results(
         path,
-        run_id=run["run_id"],
-        stack=run["stack"],
-        time_scale=run["time_scale"],
-        started_at=run["started_at"],
+        run_id=run.run_id,
+        stack=run.stack,
+        time_scale=run.time_scale,
+        started_at=run.started_at,
         drills=drills,
     )
     diagnostics = {}
-    for scenario, dump in run.get("diagnostics", {}).items():
+    for scenario, dump in run.diagnostics.items():
         with contextlib.suppress(OSError):
-            diagnostics[scenario] = Path(dump).read_text()
+            diagnostics[scenario] = dump.read_text()
     if diagnostics:  # lets `alertdrill report` re-render the cards with their diagnostics
-        index = {scenario: Path(dump).name for scenario, dump in run["diagnostics"].items()}
+        index = {scenario: dump.name for scenario, dump in run.diagnostics.items()}
         (path.parent / "diagnostics" / "index.json").write_text(json.dumps(index, indent=1))
     (path.parent / "report.html").write_text(render_html(results, diagnostics))

@@ -6,26 +6,14 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from alertdrill.errors import ConfigError
-
-StackKind = Literal["local", "kind", "cluster"]
-STACK_KINDS: tuple[StackKind, ...] = ("local", "kind", "cluster")
-
-#: Local default: SOP-004's 30 s..30 min `for` become 0.5..30 s, so every SOP alert drills in
-#: seconds while scrape and evaluation (1 s) stay the same. N=1 is production timing.
-DEFAULT_LOCAL_TIME_SCALE = 60.0
+from alertdrill.stack.registry import DEFAULT_STACK, STACK_NAMES, STACKS
 
 #: Extra seconds on top of every physical bound. The measured overshoot of the model
 #: `for + scrape + eval + group_wait` is about 20 ms on an idle machine; 1.5 s covers a busy
 #: 2-core CI box without letting a 10x-longer `for` (>= 5 s at N=60) pass.
 DEFAULT_SLACK_S = 1.5
-
-#: On kind and on a real cluster Prometheus scrapes every 5 s (the operator's default is 30 s),
-#: so SOP timings are compressed only lightly: 30 s..30 min `for` become 3 s..3 min.
-DEFAULT_KUBE_TIME_SCALE = 10.0
-DEFAULT_KUBE_INTERVAL_S = 5.0
 
 DEFAULT_MAX_FAULT_BYTES = 512 * 2**20
 
@@ -71,8 +59,8 @@ KUBE_OPTIONS = {
 class Settings:
     """Everything a run needs to know, decided before anything starts."""
 
-    stack: StackKind = "local"
-    time_scale: float = DEFAULT_LOCAL_TIME_SCALE
+    stack: str = DEFAULT_STACK  # a name in alertdrill.stack.registry.STACKS
+    time_scale: float = STACKS[DEFAULT_STACK].default_time_scale
     monitoring_dir: Path = Path("monitoring")
     scenarios_dir: Path = Path("scenarios")
     report_dir: Path = Path("reports")
@@ -92,6 +80,10 @@ class Settings:
     def runs_dir(self) -> Path:
         return self.state_dir / "runs"
 
+    @property
+    def scrape_timeout_s(self) -> float:
+        return min(STACKS[self.stack].scrape_timeout_cap_s, self.scrape_interval_s)
+
     @classmethod
     def resolve(cls, options: Mapping[str, object | None], env: Mapping[str, str] | None = None) -> Settings:
         """Merge options over ALERTDRILL_* variables over defaults; raise ConfigError on bad values."""
@@ -103,13 +95,12 @@ class Settings:
                 return value
             return env.get("ALERTDRILL_" + name.upper().replace("-", "_"))
 
-        stack = str(pick("stack") or "local")
-        if stack not in STACK_KINDS:
-            raise ConfigError(f"--stack {stack!r}: choose one of {', '.join(STACK_KINDS)}")
-        on_kube = stack != "local"
-        default_scale = DEFAULT_KUBE_TIME_SCALE if on_kube else DEFAULT_LOCAL_TIME_SCALE
-        time_scale = _positive_float("--time-scale", pick("time_scale"), default_scale)
-        interval = DEFAULT_KUBE_INTERVAL_S if on_kube else 1.0
+        stack = str(pick("stack") or DEFAULT_STACK)
+        if stack not in STACKS:
+            raise ConfigError(f"--stack {stack!r}: choose one of {', '.join(STACK_NAMES)}")
+        spec = STACKS[stack]
+        time_scale = _positive_float("--time-scale", pick("time_scale"), spec.default_time_scale)
+        interval = spec.interval_s
         slack = _positive_float("ALERTDRILL_SLACK_S", pick("slack_s"), DEFAULT_SLACK_S)
         ports = parse_ports(pick("ports"))
         return cls(

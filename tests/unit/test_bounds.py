@@ -1,4 +1,4 @@
-from alertdrill.bounds import fire_bound, recovery_bound
+from alertdrill.drill.bounds import fire_bound, recovery_bound
 from alertdrill.stack.base import Timing
 
 TIMING = Timing(scrape_interval_s=1, eval_interval_s=1, scrape_timeout_s=0.5, time_scale=60)

@@ -12,8 +12,9 @@ from pathlib import Path
 import promql_parser
 import pytest
 
-from alertdrill.dashboards import PanelQuery, check_with_grafana, load_queries, resolve_variables
+from alertdrill.config.dashboards import PanelQuery, load_queries, resolve_variables
 from alertdrill.errors import ConfigError
+from alertdrill.slo.dashboards import check_with_grafana
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -92,8 +93,8 @@ def test_grafana_path_queries_through_its_prometheus_datasource_stub_api(
 
 
 def test_offline_lint_names_panel_metric_and_the_real_name() -> None:
-    from alertdrill.dashboards import lint_queries
-    from alertdrill.rules.lint import Catalog
+    from alertdrill.check.dashboards import lint_queries
+    from alertdrill.check.lint import Catalog
 
     catalog = Catalog.load()
     queries = [

@@ -1,7 +1,7 @@
 import pytest
 
+from alertdrill.config.durations import format_duration, parse_duration
 from alertdrill.errors import ConfigError
-from alertdrill.rules.durations import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

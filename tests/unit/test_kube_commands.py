@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from alertdrill.kube import stack as kube_stack
-from alertdrill.kube.tools import Completed
-from alertdrill.rules.monitoring import MonitoringConfig
+from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.settings import Settings
+from alertdrill.stack.kube import stack as kube_stack
+from alertdrill.stack.kube.tools import Completed
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -182,8 +182,8 @@ def test_unknown_install_item_is_a_clear_error() -> None:
 
 
 def test_slo_load_runs_inside_the_traffic_pod_against_the_bff_service_mocked_tools(tmp_path: Path) -> None:
-    from alertdrill.rules.monitoring import MonitoringConfig
-    from alertdrill.slo.load import LoadPlan
+    from alertdrill.config.monitoring import MonitoringConfig
+    from alertdrill.workload.plan import LoadPlan
 
     settings = Settings.resolve({"stack": "kind", "state_dir": str(tmp_path)}, env={})
     runner = RecordingRunner({"kubectl --context kind-alertdrill": '{"messages_per_s": 1201.0}'})

@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from alertdrill.errors import FaultError
-from alertdrill.kube.api import KubeTarget
-from alertdrill.kube.faults import CRASH_COMMAND, KubeFaultContext, KubeFaults
 from alertdrill.settings import Settings
+from alertdrill.stack.kube.api import KubeTarget
+from alertdrill.stack.kube.faults import CRASH_COMMAND, KubeFaultContext, KubeFaults
 
 NS = "alertdrill"
 POD = {
@@ -148,7 +148,7 @@ def test_kill_scales_to_zero_terminates_pods_and_rollback_restores_replicas_stub
     assert api.requests[1][3] == {"spec": {"replicas": 0}}
     assert api.requests[2][2]["labelSelector"] == ["app.kubernetes.io/name=bff"]
     assert api.requests[3][3]["gracePeriodSeconds"] == 0
-    assert injection.offline["argv"][0][-3:] == ["--replicas=2", "--namespace", NS]
+    assert list(injection.offline.argv[0][-3:]) == ["--replicas=2", "--namespace", NS]
     injection.revert()
     assert api.calls()[-1] == ("PATCH", deploy) and api.requests[-1][3] == {"spec": {"replicas": 2}}
 

@@ -17,10 +17,12 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from alertdrill.kube import manifests, values
-from alertdrill.rules.monitoring import MonitoringConfig
+from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.runtime.binaries import find_binary
 from alertdrill.settings import KubeSettings, Settings
-from alertdrill.stack.binaries import find_binary
+from alertdrill.stack.base import Timing
+from alertdrill.stack.common import write_config
+from alertdrill.stack.kube import manifests, values
 from alertdrill.workload.__main__ import ROLES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -104,9 +106,7 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
     settings = Settings.resolve({"stack": "kind"}, env={})
     monitoring = MonitoringConfig.load(REPO / "monitoring", settings.bin_path)
     out = tmp_path_factory.mktemp("kube-config")
-    rule_paths, am_path, _ = monitoring.write_scaled(
-        out, settings.time_scale, 20.0, manifests.recorder_url_in_cluster(KUBE)
-    )
+    rule_paths, am_path, _ = write_config(monitoring, out, Timing.of(settings), manifests.recorder_url_in_cluster(KUBE))
     return rule_paths, am_path
 
 
@@ -159,8 +159,8 @@ def test_a_dashboard_that_is_not_json_is_a_located_error(tmp_path: Path) -> None
 
 def test_kind_placement_mirrors_the_local_virtual_nodes() -> None:
     """node-2 down must lose the same pods on kind as locally: one worker pod, nothing else."""
-    from alertdrill.kube.faults import KIND_NODES
-    from alertdrill.stack.local import PLACEMENT
+    from alertdrill.stack.kube.faults import KIND_NODES
+    from alertdrill.stack.local.stack import PLACEMENT
 
     objs = {o["metadata"]["name"]: o for o in manifests.workload(KUBE, 5.0, kind=True) if o["kind"] == "Deployment"}
     spec = {name: o["spec"]["template"]["spec"] for name, o in objs.items()}

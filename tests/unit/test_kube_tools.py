@@ -9,13 +9,13 @@ import time
 import pytest
 
 from alertdrill.errors import SetupError
-from alertdrill.kube import tools
-from alertdrill.kube.tools import CommandFailed, SubprocessRunner
+from alertdrill.stack.kube import tools
+from alertdrill.stack.kube.tools import CommandFailed, SubprocessRunner
 
 
 def test_a_long_command_reports_progress(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(tools, "PROGRESS_EVERY_S", 0.2)
-    with caplog.at_level(logging.INFO, logger="alertdrill.kube.tools"):
+    with caplog.at_level(logging.INFO, logger="alertdrill.stack.kube.tools"):
         done = SubprocessRunner().run(["sh", "-c", "sleep 0.7; echo ready"], timeout=10)
     assert done.stdout == "ready\n" and done.returncode == 0
     assert sum("still running sh -c" in r.message for r in caplog.records) >= 2

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from alertdrill.errors import RevertError
-from alertdrill.faults.ledger import FaultLedger, Injection, revert_offline
-from alertdrill.stack.process import RUN_ID_ENV
+from alertdrill.faults.injection import Injection, NoUndo
+from alertdrill.faults.ledger import FaultLedger, revert_offline
+from alertdrill.runtime.process import RUN_ID_ENV
 
 
 def test_reverts_run_last_first_and_all_are_attempted(tmp_path: Path) -> None:
@@ -20,9 +21,9 @@ def test_reverts_run_last_first_and_all_are_attempted(tmp_path: Path) -> None:
         order.append("b")
         raise OSError("boom")
 
-    ledger.inject("a", lambda: Injection(lambda: order.append("a"), {"kind": "none"}))
-    ledger.inject("b", lambda: Injection(fail, {"kind": "none"}))
-    ledger.inject("c", lambda: Injection(lambda: order.append("c"), {"kind": "none"}))
+    ledger.inject("a", lambda: Injection(lambda: order.append("a"), NoUndo()))
+    ledger.inject("b", lambda: Injection(fail, NoUndo()))
+    ledger.inject("c", lambda: Injection(lambda: order.append("c"), NoUndo()))
     assert len(list((tmp_path / "faults").glob("*.json"))) == 3
     with pytest.raises(RevertError, match="1 revert\\(s\\) failed: b: boom"):
         ledger.revert_all()

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from alertdrill.rules.lint import Catalog, Policy, lint
-from alertdrill.rules.ruleset import alert_rules, load_rule_file
+from alertdrill.check.lint import Catalog, Policy, lint
+from alertdrill.config.ruleset import alert_rules, load_rule_file
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,9 +42,9 @@ def test_severity_priority_mapping_and_missing_labels(tmp_path: Path) -> None:
 
 
 def test_coverage_fails_an_alert_with_no_test_at_all() -> None:
-    from alertdrill.rules.coverage import coverage
-    from alertdrill.rules.routetests import RouteCase
-    from alertdrill.rules.ruleset import AlertRule
+    from alertdrill.check.coverage import coverage
+    from alertdrill.check.routetests import RouteCase
+    from alertdrill.config.ruleset import AlertRule
 
     rules = [
         AlertRule("Tested", "up == 0", 0, {"severity": "critical"}),

@@ -1,4 +1,4 @@
-from alertdrill.rules.mutants import config_mutants, expr_mutants
+from alertdrill.check.mutants import config_mutants, expr_mutants
 
 
 def test_expression_mutants_edit_the_syntax_tree() -> None:

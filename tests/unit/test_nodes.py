@@ -1,7 +1,7 @@
 import os
 from pathlib import Path
 
-from alertdrill.stack.nodes import VirtualNode, disk_used_bytes, rss_bytes
+from alertdrill.stack.local.nodes import VirtualNode, disk_used_bytes, rss_bytes
 
 
 def test_figures_come_from_real_bytes_and_real_rss(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ import time
 
 import httpx
 
-from alertdrill.observe.recorder import NotificationRecorder
+from alertdrill.notify.recorder import NotificationRecorder
 
 PAYLOAD = {
     "version": "4",

@@ -9,9 +9,9 @@ import time
 
 import httpx
 
-from alertdrill.kube.recorder_mirror import RecorderMirror
-from alertdrill.observe.recorder import NotificationRecorder
-from alertdrill.stack.ports import free_port
+from alertdrill.notify.mirror import RecorderMirror
+from alertdrill.notify.recorder import NotificationRecorder
+from alertdrill.runtime.ports import free_port
 
 PAYLOAD = {
     "version": "4",

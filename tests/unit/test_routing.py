@@ -3,9 +3,10 @@ from pathlib import Path
 
 import pytest
 
+from alertdrill.config import routing
 from alertdrill.errors import ConfigError
-from alertdrill.rules import routing
-from alertdrill.stack.binaries import find_binary
+from alertdrill.notify.redirect import redirect_receivers
+from alertdrill.runtime.binaries import find_binary
 
 REPO = Path(__file__).resolve().parents[2]
 AM = REPO / "monitoring" / "alertmanager" / "alertmanager.yml"
@@ -25,7 +26,7 @@ def test_redirect_keeps_tree_and_send_resolved(am: dict) -> None:
             {"name": "null"},
         ],
     }
-    out = routing.redirect_receivers(doc, "http://127.0.0.1:1")
+    out = redirect_receivers(doc, "http://127.0.0.1:1")
     hooks = {r["name"]: r.get("webhook_configs") for r in out["receivers"]}
     assert [h["send_resolved"] for h in hooks["mail"]] == [False, True]  # email defaults to False
     assert hooks["pager"][0]["send_resolved"] is True

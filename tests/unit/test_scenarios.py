@@ -6,7 +6,8 @@ from chaoslib.experiment import ensure_experiment_is_valid
 from alertdrill.errors import ConfigError, FaultError
 from alertdrill.faults import actions
 from alertdrill.faults.scenario import find_scenario, load_scenario
-from alertdrill.yamlfile import load_yaml
+from alertdrill.runtime.yamlfile import load_yaml
+from alertdrill.slo.hypothesis import PROBES
 
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
@@ -15,7 +16,7 @@ SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_every_scenario_is_a_valid_chaos_toolkit_experiment(path: Path) -> None:
     ensure_experiment_is_valid(load_yaml(path))  # what `chaos validate` runs
-    scenario = load_scenario(path)
+    scenario = load_scenario(path, PROBES)
     assert scenario.method and scenario.rollbacks
 
 

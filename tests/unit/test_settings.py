@@ -3,14 +3,15 @@ from pathlib import Path
 import pytest
 
 from alertdrill.errors import ConfigError
-from alertdrill.settings import DEFAULT_LOCAL_TIME_SCALE, Settings
+from alertdrill.settings import Settings
+from alertdrill.stack.registry import STACKS
 
 
 def test_option_beats_environment_beats_default() -> None:
     env = {"ALERTDRILL_TIME_SCALE": "30", "ALERTDRILL_MONITORING": "/env/mon"}
     s = Settings.resolve({"time_scale": "10"}, env)
     assert s.time_scale == 10 and s.monitoring_dir == Path("/env/mon")
-    assert Settings.resolve({}, {}).time_scale == DEFAULT_LOCAL_TIME_SCALE
+    assert Settings.resolve({}, {}).time_scale == STACKS["local"].default_time_scale
 
 
 @pytest.mark.parametrize(
@@ -35,7 +36,7 @@ def test_ports_parse() -> None:
 
 
 def test_port_allocator_never_hands_out_a_port_twice(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from alertdrill.stack import ports
+    from alertdrill.runtime import ports
 
     handed = iter([5000, 5000, 5001, 5001, 5002])
     monkeypatch.setattr(ports, "free_port", lambda: next(handed))  # the kernel may repeat a released port

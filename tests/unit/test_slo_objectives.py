@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.config.slos import load_slos
 from alertdrill.errors import ConfigError
-from alertdrill.rules.monitoring import MonitoringConfig
-from alertdrill.slo.load import LoadPlan
-from alertdrill.slo.objectives import load_slos
+from alertdrill.workload.plan import LoadPlan
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,8 +5,8 @@ from threading import RLock
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from alertdrill.stack.pods import ContainerSpec, Pod
-from alertdrill.stack.supervisor import KubeStateCollector, Supervisor, backoff_s
+from alertdrill.stack.local.pods import ContainerSpec, Pod
+from alertdrill.stack.local.supervisor import KubeStateCollector, Supervisor, backoff_s
 
 
 def test_backoff_doubles_from_ten_seconds_to_five_minutes_scaled() -> None:

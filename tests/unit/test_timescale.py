@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from alertdrill.rules import tools
-from alertdrill.rules.ruleset import has_range_window, load_rule_file, rule_files
-from alertdrill.rules.timescale import ScaleNote, scale_expr, scale_rule_file
-from alertdrill.yamlfile import dump_yaml
+from alertdrill.config.ruleset import has_range_window, load_rule_file, rule_files
+from alertdrill.config.timescale import ScaleNote, scale_expr, scale_rule_file
+from alertdrill.config.validate import check_rules
+from alertdrill.runtime.yamlfile import dump_yaml
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -42,7 +42,7 @@ def test_scaled_fluo_rules_pass_promtool(tmp_path: Path) -> None:
         else:  # the SLO recording rules: 5 minute windows become 5 s
             exprs = [r["expr"] for g in doc["groups"] for r in g["rules"]]
             assert any("[5s]" in e for e in exprs) and not any("[5m]" in e for e in exprs)
-    tools.check_rules(out)
+    check_rules(out)
 
 
 def test_has_range_window() -> None:

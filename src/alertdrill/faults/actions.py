@@ -7,14 +7,14 @@ The `configuration`/`secrets` parameters are Chaos Toolkit's calling convention.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from alertdrill.errors import FaultError
-from alertdrill.faults.ledger import FaultLedger, Injection
+from alertdrill.faults.injection import Injection
+from alertdrill.faults.ledger import FaultLedger
+from alertdrill.runtime.ambient import Ambient
 
 Output = dict[str, float]
 
@@ -36,33 +36,22 @@ class FaultBackend(Protocol):
 
 @dataclass(frozen=True)
 class FaultSession:
+    """The active stack's backend and the drill's ledger, while a scenario runs."""
+
     backend: FaultBackend
     ledger: FaultLedger
 
 
-_ACTIVE: ContextVar[FaultSession | None] = ContextVar("alertdrill_fault_session", default=None)
-
-
-@contextlib.contextmanager
-def active_session(session: FaultSession) -> Iterator[FaultSession]:
-    token = _ACTIVE.set(session)
-    try:
-        yield session
-    finally:
-        _ACTIVE.reset(token)
-
-
-def _session() -> FaultSession:
-    session = _ACTIVE.get()
-    if session is None:
-        raise FaultError("no alertdrill stack is active: run scenarios through `alertdrill run`")
-    return session
+SESSION: Ambient[FaultSession] = Ambient(
+    "alertdrill_fault_session", FaultError, "no alertdrill stack is active: run scenarios through `alertdrill run`"
+)
 
 
 def _inject(name: str, apply: Callable[[FaultBackend], Injection]) -> Output:
-    s = _session()
-    started_at, injected_at = s.ledger.inject(name, lambda: apply(s.backend))
-    return {"started_at": started_at, "injected_at": injected_at}
+    """Apply through the ledger; the output is what Chaos Toolkit's journal keeps (JSON)."""
+    s = SESSION.get()
+    applied = s.ledger.inject(name, lambda: apply(s.backend))
+    return {"started_at": applied.started_at, "injected_at": applied.injected_at}
 
 
 def _ratio(name: str, value: float) -> float:
@@ -133,7 +122,7 @@ def fill_disk(node: str, free_ratio: float = 0.05, configuration: Any = None, se
 
 def revert_faults(configuration: Any = None, secrets: Any = None) -> dict[str, float | None]:
     """Undo every fault of the active run, last first (a scenario's rollback)."""
-    return {"reverted_at": _session().ledger.revert_all()}
+    return {"reverted_at": SESSION.get().ledger.revert_all()}
 
 
 FAULT_FUNCTIONS = {

@@ -8,34 +8,25 @@ run directory so `alertdrill revert` can undo what a killed runner left behind.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import signal
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import httpx
 
 from alertdrill.errors import RevertError
-from alertdrill.stack.rundir import process_run_id
+from alertdrill.faults.injection import (
+    AppliedFault,
+    Injection,
+    Revert,
+    apply_offline,
+    undo_from_json,
+    undo_to_json,
+)
 
 log = logging.getLogger(__name__)
-
-Revert = Callable[[], None]
-
-
-@dataclass(frozen=True)
-class Injection:
-    """What a backend did, how to undo it live, and how to undo it from the record alone."""
-
-    revert: Revert
-    offline: dict[str, Any]  # {"kind": "signal"|"http_post"|"delete_file"|"none", ...}
+__all__ = ["FaultLedger", "Injection", "revert_offline"]
 
 
 @dataclass
@@ -52,8 +43,10 @@ class FaultLedger:
         self.records_dir = records_dir
         self._entries: list[_Entry] = []
         self._seq = 0
+        #: Every fault applied so far, reverted or not (the drill's timeline reads it).
+        self.applied: list[AppliedFault] = []
 
-    def inject(self, name: str, apply: Callable[[], Injection]) -> tuple[float, float]:
+    def inject(self, name: str, apply: Callable[[], Injection]) -> AppliedFault:
         """Apply a fault and record it; return when applying started and when it was done.
 
         Both matter: a fault that ramps up (jobs submitted over seconds) starts counting toward
@@ -65,10 +58,13 @@ class FaultLedger:
         self._seq += 1
         self.records_dir.mkdir(parents=True, exist_ok=True)
         record = self.records_dir / f"{self._seq:03d}.json"
-        record.write_text(json.dumps({"name": name, "injected_at": injected_at, "offline": injection.offline}))
+        offline = undo_to_json(injection.offline)
+        record.write_text(json.dumps({"name": name, "injected_at": injected_at, "offline": offline}))
         self._entries.append(_Entry(name, injection.revert, record))
+        applied = AppliedFault(name, started_at, injected_at, injection.hangs_target)
+        self.applied.append(applied)
         log.info("fault injected: %s", name)
-        return started_at, injected_at
+        return applied
 
     @property
     def outstanding(self) -> list[str]:
@@ -94,31 +90,15 @@ class FaultLedger:
 
 
 def revert_offline(run_dir: Path) -> list[str]:
-    """Undo what a dead run's fault records describe; return a line per record handled."""
+    """Undo what a dead run's fault records describe, last first; return a line per record."""
     done: list[str] = []
     for record in sorted((run_dir / "faults").glob("*.json"), reverse=True):
         try:
             data = json.loads(record.read_text())
         except (OSError, ValueError):
             continue
-        offline = data.get("offline", {})
-        kind = offline.get("kind", "none")
-        if kind == "signal":
-            sig = signal.Signals[offline.get("signal", "SIGCONT")]
-            for pid in offline.get("pids", []):
-                if process_run_id(int(pid)) == offline.get("run_id"):
-                    with contextlib.suppress(ProcessLookupError, PermissionError):
-                        os.kill(int(pid), sig)
-        elif kind == "delete_file":
-            with contextlib.suppress(FileNotFoundError):
-                Path(offline["path"]).unlink()
-        elif kind == "http_post":
-            with contextlib.suppress(httpx.HTTPError):
-                httpx.post(offline["url"], json=offline.get("json", {}), timeout=2.0)
-        elif kind == "commands":  # Kubernetes faults: kubectl/docker lines that undo them
-            for argv in offline.get("argv", []):
-                with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                    subprocess.run([str(a) for a in argv], capture_output=True, timeout=300, check=False)
-        done.append(f"{data.get('name')}: {kind}")
+        undo = undo_from_json(data.get("offline", {}))
+        apply_offline(undo)
+        done.append(f"{data.get('name')}: {undo.kind}")
         record.unlink()
     return done

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from alertdrill.errors import ConfigError
 from alertdrill.faults import actions
-from alertdrill.slo.hypothesis import PROBE_FUNCTIONS
-from alertdrill.yamlfile import load_yaml
+from alertdrill.runtime.yamlfile import load_yaml
 
-MODULE = "alertdrill.faults.actions"
-PROBE_MODULE = "alertdrill.slo.hypothesis"
+MODULE = actions.__name__
+
+
+@dataclass(frozen=True)
+class ProbeRegistry:
+    """The steady-state probes a scenario may name: a module path and its functions.
+
+    Passed in by the caller (the drill hands in alertdrill.slo.hypothesis), so faults/ knows
+    nothing of SLOs; with no registry a scenario's hypothesis is an error, not ignored.
+    """
+
+    module: str = ""
+    functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,7 @@ def _steps(
     path: Path,
     section: str,
     items: Any,
-    allowed: dict[str, Callable[..., Any]],
+    allowed: Mapping[str, Callable[..., Any]],
     problems: list[str],
     kind: str = "action",
     module: str = MODULE,
@@ -92,8 +102,9 @@ def _steps(
     return tuple(steps)
 
 
-def load_scenario(path: Path) -> Scenario:
+def load_scenario(path: Path, probes: ProbeRegistry | None = None) -> Scenario:
     """Load and validate one scenario, collecting every problem with file and key."""
+    probes = probes or ProbeRegistry()
     doc = load_yaml(path)
     problems: list[str] = []
     if not isinstance(doc, dict):
@@ -111,10 +122,10 @@ def load_scenario(path: Path) -> Scenario:
         path,
         "steady-state-hypothesis.probes",
         hypothesis_doc.get("probes", []),
-        PROBE_FUNCTIONS,
+        probes.functions,
         problems,
         kind="probe",
-        module=PROBE_MODULE,
+        module=probes.module,
     )
     if not method and "method" in doc:
         problems.append(f"{path}: 'method' has no fault action")
@@ -131,10 +142,10 @@ def load_scenario(path: Path) -> Scenario:
     )
 
 
-def find_scenario(scenarios_dir: Path, name: str) -> Scenario:
+def find_scenario(scenarios_dir: Path, name: str, probes: ProbeRegistry | None = None) -> Scenario:
     for suffix in (".yaml", ".yml", ".json"):
         path = scenarios_dir / f"{name}{suffix}"
         if path.is_file():
-            return load_scenario(path)
+            return load_scenario(path, probes)
     known = ", ".join(sorted(p.stem for p in scenarios_dir.glob("*.y*ml"))) or "none"
     raise ConfigError(f"unknown scenario {name!r}: no {scenarios_dir}/{name}.yaml (known: {known})")

@@ -9,7 +9,7 @@ import httpx
 
 from alertdrill.errors import ObserveError
 from alertdrill.observe.http import ApiClient
-from alertdrill.observe.timeparse import to_unix
+from alertdrill.runtime.timeparse import to_unix
 
 
 @dataclass(frozen=True)

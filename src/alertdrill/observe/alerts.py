@@ -1,21 +1,7 @@
-"""Alert identities and the questions a drill asks about alert state (Prometheus, Alertmanager,
-the recorder): what fired since a moment, when an alert became active, what state it is in."""
+"""Alert identities: how a drill names an alert (`Alert{label="value"}`) and matches one."""
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TypeVar
-
-from alertdrill.observe.alertmanager import AlertmanagerClient
-from alertdrill.observe.prometheus import PromAlert, PrometheusClient
-from alertdrill.observe.recorder import NotificationRecorder
-
-log = logging.getLogger(__name__)
-POLL_S = 0.1  # state polls, only where no push exists (deferred, quiet and also-firing alerts)
-T = TypeVar("T")
 Selector = tuple[str, dict[str, str]]
 
 
@@ -32,86 +18,3 @@ def matches(name: str, labels: dict[str, str], alert: str, match: dict[str, str]
 def describe(name: str, labels: dict[str, str]) -> str:
     keep = {k: v for k, v in labels.items() if k in ("job", "instance", "node", "pod", "severity")}
     return selector(name, keep)
-
-
-@dataclass
-class AlertHistory:
-    """Alerts that fired on one stack so far: a later drill expecting one of them needs a reset."""
-
-    fired: list[Selector] = field(default_factory=list)
-
-    def collides(self, planned: list[Selector] | None) -> bool:
-        if planned is None:  # nothing known about the drill: be safe once anything has fired
-            return bool(self.fired)
-        return any(matches(name, labels, alert, match) for alert, match in planned for name, labels in self.fired)
-
-
-class AlertWatch:
-    """Read-only questions about alert state, answered from the sources of truth."""
-
-    def __init__(
-        self, prometheus: PrometheusClient, alertmanager: AlertmanagerClient, recorder: NotificationRecorder
-    ) -> None:
-        self.prometheus = prometheus
-        self.alertmanager = alertmanager
-        self.recorder = recorder
-
-    def firing_since(self, since: float, alertname: str | None = None) -> list[tuple[str, dict[str, str]]]:
-        """Every alert that was firing (in Prometheus) or paged (at a receiver) since `since`."""
-        window_ms = max(1000, int((time.time() - since) * 1000))
-        name = f',alertname="{alertname}"' if alertname else ""
-        query = f'max_over_time(ALERTS{{alertstate="firing"{name}}}[{window_ms}ms])'
-        out = [(s.labels.get("alertname", ""), s.labels) for s in self.prometheus.query(query)]
-        out += [
-            (n.alertname, n.labels)
-            for n in self.recorder.notifications(since)
-            if n.status == "firing" and (alertname is None or n.alertname == alertname)
-        ]
-        return out
-
-    def fired_since(self, since: float, alert: str) -> set[str]:
-        return {describe(name, labels) for name, labels in self.firing_since(since, alert)}
-
-    def active(self, alert: str, match: dict[str, str]) -> list[PromAlert]:
-        return [a for a in self.prometheus.alerts() if matches(a.name, a.labels, alert, match)]
-
-    def active_at(self, alert: str, match: dict[str, str]) -> float | None:
-        """When the rule first matched (Prometheus `activeAt`), or None if it cannot be read."""
-        try:
-            found = [a.active_at for a in self.active(alert, match) if a.active_at]
-        except Exception as exc:  # an observation gap, not a verdict
-            log.debug("could not read activeAt: %s", exc)
-            return None
-        return min(found) if found else None
-
-    def routed(self, alert: str, match: dict[str, str]) -> set[str]:
-        """The receivers Alertmanager's tree sends this alert to."""
-        return {r for a in self.alertmanager.alerts() if matches(a.name, a.labels, alert, match) for r in a.receivers}
-
-    def last_state(self, alert: str, match: dict[str, str]) -> str:
-        try:
-            found = self.active(alert, match)
-        except Exception as exc:
-            return f"Prometheus state unknown ({exc})"
-        if not found:
-            return "Prometheus shows it inactive"
-        a = found[0]
-        since = f" (active for {time.time() - a.active_at:.1f}s)" if a.active_at else ""
-        return f"last state in Prometheus '{a.state}'{since}"
-
-    @staticmethod
-    def poll(probe: Callable[[], list[T]], deadline: float, on_tick: Callable[[], None]) -> list[T]:
-        """Ask `probe` every 100 ms until it finds something or `deadline` passes."""
-        next_tick = time.time() + 1.0
-        while True:
-            try:
-                found = probe()
-            except Exception as exc:  # an observation gap, not a verdict; the deadline decides
-                log.debug("poll failed: %s", exc)
-                found = []
-            if found or time.time() > deadline:
-                return found
-            if time.time() >= next_tick:
-                on_tick()
-                next_tick += 1.0
-            time.sleep(POLL_S)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Literal, TypedDict
+from typing import TypedDict
 
-from alertdrill.drill import Drill
+from alertdrill.drill.record import DrillRecord, Outcome
 
-Outcome = Literal["passed", "failed", "skipped", "error"]
+__all__ = ["DrillJSON", "Outcome", "ResultsJSON", "drill_json", "write_results"]
 
 
 class ExpectedJSON(TypedDict):
@@ -56,46 +56,29 @@ class ResultsJSON(TypedDict):
     drills: list[DrillJSON]
 
 
-def drill_json(feature: str, scenario: str, outcome: Outcome, message: str, drill: Drill | None) -> DrillJSON:
-    if drill is None:
-        return DrillJSON(
-            feature=feature,
-            scenario=scenario,
-            alert=None,
-            outcome=outcome,
-            expected=ExpectedJSON(labels={}, receivers=[], for_s=None, fire_bound_s=None, recovery_bound_s=None),
-            observed={},
-            fire_latency_s=None,
-            notify_latency_s=None,
-            recovery_s=None,
-            unexpected_alerts=[],
-            message=message,
-            slos=[],
-            slo_return_s=None,
-            load=None,
-        )
-    e, t = drill.expected, drill.timeline
+def drill_json(record: DrillRecord) -> DrillJSON:
+    t = record.timeline
     return DrillJSON(
-        feature=feature,
-        scenario=scenario,
-        alert=drill.alert,
-        outcome=outcome,
+        feature=record.feature,
+        scenario=record.scenario,
+        alert=record.alert,
+        outcome=record.outcome,
         expected=ExpectedJSON(
-            labels=dict(e.labels),
-            receivers=list(e.receivers),
-            for_s=e.for_s,
-            fire_bound_s=round(e.fire_bound.total, 3) if e.fire_bound else None,
-            recovery_bound_s=round(e.recovery_bound.total, 3) if e.recovery_bound else None,
+            labels=dict(record.expected_labels),
+            receivers=list(record.expected_receivers),
+            for_s=record.for_s,
+            fire_bound_s=round(record.fire_bound.total, 3) if record.fire_bound else None,
+            recovery_bound_s=round(record.recovery_bound.total, 3) if record.recovery_bound else None,
         ),
         observed=t.observed(),
         fire_latency_s=t.fire_latency_s,
         notify_latency_s=t.notify_latency_s,
         recovery_s=t.recovery_s,
-        unexpected_alerts=list(drill.unexpected),
-        message=message,
-        slos=[m.to_json() for m in drill.slos],
-        slo_return_s=drill.slo_return_s,
-        load=drill.load_summary,
+        unexpected_alerts=list(record.unexpected),
+        message=record.message,
+        slos=[m.to_json() for m in record.slos],
+        slo_return_s=record.slo_return_s,
+        load=record.load,
     )
 
 

@@ -7,16 +7,16 @@ fault functions), and keeps every measurement for results.json and the report.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
-from contextvars import ContextVar
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from alertdrill.config.slos import Slo
 from alertdrill.errors import FaultError
+from alertdrill.faults.scenario import ProbeRegistry
 from alertdrill.observe.prometheus import PrometheusClient
-from alertdrill.slo.objectives import Slo
+from alertdrill.runtime.ambient import Ambient
 from alertdrill.slo.probe import Measurement, steady_state
 
 log = logging.getLogger(__name__)
@@ -32,23 +32,20 @@ class ProbeSession:
     waited_s: float = 0.0
 
 
-_ACTIVE: ContextVar[ProbeSession | None] = ContextVar("alertdrill_probe_session", default=None)
+SESSION: Ambient[ProbeSession] = Ambient(
+    "alertdrill_probe_session", FaultError, "no alertdrill drill is active: run scenarios through `alertdrill run`"
+)
 
 
-@contextlib.contextmanager
-def active_probe_session(session: ProbeSession) -> Iterator[ProbeSession]:
-    token = _ACTIVE.set(session)
-    try:
-        yield session
-    finally:
-        _ACTIVE.reset(token)
+class ProbeStep(Protocol):
+    """A scenario's hypothesis probe, resolved (alertdrill.faults.scenario.Step)."""
+
+    def run(self) -> Any: ...
 
 
 def slos_met(window_s: float = 2.0, configuration: Any = None, secrets: Any = None) -> bool:
     """True once every steady-state SLO is met over the last `window_s` (waits up to the session's timeout)."""
-    session = _ACTIVE.get()
-    if session is None:
-        raise FaultError("no alertdrill drill is active: run scenarios through `alertdrill run`")
+    session = SESSION.get()
 
     def waiting(results: list[Measurement]) -> None:
         missed = [r.describe() for r in results if not r.met]
@@ -62,15 +59,16 @@ def slos_met(window_s: float = 2.0, configuration: Any = None, secrets: Any = No
     return all(r.met for r in results)
 
 
-PROBE_FUNCTIONS = {"slos_met": slos_met}
+#: The probes a scenario's steady-state hypothesis may name, under this module's path.
+PROBES = ProbeRegistry(__name__, {"slos_met": slos_met})
 
 
 def run_hypothesis(
-    steps: Any, prometheus: PrometheusClient, slos: list[Slo], phase: str, timeout_s: float
+    steps: Iterable[ProbeStep], prometheus: PrometheusClient, slos: list[Slo], phase: str, timeout_s: float
 ) -> ProbeSession:
     """Run a scenario's hypothesis probes (each `slos_met`) within one session; the caller judges."""
     session = ProbeSession(prometheus, slos, phase, timeout_s)
-    with active_probe_session(session):
+    with SESSION.active(session):
         for step in steps:
             if step.run() is not True:
                 break

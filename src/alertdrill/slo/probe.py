@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from alertdrill.config.slos import Slo
 from alertdrill.observe.prometheus import PrometheusClient
-from alertdrill.slo.objectives import Slo
 
 
 @dataclass(frozen=True)

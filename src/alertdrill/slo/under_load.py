@@ -11,28 +11,32 @@ import logging
 import time
 from dataclasses import dataclass
 
-from alertdrill.drill import Drill
+from alertdrill.config.slos import Slo, find
 from alertdrill.errors import ConfigError, DrillFailure
+from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.slo.hypothesis import rule_window_s
-from alertdrill.slo.load import LoadPlan, run_load
-from alertdrill.slo.objectives import find
-from alertdrill.slo.probe import measure
+from alertdrill.slo.probe import Measurement, measure
+from alertdrill.stack.base import PlatformStack, Timing
+from alertdrill.workload.plan import LoadPlan
 
 log = logging.getLogger(__name__)
 DRAIN_BOUND_S = 30.0
+DRAIN_POLL_S = 0.5
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoadWindow:
+    """When the load ran, when the workers had drained it, its warm-up, and its own summary."""
+
     started_at: float
     ended_at: float
     drained_at: float
     warmup_s: float
+    summary: dict[str, float]
 
 
-def drive(drill: Drill, plan: LoadPlan) -> LoadWindow:
-    """Run the load; remember its window on the drill (for the Then steps) and its summary."""
-    timing = drill.stack.timing
+def drive(platform: PlatformStack, prometheus: PrometheusClient, timing: Timing, plan: LoadPlan) -> LoadWindow:
+    """Run the load through the stack's platform; return its window for the Then steps."""
     warmup = rule_window_s(timing.time_scale, timing.scrape_interval_s) + timing.eval_interval_s
     if plan.seconds < 2 * warmup:
         raise ConfigError(f"a load of {plan.seconds:g}s is too short to measure: give at least {2 * warmup:.0f}s")
@@ -45,75 +49,60 @@ def drive(drill: Drill, plan: LoadPlan) -> LoadWindow:
         plan.submissions_per_s * plan.jobs_per_submission,
     )
     started = time.time()
-    drill.load_summary = run_load(drill.stack, plan)
+    summary = platform.run_load(plan)
     ended = time.time() + timing.eval_interval_s  # the last second's rate needs one more evaluation
     time.sleep(timing.eval_interval_s + timing.scrape_interval_s)
-    window = LoadWindow(started, ended, _drained(drill, ended), warmup)
-    drill.load_window = window
-    log.info("load done: %s", drill.load_summary)
+    window = LoadWindow(started, ended, _drained(prometheus, ended), warmup, summary)
+    log.info("load done: %s", summary)
     return window
 
 
-def _drained(drill: Drill, ended: float) -> float:
+def _drained(prometheus: PrometheusClient, ended: float) -> float:
     """When the workers had delivered everything published by the end of the load."""
-    published = drill.prometheus.query("slo:nats_messages_published:total", at=ended)
+    published = prometheus.query("slo:nats_messages_published:total", at=ended)
     target = published[0].value if published else 0.0
     deadline = time.monotonic() + DRAIN_BOUND_S
     while time.monotonic() < deadline:
-        delivered = drill.prometheus.query("slo:nats_messages_delivered:total")
+        delivered = prometheus.query("slo:nats_messages_delivered:total")
         if delivered and delivered[0].value >= target:
             break
-        time.sleep(0.5)
+        time.sleep(DRAIN_POLL_S)
     return time.time()
 
 
-def assert_slos(drill: Drill, table: list[list[str]]) -> None:
+def measure_table(
+    prometheus: PrometheusClient, slos: list[Slo], window: LoadWindow, table: list[list[str]]
+) -> list[Measurement]:
     """Every SLO in the feature's table (name | objective) measured; objectives must match slo.yml."""
-    window = getattr(drill, "load_window", None)
-    if window is None:
-        raise ConfigError("measure SLOs after a load step ('When the load generator sends ...')")
     header, *rows = table
     if [h.strip().lower() for h in header[:2]] != ["slo", "objective"]:
         raise ConfigError("the SLO table needs the columns | slo | objective |")
-    missed = []
+    out = []
     for name, objective, *_ in rows:
-        slo = find(drill.stack.monitoring.slos, name.strip())
+        slo = find(slos, name.strip())
         if " ".join(objective.split()) != slo.objective:
             raise ConfigError(
                 f"SLO {slo.name}: the feature says {objective.strip()!r} but monitoring/slo.yml says "
                 f"{slo.objective!r}; make them agree (the SOP's number)"
             )
         if slo.how == "delta_ratio":
-            m = measure(drill.prometheus, slo, window.started_at - 1.0, window.drained_at, "under load")
+            m = measure(prometheus, slo, window.started_at - 1.0, window.drained_at, "under load")
         else:
-            m = measure(drill.prometheus, slo, window.started_at + window.warmup_s, window.ended_at, "under load")
-        drill.slos.append(m)
+            m = measure(prometheus, slo, window.started_at + window.warmup_s, window.ended_at, "under load")
         log.info("SLO %s %s", "met   " if m.met else "MISSED", m.describe())
-        if not m.met:
-            missed.append(m.describe())
+        out.append(m)
+    return out
+
+
+def assert_met(measurements: list[Measurement]) -> None:
+    missed = [m.describe() for m in measurements if not m.met]
     if missed:
         raise DrillFailure("SLOs missed under load: " + "; ".join(missed))
 
 
-def assert_no_alert_fired(drill: Drill) -> None:
-    window = getattr(drill, "load_window", None)
-    if window is None:
-        raise ConfigError("check alerts after a load step ('When the load generator sends ...')")
+def assert_no_alert_fired(prometheus: PrometheusClient, window: LoadWindow) -> None:
     seconds = max(1, round(window.drained_at - window.started_at))
-    fired = drill.prometheus.query(f'max_over_time(ALERTS{{alertstate="firing"}}[{seconds}s])', at=window.drained_at)
+    fired = prometheus.query(f'max_over_time(ALERTS{{alertstate="firing"}}[{seconds}s])', at=window.drained_at)
     if fired:
         names = sorted({s.labels.get("alertname", "?") for s in fired})
         raise DrillFailure(f"alerts fired under normal load: {', '.join(names)}")
-
-
-def check_dashboards(drill: Drill) -> None:
-    """The four SOP dashboards against this stack; the per-panel verdicts go into the log."""
-    from alertdrill.dashboards import check_on_stack
-
-    timing = drill.stack.timing
-    results = check_on_stack(drill.stack, timeout_s=3 * rule_window_s(timing.time_scale, timing.scrape_interval_s) + 10)
-    for r in results:
-        log.info("dashboard %s", r.line())
-    bad = [r.line() for r in results if not r.ok]
-    if bad:
-        raise DrillFailure(f"{len(bad)} of {len(results)} dashboard panel queries failed:\n" + "\n".join(bad))

@@ -1,15 +1,25 @@
-"""The Stack protocol: what a drill needs from any backend (local, kind, cluster)."""
+"""The Stack protocols: what a drill needs from a backend, split into the monitoring half (URLs,
+the config it runs, isolation between drills) and the platform half (faults, load, diagnostics).
+
+A managed Prometheus would implement `MonitoringStack` alone and borrow a platform; today both
+backends (local processes, Kubernetes) implement both halves.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
+from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.faults.actions import FaultBackend
-from alertdrill.observe.recorder import NotificationRecorder
-from alertdrill.rules.monitoring import MonitoringConfig
+from alertdrill.notify.recorder import NotificationRecorder
 from alertdrill.settings import Settings
+from alertdrill.workload.plan import LoadPlan
+
+#: Scaled range windows never go below this many scrapes, so rate() always has samples.
+MIN_RANGE_SCRAPES = 4
 
 
 @dataclass(frozen=True)
@@ -21,28 +31,68 @@ class Timing:
     scrape_timeout_s: float
     time_scale: float
 
+    @classmethod
+    def of(cls, settings: Settings) -> Timing:
+        return cls(
+            scrape_interval_s=settings.scrape_interval_s,
+            eval_interval_s=settings.eval_interval_s,
+            scrape_timeout_s=settings.scrape_timeout_s,
+            time_scale=settings.time_scale,
+        )
 
-class Stack(Protocol):
-    """A running monitoring stack with a workload, a recorder, and a way to inject faults."""
+
+@dataclass(frozen=True)
+class GrafanaAccess:
+    """A Grafana the stack runs, and how to log in (generated per install)."""
+
+    url: str
+    user: str
+    password: str
+
+
+class MonitoringStack(Protocol):
+    """Prometheus and Alertmanager running the config under test, and where their pages go."""
 
     settings: Settings
     monitoring: MonitoringConfig
     recorder: NotificationRecorder
     timing: Timing
+    scale_notes: list[str]
 
     @property
     def run_id(self) -> str: ...
-
     @property
     def run_dir(self) -> Path: ...
     @property
     def prometheus_url(self) -> str: ...
     @property
     def alertmanager_url(self) -> str: ...
-    def faults(self) -> FaultBackend: ...
+    @property
+    def grafana(self) -> GrafanaAccess | None:
+        """The stack's Grafana, if it runs one (dashboards are then checked through it)."""
+
+    def urls(self) -> dict[str, str]: ...
     def isolate(self, reset_rules: bool) -> None:
         """Give the next drill the timing of a first drill (see LocalStack.isolate)."""
 
     def wait_until_healthy(self, timeout: float) -> None: ...
-    def urls(self) -> dict[str, str]: ...
-    def diagnostics(self) -> dict[str, str]: ...
+
+
+class PlatformStack(Protocol):
+    """The workload and its machines: what faults act on and load drives."""
+
+    def faults(self) -> FaultBackend: ...
+    def run_load(self, plan: LoadPlan) -> dict[str, float]:
+        """Run the SLO load generator against the BFF; its JSON summary."""
+
+    def diagnostics(self) -> dict[str, str]:
+        """Log tails and state worth keeping when a drill fails, by name."""
+
+
+class Stack(MonitoringStack, PlatformStack, Protocol):
+    """Both halves, started and stopped as one context manager."""
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...

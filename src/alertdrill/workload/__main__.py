@@ -13,7 +13,7 @@ ROLES = {
     "bff": "alertdrill.workload.bff",
     "worker": "alertdrill.workload.worker",
     "traffic": "alertdrill.workload.traffic",
-    "recorder": "alertdrill.observe.recorder",
+    "recorder": "alertdrill.notify.recorder",
     "memhog": "alertdrill.workload.memhog",
     "fill": "alertdrill.workload.fill",
     "load": "alertdrill.workload.load",

@@ -1,0 +1,195 @@
+"""Policy lint: a team's rules against its SOP (policy.yml) and the exporters in play (catalog)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from alertdrill.config import promql
+from alertdrill.config.durations import format_duration, parse_duration
+from alertdrill.config.ruleset import AlertRule
+from alertdrill.errors import ConfigError
+from alertdrill.runtime.yamlfile import load_yaml
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: where (file, rule), what, and how to fix it."""
+
+    file: str
+    rule: str
+    check: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: rule {self.rule!r}: {self.message}; fix: {self.fix}"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+    jobs: frozenset[str]
+    aliases: dict[str, str]
+
+    @classmethod
+    def load(cls, extra: Path | None = None) -> Catalog:
+        data = yaml.safe_load(resources.files("alertdrill.check").joinpath("catalog.yml").read_text())
+        exact = {n for names in data["exact"].values() for n in names}
+        prefixes = [p for ps in data["prefixes"].values() for p in ps]
+        jobs = set(data["jobs"])
+        if extra is not None and extra.is_file():
+            more = load_yaml(extra) or {}
+            exact |= set(more.get("metrics", []))
+            prefixes += list(more.get("prefixes", []))
+            jobs |= set(more.get("jobs", []))
+        return cls(frozenset(exact), tuple(prefixes), frozenset(jobs), dict(data.get("aliases", {})))
+
+    def knows(self, metric: str) -> bool:
+        return metric in self.exact or metric.startswith(self.prefixes)
+
+    def suggest(self, metric: str) -> str:
+        if metric in self.aliases:
+            return f"use {self.aliases[metric]} (what the exporter really exports)"
+        close = difflib.get_close_matches(metric, sorted(self.exact | {p + "..." for p in self.prefixes}), n=1)
+        return f"did you mean {close[0]}?" if close else "use a metric an exporter in play produces"
+
+
+@dataclass(frozen=True)
+class Policy:
+    priorities: dict[str, str]
+    required_annotations: tuple[str, ...]
+    paging_severities: tuple[str, ...]
+    alerts: dict[str, dict[str, Any]]
+
+    @classmethod
+    def load(cls, path: Path) -> Policy:
+        if not path.is_file():
+            return cls(
+                {"P0": "critical", "P1": "high", "P2": "medium"},
+                ("summary", "description", "runbook_url"),
+                ("critical", "high", "medium"),
+                {},
+            )
+        data = load_yaml(path) or {}
+        if not isinstance(data, dict) or not isinstance(data.get("priorities", {}), dict):
+            raise ConfigError(f"{path}: expected a mapping with 'priorities', 'required_annotations', 'alerts'")
+        return cls(
+            dict(data.get("priorities", {})),
+            tuple(data.get("required_annotations", [])),
+            tuple(data.get("paging_severities", [])),
+            dict(data.get("alerts", {}) or {}),
+        )
+
+
+Problem = tuple[str, str, str]  # (check, message, fix)
+
+
+def _label_problems(rule: AlertRule, policy: Policy) -> list[Problem]:
+    """Severity and priority as the SOP maps them (or only a severity, for teams without priorities)."""
+    priority, severity = rule.labels.get("priority"), rule.labels.get("severity")
+    if not policy.priorities:
+        return (
+            [] if severity is not None else [("labels", "missing label: severity", "set a severity label for routing")]
+        )
+    if priority is None or severity is None:
+        missing = ", ".join(k for k in ("severity", "priority") if k not in rule.labels)
+        fix = "set both severity and priority as the SOP maps them (P0 critical, P1 high, P2 medium)"
+        return [("labels", f"missing label(s): {missing}", fix)]
+    want = policy.priorities.get(priority)
+    if want == severity:
+        return []
+    if want:
+        return [("labels", f"priority {priority} with severity {severity!r}; the SOP maps {priority} to {want!r}",
+                 f"use severity {want!r}")]  # fmt: skip
+    return [("labels", f"priority {priority!r} is not one the SOP defines ({', '.join(policy.priorities)})",
+             "use P0, P1 or P2")]  # fmt: skip
+
+
+def _job_problems(sel: promql.Selector, catalog: Catalog) -> list[Problem]:
+    out: list[Problem] = []
+    for label, op, value in sel.matchers:
+        if label != "job" or op not in ("=", "=~"):
+            continue
+        plain = op == "=" or re.fullmatch(r"[\w|-]+", value) is not None
+        for job in (value.split("|") if op == "=~" else [value]) if plain else []:
+            if job not in catalog.jobs:
+                out.append((
+                    "job",
+                    f"no scrape job {job!r} in play (jobs: {', '.join(sorted(catalog.jobs))})",
+                    "match the job label your scrape config really produces",
+                ))  # fmt: skip
+    return out
+
+
+def _expr_problems(rule: AlertRule, catalog: Catalog) -> list[Problem]:
+    """The expression parses, reads known metrics and jobs, and prints percentages of ratios."""
+    try:
+        sels = promql.selectors(rule.expr)
+    except ValueError as exc:
+        return [("promql", f"expression does not parse: {exc}", "fix the expression")]
+    out: list[Problem] = []
+    for sel in sels:
+        if sel.metric and not catalog.knows(sel.metric):
+            out.append(
+                ("metric", f"metric {sel.metric} is produced by no exporter in play", catalog.suggest(sel.metric))
+            )
+        out += _job_problems(sel, catalog)
+    comparison = promql.top_comparison(rule.expr)
+    if any("humanizePercentage" in v for v in rule.annotations.values()) and (
+        comparison is None or not promql.is_ratio(comparison[0])
+    ):
+        out.append((
+            "percentage",
+            "an annotation prints $value with humanizePercentage, but the value is not a ratio",
+            "divide by the total (e.g. errors / requests) or print the value as a rate",
+        ))  # fmt: skip
+    return out
+
+
+def _target_problems(rule: AlertRule, policy: Policy) -> list[Problem]:
+    """The SOP's own threshold and `for` for this alert, where the policy states them."""
+    target = policy.alerts.get(rule.name, {})
+    out: list[Problem] = []
+    comparison = promql.top_comparison(rule.expr) if "threshold" in target else None
+    if comparison is not None and comparison[2] != float(target["threshold"]):
+        want = float(target["threshold"])
+        out.append(("threshold", f"threshold {comparison[2]:g} differs from the SOP's target {want:g}",
+                    f"compare against {want:g}"))  # fmt: skip
+    if "for" in target and abs(rule.for_s - parse_duration(target["for"])) > 1e-9:
+        out.append(("for", f"for {format_duration(rule.for_s)} differs from the SOP's {target['for']}",
+                    f"use for: {target['for']}"))  # fmt: skip
+    return out
+
+
+def lint_rule(rule: AlertRule, policy: Policy, catalog: Catalog) -> list[Finding]:
+    problems = _label_problems(rule, policy)
+    problems += [("annotations", f"no {name} annotation", f"add annotations.{name}")
+                 for name in policy.required_annotations if not rule.annotations.get(name, "").strip()]  # fmt: skip
+    expr = _expr_problems(rule, catalog)
+    problems += expr
+    if not any(check == "promql" for check, _, _ in expr):
+        problems += _target_problems(rule, policy)
+    return [Finding(str(rule.file), rule.name, check, message, fix) for check, message, fix in problems]
+
+
+def lint(rules: list[AlertRule], policy: Policy, catalog: Catalog) -> list[Finding]:
+    findings = [f for rule in rules for f in lint_rule(rule, policy, catalog)]
+    for name in sorted(set(policy.alerts) - {r.name for r in rules}):
+        findings.append(
+            Finding(
+                "policy.yml",
+                name,
+                "missing",
+                "the SOP requires this alert but no rule defines it",
+                "add the rule",
+            )
+        )
+    return findings

@@ -1,0 +1,167 @@
+"""Mutants of a team's rules and Alertmanager config: small, plausible mistakes.
+
+Rule mutants: threshold doubled/halved (or ±1 at zero), comparison flipped, `for` ×10 and 0,
+severity/priority values swapped, a label dropped, each matcher changed (value, negation, each
+regex alternative dropped), the metric renamed. Config mutants: routes reversed, a route's
+matcher value changed, a route's receiver swapped, `continue` removed, group_wait far too long or
+too short, `send_resolved` off on one integration. Expressions are edited through the PromQL
+syntax tree and printed with `str()`; nothing is a regex on the text.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import promql_parser as pp
+
+from alertdrill.config.promql import _OPS
+
+FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "!=", "!=": "=="}
+OTHER_SEVERITY = {"critical": "high", "high": "medium", "medium": "critical", "warning": "critical"}
+OTHER_PRIORITY = {"P0": "P1", "P1": "P2", "P2": "P0"}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    kind: str  # "rules" or "alertmanager"
+    target: str  # alert or route/receiver it touches
+    description: str
+    document: dict[str, Any]  # the whole mutated file
+    file_index: int = 0  # which rule file (rules mutants)
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def expr_mutants(expr: str) -> Iterator[tuple[str, str]]:
+    """(description, mutated expression) for one PromQL expression."""
+    tree = pp.parse(expr)
+    if isinstance(tree, pp.BinaryExpr) and str(tree.op) in FLIP and isinstance(tree.rhs, pp.NumberLiteral):
+        lhs, op, value = str(tree.lhs), str(tree.op), float(tree.rhs.val)
+        for new in (value * 2, value / 2) if value else (1.0, -1.0):
+            yield f"threshold {_num(value)} -> {_num(new)}", f"{lhs} {op} {_num(new)}"
+        yield f"comparison {op} -> {FLIP[op]}", f"{lhs} {FLIP[op]} {_num(value)}"
+    selectors: list[Any] = []
+    pp.walk(tree, lambda n: selectors.append(n) if isinstance(n, pp.VectorSelector) else None)
+    printed = str(tree)
+    for sel in selectors:
+        old = str(sel)
+        if sel.name:
+            yield (
+                f"metric {sel.name} renamed",
+                printed.replace(old, old.replace(sel.name, sel.name + "_mutant", 1), 1),
+            )
+        for m in sel.matchers.matchers:
+            if m.name == "__name__":
+                continue
+            op = _OPS.get(str(m.op), "=")
+            text = f'{m.name}{op}"{m.value}"'
+            if text not in old:
+                continue
+            negated = {"=": "!=", "!=": "=", "=~": "!~", "!~": "=~"}[op]
+            variants = [
+                (f"matcher {text} value changed", f'{m.name}{op}"{m.value}x"'),
+                (f"matcher {text} negated", f'{m.name}{negated}"{m.value}"'),
+            ]
+            if op == "=~" and "|" in m.value:
+                parts = m.value.split("|")
+                for i, part in enumerate(parts):
+                    rest = "|".join(parts[:i] + parts[i + 1 :])
+                    variants.append((f"matcher {text} without {part!r}", f'{m.name}=~"{rest}"'))
+            for desc, replacement in variants:
+                yield desc, printed.replace(old, old.replace(text, replacement, 1), 1)
+
+
+def rule_mutants(documents: list[dict[str, Any]]) -> Iterator[Mutant]:
+    for fi, doc in enumerate(documents):
+        for gi, group in enumerate(doc["groups"]):
+            for ri, rule in enumerate(group.get("rules") or []):
+                if "alert" not in rule:
+                    continue
+                name = str(rule["alert"])
+
+                def mutant(desc: str, edit: Any, fi: int = fi, gi: int = gi, ri: int = ri, name: str = name) -> Mutant:
+                    new = copy.deepcopy(documents[fi])
+                    edit(new["groups"][gi]["rules"][ri])
+                    return Mutant("rules", name, desc, new, fi)
+
+                for desc, expr in expr_mutants(str(rule["expr"])):
+                    yield mutant(desc, lambda r, e=expr: r.__setitem__("expr", e))
+                if rule.get("for") not in (None, "0s", "0"):
+                    yield mutant(f"for {rule['for']} -> x10", lambda r: r.__setitem__("for", _times(r["for"], 10)))
+                    yield mutant(f"for {rule['for']} -> 0s", lambda r: r.__setitem__("for", "0s"))
+                labels = rule.get("labels") or {}
+                for key, table in (("severity", OTHER_SEVERITY), ("priority", OTHER_PRIORITY)):
+                    if key in labels:
+                        other = table.get(str(labels[key]), "mutant")
+                        yield mutant(
+                            f"{key} {labels[key]} -> {other}",
+                            lambda r, k=key, v=other: r["labels"].__setitem__(k, v),
+                        )
+                        yield mutant(f"label {key} dropped", lambda r, k=key: r["labels"].pop(k))
+
+
+def _times(duration: Any, factor: int) -> str:
+    from alertdrill.config.durations import format_duration, parse_duration
+
+    return format_duration(parse_duration(duration) * factor)
+
+
+def config_mutants(doc: dict[str, Any]) -> Iterator[Mutant]:
+    names = [str(r["name"]) for r in doc.get("receivers") or []]
+
+    def mutant(target: str, desc: str, edit: Any) -> Mutant:
+        new = copy.deepcopy(doc)
+        edit(new)
+        return Mutant("alertmanager", target, desc, new)
+
+    children = doc["route"].get("routes") or []
+    if len(children) > 1:
+        yield mutant("route", "child routes in reverse order", lambda d: d["route"]["routes"].reverse())
+    for i, child in enumerate(children):
+        where = f"route.routes[{i}]"
+        for j, text in enumerate(child.get("matchers") or []):
+            yield mutant(
+                where,
+                f"matcher {text} value changed",
+                lambda d, i=i, j=j, t=text: d["route"]["routes"][i]["matchers"].__setitem__(
+                    j, t.rstrip('"') + 'x"' if t.endswith('"') else t + "x"
+                ),
+            )
+        receiver = child.get("receiver")
+        if receiver is not None:
+            other = next((n for n in names if n != receiver), None)
+            if other:
+                yield mutant(
+                    where,
+                    f"receiver {receiver} -> {other}",
+                    lambda d, i=i, o=other: d["route"]["routes"][i].__setitem__("receiver", o),
+                )
+        if child.get("continue"):
+            yield mutant(where, "continue removed", lambda d, i=i: d["route"]["routes"][i].pop("continue"))
+        wait = "30s" if child.get("group_wait") and _seconds(child["group_wait"]) >= 3600 else "4h"
+        yield mutant(
+            where,
+            f"group_wait {child.get('group_wait', 'inherited')} -> {wait}",
+            lambda d, i=i, w=wait: d["route"]["routes"][i].__setitem__("group_wait", w),
+        )
+    for r, receiver in enumerate(doc.get("receivers") or []):
+        for key, integrations in receiver.items():
+            if not key.endswith("_configs"):
+                continue
+            for k in range(len(integrations or [])):
+                yield mutant(
+                    f"receiver {receiver['name']}",
+                    f"{key}[{k}] send_resolved off",
+                    lambda d, r=r, key=key, k=k: d["receivers"][r][key][k].__setitem__("send_resolved", False),
+                )
+
+
+def _seconds(duration: Any) -> float:
+    from alertdrill.config.durations import parse_duration
+
+    return parse_duration(duration)

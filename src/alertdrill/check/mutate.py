@@ -1,0 +1,200 @@
+"""`alertdrill mutate`: would the rule and routing tests notice a broken config?
+
+Each mutant is written as a complete monitoring directory and judged by the same checks
+`alertdrill check` runs: promtool rule tests for rule mutants, amtool routing cases plus the
+timer and send_resolved checks for Alertmanager mutants. A mutant that fails its file's own
+syntax check is stillborn and not counted. Score = killed / (killed + survived).
+"""
+
+from __future__ import annotations
+
+import difflib
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from alertdrill.check.mutants import Mutant, config_mutants, rule_mutants
+from alertdrill.check.routetests import RouteCase, load_cases, run_case, send_resolved_problems
+from alertdrill.check.suite import paging_receivers_of
+from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.runtime.tools import run_tool
+from alertdrill.runtime.yamlfile import dump_yaml, load_yaml
+
+BATCH = 12
+
+
+@dataclass(eq=False)
+class MutantResult:
+    mutant: Mutant
+    verdict: str  # killed | survived | stillborn
+    killed_by: str = ""
+    diff: str = ""
+    path: Path | None = None
+
+    # JUnit shape
+    @property
+    def suite(self) -> str:
+        return f"mutants.{self.mutant.kind}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.mutant.target}: {self.mutant.description}"
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict != "survived"
+
+    @property
+    def detail(self) -> str:
+        return self.killed_by if self.ok else f"survived:\n{self.diff}"
+
+
+@dataclass
+class MutationReport:
+    results: list[MutantResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def counted(self) -> list[MutantResult]:
+        return [r for r in self.results if r.verdict != "stillborn"]
+
+    @property
+    def score(self) -> float:
+        counted = self.counted
+        return sum(r.verdict == "killed" for r in counted) / len(counted) if counted else 1.0
+
+    @property
+    def survivors(self) -> list[MutantResult]:
+        return [r for r in self.results if r.verdict == "survived"]
+
+
+def _diff(before: object, after: object, name: str) -> str:
+    a = yaml.safe_dump(before, sort_keys=False).splitlines()
+    b = yaml.safe_dump(after, sort_keys=False).splitlines()
+    return "\n".join(difflib.unified_diff(a, b, f"{name} (original)", f"{name} (mutant)", n=1, lineterm=""))
+
+
+def _per_file(output: str) -> dict[str, bool]:
+    """promtool prints a block per file; SUCCESS or FAILED decides it."""
+    verdicts: dict[str, bool] = {}
+    current = None
+    for line in output.splitlines():
+        if line.startswith(("Unit Testing:", "Checking ")):
+            current = line.split(None, 2)[-1].strip()
+            verdicts[current] = True
+        elif current and "FAILED" in line:
+            verdicts[current] = False
+    return verdicts
+
+
+def _promtool(args: list[str], bin_path: str | None) -> str:
+    return run_tool("promtool", args, bin_path=bin_path, merge_output=True).stdout
+
+
+def _write_mutant(
+    root: Path, work: Path, n: int, config: MonitoringConfig, m: Mutant, rule_tests: dict[str, dict[str, Any]]
+) -> Path:
+    """A minimal directory for one mutant: the rule files, and only the test groups about its alert.
+
+    A rule mutant can only change its own alert, so only the groups that test that alert run
+    (an eighth of the work for FLUO). Tests keep their `rule_files` paths relative to tests/.
+    """
+    dest = work / f"m{n:03d}"
+    (dest / "tests").mkdir(parents=True)
+    for i, rf in enumerate(config.rule_files):
+        dump_yaml(
+            m.document if m.kind == "rules" and i == m.file_index else rf.document,
+            dest / "rules" / rf.path.name,
+        )
+    if m.kind == "rules":
+        for name, doc in rule_tests.items():
+            groups = [
+                g for g in doc["tests"] if any(c.get("alertname") == m.target for c in g.get("alert_rule_test") or [])
+            ]
+            if groups:
+                dump_yaml({**doc, "tests": groups}, dest / "tests" / name)
+    else:
+        dump_yaml(m.document, dest / "alertmanager.yml")
+    return dest
+
+
+@dataclass(frozen=True)
+class _Judge:
+    """The checks a mutant must survive: the same ones `alertdrill check` runs."""
+
+    config: MonitoringConfig
+    rule_tests: list[Path]
+    cases: list[RouteCase]
+    bin_path: str | None
+
+    def rules(self, batch: list[MutantResult]) -> None:
+        """One promtool call per rule test file for a whole batch (its files are per mutant)."""
+        files = {r: r.path / "rules" / self.config.rule_files[r.mutant.file_index].path.name for r in batch if r.path}
+        valid = _per_file(_promtool(["check", "rules", *map(str, files.values())], self.bin_path))
+        live = []
+        for r, f in files.items():
+            if not valid.get(str(f), False):
+                r.verdict, r.killed_by = "stillborn", "promtool check rules rejects it"
+            else:
+                live.append(r)
+        for test in self.rule_tests:
+            paths = {
+                r: r.path / "tests" / test.name
+                for r in live
+                if r.path and r.verdict == "survived" and (r.path / "tests" / test.name).is_file()
+            }
+            if not paths:
+                continue
+            verdicts = _per_file(_promtool(["test", "rules", *map(str, paths.values())], self.bin_path))
+            for r, p in paths.items():
+                if not verdicts.get(str(p), False):
+                    r.verdict, r.killed_by = "killed", f"rule tests {test.name}"
+
+    def alertmanager(self, r: MutantResult) -> None:
+        assert r.path is not None
+        am_path = r.path / "alertmanager.yml"
+        if run_tool("amtool", ["check-config", str(am_path)], bin_path=self.bin_path).returncode != 0:
+            r.verdict, r.killed_by = "stillborn", "amtool check-config rejects it"
+            return
+        for case in self.cases:
+            result = run_case(case, am_path, r.mutant.document, self.bin_path)
+            if not result.ok:
+                r.verdict, r.killed_by = "killed", f"routing case {case.name!r}: {'; '.join(result.problems)}"
+                return
+        paging = paging_receivers_of(self.config, r.mutant.document, self.cases)
+        problems = send_resolved_problems(r.mutant.document, paging)
+        if problems:
+            r.verdict, r.killed_by = "killed", problems[0]
+
+
+def run_mutation(root: Path, bin_path: str | None = None, workers: int = 2) -> MutationReport:
+    start = time.monotonic()
+    config = MonitoringConfig.load(root, bin_path)
+    mutants = list(rule_mutants([rf.document for rf in config.rule_files])) + list(config_mutants(config.alertmanager))
+    tests = sorted((root / "tests").glob("*.test.y*ml")) if (root / "tests").is_dir() else []
+    rule_tests = [t for t in tests if not t.name.startswith("routing.")]
+    judge = _Judge(config, rule_tests, load_cases(root / "tests" / "routing.test.yml"), bin_path)
+    report = MutationReport()
+    with tempfile.TemporaryDirectory(prefix="alertdrill-mutants-") as tmp:
+        results = []
+        test_docs = {t.name: load_yaml(t) for t in rule_tests}
+        for n, m in enumerate(mutants):
+            path = _write_mutant(root, Path(tmp), n, config, m, test_docs)
+            original = config.rule_files[m.file_index].document if m.kind == "rules" else config.alertmanager
+            results.append(MutantResult(m, "survived", diff=_diff(original, m.document, m.kind), path=path))
+        rules = [r for r in results if r.mutant.kind == "rules"]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(judge.rules, rules[i : i + BATCH]) for i in range(0, len(rules), BATCH)]
+            futures += [pool.submit(judge.alertmanager, r) for r in results if r.mutant.kind == "alertmanager"]
+            for f in futures:
+                f.result()
+        for r in results:
+            r.path = None
+        report.results = results
+    report.seconds = time.monotonic() - start
+    return report

@@ -1,0 +1,92 @@
+"""Routing tests: `amtool config routes test --verify.receivers` per case, timers from the YAML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alertdrill.config import routing
+from alertdrill.config.durations import parse_duration
+from alertdrill.errors import ConfigError
+from alertdrill.runtime.tools import run_tool
+from alertdrill.runtime.yamlfile import load_yaml
+
+
+@dataclass(frozen=True)
+class RouteCase:
+    name: str
+    labels: dict[str, str]
+    receivers: tuple[str, ...]
+    max_group_wait_s: float | None = None
+    min_group_wait_s: float | None = None
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    case: str
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+
+
+def load_cases(path: Path) -> list[RouteCase]:
+    if not path.is_file():
+        return []
+    doc = load_yaml(path) or {}
+    cases = []
+    for i, raw in enumerate(doc.get("cases") or []):
+        if not isinstance(raw, dict) or "labels" not in raw or "receivers" not in raw:
+            raise ConfigError(f"{path}: cases[{i}] needs 'labels' and 'receivers'")
+        where = f"{path}: cases[{i}]"
+        cases.append(
+            RouteCase(
+                name=str(raw.get("name", f"case {i}")),
+                labels={str(k): str(v) for k, v in raw["labels"].items()},
+                receivers=tuple(raw["receivers"]),
+                max_group_wait_s=parse_duration(raw["max_group_wait"], where) if "max_group_wait" in raw else None,
+                min_group_wait_s=parse_duration(raw["min_group_wait"], where) if "min_group_wait" in raw else None,
+            )
+        )
+    return cases
+
+
+def run_case(case: RouteCase, am_path: Path, am: dict[str, Any], bin_path: str | None = None) -> RouteResult:
+    problems = []
+    args = [
+        "config",
+        "routes",
+        "test",
+        f"--config.file={am_path}",
+        f"--verify.receivers={','.join(case.receivers)}",
+        *(f"{k}={v}" for k, v in case.labels.items()),
+    ]
+    proc = run_tool("amtool", args, bin_path=bin_path)
+    if proc.returncode != 0:
+        problems.append(
+            f"amtool routes {case.labels} to {proc.stdout.strip() or '?'}, expected {','.join(case.receivers)}"
+        )
+    matches = routing.match_routes(am, case.labels)
+    waits = [m.group_wait_s for m in matches]
+    if case.max_group_wait_s is not None and max(waits) > case.max_group_wait_s:
+        problems.append(f"group_wait {max(waits):g}s exceeds {case.max_group_wait_s:g}s")
+    if case.min_group_wait_s is not None and min(waits) < case.min_group_wait_s:
+        problems.append(f"group_wait {min(waits):g}s is shorter than the {case.min_group_wait_s:g}s deferral")
+    return RouteResult(case.name, not problems, problems)
+
+
+def send_resolved_problems(am: dict[str, Any], receivers: set[str]) -> list[str]:
+    """Every integration of every paging receiver must say when it is over."""
+    out = []
+    for item in am.get("receivers") or []:
+        if item.get("name") not in receivers:
+            continue
+        for key, integrations in item.items():
+            if not key.endswith("_configs"):
+                continue
+            for i, integ in enumerate(integrations or []):
+                if not integ.get("send_resolved", routing.SEND_RESOLVED_DEFAULT.get(key, True)):
+                    out.append(
+                        f"receiver {item['name']!r} {key}[{i}] has send_resolved off (the default for "
+                        f"{key.removesuffix('_configs')} is {routing.SEND_RESOLVED_DEFAULT.get(key, True)})"
+                    )
+    return out

@@ -1,0 +1,124 @@
+"""`alertdrill check`: the simulated-time tier. Every check is an item that passes or fails."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alertdrill.check.coverage import CoverageRow, coverage, drilled_alerts
+from alertdrill.check.dashboards import lint_queries
+from alertdrill.check.lint import Catalog, Finding, Policy, lint
+from alertdrill.check.routetests import RouteCase, load_cases, run_case, send_resolved_problems
+from alertdrill.check.unittests import find_rule_tests, run_rule_tests
+from alertdrill.config import routing
+from alertdrill.config.dashboards import load_queries
+from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.config.slos import recorded_series
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    """One verdict: a suite name (for JUnit), a test name, pass/fail, and why."""
+
+    suite: str
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class CheckReport:
+    items: list[CheckItem] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    coverage: list[CoverageRow] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(i.ok for i in self.items)
+
+
+def paging_receivers_of(config: MonitoringConfig, am: dict[str, Any], cases: list[RouteCase]) -> set[str]:
+    """Receivers that page somebody: reached by a rule of a paging severity or by a routing case."""
+    policy = Policy.load(config.root / "policy.yml")
+    out = {m.receiver for c in cases for m in routing.match_routes(am, c.labels)}
+    for rule in config.rules:
+        if rule.labels.get("severity") in policy.paging_severities:
+            out |= {m.receiver for m in routing.match_routes(am, {**rule.labels, "alertname": rule.name})}
+    return out
+
+
+def paging_receivers(config: MonitoringConfig, extra_labels: list[dict[str, str]]) -> dict[str, tuple[str, ...]]:
+    out = {}
+    for rule in config.rules:
+        labels = {**rule.labels, "alertname": rule.name}
+        out[rule.name] = tuple(m.receiver for m in routing.match_routes(config.alertmanager, labels))
+    for i, labels in enumerate(extra_labels):
+        out[f"#case{i}"] = tuple(m.receiver for m in routing.match_routes(config.alertmanager, labels))
+    return out
+
+
+def _check_dashboards(report: CheckReport, root: Path, config: MonitoringConfig, catalog: Catalog) -> None:
+    """The SOP dashboards' queries, offline: parse, and read only known or recorded metrics."""
+    if not (root / "grafana").is_dir():
+        return
+    recorded = recorded_series([rf.document for rf in config.rule_files])
+    queries = load_queries(root / "grafana")
+    problems = lint_queries(queries, lambda m: catalog.knows(m) or m in recorded, catalog.suggest)
+    for where, problem in problems:
+        report.items.append(CheckItem("dashboards", where, False, problem))
+    if not problems:
+        report.items.append(CheckItem("dashboards", f"{len(queries)} panel queries in {root / 'grafana'}", True))
+
+
+def run_check(root: Path, features_dir: Path, bin_path: str | None = None) -> CheckReport:
+    """Load (ConfigError on bad input), then run every check and collect the verdicts."""
+    start = time.monotonic()
+    report = CheckReport()
+    config = MonitoringConfig.load(root, bin_path)  # promtool check rules + amtool check-config
+    report.items.append(CheckItem("syntax", "promtool check rules", True, f"{len(config.rule_files)} file(s)"))
+    report.items.append(CheckItem("syntax", "amtool check-config", True, str(config.alertmanager_path)))
+    known = {r.name for r in config.rules}
+    tested: set[str] = set()
+    for tf in find_rule_tests(root, known):
+        ok, output = run_rule_tests(tf.path, bin_path)
+        report.items.append(CheckItem("rule tests", tf.path.name, ok, "" if ok else output))
+        if ok:
+            tested |= tf.alerts_tested
+    cases = load_cases(root / "tests" / "routing.test.yml")
+    for case in cases:
+        result = run_case(case, config.alertmanager_path, config.alertmanager, bin_path)
+        report.items.append(CheckItem("routing tests", case.name, result.ok, "; ".join(result.problems)))
+    policy = Policy.load(root / "policy.yml")
+    receivers = paging_receivers(config, [c.labels for c in cases])
+    problems = send_resolved_problems(config.alertmanager, paging_receivers_of(config, config.alertmanager, cases))
+    report.items.append(
+        CheckItem("routing tests", "send_resolved on every paging receiver", not problems, "; ".join(problems))
+    )
+    catalog = Catalog.load(root / "metrics.yml")
+    report.findings = lint(config.rules, policy, catalog)
+    for f in report.findings:
+        report.items.append(CheckItem("policy lint", f"{f.rule}: {f.check}", False, str(f)))
+    if not report.findings:
+        report.items.append(CheckItem("policy lint", f"{len(config.rules)} rules against the SOP", True))
+    _check_dashboards(report, root, config, catalog)
+    report.coverage = coverage(
+        config.rules,
+        tested,
+        cases,
+        drilled_alerts(features_dir),
+        {k: v for k, v in receivers.items() if not k.startswith("#")},
+    )
+    for row in report.coverage:
+        report.items.append(
+            CheckItem(
+                "coverage",
+                row.alert,
+                row.has_any_test,
+                "" if row.has_any_test else "no rule test, routing test or live drill",
+            )
+        )
+    report.seconds = time.monotonic() - start
+    return report

@@ -1,0 +1,1 @@
+"""The monitoring config under test: rules, routing tree, SLOs and dashboards, as data."""

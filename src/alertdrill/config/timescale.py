@@ -1,0 +1,75 @@
+"""Time scaling of rules: `for`, `keep_firing_for`, range and subquery windows divided by N.
+
+Why a parser: a regex on `[5m]` also rewrites regex matchers and string literals that happen to
+contain it. promql-parser's `transform` keeps edits only when the callback returns a new node,
+so each changed range node is re-parsed from its own printed form.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import promql_parser as pp
+
+from alertdrill.config.durations import format_duration, parse_duration
+from alertdrill.config.ruleset import RuleFile
+from alertdrill.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ScaleNote:
+    """A window that could not be scaled exactly (clamped to keep enough samples)."""
+
+    where: str
+    original_s: float
+    scaled_s: float
+
+
+def scale_expr(expr: str, factor: float, min_range_s: float, where: str, notes: list[ScaleNote]) -> str:
+    """Divide every range and subquery window in `expr` by `factor` (at least `min_range_s`)."""
+    if factor == 1:
+        return expr
+    try:
+        tree = pp.parse(expr)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: PromQL does not parse: {exc}") from None
+    changed = False
+
+    def post(node: Any) -> Any:
+        nonlocal changed
+        if isinstance(node, pp.MatrixSelector | pp.SubqueryExpr) and node.range is not None:
+            original = node.range.total_seconds()
+            scaled = max(original / factor, min_range_s)
+            scaled = round(scaled * 1000) / 1000
+            if scaled * factor > original + 1e-9:
+                notes.append(ScaleNote(where, original, scaled))
+            node.range = timedelta(seconds=scaled)
+            if isinstance(node, pp.SubqueryExpr) and node.step is not None:
+                step = node.step.total_seconds()
+                node.step = timedelta(seconds=max(min(step / factor, scaled), 0.001))
+            changed = True
+            return pp.parse(str(node))
+        return None
+
+    result = pp.transform(tree, post_visit=post)
+    return str(result) if changed else expr
+
+
+def scale_rule_file(rf: RuleFile, factor: float, min_range_s: float, notes: list[ScaleNote]) -> dict[str, Any]:
+    """A scaled copy of one rule file's document, ready to be written for Prometheus."""
+    doc = copy.deepcopy(rf.document)
+    for group in doc["groups"]:
+        if "interval" in group:
+            where = f"{rf.path}: group {group.get('name')!r}"
+            group["interval"] = format_duration(max(parse_duration(group["interval"], where) / factor, 1.0))
+        for rule in group.get("rules") or []:
+            name = rule.get("alert") or rule.get("record")
+            where = f"{rf.path}: rule {name!r}"
+            rule["expr"] = scale_expr(str(rule["expr"]), factor, min_range_s, where, notes)
+            for key in ("for", "keep_firing_for"):
+                if key in rule:
+                    rule[key] = format_duration(parse_duration(rule[key], where) / factor)
+    return doc

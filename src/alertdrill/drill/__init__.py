@@ -1,0 +1,1 @@
+"""One drill in small units: session, expectations, paging, recovery, quiet checks, and its record."""

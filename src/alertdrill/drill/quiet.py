@@ -1,0 +1,88 @@
+"""Then-steps about the rest of the alerting state: the other alerts a fault must fire, the ones
+that must stay quiet below their threshold, and that nothing unexpected fired; plus a check that
+the fault really took the system where the drill needs it."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from alertdrill.drill.expectations import FaultWindow
+from alertdrill.drill.session import DrillSession
+from alertdrill.errors import DrillFailure
+from alertdrill.observe.alerts import describe, matches, selector
+
+log = logging.getLogger(__name__)
+#: Resolution of the subquery that looks back over the fault for a metric's extreme.
+REACHED_STEP = "1s"
+
+
+def wait_for_also_firing(
+    drill: DrillSession, fault: FaultWindow, alert: str, match: dict[str, str], for_production_s: float
+) -> None:
+    """Another alert this fault must fire (in Prometheus, within its own bound)."""
+    drill.expect.rule(alert)  # an unknown alert is a located setup error
+    bound = drill.expect.fire_bound(alert, for_production_s, 0.0, fault)
+    found = drill.watch.poll(
+        lambda: [
+            a for a in drill.prometheus.alerts() if matches(a.name, a.labels, alert, match) and a.state == "firing"
+        ],
+        fault.fault_at + bound.total,
+        lambda: drill.watch.log_progress(alert, match, "fire", fault.fault_at, bound.total),
+    )
+    if not found:
+        raise DrillFailure(
+            f"alert {selector(alert, match)} did not also fire within {bound.total:.2f}s of the fault; "
+            f"bound: {bound.explain()}"
+        )
+
+
+def assert_stays_quiet(drill: DrillSession, fault: FaultWindow, alert: str, for_production_s: float) -> None:
+    """Below the threshold: wait out the whole bound, then check it never fired."""
+    drill.expect.rule(alert)
+    bound = drill.expect.fire_bound(alert, for_production_s, 0.0, fault)
+    drill.evidence.alert, drill.evidence.fire_bound = alert, bound
+    log.info("checking that %s stays quiet for its bound: %s", alert, bound.explain())
+    time.sleep(max(0.0, fault.fault_at + bound.total - time.time()))
+    fired = drill.watch.fired_since(fault.fault_at, alert)
+    if fired:
+        raise DrillFailure(f"alert {alert} fired below its threshold: {', '.join(sorted(fired))}")
+
+
+def assert_not_fired(drill: DrillSession, fault: FaultWindow, alert: str) -> None:
+    fired = drill.watch.fired_since(fault.fault_at, alert)
+    if fired:
+        raise DrillFailure(f"alert {alert} fired during the drill: {', '.join(sorted(fired))}")
+
+
+def assert_reached(
+    drill: DrillSession, fault: FaultWindow, expr: str, at_least: float | None = None, at_most: float | None = None
+) -> float:
+    """The fault really moved the metric: `expr` reached the value at some point since the fault."""
+    window_ms = max(1000, int((time.time() - fault.fault_at) * 1000))
+    fn = "max_over_time" if at_least is not None else "min_over_time"
+    values = [s.value for s in drill.prometheus.query(f"{fn}(({expr})[{window_ms}ms:{REACHED_STEP}])")]
+    seen = (max(values) if at_least is not None else min(values)) if values else None
+    ok = seen is not None and (seen >= at_least if at_least is not None else seen <= (at_most or 0))
+    if not ok or seen is None:
+        want = f">= {at_least:g}" if at_least is not None else f"<= {at_most:g}"
+        raise DrillFailure(
+            f"Prometheus never saw {expr} {want} since the fault (extreme: {seen}); the fault "
+            "did not take the system where the drill needs it"
+        )
+    return seen
+
+
+def assert_no_unexpected_alerts(drill: DrillSession, fault: FaultWindow) -> None:
+    """No alert outside the scenario's expected set fired (in Prometheus or at a receiver) since the fault."""
+    seen = {
+        describe(name, labels)
+        for name, labels in drill.watch.firing_since(fault.fault_at)
+        if not drill.expect.allows(name, labels)
+    }
+    drill.evidence.unexpected = sorted(seen)
+    if seen:
+        raise DrillFailure(
+            f"unexpected alerts fired during the drill: {', '.join(sorted(seen))} "
+            f"(expected only {drill.expect.describe_allowed()})"
+        )

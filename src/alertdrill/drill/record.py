@@ -1,0 +1,74 @@
+"""A drill's evidence while it runs, and the frozen record the reports are built from.
+
+The units of a drill (paging, recovery, quiet checks, SLOs) write what they expected and saw into
+`Evidence` as they go; no step reads it back to decide anything. At teardown it becomes a
+`DrillRecord`, the one thing alertdrill.report consumes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from alertdrill.drill.bounds import FireBound, RecoveryBound
+from alertdrill.observe.timeline import Timeline
+from alertdrill.slo.probe import Measurement
+
+Outcome = Literal["passed", "failed", "skipped", "error"]
+
+
+@dataclass
+class Evidence:
+    """What one drill expected and observed so far (mutable while it runs)."""
+
+    timeline: Timeline = field(default_factory=Timeline)
+    alert: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    receivers: list[str] = field(default_factory=list)
+    for_s: float | None = None
+    fire_bound: FireBound | None = None
+    recovery_bound: RecoveryBound | None = None
+    unexpected: list[str] = field(default_factory=list)
+    slos: list[Measurement] = field(default_factory=list)  # steady state before/after, or under load
+    slo_return_s: float | None = None  # rollback -> every steady-state SLO met again
+    load: dict[str, float] | None = None  # the SLO load generator's own summary
+
+    def record(self, feature: str, scenario: str, outcome: Outcome, message: str) -> DrillRecord:
+        return DrillRecord(
+            feature=feature,
+            scenario=scenario,
+            outcome=outcome,
+            message=message,
+            alert=self.alert,
+            expected_labels=dict(self.labels),
+            expected_receivers=tuple(self.receivers),
+            for_s=self.for_s,
+            fire_bound=self.fire_bound,
+            recovery_bound=self.recovery_bound,
+            timeline=replace(self.timeline, receivers=list(self.timeline.receivers), labels=dict(self.timeline.labels)),
+            unexpected=tuple(self.unexpected),
+            slos=tuple(self.slos),
+            slo_return_s=self.slo_return_s,
+            load=dict(self.load) if self.load is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class DrillRecord:
+    """One drill, finished: the verdict, what was expected, what was seen (a private copy)."""
+
+    feature: str
+    scenario: str
+    outcome: Outcome
+    message: str
+    alert: str | None = None
+    expected_labels: dict[str, str] = field(default_factory=dict)
+    expected_receivers: tuple[str, ...] = ()
+    for_s: float | None = None
+    fire_bound: FireBound | None = None
+    recovery_bound: RecoveryBound | None = None
+    timeline: Timeline = field(default_factory=Timeline)
+    unexpected: tuple[str, ...] = ()
+    slos: tuple[Measurement, ...] = ()
+    slo_return_s: float | None = None
+    load: dict[str, float] | None = None

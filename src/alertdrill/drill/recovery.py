@@ -1,0 +1,74 @@
+"""Then-steps about recovery: after rollback the alert resolves and the resolved notification
+reaches every receiver that sends one within the SOP's recovery bound (or, for a deferred alert,
+it clears without ever paging); then the system is back at its SLOs."""
+
+from __future__ import annotations
+
+import time
+
+from alertdrill.config.routing import sends_resolved
+from alertdrill.drill.paging import Page
+from alertdrill.drill.session import SOP_RECOVERY_S, DrillSession
+from alertdrill.drill.watch import POLL_S
+from alertdrill.errors import DrillFailure
+from alertdrill.notify.webhook import Notification
+
+
+def wait_for_resolved(drill: DrillSession, page: Page, sop_recovery_production_s: float = SOP_RECOVERY_S) -> None:
+    """Roll back, then wait for the resolved notification on every receiver that sends one."""
+    rollback_at = drill.roll_back()
+    routes = drill.expect.routes(page.alert, page.match)
+    bound = drill.expect.recovery_bound(sop_recovery_production_s, max(r.group_interval_s for r in routes))
+    drill.evidence.recovery_bound = bound
+    am = drill.expect.monitoring.alertmanager
+    want = {r for r in (drill.evidence.receivers or [r.receiver for r in routes]) if sends_resolved(am, r)}
+    recorder = drill.stack.recorder
+
+    def resolved(ns: list[Notification]) -> list[Notification]:
+        return [n for n in ns if n.status == "resolved" and page.is_target(n)]
+
+    ok = recorder.wait_for(
+        lambda ns: bool(want) and want <= {n.receiver for n in resolved(ns)},
+        timeout=bound.total,
+        since=rollback_at,
+        on_tick=lambda _: drill.watch.log_progress(page.alert, page.match, "resolve", rollback_at, bound.total),
+    )
+    got = resolved(recorder.notifications(rollback_at))
+    if got:
+        first = min(got, key=lambda n: n.arrived_at)
+        drill.timeline.resolved_notified_at = first.arrived_at
+        drill.timeline.resolved_at = first.ends_at
+    if not want:
+        raise DrillFailure(
+            f"no receiver of {page.what} sends resolved notifications "
+            f"(send_resolved is off on {sorted(drill.evidence.receivers)})"
+        )
+    if not ok:
+        missing = sorted(want - {n.receiver for n in got})
+        raise DrillFailure(
+            f"alert {page.what}: resolved notification to {missing} did not arrive within {bound.total:.2f}s of "
+            f"the rollback; {drill.watch.last_state(page.alert, page.match)}; bound: {bound.explain()}"
+        )
+    drill.assert_returned_to_slos()
+
+
+def wait_for_cleared_quietly(
+    drill: DrillSession, page: Page, sop_recovery_production_s: float = SOP_RECOVERY_S
+) -> None:
+    """Roll back; the alert clears within the recovery bound and nobody was ever paged."""
+    start = drill.roll_back()
+    bound = drill.expect.recovery_bound(sop_recovery_production_s, 0.0)
+    drill.evidence.recovery_bound = bound
+    deadline = start + bound.total
+    while drill.watch.active(page.alert, page.match):
+        if time.time() > deadline:
+            raise DrillFailure(
+                f"alert {page.what} still active {bound.total:.2f}s after the rollback; "
+                f"{drill.watch.last_state(page.alert, page.match)}; bound: {bound.explain()}"
+            )
+        time.sleep(POLL_S)
+    drill.timeline.resolved_at = time.time()
+    paged = [n for n in drill.stack.recorder.notifications(page.fault.fault_at) if page.is_target(n)]
+    if paged:
+        raise DrillFailure(f"alert {page.what} paged {paged[0].receiver} although it cleared within its deferral")
+    drill.assert_returned_to_slos()

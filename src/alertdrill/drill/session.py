@@ -1,0 +1,132 @@
+"""One drill's lifetime: isolation from the drills before it, the scenario's fault and rollback
+(with its steady-state hypothesis around them), and the evidence the report is made from.
+
+Steps call the small units of alertdrill.drill (paging, recovery, quiet) with this session; each
+either records an observation or raises `DrillFailure` with what was expected, what was seen,
+where and for how long.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from alertdrill.drill.expectations import Expectations, FaultWindow
+from alertdrill.drill.record import Evidence
+from alertdrill.drill.watch import AlertHistory, AlertWatch
+from alertdrill.errors import DrillFailure, ObserveError
+from alertdrill.faults.actions import SESSION, FaultSession
+from alertdrill.faults.ledger import FaultLedger
+from alertdrill.faults.scenario import Scenario, find_scenario
+from alertdrill.observe.alertmanager import AlertmanagerClient
+from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.observe.timeline import Timeline
+from alertdrill.slo.hypothesis import PROBES, ProbeSession, rule_window_s, run_hypothesis
+from alertdrill.stack.base import Stack
+
+log = logging.getLogger(__name__)
+#: SOP-004 "System Recovery Time: < 5 minutes" (production seconds).
+SOP_RECOVERY_S = 300.0
+#: The steady state before a fault is measured over three SLI windows, plus this much start-up.
+HYPOTHESIS_SETTLE_S = 10.0
+
+
+class DrillSession:
+    """The state of one drill that outlives a step: its stack, fault ledger, clients and evidence."""
+
+    def __init__(self, stack: Stack, scenarios_dir: Path, history: AlertHistory, expect: Expectations) -> None:
+        self.stack = stack
+        self.scenarios_dir = scenarios_dir
+        self.history = history
+        self.expect = expect
+        self.ledger = FaultLedger(stack.run_dir / "faults")
+        self.evidence = Evidence()
+        self.scenario: Scenario | None = None
+        self.prometheus = PrometheusClient(stack.prometheus_url)
+        self.alertmanager = AlertmanagerClient(stack.alertmanager_url)
+        self.watch = AlertWatch(self.prometheus, self.alertmanager, stack.recorder)
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.evidence.timeline
+
+    def prepare(self) -> None:
+        """A healthy stack whose alerting state cannot shortcut this drill's timing."""
+        self.stack.isolate(reset_rules=self.history.collides(self.expect.group_keys()))
+
+    def inject(self, scenario_name: str) -> FaultWindow:
+        """Check the steady state, then run the scenario's method; the fault counts from when its
+        last action started."""
+        self.scenario = find_scenario(self.scenarios_dir, scenario_name, PROBES)
+        window = rule_window_s(self.stack.timing.time_scale, self.stack.timing.scrape_interval_s)
+        before = self._hypothesis("before fault", timeout_s=3 * window + HYPOTHESIS_SETTLE_S)
+        if before is not None and not all(m.met for m in before.measurements):
+            raise DrillFailure(
+                "steady state not met before the fault (the system was not at its SLOs to begin with): "
+                + "; ".join(m.describe() for m in before.measurements if not m.met)
+            )
+        first = len(self.ledger.applied)
+        with SESSION.active(FaultSession(self.stack.faults(), self.ledger)):
+            self.scenario.inject()
+        applied = self.ledger.applied[first:]
+        now = time.time()
+        fault_at = max((a.started_at for a in applied), default=now)
+        fault = FaultWindow(
+            scenario=scenario_name,
+            fault_at=fault_at,
+            ramp_s=max((a.injected_at for a in applied), default=now) - fault_at,
+            hangs_target=any(a.hangs_target for a in applied),
+        )
+        self.timeline.fault_at = fault.fault_at
+        return fault
+
+    def roll_back(self) -> float:
+        """Run the scenario's rollbacks, then anything they did not cover; return when it began."""
+        rollback_at = time.time()
+        self.timeline.rollback_at = rollback_at
+        if self.scenario is None:
+            raise DrillFailure("no scenario was injected yet: a 'When ... injects' step must come first")
+        with SESSION.active(FaultSession(self.stack.faults(), self.ledger)):
+            self.scenario.roll_back()
+        self.ledger.revert_all()
+        return rollback_at
+
+    def _hypothesis(self, phase: str, timeout_s: float) -> ProbeSession | None:
+        """The scenario's steady-state hypothesis (SOP-004's SLOs), if it has one."""
+        if self.scenario is None or not self.scenario.hypothesis or not self.stack.monitoring.slos:
+            return None
+        session = run_hypothesis(
+            self.scenario.hypothesis, self.prometheus, self.stack.monitoring.slos, phase, timeout_s
+        )
+        self.evidence.slos.extend(session.measurements)
+        return session
+
+    def assert_returned_to_slos(self) -> None:
+        """After rollback and recovery: the system is back at its SLOs within one SOP recovery plus
+        two SLI windows (a fault lingers in the 5-minute windows for one window after it ends)."""
+        timing = self.stack.timing
+        window = rule_window_s(timing.time_scale, timing.scrape_interval_s)
+        timeout = SOP_RECOVERY_S / timing.time_scale + 2 * window + self.expect.slack_s
+        after = self._hypothesis("after rollback", timeout_s=timeout)
+        if after is None:
+            return
+        missed = [m.describe() for m in after.measurements if not m.met]
+        if missed:
+            raise DrillFailure(f"did not return to its SLOs within {timeout:.1f}s of recovery: " + "; ".join(missed))
+        if self.timeline.rollback_at is not None:
+            self.evidence.slo_return_s = round(time.time() - self.timeline.rollback_at, 3)
+
+    def finish(self) -> None:
+        """Revert what is still injected, note what fired, close clients (teardown)."""
+        try:
+            self.ledger.revert_all()
+        finally:
+            if self.timeline.fault_at is not None:
+                try:
+                    self.history.fired.extend(self.watch.firing_since(self.timeline.fault_at))
+                except ObserveError as exc:  # cleanup boundary: the next drill then resets to be safe
+                    log.warning("could not record the alerts of this drill: %s", exc)
+                    self.history.fired.append(("*", {}))
+            self.prometheus.close()
+            self.alertmanager.close()

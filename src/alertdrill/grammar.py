@@ -1,0 +1,73 @@
+"""The drill step grammar: the one place that says how a feature speaks of alerts.
+
+The step definitions (steps/) parse these texts, the pytest plugin reads a scenario's expected
+alerts from them before it runs (for isolation and the "no other alert" check), and `alertdrill
+check` counts an alert as drilled when a feature names it in a fires-step. Keeping all three on
+the same strings means a new phrasing cannot silently drop out of coverage or isolation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+HEALTHY = "the stack is healthy"
+INJECTS = 'the scenario "{scenario}" injects its fault'
+FIRES = 'alert "{alert}" fires for {label} "{value}" after holding for {seconds:d} seconds'
+FIRES_DEFERRED = FIRES + ", held back from paging"
+ALSO_FIRES = 'alert "{alert}" also fires for {label} "{value}" after holding for {seconds:d} seconds'
+LABELS = 'the alert has severity "{severity}" and priority "{priority}"'
+NOTIFIED = "it is notified to exactly {receivers}"
+ROUTED_DEFERRED = "it is routed to exactly {receivers} and deferred for {hours:d} hours"
+PAGES_AFTER_DEFERRAL = "it pages only after its {hours:d} hour deferral"
+RESOLVES = "after rollback it resolves and the resolved notification arrives within {minutes:d} minutes"
+CLEARS_QUIETLY = "after rollback it clears within {minutes:d} minutes without ever paging"
+STAYS_QUIET = 'alert "{alert}" stays quiet for the whole bound of its {seconds:d} second hold'
+REACHED_AT_LEAST = 'Prometheus saw "{expr}" reach at least {value:g}'
+FELL_TO_AT_MOST = 'Prometheus saw "{expr}" fall to at most {value:g}'
+DID_NOT_FIRE = 'alert "{alert}" did not fire'
+NO_OTHER_ALERT = "no other alert fired"
+LOAD = (
+    "the load generator sends {subs:d} job submissions/s of {jobs:d} jobs each "
+    "and {reads:d} reads/s to the BFF for {seconds:d} seconds"
+)
+SLOS_HOLD = "these SLOs hold over the load:"
+NO_ALERT_UNDER_LOAD = "no alert fired during the load"
+DASHBOARDS = "every panel of the SOP dashboards parses and returns data"
+
+#: A step that expects an alert to fire (primary or "also"), as a regex over the step text.
+EXPECTED_ALERT = re.compile(
+    r'alert "(?P<alert>[^"]+)" (?P<also>also )?fires for (?P<label>\w+) "(?P<value>[^"]*)"'
+    r"(?: after holding for (?P<seconds>\d+) seconds)?"
+)
+
+
+@dataclass(frozen=True)
+class ExpectedAlert:
+    """An alert a scenario's steps expect to fire, with the label that picks the instance."""
+
+    alert: str
+    match: dict[str, str] = field(default_factory=dict)
+    for_s: float | None = None  # production seconds, as the feature states it
+    also: bool = False
+
+
+def expected_alerts(step_texts: list[str]) -> list[ExpectedAlert]:
+    """Every alert the given step texts expect to fire, in order."""
+    out = []
+    for text in step_texts:
+        m = EXPECTED_ALERT.search(text)
+        if m:
+            seconds = float(m["seconds"]) if m["seconds"] else None
+            out.append(ExpectedAlert(m["alert"], {m["label"]: m["value"]}, seconds, bool(m["also"])))
+    return out
+
+
+def receiver_names(text: str) -> list[str]:
+    """`"a", "b" and "c"` → ["a", "b", "c"]."""
+    return [r.strip().strip('"') for r in text.replace(" and ", ",").split(",") if r.strip()]
+
+
+def drilled_alerts(feature_text: str) -> set[str]:
+    """Alerts a feature file drills (names in a fires-step)."""
+    return {m["alert"] for m in EXPECTED_ALERT.finditer(feature_text)}

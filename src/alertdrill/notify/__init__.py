@@ -1,0 +1,1 @@
+"""Notifications as people receive them: receiver redirection, the recorder, its Kubernetes mirror."""

@@ -1,1 +1,0 @@
-"""The monitoring config under test: rules, Alertmanager config, time scaling, checks."""

@@ -1,0 +1,42 @@
+"""What every backend does the same way when it starts: a run directory after sweeping dead runs,
+and the config under test written scaled, checked, and pointed at the recorder."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.faults.ledger import revert_offline
+from alertdrill.notify.redirect import redirect_receivers
+from alertdrill.runtime.rundir import RunDir, dead_runs, sweep_stale_processes
+from alertdrill.settings import Settings
+from alertdrill.stack.base import MIN_RANGE_SCRAPES, Timing
+
+log = logging.getLogger(__name__)
+
+
+def start_run(settings: Settings) -> RunDir:
+    """Sweep what dead runs left (processes, open faults), then create this run's directory."""
+    sweep_stale_processes(settings.runs_dir)
+    for dead in dead_runs(settings.runs_dir):
+        for line in revert_offline(dead):
+            log.warning("reverted a fault left by dead run %s: %s", dead.name, line)
+    return RunDir.create(settings.runs_dir)
+
+
+def write_config(
+    monitoring: MonitoringConfig, out_dir: Path, timing: Timing, recorder_url: str
+) -> tuple[list[Path], Path, list[str]]:
+    """Rules and Alertmanager config as this stack runs them; notes on windows that were clamped."""
+    min_range = MIN_RANGE_SCRAPES * timing.scrape_interval_s
+    rule_paths, am_path, notes = monitoring.write_scaled(
+        out_dir, timing.time_scale, min_range, lambda am: redirect_receivers(am, recorder_url)
+    )
+    lines = [
+        f"{n.where}: window {n.original_s:g}s scaled to {n.scaled_s:g}s (clamped to {MIN_RANGE_SCRAPES} scrapes)"
+        for n in notes
+    ]
+    for line in lines:
+        log.warning("%s", line)
+    return rule_paths, am_path, lines

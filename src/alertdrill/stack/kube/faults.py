@@ -1,0 +1,329 @@
+"""Faults on Kubernetes: chaostoolkit-kubernetes where it has the action, the kubernetes client or
+kubectl/docker where it does not. Same fault names and arguments as the local stack, so the same
+`scenarios/*.yaml` drive both. Every fault returns its live undo and the command lines that undo
+it offline (`alertdrill revert` after a crashed run).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from alertdrill.errors import FaultError
+from alertdrill.faults.injection import CommandsUndo, Injection, NoUndo
+from alertdrill.faults.limits import bounded_bytes, require_http_workload
+from alertdrill.settings import Settings
+from alertdrill.stack.kube import commands, manifests
+from alertdrill.stack.kube.api import KubeTarget
+from alertdrill.stack.kube.tools import Runner
+
+log = logging.getLogger(__name__)
+
+CRASH_COMMAND = ["python", "-c", "import sys; print('crashing at start (crashloop fault)'); sys.exit(1)"]
+#: Deployments of the workload; NATS is the NATS chart's StatefulSet of the same name.
+DEPLOYMENTS = ("bff", "workers", "traffic")
+STATEFULSETS = ("nats",)
+#: The local stack's virtual nodes and the kind nodes they stand for (kind-config.yaml order).
+KIND_NODES = {"node-0": "control-plane", "node-1": "worker", "node-2": "worker2"}
+
+
+def _undo(*argv: list[str]) -> CommandsUndo:
+    return CommandsUndo(tuple(tuple(a) for a in argv))
+
+
+def signal_all(signame: str) -> list[str]:
+    """A command run inside a pod: signal every process but PID 1 (tini) and itself (kill(-1))."""
+    return ["python", "-c", f"import os, signal; os.kill(-1, signal.{signame})"]
+
+
+@dataclass
+class KubeFaultContext:
+    """What the faults need from the stack, kept narrow so tests can hand in a recorded API."""
+
+    settings: Settings
+    target: KubeTarget
+    runner: Runner
+    kind: bool
+    query: Callable[[str], list[float]]  # PromQL instant query → sample values
+
+    @property
+    def ns(self) -> str:
+        return self.settings.kube.namespace
+
+    def kubectl(self, *args: str) -> list[str]:
+        ctx = commands.kube_context(self.settings.kube, self.kind)
+        return commands.kubectl(self.settings.kube, ctx, *args, "--namespace", self.ns)
+
+
+@contextlib.contextmanager
+def _chaos_env(target: KubeTarget) -> Iterator[None]:
+    """Point chaostoolkit-kubernetes at the chosen kubeconfig.
+
+    It finds the file through KUBECONFIG but then calls `load_kube_config()` without a path, which
+    reads the kubernetes client's module default, fixed at import time from KUBECONFIG or
+    ~/.kube/config. Without patching that default too, `--kubeconfig` would be ignored and the
+    fault would go to whatever cluster ~/.kube/config names.
+    """
+    from kubernetes.config import kube_config
+
+    env = target.chaos_env()
+    saved_env = {k: os.environ.get(k) for k in env}
+    saved_default = kube_config.KUBE_CONFIG_DEFAULT_LOCATION
+    os.environ.update(env)
+    if "KUBECONFIG" in env:
+        kube_config.KUBE_CONFIG_DEFAULT_LOCATION = env["KUBECONFIG"]
+    try:
+        yield
+    finally:
+        kube_config.KUBE_CONFIG_DEFAULT_LOCATION = saved_default
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class KubeFaults:
+    """The FaultBackend of the kind and cluster stacks."""
+
+    def __init__(self, ctx: KubeFaultContext) -> None:
+        self.ctx = ctx
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _chaos(self, func: Callable[..., Any], **kwargs: Any) -> Any:
+        with _chaos_env(self.ctx.target):
+            return func(secrets=self.ctx.target.chaos_secrets() or None, **kwargs)
+
+    def _workload_kind(self, workload: str) -> str:
+        if workload in DEPLOYMENTS:
+            return "deployment"
+        if workload in STATEFULSETS:
+            return "statefulset"
+        raise FaultError(f"no workload {workload!r} on Kubernetes (have: {', '.join(DEPLOYMENTS + STATEFULSETS)})")
+
+    def _replicas(self, workload: str) -> int:
+        from kubernetes import client
+
+        apps = client.AppsV1Api(self.ctx.target.api_client())
+        if self._workload_kind(workload) == "deployment":
+            scale = apps.read_namespaced_deployment_scale(workload, self.ctx.ns)
+        else:
+            scale = apps.read_namespaced_stateful_set_scale(workload, self.ctx.ns)
+        return int(scale.spec.replicas or 0) if scale.spec else 0
+
+    def _scale(self, workload: str, replicas: int) -> None:
+        if self._workload_kind(workload) == "deployment":
+            from chaosk8s.deployment.actions import scale_deployment
+
+            self._chaos(scale_deployment, name=workload, replicas=replicas, ns=self.ctx.ns)
+            return
+        from kubernetes import client
+
+        apps = client.AppsV1Api(self.ctx.target.api_client())
+        apps.patch_namespaced_stateful_set_scale(workload, self.ctx.ns, {"spec": {"replicas": replicas}})
+
+    def _exec_all(self, workload: str, cmd: list[str]) -> None:
+        """Run `cmd` in every pod of the workload (chaosk8s skips pods unless the container is named)."""
+        from chaosk8s.pod.actions import exec_in_pods
+
+        results = self._chaos(
+            exec_in_pods,
+            cmd=cmd,
+            label_selector=manifests.selector(workload),
+            all=True,
+            ns=self.ctx.ns,
+            container_name=workload,
+        )
+        failed = [r for r in results or [] if r.get("exit_code") not in (0, None)]
+        if not results or failed:
+            raise FaultError(f"`{' '.join(cmd)}` in the {workload} pods did not succeed: {failed or 'no pod matched'}")
+
+    def _bff_post(self, body: dict[str, float]) -> None:
+        """POSTed from inside each BFF pod to itself: the BFF is not exposed outside the cluster, and
+        the API server's service proxy cannot carry a request body in the Python client."""
+        import json
+
+        script = (
+            "import json, urllib.request\n"
+            f"req = urllib.request.Request('http://127.0.0.1:{manifests.BFF_PORT}/admin/fault', "
+            f"data=json.dumps({json.dumps(body)}).encode(), headers={{'Content-Type': 'application/json'}})\n"
+            "urllib.request.urlopen(req, timeout=5).read()\n"
+        )
+        self._exec_all("bff", ["python", "-c", script])
+
+    def _node_name(self, node: str) -> str:
+        if not self.ctx.kind:
+            return node  # a real cluster's node names are used as they are
+        suffix = KIND_NODES.get(node)
+        if suffix is None:
+            raise FaultError(f"no node {node!r} on kind (have: {', '.join(KIND_NODES)})")
+        return commands.kind_node_container(self.ctx.settings.kube, suffix)
+
+    def _limit(self) -> tuple[int, str]:
+        """The byte bound and why it matters on kind (every node reports the host's figures)."""
+        return self.ctx.settings.max_fault_bytes, (
+            ". On kind every node reports the host's memory and disk, so node-level faults scale "
+            "with the host; raise the bound only on a machine that can spare it"
+        )
+
+    def _node_value(self, expr: str, node: str) -> float:
+        values = self.ctx.query(expr.replace("$NODE", node))
+        if not values:
+            raise FaultError(f"Prometheus has no sample for {expr.replace('$NODE', node)}: is node {node} scraped?")
+        return values[0]
+
+    def _fault_pod(self, manifest: manifests.Manifest, what: str) -> Injection:
+        from kubernetes import client
+
+        core = client.CoreV1Api(self.ctx.target.api_client())
+        name = manifest["metadata"]["name"]
+        core.create_namespaced_pod(self.ctx.ns, manifest)  # type: ignore[arg-type]  # the client takes dicts
+        deadline = time.monotonic() + 120
+        while True:
+            status = core.read_namespaced_pod(name, self.ctx.ns).status
+            phase = status.phase if status else None
+            if phase == "Running":
+                break
+            if phase in ("Failed", "Succeeded") or time.monotonic() > deadline:
+                core.delete_namespaced_pod(name, self.ctx.ns, grace_period_seconds=0)
+                raise FaultError(f"{what}: fault pod {name} is {phase}, not Running; see `kubectl logs {name}`")
+            time.sleep(1)
+
+        def delete() -> None:
+            core.delete_namespaced_pod(name, self.ctx.ns)
+            end = time.monotonic() + 60
+            while time.monotonic() < end:
+                try:
+                    core.read_namespaced_pod(name, self.ctx.ns)
+                except client.ApiException as exc:
+                    if exc.status == 404:
+                        return
+                    raise
+                time.sleep(1)
+
+        undo = self.ctx.kubectl("delete", "pod", name, "--ignore-not-found", "--wait")
+        return Injection(delete, _undo(undo))
+
+    # -- workload faults -------------------------------------------------------------------
+    def kill_workload(self, workload: str) -> Injection:
+        """Pods killed (grace 0) and not replaced until rollback: the workload scaled to zero."""
+        from chaosk8s.pod.actions import terminate_pods
+
+        kind = self._workload_kind(workload)
+        replicas = self._replicas(workload)
+        self._scale(workload, 0)
+        self._chaos(
+            terminate_pods, label_selector=manifests.selector(workload), all=True, grace_period=0, ns=self.ctx.ns
+        )
+        undo = self.ctx.kubectl("scale", f"{kind}/{workload}", f"--replicas={replicas}")
+        return Injection(lambda: self._scale(workload, replicas), _undo(undo))
+
+    def freeze_workload(self, workload: str) -> Injection:
+        self._workload_kind(workload)
+        self._exec_all(workload, signal_all("SIGSTOP"))
+        return Injection(
+            lambda: self._exec_all(workload, signal_all("SIGCONT")),
+            _undo(self._exec_argv(workload, "SIGCONT")),
+            hangs_target=True,
+        )
+
+    def _exec_argv(self, workload: str, signame: str) -> list[str]:
+        kind = self._workload_kind(workload)
+        return self.ctx.kubectl("exec", f"{kind}/{workload}", "--", *signal_all(signame))
+
+    def pause_consumers(self, workload: str) -> Injection:
+        """The issue's NATS backlog on Kubernetes: the consumers scaled to zero until rollback."""
+        if workload != "workers":
+            raise FaultError(f"only the workers consume from NATS, not {workload!r}")
+        replicas = self._replicas(workload)
+        self._scale(workload, 0)
+        undo = self.ctx.kubectl("scale", f"deployment/{workload}", f"--replicas={replicas}")
+        return Injection(lambda: self._scale(workload, replicas), _undo(undo))
+
+    def inject_errors(self, workload: str, ratio: float) -> Injection:
+        return self._bff_fault(workload, {"error_ratio": ratio}, {"error_ratio": 0.0})
+
+    def inject_latency(self, workload: str, seconds: float) -> Injection:
+        return self._bff_fault(workload, {"latency_s": seconds}, {"latency_s": 0.0})
+
+    def _bff_fault(self, workload: str, body: dict[str, float], undo: dict[str, float]) -> Injection:
+        require_http_workload(workload)
+        self._bff_post(body)
+        # Offline, the BFF is restarted: it starts without faults.
+        undo_argv = self.ctx.kubectl("rollout", "restart", "deployment/bff")
+        return Injection(lambda: self._bff_post(undo), _undo(undo_argv))
+
+    def submit_jobs(self, count: int, rate: float) -> Injection:
+        """Real jobs through the BFF, posted from inside the traffic pod (the BFF is not exposed)."""
+        script = (
+            "import time, urllib.request\n"
+            f"url = 'http://bff.{self.ctx.ns}.svc:{manifests.BFF_PORT}/api/jobs'\n"
+            f"start = time.monotonic()\n"
+            f"for n in range({count}):\n"
+            "    req = urllib.request.Request(url, data=b'{}', headers={'Content-Type': 'application/json'})\n"
+            "    urllib.request.urlopen(req, timeout=5).read()\n"
+            f"    time.sleep(max(0.0, start + (n + 1) / {rate} - time.monotonic()))\n"
+        )
+        self._exec_all("traffic", ["python", "-c", script])
+        return Injection(lambda: None, NoUndo(f"{count} jobs submitted"))
+
+    def crashloop_workload(self, workload: str, pods: int) -> Injection:
+        """Patch the Deployment's command to exit at start. With maxUnavailable 0 and maxSurge 1 the
+        rollout adds one crashing pod and keeps the healthy ones, so exactly one pod crash-loops."""
+        from kubernetes import client
+
+        if self._workload_kind(workload) != "deployment" or pods != 1:
+            raise FaultError("on Kubernetes the crash loop patches one Deployment's command: pods must be 1")
+        apps = client.AppsV1Api(self.ctx.target.api_client())
+
+        def patch(command: list[str] | None) -> None:
+            body = {"spec": {"template": {"spec": {"containers": [{"name": workload, "command": command}]}}}}
+            apps.patch_namespaced_deployment(workload, self.ctx.ns, body)
+
+        patch(CRASH_COMMAND)
+        undo = self.ctx.kubectl("rollout", "undo", f"deployment/{workload}")
+        return Injection(lambda: patch(None), _undo(undo))
+
+    # -- node faults -----------------------------------------------------------------------
+    def stop_node(self, node: str) -> Injection:
+        """`docker stop` of a kind node container; started again (and waited Ready) on rollback."""
+        if not self.ctx.kind:
+            raise FaultError("stop_node needs the kind stack (a real cluster's nodes are not alertdrill's to stop)")
+        container = self._node_name(node)
+        kube = self.ctx.settings.kube
+        self.ctx.runner.run(commands.docker_stop(container), timeout=120)
+
+        def start() -> None:
+            self.ctx.runner.run(commands.docker_start(container), timeout=120)
+            self.ctx.runner.run(
+                commands.kubectl_wait_node_ready(kube, commands.kube_context(kube, True), container, True), timeout=200
+            )
+
+        return Injection(start, _undo(commands.docker_start(container)))
+
+    def memory_pressure(self, node: str, usage_ratio: float) -> Injection:
+        name = self._node_name(node)
+        total = self._node_value('node_memory_MemTotal_bytes{node="$NODE"}', name)
+        avail = self._node_value('node_memory_MemAvailable_bytes{node="$NODE"}', name)
+        what = f"memory_pressure({node}, {usage_ratio:.0%})"
+        need = bounded_bytes(what, int(usage_ratio * total - (total - avail)), *self._limit())
+        if need <= 0:
+            raise FaultError(f"node {node} already uses more than {usage_ratio:.0%} of its memory")
+        pod = manifests.memory_hog_pod(self.ctx.settings.kube, name, need, self.ctx.settings.max_fault_bytes)
+        return self._fault_pod(pod, f"memory_pressure({node})")
+
+    def fill_disk(self, node: str, free_ratio: float) -> Injection:
+        name = self._node_name(node)
+        sel = 'node="$NODE",mountpoint="/",fstype!="tmpfs"'
+        size = self._node_value(f"node_filesystem_size_bytes{{{sel}}}", name)
+        avail = self._node_value(f"node_filesystem_avail_bytes{{{sel}}}", name)
+        what = f"fill_disk({node}, {free_ratio:.0%} free)"
+        need = bounded_bytes(what, int(avail - free_ratio * size), *self._limit())
+        if need <= 0:
+            raise FaultError(f"node {node} already has less than {free_ratio:.0%} free")
+        return self._fault_pod(manifests.disk_fill_pod(self.ctx.settings.kube, name, need), f"fill_disk({node})")

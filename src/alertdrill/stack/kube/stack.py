@@ -1,0 +1,305 @@
+"""The kind and existing-cluster stacks: the same drills, with Kubernetes as the engine.
+
+`--stack kind` creates the cluster from kind-config.yaml (or reuses it), builds and loads the
+workload image, installs kube-prometheus-stack and the NATS chart at pinned versions with FLUO's
+config, the workload and the in-cluster recorder, and tears all of it down unless --keep-stack.
+`--stack cluster` talks to an existing cluster, installs only what --install names into its own
+namespaces, and removes exactly that afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from pathlib import Path
+from types import TracebackType
+
+from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.errors import ConfigError
+from alertdrill.notify.mirror import RecorderMirror
+from alertdrill.notify.recorder import NotificationRecorder
+from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.runtime.ports import free_port
+from alertdrill.runtime.probes import http_ok
+from alertdrill.runtime.process import ManagedProcess
+from alertdrill.runtime.rundir import RunDir
+from alertdrill.settings import Settings
+from alertdrill.stack.base import GrafanaAccess, Timing
+from alertdrill.stack.common import start_run, write_config
+from alertdrill.stack.health import wait_until_healthy
+from alertdrill.stack.kube import commands, manifests, values
+from alertdrill.stack.kube.api import KubeTarget
+from alertdrill.stack.kube.faults import KubeFaultContext, KubeFaults
+from alertdrill.stack.kube.tools import (
+    CLUSTER_TOOLS,
+    KIND_TOOLS,
+    Runner,
+    SubprocessRunner,
+    require_docker_daemon,
+    require_tools,
+)
+from alertdrill.workload.plan import LoadPlan
+
+log = logging.getLogger(__name__)
+
+#: kind-config.yaml maps these NodePorts to the host's loopback.
+KIND_URLS = {
+    "prometheus": "http://127.0.0.1:9090",
+    "alertmanager": "http://127.0.0.1:9093",
+    "grafana": "http://127.0.0.1:3000",
+    "recorder": "http://127.0.0.1:8080",
+}
+#: Services kube-prometheus-stack creates for release "kps" (port-forwarded on a cluster).
+KPS_SERVICES = {
+    "prometheus": ("kps-kube-prometheus-stack-prometheus", 9090),
+    "alertmanager": ("kps-kube-prometheus-stack-alertmanager", 9093),
+}
+SCRAPED_JOBS = ["bff", "workers", "nats", "node-exporter"]
+
+
+class KubeStack:
+    """A Kubernetes-backed Stack; a context manager that removes what it installed."""
+
+    def __init__(self, settings: Settings, monitoring: MonitoringConfig, runner: Runner | None = None) -> None:
+        self.settings = settings
+        self.monitoring = monitoring
+        self.kube = settings.kube
+        self.is_kind = settings.stack == "kind"
+        self.runner: Runner = runner or SubprocessRunner()
+        self.context = commands.kube_context(self.kube, self.is_kind)
+        self.target = KubeTarget(self.kube.kubeconfig, self.context)
+        self.timing = Timing.of(settings)
+        self.recorder = NotificationRecorder()  # fed by the mirror, never listening itself
+        self.installs_monitoring = self.is_kind or "monitoring" in self.kube.install
+        self.installs_workload = self.is_kind or "workload" in self.kube.install
+        self.created_cluster = False
+        self.grafana_password: str | None = None
+        self.scale_notes: list[str] = []
+        self.run: RunDir | None = None
+        self._urls: dict[str, str] = {}
+        self._exit = contextlib.ExitStack()
+        self._undo: list[list[str]] = []  # teardown command lines, run last first
+
+    # -- Stack protocol --------------------------------------------------------------------
+    @property
+    def run_id(self) -> str:
+        assert self.run is not None, "stack not started"
+        return self.run.run_id
+
+    @property
+    def run_dir(self) -> Path:
+        assert self.run is not None
+        return self.run.path
+
+    @property
+    def prometheus_url(self) -> str:
+        return self._urls["prometheus"]
+
+    @property
+    def alertmanager_url(self) -> str:
+        return self._urls["alertmanager"]
+
+    @property
+    def grafana(self) -> GrafanaAccess | None:
+        """kube-prometheus-stack's Grafana, when alertdrill installed it (password made per install)."""
+        if self.grafana_password is None or "grafana" not in self._urls:
+            return None
+        return GrafanaAccess(self._urls["grafana"], "admin", self.grafana_password)
+
+    def urls(self) -> dict[str, str]:
+        return dict(self._urls)
+
+    def faults(self) -> KubeFaults:
+        return KubeFaults(KubeFaultContext(self.settings, self.target, self.runner, self.is_kind, self._query))
+
+    def isolate(self, reset_rules: bool) -> None:
+        """No rule reload on Kubernetes (the operator's reload takes a minute): wait until every
+        alert of the previous drill is gone from Prometheus and Alertmanager instead."""
+        self.wait_until_healthy(timeout=max(120.0, 20 * self.timing.eval_interval_s))
+
+    def diagnostics(self) -> dict[str, str]:
+        out = {}
+        for name in ("bff", "workers", "recorder"):
+            done = self.runner.run(
+                self._kubectl("logs", f"deployment/{name}", "--tail", "40", "--namespace", self.kube.namespace),
+                timeout=30,
+                check=False,
+            )
+            out[f"kubectl logs {name}"] = done.stdout or done.stderr
+        return out
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> KubeStack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        t0 = time.monotonic()
+        require_tools(KIND_TOOLS if self.is_kind else CLUSTER_TOOLS)
+        if self.is_kind:
+            require_docker_daemon(self.runner)
+        self.run = start_run(self.settings)
+        self._exit.callback(self._teardown)
+        log.info("%s stack %s starting (run dir %s)", self.settings.stack, self.run.run_id, self.run.path)
+        if self.is_kind:
+            self._ensure_kind_cluster()
+        rule_paths, am_path = self._write_config()
+        if self.installs_workload:
+            self._install_workload()
+        if self.installs_monitoring:
+            self._install_monitoring(rule_paths, am_path)
+        else:
+            self._apply([values.prometheus_rule(rule_paths, self.kube.namespace, {})], "rules")
+        self._connect()
+        self._exit.enter_context(RecorderMirror(self._urls["recorder"], self.recorder))
+        self.wait_until_healthy(timeout=300.0)
+        log.info("%s stack ready in %.0fs: %s", self.settings.stack, time.monotonic() - t0, self._urls)
+
+    def stop(self) -> None:
+        self._exit.close()
+
+    # -- steps -----------------------------------------------------------------------------
+    def _kubectl(self, *args: str) -> list[str]:
+        return commands.kubectl(self.kube, self.context, *args)
+
+    def _ensure_kind_cluster(self) -> None:
+        existing = self.runner.run(commands.kind_get_clusters(), timeout=60).stdout.split()
+        if self.kube.cluster_name in existing:
+            log.info("reusing kind cluster %s", self.kube.cluster_name)
+        else:
+            log.info("creating kind cluster %s from %s (1-2 minutes)", self.kube.cluster_name, self.kube.kind_config)
+            self.runner.run(commands.kind_create(self.kube, self.kube.kind_config), timeout=600)
+            self.created_cluster = True
+        project = self.kube.kind_config.resolve().parent
+        log.info("building the workload image %s", self.kube.image)
+        self.runner.run(commands.docker_build(self.kube, project), timeout=900)
+        self.runner.run(commands.kind_load_image(self.kube), timeout=600)
+
+    def _write_config(self) -> tuple[list[Path], Path]:
+        rule_paths, am_path, self.scale_notes = write_config(
+            self.monitoring, self.run_dir / "config", self.timing, manifests.recorder_url_in_cluster(self.kube)
+        )
+        return rule_paths, am_path
+
+    def _apply(self, objects: list[manifests.Manifest], name: str) -> None:
+        path = values.dump_all(objects, self.run_dir / "manifests" / f"{name}.yaml")
+        self.runner.run(commands.kubectl_apply(self.kube, self.context, path), timeout=180)
+
+    def _install_workload(self) -> None:
+        ns = self.kube.namespace
+        self._undo.append(commands.kubectl_delete_namespace(self.kube, self.context, ns))
+        self._apply([manifests.namespace(ns)], "namespace")
+        nats_values = values.dump_all(
+            [values.nats_values(self.settings.monitoring_dir, self.is_kind)], self.run_dir / "nats.values.yaml"
+        )
+        self._helm(commands.NATS, ns, nats_values)
+        self._apply(manifests.workload(self.kube, self.timing.scrape_interval_s, self.is_kind)[1:], "workload")
+        for name in ("bff", "workers", "traffic", "recorder"):
+            self.runner.run(
+                commands.kubectl_rollout_status(self.kube, self.context, f"deployment/{name}", ns), timeout=330
+            )
+
+    def _install_monitoring(self, rule_paths: list[Path], am_path: Path) -> None:
+        ns = self.kube.monitoring_namespace
+        self._undo.append(commands.kubectl_delete_namespace(self.kube, self.context, ns))
+        secret = values.grafana_admin_secret(ns)
+        self.grafana_password = secret["stringData"]["admin-password"]
+        dashboards = values.dashboard_configmaps(self.settings.monitoring_dir, ns)
+        self._apply([manifests.namespace(ns), secret, *dashboards], "monitoring")
+        kps = values.kube_prometheus_stack_values(
+            self.settings.monitoring_dir, rule_paths, am_path, self.timing.scrape_interval_s, ns
+        )
+        self._helm(commands.KUBE_PROMETHEUS_STACK, ns, values.dump_all([kps], self.run_dir / "kps.values.yaml"))
+
+    def _helm(self, chart: commands.Chart, namespace: str, values_path: Path) -> None:
+        self.runner.run(commands.helm_repo_add(chart), timeout=120)
+        log.info(
+            "installing %s %s into %s (helm --wait, up to %s)",
+            chart.chart,
+            chart.version,
+            namespace,
+            commands.HELM_TIMEOUT,
+        )
+        self._undo.append(commands.helm_uninstall(self.kube, self.context, chart, namespace))
+        self.runner.run(
+            commands.helm_upgrade_install(self.kube, self.context, chart, namespace, values_path), timeout=660
+        )
+
+    def _connect(self) -> None:
+        """kind: the NodePorts kind-config.yaml maps; a cluster: given URLs or kubectl port-forward."""
+        if self.is_kind:
+            self._urls = dict(KIND_URLS)
+            return
+        self._urls["prometheus"] = self.kube.prometheus_url or self._port_forward("prometheus")
+        self._urls["alertmanager"] = self.kube.alertmanager_url or self._port_forward("alertmanager")
+        self._urls["recorder"] = self._port_forward("recorder")
+
+    def _port_forward(self, what: str) -> str:
+        if what == "recorder":
+            ns, service, port = self.kube.namespace, "recorder", manifests.RECORDER_PORT
+        elif self.installs_monitoring:
+            ns, (service, port) = self.kube.monitoring_namespace, KPS_SERVICES[what]
+        else:
+            raise ConfigError(f"--stack cluster needs --{what}-url (alertdrill did not install the monitoring stack)")
+        local = free_port()
+        argv = commands.kubectl_port_forward(self.kube, self.context, ns, f"service/{service}", local, port)
+        url = f"http://127.0.0.1:{local}"
+        probe = url + ("/-/healthy" if what != "alertmanager" else "/-/ready")
+        proc = ManagedProcess(
+            f"port-forward-{what}",
+            argv,
+            run_dir=self.run_dir,
+            run_id=self.run_id,
+            ready=http_ok(probe),
+            ready_timeout=60,
+        )
+        self._exit.enter_context(proc)
+        return url
+
+    def run_load(self, plan: LoadPlan) -> dict[str, float]:
+        """The SLO load from inside the traffic pod, against the BFF's Service (never from outside)."""
+        url = f"http://bff.{self.kube.namespace}.svc:{manifests.BFF_PORT}"
+        argv = [
+            *self._kubectl("exec", "deployment/traffic", "--namespace", self.kube.namespace, "--"),
+            "python", "-m", "alertdrill.workload.load", *plan.args(url),
+        ]  # fmt: skip
+        done = self.runner.run(argv, timeout=plan.seconds + 60)
+        lines = done.stdout.strip().splitlines()
+        return dict(json.loads(lines[-1])) if lines else {}
+
+    def _query(self, expr: str) -> list[float]:
+        with PrometheusClient(self.prometheus_url) as prom:
+            return [s.value for s in prom.query(expr)]
+
+    def wait_until_healthy(self, timeout: float) -> None:
+        """Every workload job and node exporter scraped and up, and no alert pending or firing."""
+        wait_until_healthy(
+            self.prometheus_url,
+            self.alertmanager_url,
+            SCRAPED_JOBS,
+            timeout,
+            poll_s=1.0,
+            hint=f" on the {self.settings.stack} stack",
+        )
+
+    def _teardown(self) -> None:
+        """Remove what was installed (last first), or the whole kind cluster if this run made it."""
+        if self.settings.keep_stack:
+            log.info("--keep-stack: leaving the %s stack up (%s)", self.settings.stack, self._urls)
+            return
+        if self.is_kind and self.created_cluster:
+            self.runner.run(commands.kind_delete(self.kube), timeout=300, check=False)
+            return
+        for argv in reversed(self._undo):
+            self.runner.run(argv, timeout=300, check=False)

@@ -1,0 +1,127 @@
+"""Helm values and objects that carry FLUO's monitoring config onto Kubernetes.
+
+The committed values files in `monitoring/k8s/` say what is fixed; this module adds what depends
+on the run: the time-scaled rules, the Alertmanager config with receivers redirected to the
+in-cluster recorder, the scrape interval, and the Grafana admin Secret (generated per install,
+never written into values or command lines).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from alertdrill.errors import ConfigError
+from alertdrill.runtime.yamlfile import load_yaml
+from alertdrill.stack.kube.manifests import CONTROL_PLANE, CONTROL_PLANE_TOLERATION, MANAGED, Manifest
+
+KPS_VALUES = "kube-prometheus-stack.values.yaml"
+NATS_VALUES = "nats.values.yaml"
+GRAFANA_SECRET = "alertdrill-grafana-admin"
+
+
+def load_values(monitoring_dir: Path, name: str) -> dict[str, Any]:
+    path = monitoring_dir / "k8s" / name
+    if not path.is_file():
+        raise ConfigError(f"{path}: missing; the kind and cluster stacks install their Helm values from it")
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of Helm values at the top")
+    return data
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Helm's rule: maps merge key by key, everything else (lists too) is replaced."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def kube_prometheus_stack_values(
+    monitoring_dir: Path, rule_files: list[Path], alertmanager_config: Path, interval_s: float, namespace: str
+) -> dict[str, Any]:
+    """The chart's values with FLUO's (already scaled and redirected) config merged in."""
+    groups: list[Any] = []
+    for path in rule_files:
+        groups += (load_yaml(path) or {}).get("groups", [])
+    interval = f"{interval_s:g}s"
+    run_values = {
+        # A map, one PrometheusRule per key (a list here is the chart's classic mistake).
+        "additionalPrometheusRulesMap": {"fluo": {"groups": groups}},
+        "alertmanager": {"config": load_yaml(alertmanager_config)},
+        "prometheus": {"prometheusSpec": {"scrapeInterval": interval, "evaluationInterval": interval}},
+        "grafana": {
+            "admin": {"existingSecret": GRAFANA_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"}
+        },
+    }
+    return merge(load_values(monitoring_dir, KPS_VALUES), run_values)
+
+
+def nats_values(monitoring_dir: Path, kind: bool) -> dict[str, Any]:
+    """The committed values; on kind NATS goes to the control plane (node-0), as on the local stack."""
+    base = load_values(monitoring_dir, NATS_VALUES)
+    if not kind:
+        return base
+    placement = {"nodeSelector": dict(CONTROL_PLANE), "tolerations": [dict(CONTROL_PLANE_TOLERATION)]}
+    return merge(base, {"podTemplate": {"merge": {"spec": placement}}})
+
+
+def grafana_admin_secret(namespace: str, password: str | None = None) -> Manifest:
+    """A fresh random password per install; printed once by the stack, never stored in the repo."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": GRAFANA_SECRET, "namespace": namespace, "labels": dict(MANAGED)},
+        "type": "Opaque",
+        "stringData": {"admin-user": "admin", "admin-password": password or secrets.token_urlsafe(24)},
+    }
+
+
+def dashboard_configmaps(monitoring_dir: Path, namespace: str) -> list[Manifest]:
+    """Each `monitoring/grafana/*.json` as a ConfigMap the Grafana sidecar loads (label grafana_dashboard)."""
+    out = []
+    for path in sorted((monitoring_dir / "grafana").glob("*.json")):
+        try:
+            json.loads(path.read_text())
+        except ValueError as exc:
+            raise ConfigError(f"{path}: not valid JSON ({exc}); fix the dashboard") from None
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": "dashboard-" + path.stem.replace("_", "-").lower(),
+                    "namespace": namespace,
+                    "labels": {"grafana_dashboard": "1", **MANAGED},
+                },
+                "data": {path.name: path.read_text()},
+            }
+        )
+    return out
+
+
+def prometheus_rule(rule_files: list[Path], namespace: str, extra_labels: dict[str, str]) -> Manifest:
+    """FLUO's rules as a PrometheusRule, for a cluster whose Prometheus alertdrill did not install."""
+    groups: list[Any] = []
+    for path in rule_files:
+        groups += (load_yaml(path) or {}).get("groups", [])
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": "fluo", "namespace": namespace, "labels": {**MANAGED, **extra_labels}},
+        "spec": {"groups": groups},
+    }
+
+
+def dump_all(manifests: list[Manifest], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump_all(manifests, sort_keys=False))
+    return path

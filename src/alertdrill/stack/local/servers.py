@@ -1,0 +1,108 @@
+"""The local stack's servers: Prometheus and Alertmanager command lines, the generated Prometheus
+config and its file-based service discovery."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alertdrill.config.durations import format_duration
+from alertdrill.observe.alertmanager import AlertmanagerClient
+from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.runtime.ports import LOOPBACK
+from alertdrill.runtime.process import ManagedProcess
+from alertdrill.runtime.yamlfile import dump_yaml
+
+
+@dataclass(frozen=True)
+class ScrapeJob:
+    name: str
+    honor_labels: bool = False  # kube-state-metrics: the object's namespace/pod, not the target's
+
+
+def write_prometheus_config(
+    path: Path,
+    *,
+    scrape_s: float,
+    eval_s: float,
+    scrape_timeout_s: float,
+    rule_files: list[Path],
+    alertmanager: str,
+    sd_dir: Path,
+    jobs: list[ScrapeJob],
+) -> None:
+    """Every job discovers its targets from `<sd_dir>/<job>.json`, so pods come and go like on k8s."""
+    config: dict[str, Any] = {
+        "global": {
+            "scrape_interval": format_duration(scrape_s),
+            "evaluation_interval": format_duration(eval_s),
+            "scrape_timeout": format_duration(scrape_timeout_s),
+        },
+        "rule_files": [str(p) for p in rule_files],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
+        "scrape_configs": [
+            {
+                "job_name": job.name,
+                "honor_labels": job.honor_labels,
+                "file_sd_configs": [{"files": [str(sd_dir / f"{job.name}.json")], "refresh_interval": "1s"}],
+            }
+            for job in jobs
+        ],
+    }
+    dump_yaml(config, path)
+
+
+def write_targets(sd_dir: Path, job: str, targets: list[tuple[str, dict[str, str]]]) -> None:
+    """Write one job's file_sd targets atomically (Prometheus may read at any moment)."""
+    sd_dir.mkdir(parents=True, exist_ok=True)
+    groups = [{"targets": [addr], "labels": labels} for addr, labels in targets]
+    tmp = sd_dir / f".{job}.json.tmp"
+    tmp.write_text(json.dumps(groups, indent=1))
+    tmp.replace(sd_dir / f"{job}.json")
+
+
+def prometheus_process(
+    binary: Path, config: Path, run_dir: Path, run_id: str, port: int, time_scale: float
+) -> ManagedProcess:
+    """Prometheus on 127.0.0.1 with its own data dir and a reloadable config."""
+    # Resend delay follows the time scale (1m in production): lower than that, Alertmanager
+    # resolves alerts falsely whenever Prometheus is briefly unreachable.
+    resend = max(1.0, 60.0 / time_scale)
+    return ManagedProcess(
+        "prometheus",
+        [
+            str(binary),
+            f"--config.file={config}",
+            f"--storage.tsdb.path={run_dir / 'prometheus-data'}",
+            f"--web.listen-address={LOOPBACK}:{port}",
+            f"--rules.alert.resend-delay={resend:g}s",
+            "--web.enable-lifecycle",
+            "--storage.tsdb.retention.time=1d",
+            "--log.level=warn",
+        ],
+        run_dir=run_dir,
+        run_id=run_id,
+        ready=PrometheusClient(f"http://{LOOPBACK}:{port}").is_ready,
+    )
+
+
+def alertmanager_process(binary: Path, config: Path, run_dir: Path, run_id: str, port: int) -> ManagedProcess:
+    """Alertmanager on 127.0.0.1, gossip off."""
+    # An empty cluster address turns gossip off: with it on, the first notification waits
+    # ~10 s for gossip to settle and the port binds 0.0.0.0:9094.
+    return ManagedProcess(
+        "alertmanager",
+        [
+            str(binary),
+            f"--config.file={config}",
+            f"--storage.path={run_dir / 'alertmanager-data'}",
+            f"--web.listen-address={LOOPBACK}:{port}",
+            "--cluster.listen-address=",
+            "--log.level=warn",
+        ],
+        run_dir=run_dir,
+        run_id=run_id,
+        ready=AlertmanagerClient(f"http://{LOOPBACK}:{port}").is_ready,
+    )

@@ -1,0 +1,368 @@
+"""The local stack: real Prometheus, Alertmanager, NATS JetStream, node exporters and the FLUO
+workload as processes on 127.0.0.1, placed on virtual nodes and tended by a small kubelet."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.errors import ObserveError, WaitTimeout
+from alertdrill.notify.recorder import NotificationRecorder
+from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.runtime.binaries import find_binary
+from alertdrill.runtime.ports import LOOPBACK, PortAllocator
+from alertdrill.runtime.probes import http_ok
+from alertdrill.runtime.process import ManagedProcess
+from alertdrill.runtime.rundir import RunDir
+from alertdrill.settings import Settings
+from alertdrill.stack.base import GrafanaAccess, Timing
+from alertdrill.stack.common import start_run, write_config
+from alertdrill.stack.health import wait_until_healthy
+from alertdrill.stack.local.faults import LocalFaultContext, LocalFaults
+from alertdrill.stack.local.load import run_local_load
+from alertdrill.stack.local.nodes import NodeAgent, VirtualNode
+from alertdrill.stack.local.pods import Pod
+from alertdrill.stack.local.servers import (
+    ScrapeJob,
+    alertmanager_process,
+    prometheus_process,
+    write_prometheus_config,
+    write_targets,
+)
+from alertdrill.stack.local.supervisor import KubeStateCollector, KubeStateServer, Supervisor
+from alertdrill.stack.local.topology import (
+    NAMESPACE,
+    NODE_DISK_BYTES,
+    NODE_MEMORY_BYTES,
+    NODES,
+    PLACEMENT,
+    SCRAPED_JOBS,
+    WORKLOAD_JOBS,
+    WorkloadPorts,
+    workload_pods,
+)
+from alertdrill.workload.plan import LoadPlan
+
+log = logging.getLogger(__name__)
+HEALTH_TIMEOUT_S = 20.0
+#: Prometheus learns its Alertmanagers again only at its discovery manager's 5 s tick.
+REDISCOVER_TIMEOUT_S = 15.0
+SERVERS = ("prometheus", "alertmanager", "nats-server", "node-exporter")
+
+
+class LocalStack:
+    """Everything on 127.0.0.1 in one run directory; stopped on every path out of `with`."""
+
+    def __init__(self, settings: Settings, monitoring: MonitoringConfig) -> None:
+        self.settings = settings
+        self.monitoring = monitoring
+        self.timing = Timing.of(settings)
+        self.recorder = NotificationRecorder(settings.fixed_ports.get("recorder"))
+        self.pods: dict[str, list[Pod]] = {}
+        self.nodes: dict[str, VirtualNode] = {}
+        self.lock = threading.RLock()  # held by the supervisor's ticks and by faults
+        self.ready_s: float | None = None
+        self.scale_notes: list[str] = []
+        self.binaries: dict[str, Path] = {}
+        self.node_agent: NodeAgent | None = None
+        self.run: RunDir | None = None
+        self._exit = contextlib.ExitStack()
+        self._prometheus: ManagedProcess | None = None
+        self._alertmanager: ManagedProcess | None = None
+        self._ports: dict[str, int] = {}
+        self._port_allocator = PortAllocator()
+        self._rule_paths: list[Path] = []
+        self._epoch = 0
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> LocalStack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def run_id(self) -> str:
+        assert self.run is not None, "stack not started"
+        return self.run.run_id
+
+    @property
+    def run_dir(self) -> Path:
+        assert self.run is not None, "stack not started"
+        return self.run.path
+
+    def start(self) -> None:
+        t0 = time.monotonic()
+        self.binaries = {name: find_binary(name, self.settings.bin_path) for name in SERVERS}
+        self.run = start_run(self.settings)
+        log.info("local stack %s starting in %s", self.run.run_id, self.run.path)
+        self._exit.enter_context(self.recorder)  # bound first: no port below can collide with it
+        self._port_allocator.reserve(self.recorder.port)
+        fixed = self.settings.fixed_ports
+        for name in ("prometheus", "alertmanager", "nats", "nats-monitor", "bff", "kube-state-metrics"):
+            self._ports[name] = self._port_allocator.claim(name, fixed.get(name))
+        rule_paths, am_config, self.scale_notes = write_config(
+            self.monitoring, self.run.sub("config"), self.timing, self.recorder.url
+        )
+        self._rule_paths = rule_paths
+        self._alertmanager = alertmanager_process(
+            self.binaries["alertmanager"], am_config, self.run_dir, self.run_id, self._ports["alertmanager"]
+        )
+        self._prometheus = prometheus_process(
+            self.binaries["prometheus"],
+            self._write_prometheus_config(rule_paths),
+            self.run_dir,
+            self.run_id,
+            self._ports["prometheus"],
+            self.settings.time_scale,
+        )
+        self._exit.callback(self._alertmanager.stop)
+        self._exit.callback(self._prometheus.stop)
+        self._define_nodes()
+        self._define_pods()
+        # Prometheus first: its discovery manager hands targets to the scrapers only on a 5 s
+        # ticker (measured 5.3 s to the first scrape), so everything else starts in that shadow.
+        self._write_all_targets()
+        self._alertmanager.start()
+        self._prometheus.start()
+        self._start_nodes()
+        self._start_workload()
+        self._start_kube_state()
+        self._alertmanager.wait_ready()
+        self._prometheus.wait_ready()
+        self.wait_until_healthy(timeout=HEALTH_TIMEOUT_S)
+        self.ready_s = time.monotonic() - t0
+        log.info("local stack ready in %.2fs: %s", self.ready_s, self.urls())
+
+    def stop(self) -> None:
+        """Stop everything that was started, last first; safe to call twice."""
+        self._exit.close()
+
+    # -- pieces ----------------------------------------------------------------------------
+    def _define_nodes(self) -> None:
+        for name in NODES:
+            node = VirtualNode(
+                name=name,
+                memory_bytes=NODE_MEMORY_BYTES,
+                disk_bytes=NODE_DISK_BYTES,
+                root=self.run_dir / "nodes" / name,
+            )
+            node.make_dirs()
+            port = self._port_allocator.claim("node-exporter", None)
+            node.metrics = f"{LOOPBACK}:{port}"
+            node.exporter = ManagedProcess(
+                f"{name}.node-exporter",
+                node.exporter_argv(self.binaries["node-exporter"], port),
+                run_dir=self.run_dir,
+                run_id=self.run_id,
+                ready=http_ok(f"http://{node.metrics}/metrics"),
+            )
+            self._exit.callback(node.exporter.stop)
+            self.nodes[name] = node
+
+    def _define_pods(self) -> None:
+        ports = WorkloadPorts(self._ports["nats"], self._ports["nats-monitor"], self._ports["bff"])
+        nats_store = self.nodes[PLACEMENT["nats-0"]].data_dir / "nats"
+        plans = workload_pods(
+            ports, lambda name: self._port_allocator.claim(name, None), self.binaries["nats-server"], nats_store
+        )
+        for plan in plans:
+            pod = Pod(
+                name=plan.name,
+                workload=plan.workload,
+                containers=plan.containers,
+                metrics=plan.metrics,
+                run_dir=self.run_dir,
+                run_id=self.run_id,
+                node=plan.node,
+            )
+            self._exit.callback(pod.stop)
+            self.pods.setdefault(plan.workload, []).append(pod)
+
+    def _start_nodes(self) -> None:
+        agent = NodeAgent(list(self.nodes.values()), self.pids_on, self.lock)
+        agent.refresh()  # figures exist before any exporter reads them
+        exporters = [n.exporter for n in self.nodes.values() if n.exporter is not None]
+        for exporter in exporters:
+            exporter.start()
+        for exporter in exporters:
+            exporter.wait_ready()
+        agent.start()
+        self._exit.callback(agent.stop)
+        self.node_agent = agent
+
+    def _start_workload(self) -> None:
+        """NATS first (workers need it), then workers and the BFF together, then traffic."""
+        for group in (["nats"], ["workers", "bff"], ["traffic"]):
+            pods = [pod for w in group for pod in self.pods[w]]
+            for pod in pods:
+                pod.launch()
+            for pod in pods:
+                pod.wait_ready()
+        supervisor = Supervisor(self.all_pods, self.lock, self.settings.time_scale)
+        supervisor.start()
+        self._exit.callback(supervisor.stop)
+
+    def _start_kube_state(self) -> None:
+        server = KubeStateServer(KubeStateCollector(self.all_pods, NAMESPACE), self._ports["kube-state-metrics"])
+        self._exit.enter_context(server)
+
+    def all_pods(self) -> list[Pod]:
+        return [pod for pods in self.pods.values() for pod in pods]
+
+    def pids_on(self, node: str) -> list[int]:
+        return [pid for pod in self.all_pods() if pod.node == node for pid in pod.pids]
+
+    def _write_all_targets(self) -> None:
+        """Targets are known before their pods start (ports are claimed up front)."""
+        sd = self.run_dir / "targets"
+        for job in WORKLOAD_JOBS:
+            targets = [
+                (pod.metrics, {"namespace": NAMESPACE, "pod": pod.name, "node": pod.node})
+                for pod in self.pods.get(job, [])
+                if pod.metrics
+            ]
+            write_targets(sd, job, targets)
+        write_targets(sd, "node-exporter", [(n.metrics, {"node": n.name}) for n in self.nodes.values()])
+        write_targets(sd, "kube-state-metrics", [(f"{LOOPBACK}:{self._ports['kube-state-metrics']}", {})])
+
+    def _write_prometheus_config(self, rule_paths: list[Path]) -> Path:
+        t = self.timing
+        config = self.run_dir / "config" / "prometheus.yml"
+        write_prometheus_config(
+            config,
+            scrape_s=t.scrape_interval_s,
+            eval_s=t.eval_interval_s,
+            scrape_timeout_s=t.scrape_timeout_s,
+            rule_files=rule_paths,
+            alertmanager=f"{LOOPBACK}:{self._ports['alertmanager']}",
+            sd_dir=self.run_dir / "targets",
+            jobs=[ScrapeJob(job, honor_labels=job == "kube-state-metrics") for job in SCRAPED_JOBS],
+        )
+        return config
+
+    # -- the monitoring half ---------------------------------------------------------------
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://{LOOPBACK}:{self._ports['prometheus']}"
+
+    @property
+    def alertmanager_url(self) -> str:
+        return f"http://{LOOPBACK}:{self._ports['alertmanager']}"
+
+    @property
+    def grafana(self) -> GrafanaAccess | None:
+        return None  # no Grafana locally: dashboards are checked against Prometheus directly
+
+    def urls(self) -> dict[str, str]:
+        return {
+            "prometheus": self.prometheus_url,
+            "alertmanager": self.alertmanager_url,
+            "recorder": self.recorder.url,
+            "bff": f"http://{LOOPBACK}:{self._ports['bff']}",
+            "nats-monitor": f"http://{LOOPBACK}:{self._ports['nats-monitor']}",
+        }
+
+    def isolate(self, reset_rules: bool) -> None:
+        """Make sure the next drill sees the same timing as the first one.
+
+        Why: an Alertmanager aggregation group outlives its alert, and Prometheus re-sends
+        resolved alerts for 15 minutes (each feeding the group again), so a drill whose alert
+        shares a group with an earlier drill's alert would skip group_wait. With `reset_rules`
+        (the drill expects an alert that fired before on this stack) the same rules are loaded
+        from a new directory (rule groups are keyed by file, so every old alert state is
+        dropped) and Alertmanager restarts empty. A reload costs up to 5 s: Prometheus only
+        learns its Alertmanagers again at its discovery manager's 5 s tick. Otherwise the stale
+        groups belong to other alerts and are harmless, and nothing is restarted.
+        """
+        if reset_rules:
+            self._reset_alerting_state()
+        self.wait_until_healthy(timeout=HEALTH_TIMEOUT_S)
+
+    def _reset_alerting_state(self) -> None:
+        assert self._prometheus and self._alertmanager
+        self._epoch += 1
+        epoch_dir = self.run_dir / "config" / f"rules-{self._epoch}"
+        epoch_dir.mkdir(parents=True)
+        fresh = []
+        for path in self._rule_paths:
+            shutil.copy(path, epoch_dir / path.name)
+            fresh.append(epoch_dir / path.name)
+        self._write_prometheus_config(fresh)
+        # Reload first: it stops the old groups' re-sends and gives the notifier a new HTTP
+        # client, so the Alertmanager restarted next is reached on fresh connections.
+        try:
+            httpx.post(self.prometheus_url + "/-/reload", timeout=10.0).raise_for_status()
+        except httpx.HTTPError as exc:
+            raise ObserveError(
+                f"Prometheus reload at {self.prometheus_url} failed: {exc}; see {self._prometheus.log_path}"
+            ) from exc
+        self._alertmanager.stop()
+        shutil.rmtree(self.run_dir / "alertmanager-data", ignore_errors=True)
+        self._alertmanager.start()
+        self._alertmanager.wait_ready()
+        with PrometheusClient(self.prometheus_url) as prom:
+            deadline = time.monotonic() + REDISCOVER_TIMEOUT_S
+            while not prom.alertmanagers():
+                if time.monotonic() > deadline:
+                    raise WaitTimeout(
+                        f"Prometheus {self.prometheus_url} did not rediscover its Alertmanager within "
+                        f"{REDISCOVER_TIMEOUT_S:.0f}s of a reload"
+                    )
+                time.sleep(0.05)
+
+    def wait_until_healthy(self, timeout: float) -> None:
+        """Every scraped target up, and no alert pending or firing anywhere."""
+        wait_until_healthy(
+            self.prometheus_url, self.alertmanager_url, SCRAPED_JOBS, timeout, hint=f"; see logs in {self.run_dir}"
+        )
+
+    # -- the platform half -----------------------------------------------------------------
+    def faults(self) -> LocalFaults:
+        return LocalFaults(
+            LocalFaultContext(
+                pods=self.pods,
+                nodes=self.nodes,
+                lock=self.lock,
+                run_dir=self.run_dir,
+                run_id=self.run_id,
+                timing=self.timing,
+                max_fault_bytes=self.settings.max_fault_bytes,
+                bff_url=self.urls()["bff"],
+            )
+        )
+
+    def run_load(self, plan: LoadPlan) -> dict[str, float]:
+        return run_local_load(self.urls()["bff"], plan, self.run_dir, self.run_id)
+
+    def pids(self) -> dict[str, int]:
+        """Every live process of the stack by name (for measurements and leak checks)."""
+        procs = [p for pod in self.all_pods() for p in pod.processes]
+        procs += [n.exporter for n in self.nodes.values() if n.exporter is not None]
+        procs += [p for p in (self._prometheus, self._alertmanager) if p is not None]
+        return {p.name: p.pid for p in procs if p.pid is not None and p.is_running()}
+
+    def diagnostics(self) -> dict[str, str]:
+        """Log tails of every process, for a failed drill's report."""
+        out: dict[str, str] = {}
+        for pod in self.all_pods():
+            out.update(pod.log_tails())
+        for proc in (self._prometheus, self._alertmanager):
+            if proc is not None:
+                out[proc.name] = proc.log_tail()
+        return out

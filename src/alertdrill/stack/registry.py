@@ -1,0 +1,76 @@
+"""The stack registry: every backend alertdrill can drill on, by name, with its timing defaults.
+
+Settings, the CLI and the pytest plugin read the names and defaults from here, so a new backend
+(say a managed Prometheus) is one entry and one module. The backend module is imported only
+when it is chosen: the local stack never imports the Kubernetes client.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alertdrill.config.monitoring import MonitoringConfig
+    from alertdrill.settings import Settings
+    from alertdrill.stack.base import Stack
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """One backend: where its class lives and the timing it runs at unless told otherwise."""
+
+    name: str
+    factory: str  # "module:Class"; the class takes (settings, monitoring) and is a Stack
+    summary: str
+    #: SOP timings are divided by this unless --time-scale says otherwise.
+    default_time_scale: float
+    #: Scrape and evaluation interval (seconds, as run).
+    interval_s: float
+    #: The scrape timeout: at most this, never more than the interval.
+    scrape_timeout_cap_s: float
+
+
+#: Local default: SOP-004's 30 s..30 min `for` become 0.5..30 s, so every SOP alert drills in
+#: seconds while scrape and evaluation (1 s) stay the same. On kind and a real cluster Prometheus
+#: scrapes every 5 s (the operator's default is 30 s), so SOP timings are compressed only lightly.
+STACKS: dict[str, StackSpec] = {
+    spec.name: spec
+    for spec in (
+        StackSpec(
+            "local",
+            "alertdrill.stack.local.stack:LocalStack",
+            "real servers as processes on 127.0.0.1 (no Docker)",
+            default_time_scale=60.0,
+            interval_s=1.0,
+            scrape_timeout_cap_s=0.5,
+        ),
+        StackSpec(
+            "kind",
+            "alertdrill.stack.kube.stack:KubeStack",
+            "a kind cluster from kind-config.yaml, with the stack installed by Helm",
+            default_time_scale=10.0,
+            interval_s=5.0,
+            scrape_timeout_cap_s=4.0,
+        ),
+        StackSpec(
+            "cluster",
+            "alertdrill.stack.kube.stack:KubeStack",
+            "an existing cluster (kubeconfig); installs only what --install names",
+            default_time_scale=10.0,
+            interval_s=5.0,
+            scrape_timeout_cap_s=4.0,
+        ),
+    )
+}
+STACK_NAMES: tuple[str, ...] = tuple(STACKS)
+DEFAULT_STACK = "local"
+
+
+def open_stack(settings: Settings, monitoring: MonitoringConfig) -> Stack:
+    """The chosen backend as a context manager (not yet started)."""
+    module_name, _, class_name = STACKS[settings.stack].factory.partition(":")
+    backend = getattr(importlib.import_module(module_name), class_name)
+    stack: Stack = backend(settings, monitoring)
+    return stack

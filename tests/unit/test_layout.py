@@ -1,0 +1,44 @@
+"""The shape of the package, kept by a test: small modules, short functions, layers as contracts."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "alertdrill"
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+
+def _modules() -> list[Path]:
+    return sorted(SRC.rglob("*.py"))
+
+
+def test_no_module_over_400_lines() -> None:
+    big = {str(p.relative_to(SRC)): n for p in _modules() if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert big == {}, f"split these by concern (limit {MAX_MODULE_LINES} lines): {big}"
+
+
+def test_no_function_over_60_lines() -> None:
+    long: dict[str, int] = {}
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno is not None:
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    long[f"{path.relative_to(SRC)}:{node.lineno} {node.name}"] = length
+    assert long == {}, f"split these (limit {MAX_FUNCTION_LINES} lines): {long}"
+
+
+def test_layer_contracts_hold() -> None:
+    """import-linter's contracts in pyproject.toml (the layer picture in ARCHITECTURE.md)."""
+    lint_imports = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
+    if lint_imports is None:
+        pytest.fail("lint-imports is not installed: pip install -e '.[dev]' (import-linter)")
+    proc = subprocess.run([lint_imports], cwd=SRC.parents[1], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
