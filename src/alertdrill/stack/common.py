@@ -3,8 +3,11 @@ and the config under test written scaled, checked, and pointed at the recorder."
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.faults.ledger import revert_offline
@@ -14,6 +17,51 @@ from alertdrill.settings import Settings
 from alertdrill.stack.base import MIN_RANGE_SCRAPES, Timing
 
 log = logging.getLogger(__name__)
+
+
+class StackLifecycle:
+    """The context-manager half every backend shares: start, stop last-first, a run directory.
+
+    A backend implements `start()` and registers every piece it starts on `self._exit`, so a
+    half-started stack is stopped by `__enter__` before the error propagates, and `stop()` is
+    idempotent.
+    """
+
+    def __init__(self) -> None:
+        self.run: RunDir | None = None
+        self._exit = contextlib.ExitStack()
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop everything that was started, last first; safe to call twice."""
+        self._exit.close()
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def run_id(self) -> str:
+        if self.run is None:
+            raise RuntimeError("stack not started")
+        return self.run.run_id
+
+    @property
+    def run_dir(self) -> Path:
+        if self.run is None:
+            raise RuntimeError("stack not started")
+        return self.run.path
 
 
 def start_run(settings: Settings) -> RunDir:

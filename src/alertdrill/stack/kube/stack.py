@@ -9,12 +9,10 @@ namespaces, and removes exactly that afterwards.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import time
 from pathlib import Path
-from types import TracebackType
 
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.errors import ConfigError
@@ -24,10 +22,9 @@ from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.runtime.ports import free_port
 from alertdrill.runtime.probes import http_ok
 from alertdrill.runtime.process import ManagedProcess
-from alertdrill.runtime.rundir import RunDir
 from alertdrill.settings import Settings
 from alertdrill.stack.base import GrafanaAccess, Timing
-from alertdrill.stack.common import start_run, write_config
+from alertdrill.stack.common import StackLifecycle, start_run, write_config
 from alertdrill.stack.health import wait_until_healthy
 from alertdrill.stack.kube import commands, manifests, values
 from alertdrill.stack.kube.api import KubeTarget
@@ -59,10 +56,11 @@ KPS_SERVICES = {
 SCRAPED_JOBS = ["bff", "workers", "nats", "node-exporter"]
 
 
-class KubeStack:
+class KubeStack(StackLifecycle):
     """A Kubernetes-backed Stack; a context manager that removes what it installed."""
 
     def __init__(self, settings: Settings, monitoring: MonitoringConfig, runner: Runner | None = None) -> None:
+        super().__init__()
         self.settings = settings
         self.monitoring = monitoring
         self.kube = settings.kube
@@ -77,22 +75,10 @@ class KubeStack:
         self.created_cluster = False
         self.grafana_password: str | None = None
         self.scale_notes: list[str] = []
-        self.run: RunDir | None = None
         self._urls: dict[str, str] = {}
-        self._exit = contextlib.ExitStack()
         self._undo: list[list[str]] = []  # teardown command lines, run last first
 
     # -- Stack protocol --------------------------------------------------------------------
-    @property
-    def run_id(self) -> str:
-        assert self.run is not None, "stack not started"
-        return self.run.run_id
-
-    @property
-    def run_dir(self) -> Path:
-        assert self.run is not None
-        return self.run.path
-
     @property
     def prometheus_url(self) -> str:
         return self._urls["prometheus"]
@@ -131,19 +117,6 @@ class KubeStack:
         return out
 
     # -- lifecycle -------------------------------------------------------------------------
-    def __enter__(self) -> KubeStack:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     def start(self) -> None:
         t0 = time.monotonic()
         require_tools(KIND_TOOLS if self.is_kind else CLUSTER_TOOLS)
@@ -165,9 +138,6 @@ class KubeStack:
         self._exit.enter_context(RecorderMirror(self._urls["recorder"], self.recorder))
         self.wait_until_healthy(timeout=300.0)
         log.info("%s stack ready in %.0fs: %s", self.settings.stack, time.monotonic() - t0, self._urls)
-
-    def stop(self) -> None:
-        self._exit.close()
 
     # -- steps -----------------------------------------------------------------------------
     def _kubectl(self, *args: str) -> list[str]:

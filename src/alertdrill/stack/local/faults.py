@@ -18,7 +18,7 @@ from alertdrill.faults.limits import bounded_bytes, require_http_workload
 from alertdrill.runtime.process import ManagedProcess
 from alertdrill.stack.base import Timing
 from alertdrill.stack.local.nodes import VirtualNode, disk_used_bytes, rss_bytes
-from alertdrill.stack.local.pods import Pod
+from alertdrill.stack.local.pods import Pod, all_pods, pids_on
 from alertdrill.stack.local.supervisor import backoff_s
 
 CRASH_ARGV = [sys.executable, "-c", "import sys; print('crashing at start (crashloop fault)'); sys.exit(1)"]
@@ -43,10 +43,10 @@ class LocalFaultContext:
     bff_url: str
 
     def all_pods(self) -> list[Pod]:
-        return [pod for pods in self.pods.values() for pod in pods]
+        return all_pods(self.pods)
 
     def pids_on(self, node: str) -> list[int]:
-        return [pid for pod in self.all_pods() if pod.node == node for pid in pod.pids]
+        return pids_on(self.pods, node)
 
 
 class LocalFaults:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -113,3 +113,13 @@ class Pod:
 
     def log_tails(self, lines: int = 10) -> dict[str, str]:
         return {p.name: p.log_tail(lines) for p in self.processes}
+
+
+def all_pods(pods: Mapping[str, list[Pod]]) -> list[Pod]:
+    """Every pod of every workload."""
+    return [pod for replicas in pods.values() for pod in replicas]
+
+
+def pids_on(pods: Mapping[str, list[Pod]], node: str) -> list[int]:
+    """Live pids of the pods placed on `node` (what its memory figures count)."""
+    return [pid for pod in all_pods(pods) if pod.node == node for pid in pod.pids]

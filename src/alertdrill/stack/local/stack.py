@@ -3,13 +3,11 @@ workload as processes on 127.0.0.1, placed on virtual nodes and tended by a smal
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 
@@ -21,15 +19,14 @@ from alertdrill.runtime.binaries import find_binary
 from alertdrill.runtime.ports import LOOPBACK, PortAllocator
 from alertdrill.runtime.probes import http_ok
 from alertdrill.runtime.process import ManagedProcess
-from alertdrill.runtime.rundir import RunDir
 from alertdrill.settings import Settings
 from alertdrill.stack.base import GrafanaAccess, Timing
-from alertdrill.stack.common import start_run, write_config
+from alertdrill.stack.common import StackLifecycle, start_run, write_config
 from alertdrill.stack.health import wait_until_healthy
 from alertdrill.stack.local.faults import LocalFaultContext, LocalFaults
 from alertdrill.stack.local.load import run_local_load
 from alertdrill.stack.local.nodes import NodeAgent, VirtualNode
-from alertdrill.stack.local.pods import Pod
+from alertdrill.stack.local.pods import Pod, all_pods, pids_on
 from alertdrill.stack.local.servers import (
     ScrapeJob,
     alertmanager_process,
@@ -58,10 +55,11 @@ REDISCOVER_TIMEOUT_S = 15.0
 SERVERS = ("prometheus", "alertmanager", "nats-server", "node-exporter")
 
 
-class LocalStack:
+class LocalStack(StackLifecycle):
     """Everything on 127.0.0.1 in one run directory; stopped on every path out of `with`."""
 
     def __init__(self, settings: Settings, monitoring: MonitoringConfig) -> None:
+        super().__init__()
         self.settings = settings
         self.monitoring = monitoring
         self.timing = Timing.of(settings)
@@ -73,8 +71,6 @@ class LocalStack:
         self.scale_notes: list[str] = []
         self.binaries: dict[str, Path] = {}
         self.node_agent: NodeAgent | None = None
-        self.run: RunDir | None = None
-        self._exit = contextlib.ExitStack()
         self._prometheus: ManagedProcess | None = None
         self._alertmanager: ManagedProcess | None = None
         self._ports: dict[str, int] = {}
@@ -83,29 +79,6 @@ class LocalStack:
         self._epoch = 0
 
     # -- lifecycle -------------------------------------------------------------------------
-    def __enter__(self) -> LocalStack:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def run_id(self) -> str:
-        assert self.run is not None, "stack not started"
-        return self.run.run_id
-
-    @property
-    def run_dir(self) -> Path:
-        assert self.run is not None, "stack not started"
-        return self.run.path
-
     def start(self) -> None:
         t0 = time.monotonic()
         self.binaries = {name: find_binary(name, self.settings.bin_path) for name in SERVERS}
@@ -148,10 +121,6 @@ class LocalStack:
         self.wait_until_healthy(timeout=HEALTH_TIMEOUT_S)
         self.ready_s = time.monotonic() - t0
         log.info("local stack ready in %.2fs: %s", self.ready_s, self.urls())
-
-    def stop(self) -> None:
-        """Stop everything that was started, last first; safe to call twice."""
-        self._exit.close()
 
     # -- pieces ----------------------------------------------------------------------------
     def _define_nodes(self) -> None:
@@ -223,10 +192,10 @@ class LocalStack:
         self._exit.enter_context(server)
 
     def all_pods(self) -> list[Pod]:
-        return [pod for pods in self.pods.values() for pod in pods]
+        return all_pods(self.pods)
 
     def pids_on(self, node: str) -> list[int]:
-        return [pid for pod in self.all_pods() if pod.node == node for pid in pod.pids]
+        return pids_on(self.pods, node)
 
     def _write_all_targets(self) -> None:
         """Targets are known before their pods start (ports are claimed up front)."""
