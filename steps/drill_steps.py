@@ -1,7 +1,7 @@
 """Step definitions for alert drills: parse the step, call alertdrill.drill, nothing more.
 
 Values a later step needs travel by `target_fixture`: the When step binds `fault`, a fires-step
-binds `page`.
+binds `page`, and the notified-step binds it again with the receivers it confirmed.
 """
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ def _(drill: DrillSession, page: Page, severity: str, priority: str) -> None:
     paging.assert_labels(drill, page, {"severity": severity, "priority": priority})
 
 
-@then(parsers.parse(g.NOTIFIED))
-def _(drill: DrillSession, page: Page, receivers: str) -> None:
-    paging.assert_receivers(drill, page, g.receiver_names(receivers))
+@then(parsers.parse(g.NOTIFIED), target_fixture="page")
+def _(drill: DrillSession, page: Page, receivers: str) -> Page:
+    return paging.assert_receivers(drill, page, g.receiver_names(receivers))
 
 
 @then(parsers.parse(g.ROUTED_DEFERRED))

@@ -160,7 +160,7 @@ def test_a_dashboard_that_is_not_json_is_a_located_error(tmp_path: Path) -> None
 def test_kind_placement_mirrors_the_local_virtual_nodes() -> None:
     """node-2 down must lose the same pods on kind as locally: one worker pod, nothing else."""
     from alertdrill.stack.kube.faults import KIND_NODES
-    from alertdrill.stack.local.stack import PLACEMENT
+    from alertdrill.stack.local.topology import PLACEMENT
 
     objs = {o["metadata"]["name"]: o for o in manifests.workload(KUBE, 5.0, kind=True) if o["kind"] == "Deployment"}
     spec = {name: o["spec"]["template"]["spec"] for name, o in objs.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from alertdrill.drill.bounds import FireBound
 from alertdrill.drill.expectations import CLOCK_EPSILON_S, FaultWindow
@@ -30,6 +30,8 @@ class Page:
     notified_at: float | None
     pending_at: float | None
     labels: dict[str, str]
+    #: The receivers a notified-step confirmed (the recovery waits for their resolved messages).
+    receivers: tuple[str, ...] = ()
 
     @property
     def what(self) -> str:
@@ -135,8 +137,11 @@ def assert_labels(drill: DrillSession, page: Page, expected: dict[str, str]) -> 
         raise DrillFailure(f"alert {page.what} carries {seen}, expected {expected} (all labels: {page.labels})")
 
 
-def assert_receivers(drill: DrillSession, page: Page, expected: list[str]) -> None:
-    """Every expected receiver notified within its bound, and no other receiver routed to."""
+def assert_receivers(drill: DrillSession, page: Page, expected: list[str]) -> Page:
+    """Every expected receiver notified within its bound, and no other receiver routed to.
+
+    Returns the page with its receivers, for the recovery step that waits for their resolved messages.
+    """
     drill.expect.check_receivers(expected)
     drill.evidence.receivers = sorted(expected)
     slowest = max(r.group_wait_s for r in drill.expect.routes(page.alert, page.match))
@@ -158,6 +163,7 @@ def assert_receivers(drill: DrillSession, page: Page, expected: list[str]) -> No
             f"{sorted(routed) or 'nobody'}), expected exactly {sorted(expected)}; check the routes in "
             f"{drill.expect.monitoring.alertmanager_path}"
         )
+    return replace(page, receivers=tuple(sorted(expected)))
 
 
 def assert_paged_after_deferral(drill: DrillSession, page: Page, hours: float) -> None:

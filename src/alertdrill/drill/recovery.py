@@ -21,7 +21,7 @@ def wait_for_resolved(drill: DrillSession, page: Page, sop_recovery_production_s
     bound = drill.expect.recovery_bound(sop_recovery_production_s, max(r.group_interval_s for r in routes))
     drill.evidence.recovery_bound = bound
     am = drill.expect.monitoring.alertmanager
-    want = {r for r in (drill.evidence.receivers or [r.receiver for r in routes]) if sends_resolved(am, r)}
+    want = {r for r in (page.receivers or [r.receiver for r in routes]) if sends_resolved(am, r)}
     recorder = drill.stack.recorder
 
     def resolved(ns: list[Notification]) -> list[Notification]:
@@ -41,7 +41,7 @@ def wait_for_resolved(drill: DrillSession, page: Page, sop_recovery_production_s
     if not want:
         raise DrillFailure(
             f"no receiver of {page.what} sends resolved notifications "
-            f"(send_resolved is off on {sorted(drill.evidence.receivers)})"
+            f"(send_resolved is off on {sorted(page.receivers)})"
         )
     if not ok:
         missing = sorted(want - {n.receiver for n in got})

@@ -260,6 +260,7 @@ class LocalStack(StackLifecycle):
         groups belong to other alerts and are harmless, and nothing is restarted.
         """
         if reset_rules:
+            log.info("isolating: an earlier drill's alert may share this drill's group; fresh rule state")
             self._reset_alerting_state()
         self.wait_until_healthy(timeout=HEALTH_TIMEOUT_S)
 
