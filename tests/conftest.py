@@ -31,11 +31,19 @@ class Runner:
     def __init__(self, tmp: Path) -> None:
         self.state_dir = tmp / "state"
         self.report_dir = tmp / "reports"
-        self.env = {**os.environ, "ALERTDRILL_STATE_DIR": str(self.state_dir)}
+        self.reports_root = tmp / "reports-root"
+        self.env = {
+            **os.environ,
+            "ALERTDRILL_STATE_DIR": str(self.state_dir),
+            "ALERTDRILL_REPORTS_ROOT": str(self.reports_root),
+        }
         self.cwd = REPO
+        #: True: `run` writes to one fixed --report-dir; False: a directory per run under reports_root.
+        self.fixed_report_dir = True
 
     def command(self, *args: str) -> list[str]:
-        extra = ["--report-dir", str(self.report_dir)] if args and args[0] == "run" else []
+        fixed = self.fixed_report_dir and bool(args) and args[0] == "run"
+        extra = ["--report-dir", str(self.report_dir)] if fixed else []
         return [*ALERTDRILL, *args, *extra]
 
     def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from alertdrill.check.coverage import render as render_coverage
 from alertdrill.check.mutant_drills import kill_with_drills
@@ -23,11 +25,14 @@ from alertdrill.report.junit import write_junit
 from alertdrill.report.review import load_runs, render_review, render_table, rerender, summarize
 from alertdrill.report.review_plots import sop_deviations
 from alertdrill.report.terminal import summary_table
-from alertdrill.runtime.rundir import dead_runs, is_run_alive, sweep_stale_processes
+from alertdrill.runtime.atomic import creatable, write_text_atomic
+from alertdrill.runtime.rundir import dead_runs, is_run_alive, new_run_id, sweep_stale_processes
 from alertdrill.settings import KUBE_OPTIONS, Settings
 from alertdrill.stack.registry import STACK_NAMES, open_stack
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: Report files pytest writes itself, first under a hidden name (renamed into place after the run).
+PARTIAL = {"junit.xml": ".junit.xml.part", "cucumber.json": ".cucumber.json.part"}
 DRILL_MODULE = "features/test_drills.py"
 LOG_FORMAT = "%(asctime)s %(levelname)-5s %(message)s"
 
@@ -56,7 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("features", nargs="*", help="feature files or directories (default: all)")
     _common(run)
     run.add_argument("--tags", default=None, metavar="EXPR", help='e.g. "P0 and not slow" (default: "not slow")')
-    run.add_argument("--report-dir", default="reports", metavar="DIR")
+    run.add_argument(
+        "--report-dir", default=None, metavar="DIR", help="a fixed report dir (default: reports/<run-id>/)"
+    )
+    run.add_argument(
+        "--reports-root", default=None, metavar="DIR", help="where per-run report dirs and `latest` go (reports/)"
+    )
+    run.add_argument("--keep-runs", default=None, metavar="N", help="run dirs kept in .alertdrill/runs/ (20)")
     run.add_argument("--keep-stack", action="store_true")
     run.add_argument("--scenarios", default=None, metavar="DIR")
     run.add_argument("-k", dest="keyword", default=None, help="pytest -k expression on scenario names")
@@ -112,35 +123,57 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_report(args)
         return cmd_revert(args)
     except SetupError as exc:
-        print(f"alertdrill: {exc}", file=sys.stderr)
+        print(f"alertdrill: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("alertdrill: interrupted; everything started was stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
-def _report_dir(args: argparse.Namespace) -> Path:
-    """The report dir, writable, and every feature given exists (else a SetupError: exit 2)."""
-    report_dir = Path(args.report_dir)
-    try:
-        report_dir.mkdir(parents=True, exist_ok=True)
-        probe = report_dir / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise SetupError(f"report dir {report_dir} is not writable ({exc.strerror}); pass --report-dir DIR") from None
+def _check_run_options(args: argparse.Namespace) -> Settings:
+    """Every option and ALERTDRILL_* variable of `run`, checked before anything is created.
+
+    A mistyped re-run must not touch the previous run's evidence: nothing is written or removed
+    until every input is known to be good (SetupError: one line naming the option and a fix).
+    """
+    settings = _settings(args, run_id=new_run_id())
+    for option, expr in (("--tags", args.tags), ("-k", args.keyword)):
+        if expr:
+            _check_expression(option, expr)
     for feature in args.features:
         if not Path(feature).exists():
             raise SetupError(f"{feature}: no such feature file or directory")
-    return report_dir
+    for option, path in (("--monitoring", settings.monitoring_dir), ("--scenarios", settings.scenarios_dir)):
+        if not path.is_dir():
+            raise SetupError(f"{option} {str(path)!r}: no such directory")
+    assert settings.run_id is not None
+    target = settings.reports_for(settings.run_id)
+    why = creatable(target)
+    if why:
+        option = "--report-dir" if settings.report_dir is not None else "--reports-root"
+        raise SetupError(
+            f"{option} {str(target.parent if option == '--reports-root' else target)!r}: {why}; pass a writable DIR"
+        )
+    return settings
 
 
-def _pytest_args(args: argparse.Namespace, report_dir: Path) -> list[str]:
-    """`alertdrill run`'s options as the pytest plugin's options."""
+def _check_expression(option: str, expr: str) -> None:
+    from _pytest.mark.expression import Expression  # pytest's own parser for -m and -k
+
+    try:
+        Expression.compile(expr)
+    except SyntaxError as exc:
+        raise SetupError(f'{option} {expr!r} is not a valid expression ({exc}); e.g. "P0 and not slow"') from None
+
+
+def _pytest_args(args: argparse.Namespace, settings: Settings, report_dir: Path) -> list[str]:
+    """`alertdrill run`'s options as the pytest plugin's options. JUnit and cucumber JSON go to
+    hidden names first and are renamed into place when the run has them (see _publish)."""
     pytest_args = [
         DRILL_MODULE, "-p", "no:cacheprovider", "--strict-markers",
-        f"--junitxml={report_dir / 'junit.xml'}", f"--report-dir={report_dir}",
-        f"--cucumberjson={report_dir / 'cucumber.json'}", "-o", "junit_family=xunit2",
+        f"--junitxml={report_dir / PARTIAL['junit.xml']}", f"--report-dir={report_dir}",
+        f"--cucumberjson={report_dir / PARTIAL['cucumber.json']}", "-o", "junit_family=xunit2",
+        f"--run-id={settings.run_id}", f"--keep-runs={settings.keep_runs}",
     ]  # fmt: skip
     for opt in ("stack", "monitoring", "time_scale", "scenarios", *(k.replace("-", "_") for k in KUBE_OPTIONS)):
         value = getattr(args, opt)
@@ -162,16 +195,42 @@ def _pytest_args(args: argparse.Namespace, report_dir: Path) -> list[str]:
     return pytest_args
 
 
+def _publish(report_dir: Path) -> None:
+    """JUnit and cucumber JSON into place, each in one rename (an earlier run's stay until then)."""
+    for final, partial in PARTIAL.items():
+        if (report_dir / partial).is_file():
+            os.replace(report_dir / partial, report_dir / final)
+
+
+def _this_runs_results(path: Path, run_id: str) -> dict[str, Any] | None:
+    try:
+        results: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return results if results.get("run_id") == run_id else None
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
-    report_dir = _report_dir(args)
-    results = report_dir / "results.json"
-    results.unlink(missing_ok=True)
-    code = int(pytest.main(_pytest_args(args, report_dir)))
-    if results.is_file():
-        print(summary_table(json.loads(results.read_text()), color=sys.stdout.isatty()))
-        print(f"results: {results}  junit: {report_dir / 'junit.xml'}  report: {report_dir / 'report.html'}")
+    settings = _check_run_options(args)
+    assert settings.run_id is not None
+    report_dir = settings.reports_for(settings.run_id)
+    try:  # the first thing created, once every input is known to be good
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SetupError(f"report dir {str(report_dir)!r}: {exc.strerror}; pass --report-dir DIR") from None
+    try:
+        code = int(pytest.main(_pytest_args(args, settings, report_dir)))
+    finally:
+        _publish(report_dir)
+    results = _this_runs_results(report_dir / "results.json", settings.run_id)
+    if results is not None:
+        print(summary_table(results, color=sys.stdout.isatty()))
+        print(
+            f"results: {report_dir / 'results.json'}  junit: {report_dir / 'junit.xml'}  "
+            f"report: {report_dir / 'report.html'}"
+        )
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("alertdrill: no drill matched the features, --tags or -k given", file=sys.stderr)
     outcomes: dict[int, int] = {
@@ -182,13 +241,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return outcomes.get(code, EXIT_USAGE)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, run_id: str | None = None) -> Settings:
+    """Options over ALERTDRILL_* over defaults; a bad value is a ConfigError naming it."""
     return Settings.resolve(
         {
             "stack": args.stack,
             "monitoring": args.monitoring,
             "time_scale": args.time_scale,
             "ports": args.port,
+            "run_id": run_id,
+            **{k: getattr(args, k, None) for k in ("report_dir", "reports_root", "keep_runs", "scenarios")},
             **{k.replace("-", "_"): getattr(args, k.replace("-", "_")) for k in KUBE_OPTIONS},
         }
     )
@@ -223,8 +285,24 @@ def cmd_stack(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_output(option: str, path: Path) -> None:
+    why = creatable(path)
+    if why:
+        raise SetupError(f"{option} {str(path)!r}: {why}; pass a writable path")
+
+
+def _check_monitoring(path: Path) -> None:
+    if not path.is_dir():
+        raise SetupError(
+            f"--monitoring {str(path)!r}: no such directory (the config under test: rules/, alertmanager/)"
+        )
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    report = run_check(Path(args.monitoring), Path(args.features), Settings.resolve({}).bin_path)
+    settings = Settings.resolve({})  # ALERTDRILL_* checked before any work
+    _check_monitoring(Path(args.monitoring))
+    _check_output("--junit", Path(args.junit))
+    report = run_check(Path(args.monitoring), Path(args.features), settings.bin_path)
     for suite in dict.fromkeys(i.suite for i in report.items):
         items = [i for i in report.items if i.suite == suite]
         bad = [i for i in items if not i.ok]
@@ -238,7 +316,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_mutate(args: argparse.Namespace) -> int:
-    report = run_mutation(Path(args.monitoring), Settings.resolve({}).bin_path)
+    settings = Settings.resolve({})
+    _check_monitoring(Path(args.monitoring))
+    _check_output("--junit", Path(args.junit))
+    if not 0 <= args.min_score <= 100:
+        raise SetupError(f"--min-score {args.min_score:g}: a percentage from 0 to 100")
+    report = run_mutation(Path(args.monitoring), settings.bin_path)
     if args.with_drills and report.survivors:
         for result in report.survivors:
             kill_with_drills(result, Path(args.monitoring))
@@ -257,6 +340,10 @@ def cmd_mutate(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     dirs = [Path(d) for d in args.run_dirs]
+    missing = [str(d) for d in dirs if not d.exists()]
+    if missing:
+        raise SetupError(f"no such report dir(s): {', '.join(missing)}; pass dirs holding results.json (reports/*)")
+    _check_output("--out", Path(args.out))
     if len(dirs) == 1:
         print(f"re-rendered {rerender(dirs[0])}")
         return EXIT_OK
@@ -274,8 +361,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             + ("\n".join(str(f) for f in report.findings) or "no lint findings")
         )
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_review(runs, rows, check_text, sop_deviations(monitoring_dir)))
+    write_text_atomic(out, render_review(runs, rows, check_text, sop_deviations(monitoring_dir)))
     print(f"review: {out}")
     return EXIT_OK
 

@@ -16,6 +16,8 @@ from alertdrill.stack.registry import DEFAULT_STACK, STACK_NAMES, STACKS
 DEFAULT_SLACK_S = 1.5
 
 DEFAULT_MAX_FAULT_BYTES = 512 * 2**20
+#: Run directories kept under .alertdrill/runs/ (each holds a TSDB, logs and fault records).
+DEFAULT_KEEP_RUNS = 20
 
 PORT_NAMES = ("prometheus", "alertmanager", "recorder", "nats", "nats-monitor", "bff")
 
@@ -63,7 +65,12 @@ class Settings:
     time_scale: float = STACKS[DEFAULT_STACK].default_time_scale
     monitoring_dir: Path = Path("monitoring")
     scenarios_dir: Path = Path("scenarios")
-    report_dir: Path = Path("reports")
+    #: A fixed report directory (--report-dir); None: a directory per run under `reports_root`.
+    report_dir: Path | None = None
+    reports_root: Path = Path("reports")
+    #: The run's id, when the CLI chose it before pytest started (it names the report dir).
+    run_id: str | None = None
+    keep_runs: int = DEFAULT_KEEP_RUNS
     state_dir: Path = Path(".alertdrill")
     keep_stack: bool = False
     slack_s: float = DEFAULT_SLACK_S
@@ -80,6 +87,10 @@ class Settings:
     def runs_dir(self) -> Path:
         return self.state_dir / "runs"
 
+    def reports_for(self, run_id: str) -> Path:
+        """Where this run's results go: the fixed --report-dir, else `reports/<run_id>/`."""
+        return self.report_dir if self.report_dir is not None else self.reports_root / run_id
+
     @property
     def scrape_timeout_s(self) -> float:
         return min(STACKS[self.stack].scrape_timeout_cap_s, self.scrape_interval_s)
@@ -93,22 +104,32 @@ class Settings:
             value = options.get(name)
             if value is not None:
                 return value
-            return env.get("ALERTDRILL_" + name.upper().replace("-", "_"))
+            return env.get(env_name(name))
+
+        def where(name: str) -> str:
+            """How the user gave `name`: the option, or the environment variable."""
+            return f"--{name.replace('_', '-')}" if options.get(name) is not None else env_name(name)
 
         stack = str(pick("stack") or DEFAULT_STACK)
         if stack not in STACKS:
             raise ConfigError(f"--stack {stack!r}: choose one of {', '.join(STACK_NAMES)}")
         spec = STACKS[stack]
-        time_scale = _positive_float("--time-scale", pick("time_scale"), spec.default_time_scale)
+        time_scale = _positive_float(where("time_scale"), pick("time_scale"), spec.default_time_scale)
         interval = spec.interval_s
-        slack = _positive_float("ALERTDRILL_SLACK_S", pick("slack_s"), DEFAULT_SLACK_S)
+        slack = _positive_float(where("slack_s"), pick("slack_s"), DEFAULT_SLACK_S)
+        keep_runs = _positive_float(where("keep_runs"), pick("keep_runs"), DEFAULT_KEEP_RUNS)
+        if keep_runs != int(keep_runs):
+            raise ConfigError(f"{where('keep_runs')} {pick('keep_runs')!r} must be a whole number of runs, e.g. 20")
         ports = parse_ports(pick("ports"))
         return cls(
             stack=stack,
             time_scale=time_scale,
             monitoring_dir=Path(str(pick("monitoring") or "monitoring")),
             scenarios_dir=Path(str(pick("scenarios") or "scenarios")),
-            report_dir=Path(str(pick("report_dir") or "reports")),
+            report_dir=Path(str(pick("report_dir"))) if pick("report_dir") else None,
+            reports_root=Path(str(pick("reports_root") or "reports")),
+            run_id=str(pick("run_id")) if pick("run_id") else None,
+            keep_runs=int(keep_runs),
             state_dir=Path(str(pick("state_dir") or ".alertdrill")),
             keep_stack=bool(pick("keep_stack")) and str(pick("keep_stack")) not in ("0", "false"),
             slack_s=slack,
@@ -117,10 +138,15 @@ class Settings:
             fixed_ports=ports,
             bin_path=str(pick("bin_path")) if pick("bin_path") else None,
             max_fault_bytes=int(
-                _positive_float("ALERTDRILL_MAX_FAULT_BYTES", pick("max_fault_bytes"), DEFAULT_MAX_FAULT_BYTES)
+                _positive_float(where("max_fault_bytes"), pick("max_fault_bytes"), DEFAULT_MAX_FAULT_BYTES)
             ),
             kube=_kube_settings(pick),
         )
+
+
+def env_name(name: str) -> str:
+    """`time_scale` → `ALERTDRILL_TIME_SCALE`."""
+    return "ALERTDRILL_" + name.upper().replace("-", "_")
 
 
 def _kube_settings(pick: Callable[[str], object | None]) -> KubeSettings:

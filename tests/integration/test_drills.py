@@ -68,7 +68,8 @@ def test_every_sop_alert_drill_passes_and_leaves_nothing_behind(
     assert {"run_id", "stack", "time_scale", "started_at", "finished_at"} <= set(results)
     assert results["stack"] == "local" and results["time_scale"] == 60
     drills = results["drills"]
-    assert results["summary"] == {"passed": len(drills), "failed": 0, "skipped": 0, "error": 0}
+    assert results["summary"] == {"passed": len(drills), "failed": 0, "skipped": 0, "error": 0, "interrupted": 0}
+    assert results["outcome"] == "completed" and results["interrupted_drill"] is None
     assert {d["alert"] for d in drills} == SOP_ALERTS | {None}  # None: the SLO and dashboard features
     under_load = [d for d in drills if d["load"] is not None]
     assert len(under_load) == 1 and under_load[0]["load"]["messages_per_s"] >= 1000

@@ -14,7 +14,8 @@ from alertdrill.drill.bounds import FireBound, RecoveryBound
 from alertdrill.observe.timeline import Timeline
 from alertdrill.slo.probe import Measurement
 
-Outcome = Literal["passed", "failed", "skipped", "error"]
+#: "interrupted": Ctrl-C or SIGTERM arrived while the drill ran (its fault was still rolled back).
+Outcome = Literal["passed", "failed", "skipped", "error", "interrupted"]
 
 
 @dataclass

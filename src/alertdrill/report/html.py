@@ -151,6 +151,14 @@ def _slo_table(d: Mapping[str, Any]) -> str:
     return extra + head + "".join(body) + "</table>"
 
 
+def _interrupted(results: Mapping[str, Any]) -> str:
+    if results.get("outcome") != "interrupted":
+        return ""
+    open_drill = results.get("interrupted_drill")
+    during = f" during <b>{_e(open_drill)}</b> (its fault was rolled back)" if open_drill else ""
+    return f"<p id='interrupted' class='failed'>Interrupted{during}; the drills after it did not run.</p>"
+
+
 def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | None = None) -> str:
     """The whole report as one HTML string."""
     diagnostics = diagnostics or {}
@@ -166,6 +174,7 @@ def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | Non
         f"{s.get('skipped', 0)} skipped — stack <b>{_e(results.get('stack'))}</b>, time scale "
         f"<b>{results.get('time_scale', 1):g}</b> (production times divided by it), started {started}, "
         f"took {took:.0f}s</p>",
+        _interrupted(results),
         "<table id='drills'><tr><th>alert</th><th>scenario</th><th>verdict</th><th>paged (fired) / bound</th>"
         "<th>receivers</th><th>recovery / bound</th></tr>",
     ]

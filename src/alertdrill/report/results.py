@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 from alertdrill.drill.record import DrillRecord, Outcome
+from alertdrill.runtime.atomic import write_text_atomic
 
 __all__ = ["DrillJSON", "Outcome", "ResultsJSON", "drill_json", "write_results"]
 
@@ -44,6 +45,10 @@ class SummaryJSON(TypedDict):
     failed: int
     skipped: int
     error: int
+    interrupted: int
+
+
+RunOutcome = Literal["completed", "interrupted"]
 
 
 class ResultsJSON(TypedDict):
@@ -53,6 +58,10 @@ class ResultsJSON(TypedDict):
     started_at: float
     finished_at: float
     summary: SummaryJSON
+    #: "interrupted": Ctrl-C or SIGTERM ended the run early (an extension of DESIGN §7);
+    #: `interrupted_drill` names the drill that was open then, whose fault was rolled back.
+    outcome: RunOutcome
+    interrupted_drill: str | None
     drills: list[DrillJSON]
 
 
@@ -83,9 +92,18 @@ def drill_json(record: DrillRecord) -> DrillJSON:
 
 
 def write_results(
-    path: Path, *, run_id: str, stack: str, time_scale: float, started_at: float, drills: list[DrillJSON]
+    path: Path,
+    *,
+    run_id: str,
+    stack: str,
+    time_scale: float,
+    started_at: float,
+    drills: list[DrillJSON],
+    outcome: RunOutcome = "completed",
+    interrupted_drill: str | None = None,
 ) -> ResultsJSON:
-    summary = SummaryJSON(passed=0, failed=0, skipped=0, error=0)
+    """Write results.json atomically (the previous file stays whole until this one is complete)."""
+    summary = SummaryJSON(passed=0, failed=0, skipped=0, error=0, interrupted=0)
     for d in drills:
         summary[d["outcome"]] += 1
     results = ResultsJSON(
@@ -95,8 +113,9 @@ def write_results(
         started_at=started_at,
         finished_at=time.time(),
         summary=summary,
+        outcome=outcome,
+        interrupted_drill=interrupted_drill,
         drills=drills,
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(results, indent=2))
+    write_text_atomic(path, json.dumps(results, indent=2))
     return results

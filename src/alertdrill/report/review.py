@@ -18,6 +18,7 @@ from typing import Any
 from alertdrill.errors import ConfigError
 from alertdrill.report.html import CSS, _e, render_html
 from alertdrill.report.review_plots import dot_plot, slo_table
+from alertdrill.runtime.atomic import write_text_atomic
 
 
 @dataclass
@@ -31,15 +32,24 @@ class AlertHistoryRow:
     recovery_ok: list[bool] = field(default_factory=list)
 
 
-def load_runs(dirs: Sequence[Path]) -> list[dict[str, Any]]:
-    runs = []
-    for d in dirs:
-        path = d / "results.json" if d.is_dir() else d
+def load_runs(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """The runs behind these paths (report dirs or results.json files), each once, oldest first.
+
+    `alertdrill report reports/*` works as it is: `latest` (a link to one of them) is counted
+    once, and files that are not results (a check's JUnit, an earlier review) are passed over.
+    A named directory without results.json is bad input.
+    """
+    runs: dict[str, dict[str, Any]] = {}
+    for p in paths:
+        if p.is_file() and p.name != "results.json":
+            continue
+        path = p / "results.json" if p.is_dir() else p
         try:
-            runs.append(json.loads(path.read_text()))
+            run = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
             raise ConfigError(f"{path}: not a readable results.json ({exc}); pass report directories") from None
-    return sorted(runs, key=lambda r: r.get("started_at", 0))
+        runs.setdefault(str(run.get("run_id", path)), run)
+    return sorted(runs.values(), key=lambda r: r.get("started_at", 0))
 
 
 def summarize(runs: Sequence[Mapping[str, Any]], alerts: Sequence[str] = ()) -> list[AlertHistoryRow]:
@@ -51,6 +61,8 @@ def summarize(runs: Sequence[Mapping[str, Any]], alerts: Sequence[str] = ()) -> 
             alert = d.get("alert")
             if not alert:
                 continue  # SLO and dashboard features: in the SLO table
+            if d["outcome"] == "interrupted":
+                continue  # no verdict: the drill was stopped, not judged
             row = rows.setdefault(alert, AlertHistoryRow(alert))
             row.verdicts.append(d["outcome"])
             by_scenario[f"{alert}|{d['scenario']}"].add(d["outcome"])
@@ -138,6 +150,8 @@ def render_review(
 
 def rerender(run_dir: Path) -> Path:
     """Re-render one run's report.html from its results.json and diagnostics/index.json."""
+    if not run_dir.is_dir():
+        raise ConfigError(f"{run_dir}: not a report directory (one with results.json)")
     (results,) = load_runs([run_dir])
     diagnostics = {}
     index = run_dir / "diagnostics" / "index.json"
@@ -147,5 +161,5 @@ def rerender(run_dir: Path) -> Path:
             if path.is_file():
                 diagnostics[scenario] = path.read_text()
     out = run_dir / "report.html"
-    out.write_text(render_html(results, diagnostics))
+    write_text_atomic(out, render_html(results, diagnostics))
     return out

@@ -41,6 +41,13 @@ def summary_table(results: dict[str, Any], color: bool = False) -> str:
         f"{results.get('stack')} at time scale {results.get('time_scale'):g} "
         f"(production times divided by it)"
     )
+    if results.get("outcome") == "interrupted":
+        open_drill = results.get("interrupted_drill")
+        lines.append(
+            "INTERRUPTED"
+            + (f" during {open_drill!r} (its fault was rolled back)" if open_drill else "")
+            + "; drills after it did not run"
+        )
     for d in results.get("drills", []):
         if d["outcome"] != "passed" and d["message"]:
             lines.append(f"- {d['scenario']}: {d['message'].splitlines()[0][:300]}")

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import time
 from dataclasses import dataclass
@@ -25,8 +26,8 @@ class RunDir:
     path: Path
 
     @classmethod
-    def create(cls, runs_dir: Path) -> RunDir:
-        run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+    def create(cls, runs_dir: Path, run_id: str | None = None) -> RunDir:
+        run_id = run_id or new_run_id()
         path = (runs_dir / run_id).resolve()
         path.mkdir(parents=True)
         (path / "owner").write_text(str(os.getpid()))
@@ -36,6 +37,11 @@ class RunDir:
         p = self.path / name
         p.mkdir(parents=True, exist_ok=True)
         return p
+
+
+def new_run_id() -> str:
+    """A run id that sorts by start time: `YYYYmmdd-HHMMSS-<6 hex>`."""
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
 
 
 def pid_alive(pid: int) -> bool:
@@ -115,3 +121,27 @@ def sweep_stale_processes(runs_dir: Path) -> list[str]:
     for item in swept:
         log.warning("swept leftover process of a dead run: %s", item)
     return swept
+
+
+def has_open_faults(run_path: Path) -> bool:
+    """A fault record that was never reverted (a revert deletes it)."""
+    return any((run_path / "faults").glob("*.json"))
+
+
+def prune_runs(runs_dir: Path, keep: int) -> list[Path]:
+    """Delete the oldest run directories beyond `keep`; never a live run or one with open faults.
+
+    Run ids sort by start time, so the newest `keep` by name stay. Returns what was removed.
+    """
+    if not runs_dir.is_dir():
+        return []
+    runs = sorted(p for p in runs_dir.iterdir() if p.is_dir())
+    removed = []
+    for path in runs[: max(0, len(runs) - keep)]:
+        if is_run_alive(path) or has_open_faults(path):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    if removed:
+        log.info("pruned %d old run dir(s) under %s (keeping the last %d)", len(removed), runs_dir, keep)
+    return removed

@@ -12,7 +12,7 @@ from typing import Self
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.faults.ledger import revert_offline
 from alertdrill.notify.redirect import redirect_receivers
-from alertdrill.runtime.rundir import RunDir, dead_runs, sweep_stale_processes
+from alertdrill.runtime.rundir import RunDir, dead_runs, prune_runs, sweep_stale_processes
 from alertdrill.settings import Settings
 from alertdrill.stack.base import MIN_RANGE_SCRAPES, Timing
 
@@ -65,12 +65,14 @@ class StackLifecycle:
 
 
 def start_run(settings: Settings) -> RunDir:
-    """Sweep what dead runs left (processes, open faults), then create this run's directory."""
+    """Sweep what dead runs left (processes, open faults), keep only the last runs, then create
+    this run's directory (with the id the CLI chose, if it did)."""
     sweep_stale_processes(settings.runs_dir)
     for dead in dead_runs(settings.runs_dir):
         for line in revert_offline(dead):
             log.warning("reverted a fault left by dead run %s: %s", dead.name, line)
-    return RunDir.create(settings.runs_dir)
+    prune_runs(settings.runs_dir, keep=settings.keep_runs - 1)  # this run is the Nth
+    return RunDir.create(settings.runs_dir, settings.run_id)
 
 
 def write_config(

@@ -1,54 +1,48 @@
-"""The pytest plugin: options, fixtures and hooks that wire the library to pytest-bdd. Wiring only."""
+"""The pytest plugin: options, fixtures and hooks that wire the library to pytest-bdd. Wiring only.
+
+The reporting half (verdicts, records, results files) is `results.py`; its hooks are re-exported
+here because pytest looks for hooks in the registered module.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import signal
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from alertdrill.config.monitoring import MonitoringConfig
-from alertdrill.drill.diagnostics import render_diagnostics
 from alertdrill.drill.expectations import Expectations, FaultWindow
 from alertdrill.drill.paging import Page
-from alertdrill.drill.record import Outcome
 from alertdrill.drill.session import DrillSession
-from alertdrill.drill.watch import AlertHistory
 from alertdrill.errors import ConfigError, SetupError
-from alertdrill.grammar import ExpectedAlert, expected_alerts
-from alertdrill.report.html import render_html
-from alertdrill.report.results import DrillJSON, drill_json, write_results
+from alertdrill.grammar import expected_alerts
+from alertdrill.pytest_plugin.results import (
+    CONFIG,
+    FEATURE_KEY,
+    PLAN_KEY,
+    RESULTS_KEY,
+    RUN_KEY,
+    SETUP_ERROR_EXIT,
+    CollectWatch,
+    RunInfo,
+    dump_if_failed,
+    pytest_keyboard_interrupt,
+    pytest_runtest_makereport,
+    pytest_sessionfinish,
+    record_drill,
+)
 from alertdrill.settings import KUBE_OPTIONS, Settings
 from alertdrill.slo.under_load import LoadWindow
 from alertdrill.stack.base import Stack
 from alertdrill.stack.registry import DEFAULT_STACK, STACK_NAMES, open_stack
 
-
-@dataclass
-class RunInfo:
-    """What the session's hooks know about the run (set when the stack starts)."""
-
-    started_at: float = field(default_factory=time.time)
-    run_id: str | None = None
-    stack: str = DEFAULT_STACK
-    time_scale: float = 0.0
-    report_dir: Path = Path("reports")
-    history: AlertHistory = field(default_factory=AlertHistory)
-    diagnostics: dict[str, Path] = field(default_factory=dict)  # scenario -> dump
-
-
-FEATURE_KEY = pytest.StashKey[tuple[str, str]]()
-PLAN_KEY = pytest.StashKey[list[ExpectedAlert]]()
-CALL_KEY = pytest.StashKey[tuple[Outcome, str]]()
-RESULTS_KEY = pytest.StashKey[list[DrillJSON]]()
-RUN_KEY = pytest.StashKey[RunInfo]()
+__all__ = ["pytest_keyboard_interrupt", "pytest_runtest_makereport", "pytest_sessionfinish"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,7 +60,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--monitoring", default=None, help="monitoring config dir (default monitoring/)")
     group.addoption("--scenarios", default=None, help="scenario dir (default scenarios/)")
-    group.addoption("--report-dir", default=None, help="where results.json goes (default reports/)")
+    group.addoption("--report-dir", default=None, help="a fixed dir for results.json (default reports/<run-id>/)")
+    group.addoption("--reports-root", default=None, help="where per-run report dirs go (default reports/)")
+    group.addoption("--run-id", default=None, help="the run's id (alertdrill run chooses it)")
+    group.addoption("--keep-runs", default=None, help="run dirs kept under .alertdrill/runs/ (default 20)")
     group.addoption(
         "--keep-stack",
         action="store_true",
@@ -89,10 +86,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     for name, text in KUBE_OPTIONS.items():
         group.addoption(f"--{name}", default=None, help=text)
-
-
-#: Setup errors end the session with pytest's own "usage error" code; `alertdrill` maps it to 2.
-SETUP_ERROR_EXIT = int(pytest.ExitCode.USAGE_ERROR)
 
 
 def _exit_on_setup_error(exc: SetupError) -> None:
@@ -141,9 +134,10 @@ def _feature_file(item: pytest.Item) -> Path | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    CONFIG.set(config)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     config.stash[RESULTS_KEY] = []
-    config.pluginmanager.register(_CollectWatch(config), "alertdrill-collect-watch")
+    config.pluginmanager.register(CollectWatch(config), "alertdrill-collect-watch")
     config.stash[RUN_KEY] = RunInfo()
 
     def interrupt(signum: int, frame: object) -> None:
@@ -165,6 +159,9 @@ def settings(pytestconfig: pytest.Config) -> Settings:
                 "monitoring": opt("monitoring"),
                 "scenarios": opt("scenarios"),
                 "report_dir": opt("report_dir"),
+                "reports_root": opt("reports_root"),
+                "run_id": opt("run_id"),
+                "keep_runs": opt("keep_runs"),
                 "keep_stack": opt("keep_stack"),
                 "ports": opt("port"),
                 **{name.replace("-", "_"): opt(name.replace("-", "_")) for name in KUBE_OPTIONS},
@@ -193,12 +190,9 @@ def stack(settings: Settings, monitoring: MonitoringConfig, pytestconfig: pytest
         _exit_on_setup_error(exc)
         raise
     run = pytestconfig.stash[RUN_KEY]
-    run.run_id, run.stack, run.time_scale, run.report_dir = (
-        running.run_id,
-        settings.stack,
-        settings.time_scale,
-        settings.report_dir,
-    )
+    run.run_id, run.stack, run.time_scale = running.run_id, settings.stack, settings.time_scale
+    run.report_dir = settings.reports_for(running.run_id)
+    run.reports_root = settings.reports_root if settings.report_dir is None else None
     try:
         yield running
         if settings.keep_stack:
@@ -235,10 +229,10 @@ def drill(
         yield session
     finally:
         try:
-            _dump_if_failed(request, session, settings)
+            dump_if_failed(request, session)
             session.finish()
         finally:
-            _record(request, session)
+            record_drill(request, session)
 
 
 # Values a later step needs from an earlier one arrive through pytest-bdd's `target_fixture`;
@@ -256,35 +250,6 @@ def page() -> Page:
 @pytest.fixture
 def load() -> LoadWindow:
     raise ConfigError("measure after a load step ('When the load generator sends ...')")
-
-
-def _dump_if_failed(request: pytest.FixtureRequest, drill: DrillSession, settings: Settings) -> None:
-    """Before the rollback: keep the evidence of a failed drill in the report dir."""
-    outcome, _ = request.node.stash.get(CALL_KEY, ("error", ""))
-    if outcome == "passed":
-        return
-    path = settings.report_dir / "diagnostics" / f"{request.node.name}.txt"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_diagnostics(drill))
-    except OSError as exc:  # cleanup boundary: never mask the drill's own failure
-        logging.getLogger(__name__).error("could not write diagnostics %s: %s", path, exc)
-    else:
-        request.node.user_properties.append(("diagnostics", str(path)))
-        _, scenario = request.node.stash.get(FEATURE_KEY, ("", request.node.name))
-        request.config.stash[RUN_KEY].diagnostics[scenario] = path
-
-
-def _record(request: pytest.FixtureRequest, drill: DrillSession) -> None:
-    item = request.node
-    feature, scenario = item.stash.get(FEATURE_KEY, (item.nodeid, item.name))
-    outcome, message = item.stash.get(CALL_KEY, ("error", "the drill did not run"))
-    result = drill_json(drill.evidence.record(feature, scenario, outcome, message))
-    item.config.stash[RESULTS_KEY].append(result)
-    for key in ("fire_latency_s", "notify_latency_s", "recovery_s"):
-        item.user_properties.append((key, result[key]))
-    item.user_properties.append(("fire_bound_s", result["expected"]["fire_bound_s"]))
-    item.user_properties.append(("recovery_bound_s", result["expected"]["recovery_bound_s"]))
 
 
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
@@ -315,66 +280,3 @@ def pytest_bdd_step_error(
 ) -> None:
     if isinstance(exception, SetupError):
         pytest.exit(f"alertdrill: {feature.filename}:{step.line_number}: {exception}", returncode=SETUP_ERROR_EXIT)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    report = yield
-    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        message = "" if report.passed else _short(call)
-        outcome: Outcome = (
-            "passed"
-            if report.passed
-            else "skipped"
-            if report.skipped
-            else ("failed" if report.when == "call" else "error")
-        )
-        item.stash[CALL_KEY] = (outcome, message)
-    return report
-
-
-def _short(call: pytest.CallInfo[None]) -> str:
-    if call.excinfo is None:
-        return ""
-    return f"{call.excinfo.typename}: {call.excinfo.value}"
-
-
-COLLECT_FAILED = pytest.StashKey[bool]()
-
-
-class _CollectWatch:
-    """Remembers a failed collection (e.g. a malformed feature file): bad input, not a failed drill."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            self.config.stash[COLLECT_FAILED] = True
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    config = session.config
-    if config.stash.get(COLLECT_FAILED, False):
-        session.exitstatus = SETUP_ERROR_EXIT
-    drills = config.stash.get(RESULTS_KEY, [])
-    run = config.stash.get(RUN_KEY, None)
-    if not drills or run is None or run.run_id is None:
-        return
-    path = run.report_dir / "results.json"
-    results = write_results(
-        path,
-        run_id=run.run_id,
-        stack=run.stack,
-        time_scale=run.time_scale,
-        started_at=run.started_at,
-        drills=drills,
-    )
-    diagnostics = {}
-    for scenario, dump in run.diagnostics.items():
-        with contextlib.suppress(OSError):
-            diagnostics[scenario] = dump.read_text()
-    if diagnostics:  # lets `alertdrill report` re-render the cards with their diagnostics
-        index = {scenario: dump.name for scenario, dump in run.diagnostics.items()}
-        (path.parent / "diagnostics" / "index.json").write_text(json.dumps(index, indent=1))
-    (path.parent / "report.html").write_text(render_html(results, diagnostics))

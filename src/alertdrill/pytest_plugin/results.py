@@ -1,0 +1,167 @@
+"""The plugin's reporting half: each drill's verdict and record, and the run's results files.
+
+results.json, report.html and the diagnostics index are written atomically when the session ends
+(after the runner's teardown, so an interrupted drill is recorded too); with a directory per
+run, `latest` then points at this run if it completed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alertdrill.drill.diagnostics import render_diagnostics
+from alertdrill.drill.record import Outcome
+from alertdrill.drill.session import DrillSession
+from alertdrill.drill.watch import AlertHistory
+from alertdrill.grammar import ExpectedAlert
+from alertdrill.report.html import render_html
+from alertdrill.report.results import DrillJSON, drill_json, write_results
+from alertdrill.runtime.atomic import point_link_atomic, write_text_atomic
+from alertdrill.stack.registry import DEFAULT_STACK
+
+
+@dataclass
+class RunInfo:
+    """What the session's hooks know about the run (set when the stack starts)."""
+
+    started_at: float = field(default_factory=time.time)
+    run_id: str | None = None
+    stack: str = DEFAULT_STACK
+    time_scale: float = 0.0
+    report_dir: Path = Path("reports")
+    #: Set when results go to a directory per run: `latest` there points at the newest complete one.
+    reports_root: Path | None = None
+    history: AlertHistory = field(default_factory=AlertHistory)
+    diagnostics: dict[str, Path] = field(default_factory=dict)  # scenario -> dump
+    interrupted: bool = False  # Ctrl-C or SIGTERM arrived
+    interrupted_drill: str | None = None
+
+
+#: `pytest_keyboard_interrupt` gets no config; this is the session's.
+CONFIG: ContextVar[pytest.Config] = ContextVar("alertdrill_pytest_config")
+LATEST = "latest"
+FEATURE_KEY = pytest.StashKey[tuple[str, str]]()
+PLAN_KEY = pytest.StashKey[list[ExpectedAlert]]()
+CALL_KEY = pytest.StashKey[tuple[Outcome, str]]()
+RESULTS_KEY = pytest.StashKey[list[DrillJSON]]()
+RUN_KEY = pytest.StashKey[RunInfo]()
+
+
+def dump_if_failed(request: pytest.FixtureRequest, drill: DrillSession) -> None:
+    """Before the rollback: keep the evidence of a failed drill in the report dir."""
+    outcome, _ = request.node.stash.get(CALL_KEY, ("error", ""))
+    if outcome == "passed":
+        return
+    path = request.config.stash[RUN_KEY].report_dir / "diagnostics" / f"{request.node.name}.txt"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_diagnostics(drill))
+    except OSError as exc:  # cleanup boundary: never mask the drill's own failure
+        logging.getLogger(__name__).error("could not write diagnostics %s: %s", path, exc)
+    else:
+        request.node.user_properties.append(("diagnostics", str(path)))
+        _, scenario = request.node.stash.get(FEATURE_KEY, ("", request.node.name))
+        request.config.stash[RUN_KEY].diagnostics[scenario] = path
+
+
+def record_drill(request: pytest.FixtureRequest, drill: DrillSession) -> None:
+    item = request.node
+    feature, scenario = item.stash.get(FEATURE_KEY, (item.nodeid, item.name))
+    run = item.config.stash[RUN_KEY]
+    default: tuple[Outcome, str] = ("error", "the drill did not run")
+    if run.interrupted and CALL_KEY not in item.stash:
+        default = ("interrupted", "interrupted (Ctrl-C or SIGTERM) while the drill ran; its fault was rolled back")
+        run.interrupted_drill = scenario
+    outcome, message = item.stash.get(CALL_KEY, default)
+    result = drill_json(drill.evidence.record(feature, scenario, outcome, message))
+    item.config.stash[RESULTS_KEY].append(result)
+    for key in ("fire_latency_s", "notify_latency_s", "recovery_s"):
+        item.user_properties.append((key, result[key]))
+    item.user_properties.append(("fire_bound_s", result["expected"]["fire_bound_s"]))
+    item.user_properties.append(("recovery_bound_s", result["expected"]["recovery_bound_s"]))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        message = "" if report.passed else _short(call)
+        outcome: Outcome = (
+            "passed"
+            if report.passed
+            else "skipped"
+            if report.skipped
+            else ("failed" if report.when == "call" else "error")
+        )
+        item.stash[CALL_KEY] = (outcome, message)
+    return report
+
+
+def _short(call: pytest.CallInfo[None]) -> str:
+    if call.excinfo is None:
+        return ""
+    return f"{call.excinfo.typename}: {call.excinfo.value}"
+
+
+#: pytest's usage-error code: a setup error ends the session with it; `alertdrill` maps it to 2.
+SETUP_ERROR_EXIT = int(pytest.ExitCode.USAGE_ERROR)
+COLLECT_FAILED = pytest.StashKey[bool]()
+
+
+class CollectWatch:
+    """Remembers a failed collection (e.g. a malformed feature file): bad input, not a failed drill."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.config.stash[COLLECT_FAILED] = True
+
+
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    """Ctrl-C or SIGTERM: the open drill is torn down (fault rolled back) and recorded as interrupted."""
+    config = CONFIG.get(None)
+    if config is not None and RUN_KEY in config.stash:
+        config.stash[RUN_KEY].interrupted = True
+
+
+@pytest.hookimpl(trylast=True)  # after the runner's teardown, which records the drill that was open
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if config.stash.get(COLLECT_FAILED, False):
+        session.exitstatus = SETUP_ERROR_EXIT
+    drills = config.stash.get(RESULTS_KEY, [])
+    run = config.stash.get(RUN_KEY, None)
+    if not drills or run is None or run.run_id is None:
+        return
+    path = run.report_dir / "results.json"
+    results = write_results(
+        path,
+        run_id=run.run_id,
+        stack=run.stack,
+        time_scale=run.time_scale,
+        started_at=run.started_at,
+        drills=drills,
+        outcome="interrupted" if run.interrupted else "completed",
+        interrupted_drill=run.interrupted_drill,
+    )
+    diagnostics = {}
+    for scenario, dump in run.diagnostics.items():
+        with contextlib.suppress(OSError):
+            diagnostics[scenario] = dump.read_text()
+    if diagnostics:  # lets `alertdrill report` re-render the cards with their diagnostics
+        index = {scenario: dump.name for scenario, dump in run.diagnostics.items()}
+        write_text_atomic(path.parent / "diagnostics" / "index.json", json.dumps(index, indent=1))
+    write_text_atomic(path.parent / "report.html", render_html(results, diagnostics))
+    if run.reports_root is not None and not run.interrupted:
+        point_link_atomic(run.reports_root / LATEST, run.report_dir.name)
