@@ -169,11 +169,15 @@ def _check_expression(option: str, expr: str) -> None:
 def _pytest_args(args: argparse.Namespace, settings: Settings, report_dir: Path) -> list[str]:
     """`alertdrill run`'s options as the pytest plugin's options. JUnit and cucumber JSON go to
     hidden names first and are renamed into place when the run has them (see _publish)."""
+    where = (
+        [f"--report-dir={settings.report_dir}"]
+        if settings.report_dir is not None
+        else [f"--reports-root={settings.reports_root}"]
+    )
     pytest_args = [
-        DRILL_MODULE, "-p", "no:cacheprovider", "--strict-markers",
-        f"--junitxml={report_dir / PARTIAL['junit.xml']}", f"--report-dir={report_dir}",
-        f"--cucumberjson={report_dir / PARTIAL['cucumber.json']}", "-o", "junit_family=xunit2",
-        f"--run-id={settings.run_id}", f"--keep-runs={settings.keep_runs}",
+        DRILL_MODULE, "-p", "no:cacheprovider", "--strict-markers", *where,
+        f"--junitxml={report_dir / PARTIAL['junit.xml']}", f"--cucumberjson={report_dir / PARTIAL['cucumber.json']}",
+        "-o", "junit_family=xunit2", f"--run-id={settings.run_id}", f"--keep-runs={settings.keep_runs}",
     ]  # fmt: skip
     for opt in ("stack", "monitoring", "time_scale", "scenarios", *(k.replace("-", "_") for k in KUBE_OPTIONS)):
         value = getattr(args, opt)
