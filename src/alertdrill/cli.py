@@ -150,10 +150,10 @@ def _check_run_options(args: argparse.Namespace) -> Settings:
     target = settings.reports_for(settings.run_id)
     why = creatable(target)
     if why:
-        option = "--report-dir" if settings.report_dir is not None else "--reports-root"
-        raise SetupError(
-            f"{option} {str(target.parent if option == '--reports-root' else target)!r}: {why}; pass a writable DIR"
+        option, path = (
+            ("--report-dir", target) if settings.report_dir is not None else ("--reports-root", target.parent)
         )
+        raise SetupError(f"{option} {str(path)!r} is not writable ({why}); pass a writable DIR")
     return settings
 
 
@@ -292,7 +292,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
 def _check_output(option: str, path: Path) -> None:
     why = creatable(path)
     if why:
-        raise SetupError(f"{option} {str(path)!r}: {why}; pass a writable path")
+        raise SetupError(f"{option} {str(path)!r} is not writable ({why}); pass a writable path")
 
 
 def _check_monitoring(path: Path) -> None:

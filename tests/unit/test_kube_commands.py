@@ -3,14 +3,18 @@ MOCKED (a recording runner): this machine has no Docker engine and no Kubernetes
 
 from __future__ import annotations
 
+import dataclasses
+import socket
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.errors import ConfigError, PortInUseError
 from alertdrill.settings import Settings
 from alertdrill.stack.kube import stack as kube_stack
+from alertdrill.stack.kube.kind_config import kind_host_ports
 from alertdrill.stack.kube.tools import Completed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -75,6 +79,10 @@ def test_kind_run_creates_installs_and_deletes_the_cluster_mocked_tools(mocked_t
         "kind create cluster",
         "docker build",
         "kind load docker-image alertdrill-workload:0.1.0",
+        # the monitoring stack first: it brings the CRDs the NATS PodMonitor and ServiceMonitors need
+        "kubectl apply",  # monitoring namespace, Grafana secret, dashboards
+        "helm repo add prometheus-community",
+        "helm upgrade kps prometheus-community/kube-prometheus-stack",
         "kubectl apply",  # namespace alertdrill
         "helm repo add nats",
         "helm upgrade nats nats/nats",
@@ -83,9 +91,6 @@ def test_kind_run_creates_installs_and_deletes_the_cluster_mocked_tools(mocked_t
         "kubectl rollout status deployment/workers",
         "kubectl rollout status deployment/traffic",
         "kubectl rollout status deployment/recorder",
-        "kubectl apply",  # monitoring namespace, Grafana secret, dashboards
-        "helm repo add prometheus-community",
-        "helm upgrade kps prometheus-community/kube-prometheus-stack",
         "kind delete cluster",
     ]
     create = runner.calls[2]
@@ -100,10 +105,10 @@ def test_kind_run_creates_installs_and_deletes_the_cluster_mocked_tools(mocked_t
         "--wait",
         "180s",
     )
-    kps = runner.calls[15]
+    kps = runner.calls[7]
     assert kps[kps.index("--version") + 1] == "88.5.3" and "--wait" in kps
     assert kps[kps.index("--kube-context") + 1] == "kind-alertdrill"
-    nats = runner.calls[7]
+    nats = runner.calls[10]
     assert nats[nats.index("--version") + 1] == "2.14.2" and nats[nats.index("--namespace") + 1] == "alertdrill"
     values_file = Path(kps[kps.index("--values") + 1])
     assert "additionalPrometheusRulesMap" in values_file.read_text()
@@ -121,11 +126,11 @@ def test_kind_reuses_an_existing_cluster_and_then_removes_only_what_it_installed
     run_stack(settings, runner)
     heads = runner.heads()
     assert "kind create cluster" not in heads and "kind delete cluster" not in heads
-    assert heads[-4:] == [
-        "helm uninstall kps",
-        "kubectl delete namespace monitoring",
+    assert heads[-4:] == [  # last installed, first removed: the CRDs' owner goes last
         "helm uninstall nats",
         "kubectl delete namespace alertdrill",
+        "helm uninstall kps",
+        "kubectl delete namespace monitoring",
     ]
 
 
@@ -162,6 +167,8 @@ def test_cluster_run_installs_only_the_workload_and_uses_the_given_urls_mocked_t
     assert not [h for h in heads if h.startswith(("kind", "docker"))]
     assert "helm upgrade kps prometheus-community/kube-prometheus-stack" not in heads
     assert heads.count("kubectl apply") == 3  # namespace, workload, FLUO's PrometheusRule
+    crd_check = next(i for i, h in enumerate(heads) if h.startswith("kubectl get crd"))
+    assert crd_check < heads.index("kubectl apply")  # the operator's CRDs are checked before anything
     assert all(c[3:5] == ("--context", "staging") for c in runner.calls if c[0] == "kubectl")
     assert all(c[1:3] == ("--kubeconfig", "/etc/kube/staging.yaml") for c in runner.calls if c[0] == "kubectl")
     assert stack.urls()["prometheus"] == "http://prom.example:9090" and forwarded == ["recorder"]
@@ -193,3 +200,63 @@ def test_slo_load_runs_inside_the_traffic_pod_against_the_bff_service_mocked_too
     assert argv[:5] == ("kubectl", "--context", "kind-alertdrill", "exec", "deployment/traffic")
     assert argv[argv.index("--url") + 1] == "http://bff.alertdrill.svc:8080"
     assert summary == {"messages_per_s": 1201.0}
+
+
+class NoCrdRunner(RecordingRunner):
+    """A cluster without the Prometheus operator: `kubectl get crd` fails like the real one."""
+
+    def run(
+        self, argv: Sequence[str], timeout: float = 600.0, check: bool = True, stdin: str | None = None
+    ) -> Completed:
+        done = super().run(argv, timeout, check, stdin)
+        if "crd" in argv:
+            return Completed(done.argv, 1, "", 'Error from server (NotFound): "podmonitors.monitoring.coreos.com"')
+        return done
+
+
+def test_a_cluster_without_the_operator_crds_is_a_clear_error_before_anything_is_applied_mocked_tools(
+    mocked_tools: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kube_stack.KubeStack, "_port_forward", lambda self, what: "http://x")
+    settings = Settings.resolve(
+        {
+            "stack": "cluster",
+            "prometheus_url": "http://prom.example:9090",
+            "alertmanager_url": "http://am.example:9093",
+            "state_dir": str(tmp_path),
+            "monitoring": str(REPO / "monitoring"),
+        },
+        env={},
+    )
+    runner = NoCrdRunner()
+    with pytest.raises(ConfigError, match="no Prometheus operator CRDs.*--install workload,monitoring"):
+        run_stack(settings, runner)
+    assert "kubectl apply" not in runner.heads()
+
+
+def test_a_taken_host_port_stops_kind_create_before_it_starts_mocked_tools(mocked_tools: None, tmp_path: Path) -> None:
+    """Debian's prometheus service on :9090 (GitHub runners) would make `kind create` fail half way."""
+    config = tmp_path / "kind-config.yaml"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        text = (REPO / "kind-config.yaml").read_text().replace("hostPort: 9090", f"hostPort: {port}")
+        config.write_text(text)
+        settings = Settings.resolve(
+            {"stack": "kind", "state_dir": str(tmp_path), "monitoring": str(REPO / "monitoring")}, env={}
+        )
+        settings = dataclasses.replace(settings, kube=dataclasses.replace(settings.kube, kind_config=config))
+        runner = RecordingRunner()
+        with pytest.raises(PortInUseError, match=f"prometheus {port}.*systemctl disable --now"):
+            run_stack(settings, runner)
+    assert "kind create cluster" not in runner.heads()
+
+
+def test_kind_urls_come_from_kind_config() -> None:
+    assert kind_host_ports(REPO / "kind-config.yaml") == {
+        "prometheus": 9090,
+        "alertmanager": 9093,
+        "grafana": 3000,
+        "recorder": 8080,
+    }

@@ -96,9 +96,7 @@ def test_recorder_is_exposed_on_the_port_kind_maps_to_the_host() -> None:
         if o["kind"] == "Service" and o["metadata"]["name"] == "recorder"
     )
     assert recorder["spec"]["ports"][0]["nodePort"] in mapped
-    kps = values.load_values(REPO / "monitoring", values.KPS_VALUES)
-    assert {kps["prometheus"]["service"]["nodePort"], kps["alertmanager"]["service"]["nodePort"]} <= mapped
-    assert kps["grafana"]["service"]["nodePort"] in mapped
+    # (Prometheus, Alertmanager and Grafana: test_placement_and_node_ports_only_on_kind)
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +180,20 @@ def test_kind_placement_mirrors_the_local_virtual_nodes() -> None:
     assert "podTemplate" not in values.nats_values(REPO / "monitoring", kind=False)
     cluster = {o["metadata"]["name"]: o for o in manifests.workload(KUBE, 5.0, kind=False) if o["kind"] == "Deployment"}
     assert all("nodeSelector" not in o["spec"]["template"]["spec"] for o in cluster.values())
+
+
+def test_placement_and_node_ports_only_on_kind(scaled: tuple[list[Path], Path]) -> None:
+    """On a managed cluster a control-plane selector leaves monitoring Pending and fixed NodePorts may
+    be taken: the cluster's values carry neither; kind's carry both, on the ports kind-config maps."""
+    rule_paths, am_path = scaled
+    cluster = values.kube_prometheus_stack_values(REPO / "monitoring", rule_paths, am_path, 5.0, "monitoring")
+    kind = values.kube_prometheus_stack_values(REPO / "monitoring", rule_paths, am_path, 5.0, "monitoring", kind=True)
+    text = json.dumps(cluster)
+    assert "nodeSelector" not in text and "NodePort" not in text and "nodePort" not in text
+    assert kind["prometheus"]["prometheusSpec"]["nodeSelector"] == manifests.CONTROL_PLANE
+    assert kind["alertmanager"]["alertmanagerSpec"]["tolerations"] == [manifests.CONTROL_PLANE_TOLERATION]
+    assert kind["prometheus"]["prometheusSpec"]["scrapeInterval"] == "5s"  # run values still merged on top
+    mapped = {m["containerPort"] for node in yaml.safe_load((REPO / "kind-config.yaml").read_text())["nodes"]
+              for m in node.get("extraPortMappings", [])}  # fmt: skip
+    ports = {kind[k]["service"]["nodePort"] for k in ("prometheus", "alertmanager", "grafana")}
+    assert ports == set(values.KIND_NODE_PORTS.values()) and ports <= mapped

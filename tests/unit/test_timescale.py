@@ -48,3 +48,17 @@ def test_scaled_fluo_rules_pass_promtool(tmp_path: Path) -> None:
 def test_has_range_window() -> None:
     assert has_range_window("rate(x[5m]) > 1")
     assert not has_range_window('up{job="bff"} == 0')
+
+
+def test_a_features_promql_window_is_scaled_like_the_rules_with_enough_scrapes() -> None:
+    """The HighLatency edge drill once hard-coded `[4s]`: one sample at kind's 5 s scrapes, rate() empty."""
+    from alertdrill.config.monitoring import MonitoringConfig
+    from alertdrill.drill.expectations import Expectations
+    from alertdrill.stack.base import Timing
+
+    monitoring = MonitoringConfig.load(REPO / "monitoring")
+    expr = "rate(http_request_duration_seconds_bucket{job='bff'}[1m])"
+    local = Expectations(monitoring, Timing(1.0, 1.0, 0.5, 60.0), 1.5, []).scaled_expr(expr)
+    kind = Expectations(monitoring, Timing(5.0, 5.0, 4.0, 60.0), 1.5, []).scaled_expr(expr)
+    assert "[4s]" in local  # 1 s scaled, clamped to 4 scrapes of 1 s
+    assert "[20s]" in kind  # 4 scrapes of 5 s

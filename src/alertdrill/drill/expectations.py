@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.config.routing import RouteMatch, receiver_names
 from alertdrill.config.ruleset import AlertRule, has_range_window
+from alertdrill.config.timescale import ScaleNote, scale_expr
 from alertdrill.drill.bounds import FireBound, RecoveryBound, fire_bound, recovery_bound
 from alertdrill.drill.watch import GroupKey
 from alertdrill.errors import ConfigError
 from alertdrill.grammar import ExpectedAlert
 from alertdrill.observe.alerts import matches, selector
-from alertdrill.stack.base import Timing
+from alertdrill.stack.base import MIN_RANGE_SCRAPES, Timing
 
 #: FiredAt has millisecond resolution; compare `for` holds with this tolerance.
 CLOCK_EPSILON_S = 0.002
@@ -67,6 +68,12 @@ class Expectations:
 
     def scaled(self, production_s: float) -> float:
         return production_s / self.timing.time_scale
+
+    def scaled_expr(self, expr: str) -> str:
+        """A feature's PromQL with its range windows scaled as the rules' are on this stack."""
+        notes: list[ScaleNote] = []
+        min_range = MIN_RANGE_SCRAPES * self.timing.scrape_interval_s
+        return scale_expr(expr, self.timing.time_scale, min_range, "the step's expression", notes)
 
     def routes(self, alert: str, match: dict[str, str]) -> list[RouteMatch]:
         """The routes the alert takes, with timers as the scaled stack runs them."""

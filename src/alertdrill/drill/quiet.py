@@ -58,7 +58,12 @@ def assert_not_fired(drill: DrillSession, fault: FaultWindow, alert: str) -> Non
 def assert_reached(
     drill: DrillSession, fault: FaultWindow, expr: str, at_least: float | None = None, at_most: float | None = None
 ) -> float:
-    """The fault really moved the metric: `expr` reached the value at some point since the fault."""
+    """The fault really moved the metric: `expr` reached the value at some point since the fault.
+
+    `expr` speaks production time, like the rules: its range windows are scaled the same way (at
+    least MIN_RANGE_SCRAPES scrapes), so a `[5m]` holds enough samples at any stack's interval.
+    """
+    expr = drill.expect.scaled_expr(expr)
     window_ms = max(1000, int((time.time() - fault.fault_at) * 1000))
     fn = "max_over_time" if at_least is not None else "min_over_time"
     values = [s.value for s in drill.prometheus.query(f"{fn}(({expr})[{window_ms}ms:{REACHED_STEP}])")]

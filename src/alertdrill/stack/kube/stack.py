@@ -29,6 +29,7 @@ from alertdrill.stack.health import wait_until_healthy
 from alertdrill.stack.kube import commands, manifests, values
 from alertdrill.stack.kube.api import KubeTarget
 from alertdrill.stack.kube.faults import KubeFaultContext, KubeFaults
+from alertdrill.stack.kube.kind_config import kind_host_ports, require_free_host_ports
 from alertdrill.stack.kube.tools import (
     CLUSTER_TOOLS,
     KIND_TOOLS,
@@ -41,19 +42,18 @@ from alertdrill.workload.plan import LoadPlan
 
 log = logging.getLogger(__name__)
 
-#: kind-config.yaml maps these NodePorts to the host's loopback.
-KIND_URLS = {
-    "prometheus": "http://127.0.0.1:9090",
-    "alertmanager": "http://127.0.0.1:9093",
-    "grafana": "http://127.0.0.1:3000",
-    "recorder": "http://127.0.0.1:8080",
-}
 #: Services kube-prometheus-stack creates for release "kps" (port-forwarded on a cluster).
 KPS_SERVICES = {
     "prometheus": ("kps-kube-prometheus-stack-prometheus", 9090),
     "alertmanager": ("kps-kube-prometheus-stack-alertmanager", 9093),
 }
 SCRAPED_JOBS = ["bff", "workers", "nats", "node-exporter"]
+#: What the NATS chart's PodMonitor, the workload's ServiceMonitors and FLUO's rules need.
+OPERATOR_CRDS = (
+    "podmonitors.monitoring.coreos.com",
+    "servicemonitors.monitoring.coreos.com",
+    "prometheusrules.monitoring.coreos.com",
+)
 
 
 class KubeStack(StackLifecycle):
@@ -128,11 +128,15 @@ class KubeStack(StackLifecycle):
         if self.is_kind:
             self._ensure_kind_cluster()
         rule_paths, am_path = self._write_config()
-        if self.installs_workload:
-            self._install_workload()
+        # Monitoring first: kube-prometheus-stack brings the monitoring.coreos.com CRDs that the
+        # NATS chart's PodMonitor and the workload's ServiceMonitors are instances of.
         if self.installs_monitoring:
             self._install_monitoring(rule_paths, am_path)
         else:
+            self._require_operator_crds()
+        if self.installs_workload:
+            self._install_workload()
+        if not self.installs_monitoring:
             self._apply([values.prometheus_rule(rule_paths, self.kube.namespace, {})], "rules")
         self._connect()
         self._exit.enter_context(RecorderMirror(self._urls["recorder"], self.recorder))
@@ -148,6 +152,7 @@ class KubeStack(StackLifecycle):
         if self.kube.cluster_name in existing:
             log.info("reusing kind cluster %s", self.kube.cluster_name)
         else:
+            require_free_host_ports(kind_host_ports(self.kube.kind_config))
             log.info("creating kind cluster %s from %s (1-2 minutes)", self.kube.cluster_name, self.kube.kind_config)
             self.runner.run(commands.kind_create(self.kube, self.kube.kind_config), timeout=600)
             self.created_cluster = True
@@ -155,6 +160,16 @@ class KubeStack(StackLifecycle):
         log.info("building the workload image %s", self.kube.image)
         self.runner.run(commands.docker_build(self.kube, project), timeout=900)
         self.runner.run(commands.kind_load_image(self.kube), timeout=600)
+
+    def _require_operator_crds(self) -> None:
+        """A cluster whose monitoring alertdrill does not install must run the Prometheus operator."""
+        done = self.runner.run(self._kubectl("get", "crd", *OPERATOR_CRDS), timeout=60, check=False)
+        if done.returncode != 0:
+            raise ConfigError(
+                f"the cluster has no Prometheus operator CRDs ({', '.join(OPERATOR_CRDS)}): install "
+                "kube-prometheus-stack there, or let alertdrill do it with --install workload,monitoring "
+                f"({(done.stderr or done.stdout).strip()[:200]})"
+            )
 
     def _write_config(self) -> tuple[list[Path], Path]:
         rule_paths, am_path, self.scale_notes = write_config(
@@ -188,7 +203,7 @@ class KubeStack(StackLifecycle):
         dashboards = values.dashboard_configmaps(self.settings.monitoring_dir, ns)
         self._apply([manifests.namespace(ns), secret, *dashboards], "monitoring")
         kps = values.kube_prometheus_stack_values(
-            self.settings.monitoring_dir, rule_paths, am_path, self.timing.scrape_interval_s, ns
+            self.settings.monitoring_dir, rule_paths, am_path, self.timing.scrape_interval_s, ns, kind=self.is_kind
         )
         self._helm(commands.KUBE_PROMETHEUS_STACK, ns, values.dump_all([kps], self.run_dir / "kps.values.yaml"))
 
@@ -209,7 +224,8 @@ class KubeStack(StackLifecycle):
     def _connect(self) -> None:
         """kind: the NodePorts kind-config.yaml maps; a cluster: given URLs or kubectl port-forward."""
         if self.is_kind:
-            self._urls = dict(KIND_URLS)
+            ports = kind_host_ports(self.kube.kind_config)
+            self._urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
             return
         self._urls["prometheus"] = self.kube.prometheus_url or self._port_forward("prometheus")
         self._urls["alertmanager"] = self.kube.alertmanager_url or self._port_forward("alertmanager")

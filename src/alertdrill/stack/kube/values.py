@@ -22,6 +22,8 @@ from alertdrill.stack.kube.manifests import CONTROL_PLANE, CONTROL_PLANE_TOLERAT
 KPS_VALUES = "kube-prometheus-stack.values.yaml"
 NATS_VALUES = "nats.values.yaml"
 GRAFANA_SECRET = "alertdrill-grafana-admin"
+#: NodePorts that kind-config.yaml's extraPortMappings bind to the host's loopback.
+KIND_NODE_PORTS = {"prometheus": 30090, "alertmanager": 30093, "grafana": 30030}
 
 
 def load_values(monitoring_dir: Path, name: str) -> dict[str, Any]:
@@ -45,10 +47,39 @@ def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _on_control_plane() -> dict[str, Any]:
+    return {"nodeSelector": dict(CONTROL_PLANE), "tolerations": [dict(CONTROL_PLANE_TOLERATION)]}
+
+
+def kind_placement() -> dict[str, Any]:
+    """kind only: monitoring on the control plane (node-0, which no drill stops) and the NodePorts
+    that kind-config.yaml maps to the host. On a managed cluster a control-plane selector leaves
+    every pod Pending and fixed NodePorts may be taken, so a cluster gets neither."""
+    return {
+        "prometheusOperator": _on_control_plane(),
+        "prometheus": {
+            "service": {"type": "NodePort", "nodePort": KIND_NODE_PORTS["prometheus"]},
+            "prometheusSpec": _on_control_plane(),
+        },
+        "alertmanager": {
+            "service": {"type": "NodePort", "nodePort": KIND_NODE_PORTS["alertmanager"]},
+            "alertmanagerSpec": _on_control_plane(),
+        },
+        "kube-state-metrics": _on_control_plane(),
+        "grafana": {"service": {"type": "NodePort", "nodePort": KIND_NODE_PORTS["grafana"]}, **_on_control_plane()},
+    }
+
+
 def kube_prometheus_stack_values(
-    monitoring_dir: Path, rule_files: list[Path], alertmanager_config: Path, interval_s: float, namespace: str
+    monitoring_dir: Path,
+    rule_files: list[Path],
+    alertmanager_config: Path,
+    interval_s: float,
+    namespace: str,
+    kind: bool = False,
 ) -> dict[str, Any]:
-    """The chart's values with FLUO's (already scaled and redirected) config merged in."""
+    """The chart's values with FLUO's (already scaled and redirected) config merged in, and on kind
+    the placement and NodePorts of `kind_placement()`."""
     groups: list[Any] = []
     for path in rule_files:
         groups += (load_yaml(path) or {}).get("groups", [])
@@ -62,7 +93,8 @@ def kube_prometheus_stack_values(
             "admin": {"existingSecret": GRAFANA_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"}
         },
     }
-    return merge(load_values(monitoring_dir, KPS_VALUES), run_values)
+    base = load_values(monitoring_dir, KPS_VALUES)
+    return merge(merge(base, kind_placement()) if kind else base, run_values)
 
 
 def nats_values(monitoring_dir: Path, kind: bool) -> dict[str, Any]:
@@ -70,8 +102,7 @@ def nats_values(monitoring_dir: Path, kind: bool) -> dict[str, Any]:
     base = load_values(monitoring_dir, NATS_VALUES)
     if not kind:
         return base
-    placement = {"nodeSelector": dict(CONTROL_PLANE), "tolerations": [dict(CONTROL_PLANE_TOLERATION)]}
-    return merge(base, {"podTemplate": {"merge": {"spec": placement}}})
+    return merge(base, {"podTemplate": {"merge": {"spec": _on_control_plane()}}})
 
 
 def grafana_admin_secret(namespace: str, password: str | None = None) -> Manifest:
