@@ -4,6 +4,7 @@ Kubernetes API server on 127.0.0.1 that answers with canned API objects and reco
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Iterator
@@ -193,3 +194,23 @@ def test_unknown_workload_names_the_known_ones(stub: tuple[StubApi, KubeFaults])
     _, faults = stub
     with pytest.raises(FaultError, match=r"no workload 'payments' on Kubernetes \(have: bff, workers, traffic, nats\)"):
         faults.kill_workload("payments")
+
+
+def test_on_kind_a_node_fault_reads_the_relabelled_node_and_pins_the_pod_to_the_kind_node_stub_api(
+    stub: tuple[StubApi, KubeFaults],
+) -> None:
+    """On kind Prometheus labels node-exporter series node="node-1" (relabelled), while the pod must
+    run on kind's node `<cluster>-worker`: the query uses the one, the pod the other."""
+    api, faults = stub
+    asked: list[str] = []
+    plain_query = faults.ctx.query
+
+    def query(expr: str) -> list[float]:
+        asked.append(expr)
+        return plain_query(expr)
+
+    faults.ctx = dataclasses.replace(faults.ctx, kind=True, query=query)
+    faults.memory_pressure("node-1", 0.15)
+    assert asked and all('node="node-1"' in q for q in asked)
+    _, _, _, body = api.requests[0]
+    assert body["spec"]["nodeName"] == f"{faults.ctx.settings.kube.cluster_name}-worker"

@@ -187,7 +187,7 @@ def test_placement_and_node_ports_only_on_kind(scaled: tuple[list[Path], Path]) 
     be taken: the cluster's values carry neither; kind's carry both, on the ports kind-config maps."""
     rule_paths, am_path = scaled
     cluster = values.kube_prometheus_stack_values(REPO / "monitoring", rule_paths, am_path, 5.0, "monitoring")
-    kind = values.kube_prometheus_stack_values(REPO / "monitoring", rule_paths, am_path, 5.0, "monitoring", kind=True)
+    kind = values.kube_prometheus_stack_values(REPO / "monitoring", rule_paths, am_path, 5.0, "monitoring", kind=KUBE)
     text = json.dumps(cluster)
     assert "nodeSelector" not in text and "NodePort" not in text and "nodePort" not in text
     assert kind["prometheus"]["prometheusSpec"]["nodeSelector"] == manifests.CONTROL_PLANE
@@ -197,3 +197,20 @@ def test_placement_and_node_ports_only_on_kind(scaled: tuple[list[Path], Path]) 
               for m in node.get("extraPortMappings", [])}  # fmt: skip
     ports = {kind[k]["service"]["nodePort"] for k in ("prometheus", "alertmanager", "grafana")}
     assert ports == set(values.KIND_NODE_PORTS.values()) and ports <= mapped
+
+
+def test_kind_node_names_are_relabelled_to_the_local_stacks_names(scaled: tuple[list[Path], Path]) -> None:
+    """A feature's `node "node-2"` must mean kind's `<cluster>-worker2`: node-exporter's relabeling
+    maps each kind node to node-0/1/2; a real cluster keeps its node names."""
+    rule_paths, am_path = scaled
+    kind = values.kube_prometheus_stack_values(REPO / "monitoring", rule_paths, am_path, 5.0, "monitoring", kind=KUBE)
+    relabel = kind["prometheus-node-exporter"]["prometheus"]["monitor"]["relabelings"]
+    overrides = {r["regex"]: r["replacement"] for r in relabel if "regex" in r}
+    assert overrides == {
+        f"{KUBE.cluster_name}-control-plane": "node-0",
+        f"{KUBE.cluster_name}-worker": "node-1",
+        f"{KUBE.cluster_name}-worker2": "node-2",
+    }
+    assert relabel[0] == {"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"}
+    cluster = values.kube_prometheus_stack_values(REPO / "monitoring", rule_paths, am_path, 5.0, "monitoring")
+    assert cluster["prometheus-node-exporter"]["prometheus"]["monitor"]["relabelings"] == relabel[:1]

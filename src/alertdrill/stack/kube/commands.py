@@ -96,6 +96,10 @@ def docker_build(kube: KubeSettings, context_dir: Path) -> list[str]:
     return ["docker", "build", "--tag", kube.image, "--file", str(context_dir / "Dockerfile"), str(context_dir)]
 
 
+#: The local stack's virtual nodes and the kind nodes they stand for (kind-config.yaml order).
+KIND_NODES = {"node-0": "control-plane", "node-1": "worker", "node-2": "worker2"}
+
+
 def kind_node_container(kube: KubeSettings, node: str) -> str:
     """kind's node containers: `<cluster>-control-plane`, `<cluster>-worker`, `<cluster>-worker2`."""
     return f"{kube.cluster_name}-{node}"

@@ -28,8 +28,7 @@ CRASH_COMMAND = ["python", "-c", "import sys; print('crashing at start (crashloo
 #: Deployments of the workload; NATS is the NATS chart's StatefulSet of the same name.
 DEPLOYMENTS = ("bff", "workers", "traffic")
 STATEFULSETS = ("nats",)
-#: The local stack's virtual nodes and the kind nodes they stand for (kind-config.yaml order).
-KIND_NODES = {"node-0": "control-plane", "node-1": "worker", "node-2": "worker2"}
+KIND_NODES = commands.KIND_NODES
 
 
 def _undo(*argv: list[str]) -> CommandsUndo:
@@ -307,9 +306,9 @@ class KubeFaults:
         return Injection(start, _undo(commands.docker_start(container)))
 
     def memory_pressure(self, node: str, usage_ratio: float) -> Injection:
-        name = self._node_name(node)
-        total = self._node_value('node_memory_MemTotal_bytes{node="$NODE"}', name)
-        avail = self._node_value('node_memory_MemAvailable_bytes{node="$NODE"}', name)
+        name = self._node_name(node)  # where the fault pod runs; the `node` label is `node` itself
+        total = self._node_value('node_memory_MemTotal_bytes{node="$NODE"}', node)
+        avail = self._node_value('node_memory_MemAvailable_bytes{node="$NODE"}', node)
         what = f"memory_pressure({node}, {usage_ratio:.0%})"
         need = bounded_bytes(what, int(usage_ratio * total - (total - avail)), *self._limit())
         if need <= 0:
@@ -320,8 +319,8 @@ class KubeFaults:
     def fill_disk(self, node: str, free_ratio: float) -> Injection:
         name = self._node_name(node)
         sel = 'node="$NODE",mountpoint="/",fstype!="tmpfs"'
-        size = self._node_value(f"node_filesystem_size_bytes{{{sel}}}", name)
-        avail = self._node_value(f"node_filesystem_avail_bytes{{{sel}}}", name)
+        size = self._node_value(f"node_filesystem_size_bytes{{{sel}}}", node)
+        avail = self._node_value(f"node_filesystem_avail_bytes{{{sel}}}", node)
         what = f"fill_disk({node}, {free_ratio:.0%} free)"
         need = bounded_bytes(what, int(avail - free_ratio * size), *self._limit())
         if need <= 0:

@@ -203,7 +203,12 @@ class KubeStack(StackLifecycle):
         dashboards = values.dashboard_configmaps(self.settings.monitoring_dir, ns)
         self._apply([manifests.namespace(ns), secret, *dashboards], "monitoring")
         kps = values.kube_prometheus_stack_values(
-            self.settings.monitoring_dir, rule_paths, am_path, self.timing.scrape_interval_s, ns, kind=self.is_kind
+            self.settings.monitoring_dir,
+            rule_paths,
+            am_path,
+            self.timing.scrape_interval_s,
+            ns,
+            kind=self.kube if self.is_kind else None,
         )
         self._helm(commands.KUBE_PROMETHEUS_STACK, ns, values.dump_all([kps], self.run_dir / "kps.values.yaml"))
 

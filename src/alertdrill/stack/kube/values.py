@@ -17,6 +17,8 @@ import yaml
 
 from alertdrill.errors import ConfigError
 from alertdrill.runtime.yamlfile import load_yaml
+from alertdrill.settings import KubeSettings
+from alertdrill.stack.kube.commands import KIND_NODES, kind_node_container
 from alertdrill.stack.kube.manifests import CONTROL_PLANE, CONTROL_PLANE_TOLERATION, MANAGED, Manifest
 
 KPS_VALUES = "kube-prometheus-stack.values.yaml"
@@ -51,11 +53,31 @@ def _on_control_plane() -> dict[str, Any]:
     return {"nodeSelector": dict(CONTROL_PLANE), "tolerations": [dict(CONTROL_PLANE_TOLERATION)]}
 
 
-def kind_placement() -> dict[str, Any]:
-    """kind only: monitoring on the control plane (node-0, which no drill stops) and the NodePorts
-    that kind-config.yaml maps to the host. On a managed cluster a control-plane selector leaves
-    every pod Pending and fixed NodePorts may be taken, so a cluster gets neither."""
+def node_relabelings(kube: KubeSettings | None) -> list[dict[str, Any]]:
+    """`node` on every node-exporter series; on kind the local stack's names (node-0/1/2) rather
+    than kind's containers (`<cluster>-worker2`), so a feature's `node "node-2"` means the same
+    node on both stacks. A real cluster keeps its own node names."""
+    rules: list[dict[str, Any]] = [{"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"}]
+    if kube is not None:
+        rules += [
+            {
+                "sourceLabels": ["__meta_kubernetes_pod_node_name"],
+                "regex": kind_node_container(kube, suffix),
+                "targetLabel": "node",
+                "replacement": logical,
+            }
+            for logical, suffix in KIND_NODES.items()
+        ]
+    return rules
+
+
+def kind_placement(kube: KubeSettings) -> dict[str, Any]:
+    """kind only: monitoring on the control plane (node-0, which no drill stops), the NodePorts that
+    kind-config.yaml maps to the host, and node-0/1/2 as node names. On a managed cluster a
+    control-plane selector leaves every pod Pending and fixed NodePorts may be taken, so a cluster
+    gets neither."""
     return {
+        "prometheus-node-exporter": {"prometheus": {"monitor": {"relabelings": node_relabelings(kube)}}},
         "prometheusOperator": _on_control_plane(),
         "prometheus": {
             "service": {"type": "NodePort", "nodePort": KIND_NODE_PORTS["prometheus"]},
@@ -76,10 +98,10 @@ def kube_prometheus_stack_values(
     alertmanager_config: Path,
     interval_s: float,
     namespace: str,
-    kind: bool = False,
+    kind: KubeSettings | None = None,
 ) -> dict[str, Any]:
     """The chart's values with FLUO's (already scaled and redirected) config merged in, and on kind
-    the placement and NodePorts of `kind_placement()`."""
+    (given kind's settings) the placement, NodePorts and node names of `kind_placement()`."""
     groups: list[Any] = []
     for path in rule_files:
         groups += (load_yaml(path) or {}).get("groups", [])
@@ -94,7 +116,7 @@ def kube_prometheus_stack_values(
         },
     }
     base = load_values(monitoring_dir, KPS_VALUES)
-    return merge(merge(base, kind_placement()) if kind else base, run_values)
+    return merge(merge(base, kind_placement(kind)) if kind is not None else base, run_values)
 
 
 def nats_values(monitoring_dir: Path, kind: bool) -> dict[str, Any]:
