@@ -6,9 +6,10 @@ TIMING = Timing(scrape_interval_s=1, eval_interval_s=1, scrape_timeout_s=0.5, ti
 
 def test_fire_bound_is_the_sum_of_the_pipeline_stages() -> None:
     b = fire_bound(0.5, TIMING, group_wait_s=1 / 6, slack_s=1.5)
-    assert round(b.total, 3) == round(0.5 + 1 + 1 + 1 / 6 + 1.5, 3)
+    # for 0.5 s fires at the first 1 s evaluation tick after it: + 0.5 s on the evaluation grid
+    assert round(b.total, 3) == round(0.5 + 0.5 + 1 + 1 + 1 / 6 + 1.5, 3)
     assert b.physical == b.total - 1.5
-    assert "for 0.5s + scrape 1s + eval 1s" in b.explain()
+    assert "for 0.5s + eval grid 0.5s + scrape 1s + eval 1s" in b.explain()
 
 
 def test_hung_targets_and_windowed_rules_add_their_stage() -> None:
@@ -20,3 +21,27 @@ def test_hung_targets_and_windowed_rules_add_their_stage() -> None:
 def test_recovery_bound_scales_the_sop_and_adds_one_group_interval() -> None:
     b = recovery_bound(300, TIMING, group_interval_s=5, slack_s=1.5)
     assert b.total == 5 + 1 + 1 + 5 + 1.5
+
+
+def test_the_hold_rounds_up_to_the_evaluation_grid() -> None:
+    """On kind (5 s evaluation) a 3 s `for` holds 5 s: the rule fires at the first tick after it."""
+    from alertdrill.drill.bounds import eval_grid_s
+
+    kind = Timing(scrape_interval_s=5, eval_interval_s=5, scrape_timeout_s=5, time_scale=10)
+    assert eval_grid_s(3, 5) == 2 and eval_grid_s(30, 5) == 0 and eval_grid_s(0, 5) == 0
+    assert fire_bound(3, kind, 1, 1.5).total == 3 + 2 + 5 + 5 + 1 + 1.5
+    assert fire_bound(2, TIMING, 0.5, 1.5).grid_s == 0  # a multiple of the interval: nothing added
+
+
+def test_a_slow_rollback_adds_its_own_duration_to_the_recovery_bound() -> None:
+    b = recovery_bound(300, TIMING, group_interval_s=5, slack_s=1.5, rollback_s=40)
+    assert b.total == 40 + 5 + 1 + 1 + 5 + 1.5 and "rollback 40.00s" in b.explain()
+
+
+def test_on_kubernetes_the_scrape_timeout_is_the_interval() -> None:
+    """The operator sets no scrape_timeout; Prometheus caps its 10 s default at the 5 s interval."""
+    from alertdrill.settings import Settings
+
+    for stack in ("kind", "cluster"):
+        assert Settings.resolve({"stack": stack}, env={}).scrape_timeout_s == 5.0
+    assert Settings.resolve({}, env={}).scrape_timeout_s == 0.5

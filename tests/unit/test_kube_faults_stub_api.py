@@ -214,3 +214,16 @@ def test_on_kind_a_node_fault_reads_the_relabelled_node_and_pins_the_pod_to_the_
     assert asked and all('node="node-1"' in q for q in asked)
     _, _, _, body = api.requests[0]
     assert body["spec"]["nodeName"] == f"{faults.ctx.settings.kube.cluster_name}-worker"
+
+
+def test_a_stopped_kind_node_is_a_hanging_target_for_the_bound_mocked_docker(stub: tuple[StubApi, KubeFaults]) -> None:
+    """`docker stop` of a kind node: scrapes of its exporter hang until the scrape timeout (which the
+    fire bound then adds), and the rollback starts it again and waits for Ready."""
+    from tests.unit.test_kube_commands import RecordingRunner
+
+    _, faults = stub
+    runner = RecordingRunner()
+    faults.ctx = dataclasses.replace(faults.ctx, kind=True, runner=runner)
+    injection = faults.stop_node("node-2")
+    assert injection.hangs_target
+    assert runner.calls[0][:2] == ("docker", "stop") and runner.calls[0][-1].endswith("-worker2")

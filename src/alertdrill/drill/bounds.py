@@ -5,11 +5,16 @@ scrape comes within one scrape interval, the rule sees it within one evaluation 
 rule holds `for`, Alertmanager waits group_wait), plus the scrape timeout when the target hangs
 instead of refusing, plus one more scrape when the rule reads a range window (a series born
 with the fault needs two samples), plus a stated slack for a busy machine.
-A resolved notification leaves at the next group_interval tick, so recovery bounds include one.
+A rule fires at the first evaluation at or after its `for`, so a `for` that is not a multiple of
+the evaluation interval holds until the next tick (the "eval grid" term).
+A resolved notification leaves at the next group_interval tick, so recovery bounds include one,
+and they count from when the rollback began, so a rollback that takes time (a node that must
+restart and turn Ready) adds its own duration.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from alertdrill.stack.base import Timing
@@ -28,12 +33,14 @@ class FireBound:
     window_s: float
     slack_s: float
     ramp_s: float = 0.0
+    grid_s: float = 0.0
 
     @property
     def total(self) -> float:
         return (
             self.ramp_s
             + self.for_s
+            + self.grid_s
             + self.scrape_s
             + self.eval_s
             + self.group_wait_s
@@ -51,8 +58,9 @@ class FireBound:
         hang = f" + scrape timeout {self.hang_s:g}s" if self.hang_s else ""
         window = f" + 2nd sample for rate() {self.window_s:g}s" if self.window_s else ""
         ramp = f"fault ramp {self.ramp_s:.2f}s + " if self.ramp_s >= 0.005 else ""
+        grid = f" + eval grid {self.grid_s:g}s" if self.grid_s else ""
         return (
-            ramp + f"for {self.for_s:g}s + scrape {self.scrape_s:g}s + eval {self.eval_s:g}s + "
+            ramp + f"for {self.for_s:g}s{grid} + scrape {self.scrape_s:g}s + eval {self.eval_s:g}s + "
             f"group_wait {self.group_wait_s:g}s{hang}{window} + slack {self.slack_s:g}s "
             f"= {self.total:.2f}s"
         )
@@ -65,14 +73,16 @@ class RecoveryBound:
     eval_s: float
     group_interval_s: float
     slack_s: float
+    rollback_s: float = 0.0
 
     @property
     def total(self) -> float:
-        return self.sop_s + self.scrape_s + self.eval_s + self.group_interval_s + self.slack_s
+        return self.rollback_s + self.sop_s + self.scrape_s + self.eval_s + self.group_interval_s + self.slack_s
 
     def explain(self) -> str:
+        rollback = f"rollback {self.rollback_s:.2f}s + " if self.rollback_s >= 0.005 else ""
         return (
-            f"SOP recovery {self.sop_s:g}s + scrape {self.scrape_s:g}s + eval {self.eval_s:g}s + "
+            rollback + f"SOP recovery {self.sop_s:g}s + scrape {self.scrape_s:g}s + eval {self.eval_s:g}s + "
             f"group_interval {self.group_interval_s:g}s + slack {self.slack_s:g}s = {self.total:.2f}s"
         )
 
@@ -98,14 +108,27 @@ def fire_bound(
         window_s=timing.scrape_interval_s if windowed else 0.0,
         slack_s=slack_s,
         ramp_s=ramp_s,
+        grid_s=eval_grid_s(for_s, timing.eval_interval_s),
     )
 
 
-def recovery_bound(sop_recovery_s: float, timing: Timing, group_interval_s: float, slack_s: float) -> RecoveryBound:
+def eval_grid_s(for_s: float, eval_s: float) -> float:
+    """How far past `for` the first evaluation that can fire lies: `for` rounded up to the grid."""
+    if for_s <= 0 or eval_s <= 0:
+        return 0.0
+    ticks = math.ceil(round(for_s / eval_s, 9))
+    return round(ticks * eval_s - for_s, 6)
+
+
+def recovery_bound(
+    sop_recovery_s: float, timing: Timing, group_interval_s: float, slack_s: float, rollback_s: float = 0.0
+) -> RecoveryBound:
+    """`rollback_s`: how long the rollback itself took (the bound counts from when it began)."""
     return RecoveryBound(
         sop_s=sop_recovery_s / timing.time_scale,
         scrape_s=timing.scrape_interval_s,
         eval_s=timing.eval_interval_s,
         group_interval_s=group_interval_s,
         slack_s=slack_s,
+        rollback_s=rollback_s,
     )

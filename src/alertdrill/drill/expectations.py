@@ -91,8 +91,10 @@ class Expectations:
             ramp_s=fault.ramp_s,
         )
 
-    def recovery_bound(self, sop_recovery_production_s: float, group_interval_s: float) -> RecoveryBound:
-        return recovery_bound(sop_recovery_production_s, self.timing, group_interval_s, self.slack_s)
+    def recovery_bound(
+        self, sop_recovery_production_s: float, group_interval_s: float, rollback_s: float = 0.0
+    ) -> RecoveryBound:
+        return recovery_bound(sop_recovery_production_s, self.timing, group_interval_s, self.slack_s, rollback_s)
 
     def check_receivers(self, expected: list[str]) -> None:
         """Receivers named by a step must exist in the config (a typo is bad input, exit 2)."""

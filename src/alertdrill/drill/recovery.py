@@ -16,9 +16,11 @@ from alertdrill.notify.webhook import Notification
 
 def wait_for_resolved(drill: DrillSession, page: Page, sop_recovery_production_s: float = SOP_RECOVERY_S) -> None:
     """Roll back, then wait for the resolved notification on every receiver that sends one."""
-    rollback_at = drill.roll_back()
+    rollback = drill.roll_back()
+    rollback_at = rollback.started_at
     routes = drill.expect.routes(page.alert, page.match)
-    bound = drill.expect.recovery_bound(sop_recovery_production_s, max(r.group_interval_s for r in routes))
+    gi = max(r.group_interval_s for r in routes)
+    bound = drill.expect.recovery_bound(sop_recovery_production_s, gi, rollback.duration_s)
     drill.evidence.recovery_bound = bound
     am = drill.expect.monitoring.alertmanager
     want = {r for r in (page.receivers or [r.receiver for r in routes]) if sends_resolved(am, r)}
@@ -56,8 +58,9 @@ def wait_for_cleared_quietly(
     drill: DrillSession, page: Page, sop_recovery_production_s: float = SOP_RECOVERY_S
 ) -> None:
     """Roll back; the alert clears within the recovery bound and nobody was ever paged."""
-    start = drill.roll_back()
-    bound = drill.expect.recovery_bound(sop_recovery_production_s, 0.0)
+    rollback = drill.roll_back()
+    start = rollback.started_at
+    bound = drill.expect.recovery_bound(sop_recovery_production_s, 0.0, rollback.duration_s)
     drill.evidence.recovery_bound = bound
     deadline = start + bound.total
     while drill.watch.active(page.alert, page.match):

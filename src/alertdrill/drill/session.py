@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from alertdrill.drill.expectations import Expectations, FaultWindow
@@ -30,6 +31,16 @@ log = logging.getLogger(__name__)
 SOP_RECOVERY_S = 300.0
 #: The steady state before a fault is measured over three SLI windows, plus this much start-up.
 HYPOTHESIS_SETTLE_S = 10.0
+
+
+@dataclass(frozen=True)
+class Rollback:
+    started_at: float
+    finished_at: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.finished_at - self.started_at
 
 
 class DrillSession:
@@ -81,8 +92,9 @@ class DrillSession:
         self.timeline.fault_at = fault.fault_at
         return fault
 
-    def roll_back(self) -> float:
-        """Run the scenario's rollbacks, then anything they did not cover; return when it began."""
+    def roll_back(self) -> Rollback:
+        """Run the scenario's rollbacks, then anything they did not cover; return when it began and
+        when it was done (a node that must restart and turn Ready takes a while)."""
         rollback_at = time.time()
         self.timeline.rollback_at = rollback_at
         if self.scenario is None:
@@ -90,7 +102,7 @@ class DrillSession:
         with SESSION.active(FaultSession(self.stack.faults(), self.ledger)):
             self.scenario.roll_back()
         self.ledger.revert_all()
-        return rollback_at
+        return Rollback(rollback_at, time.time())
 
     def _hypothesis(self, phase: str, timeout_s: float) -> ProbeSession | None:
         """The scenario's steady-state hypothesis (SOP-004's SLOs), if it has one."""

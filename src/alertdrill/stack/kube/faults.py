@@ -303,7 +303,8 @@ class KubeFaults:
                 commands.kubectl_wait_node_ready(kube, commands.kube_context(kube, True), container, True), timeout=200
             )
 
-        return Injection(start, _undo(commands.docker_start(container)))
+        # A stopped kind node's exporter does not refuse: its scrapes hang until the scrape timeout.
+        return Injection(start, _undo(commands.docker_start(container)), hangs_target=True)
 
     def memory_pressure(self, node: str, usage_ratio: float) -> Injection:
         name = self._node_name(node)  # where the fault pod runs; the `node` label is `node` itself
