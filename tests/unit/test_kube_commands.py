@@ -4,6 +4,7 @@ MOCKED (a recording runner): this machine has no Docker engine and no Kubernetes
 from __future__ import annotations
 
 import dataclasses
+import json
 import socket
 from collections.abc import Sequence
 from pathlib import Path
@@ -144,6 +145,36 @@ def test_keep_stack_leaves_the_kind_cluster_up_mocked_tools(mocked_tools: None, 
     assert not [h for h in runner.heads() if "delete" in h or "uninstall" in h]
 
 
+#: What `kubectl get prometheuses -A -o json` prints on a stock kube-prometheus-stack (release "kps"):
+#: the chart's default selectors (`release: kps`) and evaluation interval.
+STOCK_KPS = {
+    "items": [
+        {
+            "metadata": {"name": "kps-kube-prometheus-stack-prometheus", "namespace": "monitoring"},
+            "spec": {
+                "evaluationInterval": "30s",
+                "scrapeInterval": "30s",
+                "ruleSelector": {"matchLabels": {"release": "kps"}},
+                "serviceMonitorSelector": {"matchLabels": {"release": "kps"}},
+                "podMonitorSelector": {"matchLabels": {"release": "kps"}},
+            },
+        }
+    ]
+}
+
+
+class ClusterRunner(RecordingRunner):
+    """A cluster with a stock kube-prometheus-stack: `kubectl get prometheuses` answers STOCK_KPS."""
+
+    def run(
+        self, argv: Sequence[str], timeout: float = 600.0, check: bool = True, stdin: str | None = None
+    ) -> Completed:
+        done = super().run(argv, timeout, check, stdin)
+        if "prometheuses" in argv:
+            return Completed(done.argv, 0, json.dumps(STOCK_KPS), "")
+        return done
+
+
 def test_cluster_run_installs_only_the_workload_and_uses_the_given_urls_mocked_tools(
     mocked_tools: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -161,7 +192,7 @@ def test_cluster_run_installs_only_the_workload_and_uses_the_given_urls_mocked_t
         },
         env={},
     )
-    runner = RecordingRunner()
+    runner = ClusterRunner()
     stack = run_stack(settings, runner)
     heads = runner.heads()
     assert not [h for h in heads if h.startswith(("kind", "docker"))]
@@ -260,3 +291,32 @@ def test_kind_urls_come_from_kind_config() -> None:
         "grafana": 3000,
         "recorder": 8080,
     }
+
+
+def test_a_stock_kube_prometheus_stack_loads_fluos_objects_labelled_as_it_selects_them_mocked_tools(
+    mocked_tools: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without `release: kps` a stock kube-prometheus-stack ignores FLUO's rules and monitors and every
+    drill ends "not notified"; and its 30 s evaluation is what the bounds must use."""
+    monkeypatch.setattr(kube_stack.KubeStack, "_port_forward", lambda self, what: "http://x")
+    settings = Settings.resolve(
+        {
+            "stack": "cluster",
+            "prometheus_url": "http://prom.example:9090",
+            "alertmanager_url": "http://am.example:9093",
+            "state_dir": str(tmp_path),
+            "monitoring": str(REPO / "monitoring"),
+        },
+        env={},
+    )
+    stack = run_stack(settings, ClusterRunner())
+    manifests_dir = stack.run_dir / "manifests"
+    import yaml
+
+    objects = [o for f in ("workload.yaml", "rules.yaml") for o in yaml.safe_load_all((manifests_dir / f).read_text())]
+    selected = [o for o in objects if o["kind"] in ("ServiceMonitor", "PrometheusRule")]
+    assert {o["kind"] for o in selected} == {"ServiceMonitor", "PrometheusRule"}
+    assert all(o["metadata"]["labels"]["release"] == "kps" for o in selected)
+    nats = yaml.safe_load((stack.run_dir / "nats.values.yaml").read_text())
+    assert nats["promExporter"]["podMonitor"]["merge"]["metadata"]["labels"] == {"release": "kps"}
+    assert stack.timing.eval_interval_s == 30.0

@@ -142,12 +142,15 @@ def service(kube: KubeSettings, app: str, port: int, port_name: str, node_port: 
     }
 
 
-def service_monitor(kube: KubeSettings, app: str, port_name: str, interval_s: float) -> Manifest:
-    """The job label becomes the Service's name (bff, workers), as the rules expect."""
+def service_monitor(
+    kube: KubeSettings, app: str, port_name: str, interval_s: float, extra_labels: dict[str, str] | None = None
+) -> Manifest:
+    """The job label becomes the Service's name (bff, workers), as the rules expect. `extra_labels`:
+    what the cluster's Prometheus selects ServiceMonitors by (e.g. `release: kps`)."""
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
-        "metadata": {"name": app, "namespace": kube.namespace, "labels": labels(app)},
+        "metadata": {"name": app, "namespace": kube.namespace, "labels": {**labels(app), **(extra_labels or {})}},
         "spec": {
             "selector": {"matchLabels": {"app.kubernetes.io/name": app}},
             "endpoints": [{"port": port_name, "interval": f"{interval_s:g}s"}],
@@ -155,7 +158,13 @@ def service_monitor(kube: KubeSettings, app: str, port_name: str, interval_s: fl
     }
 
 
-def workload(kube: KubeSettings, interval_s: float, kind: bool, traffic_rps: float = 20.0) -> list[Manifest]:
+def workload(
+    kube: KubeSettings,
+    interval_s: float,
+    kind: bool,
+    traffic_rps: float = 20.0,
+    monitor_labels: dict[str, str] | None = None,
+) -> list[Manifest]:
     """The FLUO sample workload, the traffic that keeps its metrics alive, and the recorder."""
     nats_url = f"nats://{NATS_SERVICE}.{kube.namespace}.svc:4222"
     bff_url = f"http://bff.{kube.namespace}.svc:{BFF_PORT}"
@@ -170,7 +179,7 @@ def workload(kube: KubeSettings, interval_s: float, kind: bool, traffic_rps: flo
             placement=where.get("bff"),
         ),
         service(kube, "bff", BFF_PORT, "http"),
-        service_monitor(kube, "bff", "http", interval_s),
+        service_monitor(kube, "bff", "http", interval_s, monitor_labels),
         deployment(
             kube,
             "workers",
@@ -181,7 +190,7 @@ def workload(kube: KubeSettings, interval_s: float, kind: bool, traffic_rps: flo
             placement=where.get("workers"),
         ),
         service(kube, "workers", WORKER_METRICS_PORT, "metrics"),
-        service_monitor(kube, "workers", "metrics", interval_s),
+        service_monitor(kube, "workers", "metrics", interval_s, monitor_labels),
         deployment(
             kube,
             "traffic",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from alertdrill.config.monitoring import MonitoringConfig
@@ -30,6 +31,7 @@ from alertdrill.stack.kube import commands, manifests, values
 from alertdrill.stack.kube.api import KubeTarget
 from alertdrill.stack.kube.faults import KubeFaultContext, KubeFaults
 from alertdrill.stack.kube.kind_config import kind_host_ports, require_free_host_ports
+from alertdrill.stack.kube.operator import PrometheusSelection, parse_prometheus_list
 from alertdrill.stack.kube.tools import (
     CLUSTER_TOOLS,
     KIND_TOOLS,
@@ -74,6 +76,8 @@ class KubeStack(StackLifecycle):
         self.installs_workload = self.is_kind or "workload" in self.kube.install
         self.created_cluster = False
         self.grafana_password: str | None = None
+        #: An existing cluster's Prometheus: what it selects (None when alertdrill installs its own).
+        self.selection: PrometheusSelection | None = None
         self.scale_notes: list[str] = []
         self._urls: dict[str, str] = {}
         self._undo: list[list[str]] = []  # teardown command lines, run last first
@@ -134,10 +138,12 @@ class KubeStack(StackLifecycle):
             self._install_monitoring(rule_paths, am_path)
         else:
             self._require_operator_crds()
+            self._follow_the_clusters_prometheus()
         if self.installs_workload:
             self._install_workload()
         if not self.installs_monitoring:
-            self._apply([values.prometheus_rule(rule_paths, self.kube.namespace, {})], "rules")
+            rule_labels = self.selection.rule_labels if self.selection else {}
+            self._apply([values.prometheus_rule(rule_paths, self.kube.namespace, rule_labels)], "rules")
         self._connect()
         self._exit.enter_context(RecorderMirror(self._urls["recorder"], self.recorder))
         self.wait_until_healthy(timeout=300.0)
@@ -171,6 +177,20 @@ class KubeStack(StackLifecycle):
                 f"({(done.stderr or done.stdout).strip()[:200]})"
             )
 
+    def _follow_the_clusters_prometheus(self) -> None:
+        """Label FLUO's objects as the cluster's Prometheus selects them; bounds at its evaluation interval."""
+        done = self.runner.run(self._kubectl("get", "prometheuses", "--all-namespaces", "-o", "json"), timeout=60)
+        self.selection = parse_prometheus_list(done.stdout)
+        self.timing = replace(self.timing, eval_interval_s=self.selection.eval_interval_s)
+        log.info(
+            "following Prometheus %s: rules %s, ServiceMonitors %s, PodMonitors %s, evaluation every %gs",
+            self.selection.name,
+            self.selection.rule_labels or "all",
+            self.selection.service_monitor_labels or "all",
+            self.selection.pod_monitor_labels or "all",
+            self.selection.eval_interval_s,
+        )
+
     def _write_config(self) -> tuple[list[Path], Path]:
         rule_paths, am_path, self.scale_notes = write_config(
             self.monitoring, self.run_dir / "config", self.timing, manifests.recorder_url_in_cluster(self.kube)
@@ -185,11 +205,16 @@ class KubeStack(StackLifecycle):
         ns = self.kube.namespace
         self._undo.append(commands.kubectl_delete_namespace(self.kube, self.context, ns))
         self._apply([manifests.namespace(ns)], "namespace")
-        nats_values = values.dump_all(
-            [values.nats_values(self.settings.monitoring_dir, self.is_kind)], self.run_dir / "nats.values.yaml"
+        sel = self.selection
+        nats = values.nats_values(self.settings.monitoring_dir, self.is_kind, sel.pod_monitor_labels if sel else None)
+        self._helm(commands.NATS, ns, values.dump_all([nats], self.run_dir / "nats.values.yaml"))
+        objects = manifests.workload(
+            self.kube,
+            self.timing.scrape_interval_s,
+            self.is_kind,
+            monitor_labels=sel.service_monitor_labels if sel else None,
         )
-        self._helm(commands.NATS, ns, nats_values)
-        self._apply(manifests.workload(self.kube, self.timing.scrape_interval_s, self.is_kind)[1:], "workload")
+        self._apply(objects[1:], "workload")
         for name in ("bff", "workers", "traffic", "recorder"):
             self.runner.run(
                 commands.kubectl_rollout_status(self.kube, self.context, f"deployment/{name}", ns), timeout=330

@@ -119,9 +119,12 @@ def kube_prometheus_stack_values(
     return merge(merge(base, kind_placement(kind)) if kind is not None else base, run_values)
 
 
-def nats_values(monitoring_dir: Path, kind: bool) -> dict[str, Any]:
-    """The committed values; on kind NATS goes to the control plane (node-0), as on the local stack."""
+def nats_values(monitoring_dir: Path, kind: bool, pod_monitor_labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """The committed values; on kind NATS goes to the control plane (node-0), as on the local stack.
+    `pod_monitor_labels`: what the cluster's Prometheus selects PodMonitors by."""
     base = load_values(monitoring_dir, NATS_VALUES)
+    if pod_monitor_labels:
+        base = merge(base, {"promExporter": {"podMonitor": {"merge": {"metadata": {"labels": pod_monitor_labels}}}}})
     if not kind:
         return base
     return merge(base, {"podTemplate": {"merge": {"spec": _on_control_plane()}}})
