@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from alertdrill.config.monitoring import MonitoringConfig
     from alertdrill.settings import Settings
-    from alertdrill.stack.base import Stack
+    from alertdrill.stack.base import Stack, Timing
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class StackSpec:
     interval_s: float
     #: The scrape timeout as Prometheus runs it: at most this, never more than the interval.
     scrape_timeout_cap_s: float
+    #: "module:function" rendering the plan of a run without touching anything (--dry-run), if any.
+    planner: str | None = None
 
 
 #: Local default: SOP-004's 30 s..30 min `for` become 0.5..30 s, so every SOP alert drills in
@@ -54,6 +56,7 @@ STACKS: dict[str, StackSpec] = {
             interval_s=5.0,
             # The operator sets no scrape_timeout: Prometheus caps its 10 s default at the interval.
             scrape_timeout_cap_s=10.0,
+            planner="alertdrill.stack.kube.plan:plan_text",
         ),
         StackSpec(
             "cluster",
@@ -63,6 +66,7 @@ STACKS: dict[str, StackSpec] = {
             interval_s=5.0,
             # The operator sets no scrape_timeout: Prometheus caps its 10 s default at the interval.
             scrape_timeout_cap_s=10.0,
+            planner="alertdrill.stack.kube.plan:plan_text",
         ),
     )
 }
@@ -76,3 +80,13 @@ def open_stack(settings: Settings, monitoring: MonitoringConfig) -> Stack:
     backend = getattr(importlib.import_module(module_name), class_name)
     stack: Stack = backend(settings, monitoring)
     return stack
+
+
+def plan_stack(settings: Settings, monitoring: MonitoringConfig) -> tuple[str, Timing] | None:
+    """The backend's --dry-run plan and the timing it would run at, or None if it has no planner."""
+    planner = STACKS[settings.stack].planner
+    if planner is None:
+        return None
+    module_name, _, func_name = planner.partition(":")
+    result: tuple[str, Timing] = getattr(importlib.import_module(module_name), func_name)(settings, monitoring)
+    return result

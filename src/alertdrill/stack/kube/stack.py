@@ -126,6 +126,15 @@ class KubeStack(StackLifecycle):
         require_tools(KIND_TOOLS if self.is_kind else CLUSTER_TOOLS)
         if self.is_kind:
             require_docker_daemon(self.runner)
+        self.install()
+        self._connect()
+        self._exit.enter_context(RecorderMirror(self._urls["recorder"], self.recorder))
+        self.wait_until_healthy(timeout=300.0)
+        log.info("%s stack ready in %.0fs: %s", self.settings.stack, time.monotonic() - t0, self._urls)
+
+    def install(self) -> None:
+        """Everything that goes to the cluster, through `self.runner` (so --dry-run can record it):
+        the kind cluster and image, FLUO's config, the monitoring stack, the workload, the rules."""
         self.run = start_run(self.settings)
         self._exit.callback(self._teardown)
         log.info("%s stack %s starting (run dir %s)", self.settings.stack, self.run.run_id, self.run.path)
@@ -144,10 +153,6 @@ class KubeStack(StackLifecycle):
         if not self.installs_monitoring:
             rule_labels = self.selection.rule_labels if self.selection else {}
             self._apply([values.prometheus_rule(rule_paths, self.kube.namespace, rule_labels)], "rules")
-        self._connect()
-        self._exit.enter_context(RecorderMirror(self._urls["recorder"], self.recorder))
-        self.wait_until_healthy(timeout=300.0)
-        log.info("%s stack ready in %.0fs: %s", self.settings.stack, time.monotonic() - t0, self._urls)
 
     # -- steps -----------------------------------------------------------------------------
     def _kubectl(self, *args: str) -> list[str]:

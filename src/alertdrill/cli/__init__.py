@@ -6,35 +6,34 @@ Exit codes: 0 all passed; 1 a drill or check failed; 2 usage or environment erro
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from alertdrill.check.coverage import render as render_coverage
 from alertdrill.check.mutant_drills import kill_with_drills
 from alertdrill.check.mutate import run_mutation
 from alertdrill.check.suite import run_check
+from alertdrill.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    LOG_FORMAT,
+    settings_from,
+)
+from alertdrill.cli.run import cmd_run
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.errors import SetupError
 from alertdrill.faults.ledger import revert_offline
 from alertdrill.report.junit import write_junit
 from alertdrill.report.review import load_runs, render_review, render_table, rerender, summarize
 from alertdrill.report.review_plots import sop_deviations
-from alertdrill.report.terminal import summary_table
 from alertdrill.runtime.atomic import creatable, write_text_atomic
-from alertdrill.runtime.rundir import dead_runs, is_run_alive, new_run_id, sweep_stale_processes
+from alertdrill.runtime.rundir import dead_runs, is_run_alive, sweep_stale_processes
 from alertdrill.settings import KUBE_OPTIONS, Settings
 from alertdrill.stack.registry import STACK_NAMES, open_stack
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-#: Report files pytest writes itself, first under a hidden name (renamed into place after the run).
-PARTIAL = {"junit.xml": ".junit.xml.part", "cucumber.json": ".cucumber.json.part"}
-DRILL_MODULE = "features/test_drills.py"
-LOG_FORMAT = "%(asctime)s %(levelname)-5s %(message)s"
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -72,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scenarios", default=None, metavar="DIR")
     run.add_argument("-k", dest="keyword", default=None, help="pytest -k expression on scenario names")
     run.add_argument("-q", "--quiet", action="store_true", help="no live progress lines")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="kind/cluster: print every command, the values and manifests, and each drill's bounds; touch nothing",
+    )
     stack = sub.add_parser("stack", help="start a local stack to poke around, or clean up")
     stack.add_argument("action", choices=["up", "down", "status"])
     _common(stack)
@@ -130,138 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def _check_run_options(args: argparse.Namespace) -> Settings:
-    """Every option and ALERTDRILL_* variable of `run`, checked before anything is created.
-
-    A mistyped re-run must not touch the previous run's evidence: nothing is written or removed
-    until every input is known to be good (SetupError: one line naming the option and a fix).
-    """
-    settings = _settings(args, run_id=new_run_id())
-    for option, expr in (("--tags", args.tags), ("-k", args.keyword)):
-        if expr:
-            _check_expression(option, expr)
-    for feature in args.features:
-        if not Path(feature).exists():
-            raise SetupError(f"{feature}: no such feature file or directory")
-    for option, path in (("--monitoring", settings.monitoring_dir), ("--scenarios", settings.scenarios_dir)):
-        if not path.is_dir():
-            raise SetupError(f"{option} {str(path)!r}: no such directory")
-    assert settings.run_id is not None
-    target = settings.reports_for(settings.run_id)
-    why = creatable(target)
-    if why:
-        option, path = (
-            ("--report-dir", target) if settings.report_dir is not None else ("--reports-root", target.parent)
-        )
-        raise SetupError(f"{option} {str(path)!r} is not writable ({why}); pass a writable DIR")
-    return settings
-
-
-def _check_expression(option: str, expr: str) -> None:
-    from _pytest.mark.expression import Expression  # pytest's own parser for -m and -k
-
-    try:
-        Expression.compile(expr)
-    except SyntaxError as exc:
-        raise SetupError(f'{option} {expr!r} is not a valid expression ({exc}); e.g. "P0 and not slow"') from None
-
-
-def _pytest_args(args: argparse.Namespace, settings: Settings, report_dir: Path) -> list[str]:
-    """`alertdrill run`'s options as the pytest plugin's options. JUnit and cucumber JSON go to
-    hidden names first and are renamed into place when the run has them (see _publish)."""
-    where = (
-        [f"--report-dir={settings.report_dir}"]
-        if settings.report_dir is not None
-        else [f"--reports-root={settings.reports_root}"]
-    )
-    pytest_args = [
-        DRILL_MODULE, "-p", "no:cacheprovider", "--strict-markers", *where,
-        f"--junitxml={report_dir / PARTIAL['junit.xml']}", f"--cucumberjson={report_dir / PARTIAL['cucumber.json']}",
-        "-o", "junit_family=xunit2", f"--run-id={settings.run_id}", f"--keep-runs={settings.keep_runs}",
-    ]  # fmt: skip
-    for opt in ("stack", "monitoring", "time_scale", "scenarios", *(k.replace("-", "_") for k in KUBE_OPTIONS)):
-        value = getattr(args, opt)
-        if value is not None:
-            pytest_args.append(f"--{opt.replace('_', '-')}={value}")
-    pytest_args += [f"--port={port}" for port in args.port or []]
-    pytest_args += [f"--drill-feature={feature}" for feature in args.features]
-    # @slow drills (the 4-hour P2 deferral, even scaled) run only when tags are given.
-    pytest_args += ["-m", args.tags or "not slow"]
-    if args.keyword:
-        pytest_args += ["-k", args.keyword]
-    if args.keep_stack:
-        pytest_args.append("--keep-stack")
-    if not args.quiet:
-        pytest_args += [
-            "-o", "log_cli=true", "--log-cli-level=INFO",
-            f"--log-cli-format={LOG_FORMAT}", "--log-cli-date-format=%H:%M:%S",
-        ]  # fmt: skip
-    return pytest_args
-
-
-def _publish(report_dir: Path) -> None:
-    """JUnit and cucumber JSON into place, each in one rename (an earlier run's stay until then)."""
-    for final, partial in PARTIAL.items():
-        if (report_dir / partial).is_file():
-            os.replace(report_dir / partial, report_dir / final)
-
-
-def _this_runs_results(path: Path, run_id: str) -> dict[str, Any] | None:
-    try:
-        results: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return results if results.get("run_id") == run_id else None
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    import pytest
-
-    settings = _check_run_options(args)
-    assert settings.run_id is not None
-    report_dir = settings.reports_for(settings.run_id)
-    try:  # the first thing created, once every input is known to be good
-        report_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SetupError(f"report dir {str(report_dir)!r}: {exc.strerror}; pass --report-dir DIR") from None
-    try:
-        code = int(pytest.main(_pytest_args(args, settings, report_dir)))
-    finally:
-        _publish(report_dir)
-    results = _this_runs_results(report_dir / "results.json", settings.run_id)
-    if results is not None:
-        print(summary_table(results, color=sys.stdout.isatty()))
-        print(
-            f"results: {report_dir / 'results.json'}  junit: {report_dir / 'junit.xml'}  "
-            f"report: {report_dir / 'report.html'}"
-        )
-    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
-        print("alertdrill: no drill matched the features, --tags or -k given", file=sys.stderr)
-    outcomes: dict[int, int] = {
-        int(pytest.ExitCode.OK): EXIT_OK,
-        int(pytest.ExitCode.TESTS_FAILED): EXIT_FAILED,
-        int(pytest.ExitCode.INTERRUPTED): EXIT_INTERRUPTED,
-    }
-    return outcomes.get(code, EXIT_USAGE)
-
-
-def _settings(args: argparse.Namespace, run_id: str | None = None) -> Settings:
-    """Options over ALERTDRILL_* over defaults; a bad value is a ConfigError naming it."""
-    return Settings.resolve(
-        {
-            "stack": args.stack,
-            "monitoring": args.monitoring,
-            "time_scale": args.time_scale,
-            "ports": args.port,
-            "run_id": run_id,
-            **{k: getattr(args, k, None) for k in ("report_dir", "reports_root", "keep_runs", "scenarios")},
-            **{k.replace("-", "_"): getattr(args, k.replace("-", "_")) for k in KUBE_OPTIONS},
-        }
-    )
-
-
 def cmd_stack(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = settings_from(args)
     if args.action == "down":
         swept = sweep_stale_processes(settings.runs_dir)
         print(f"stopped {len(swept)} leftover process(es)" + "".join(f"\n  {s}" for s in swept))
@@ -386,7 +260,3 @@ def cmd_revert(args: argparse.Namespace) -> int:
         print(f"stopped {s}")
     print(f"{len(dirs)} run dir(s) checked")
     return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

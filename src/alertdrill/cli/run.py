@@ -1,0 +1,165 @@
+"""`alertdrill run`: every input checked before anything is created, then pytest, then the files
+published into place. Wiring only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from alertdrill.cli.common import (
+    DRILL_MODULE,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    LOG_FORMAT,
+    PARTIAL,
+    settings_from,
+)
+from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.drill.plan import bound_lines
+from alertdrill.errors import SetupError
+from alertdrill.report.terminal import summary_table
+from alertdrill.runtime.atomic import creatable
+from alertdrill.runtime.rundir import new_run_id
+from alertdrill.settings import KUBE_OPTIONS, Settings
+from alertdrill.stack.registry import plan_stack
+
+
+def _check_run_options(args: argparse.Namespace) -> Settings:
+    """Every option and ALERTDRILL_* variable of `run`, checked before anything is created.
+
+    A mistyped re-run must not touch the previous run's evidence: nothing is written or removed
+    until every input is known to be good (SetupError: one line naming the option and a fix).
+    """
+    settings = settings_from(args, run_id=new_run_id())
+    for option, expr in (("--tags", args.tags), ("-k", args.keyword)):
+        if expr:
+            _check_expression(option, expr)
+    for feature in args.features:
+        if not Path(feature).exists():
+            raise SetupError(f"{feature}: no such feature file or directory")
+    for option, path in (("--monitoring", settings.monitoring_dir), ("--scenarios", settings.scenarios_dir)):
+        if not path.is_dir():
+            raise SetupError(f"{option} {str(path)!r}: no such directory")
+    assert settings.run_id is not None
+    target = settings.reports_for(settings.run_id)
+    why = creatable(target)
+    if why:
+        option, path = (
+            ("--report-dir", target) if settings.report_dir is not None else ("--reports-root", target.parent)
+        )
+        raise SetupError(f"{option} {str(path)!r} is not writable ({why}); pass a writable DIR")
+    return settings
+
+
+def _check_expression(option: str, expr: str) -> None:
+    from _pytest.mark.expression import Expression  # pytest's own parser for -m and -k
+
+    try:
+        Expression.compile(expr)
+    except SyntaxError as exc:
+        raise SetupError(f'{option} {expr!r} is not a valid expression ({exc}); e.g. "P0 and not slow"') from None
+
+
+def _pytest_args(args: argparse.Namespace, settings: Settings, report_dir: Path) -> list[str]:
+    """`alertdrill run`'s options as the pytest plugin's options. JUnit and cucumber JSON go to
+    hidden names first and are renamed into place when the run has them (see _publish)."""
+    where = (
+        [f"--report-dir={settings.report_dir}"]
+        if settings.report_dir is not None
+        else [f"--reports-root={settings.reports_root}"]
+    )
+    pytest_args = [
+        DRILL_MODULE, "-p", "no:cacheprovider", "--strict-markers", *where,
+        f"--junitxml={report_dir / PARTIAL['junit.xml']}", f"--cucumberjson={report_dir / PARTIAL['cucumber.json']}",
+        "-o", "junit_family=xunit2", f"--run-id={settings.run_id}", f"--keep-runs={settings.keep_runs}",
+    ]  # fmt: skip
+    for opt in ("stack", "monitoring", "time_scale", "scenarios", *(k.replace("-", "_") for k in KUBE_OPTIONS)):
+        value = getattr(args, opt)
+        if value is not None:
+            pytest_args.append(f"--{opt.replace('_', '-')}={value}")
+    pytest_args += [f"--port={port}" for port in args.port or []]
+    pytest_args += [f"--drill-feature={feature}" for feature in args.features]
+    # @slow drills (the 4-hour P2 deferral, even scaled) run only when tags are given.
+    pytest_args += ["-m", args.tags or "not slow"]
+    if args.keyword:
+        pytest_args += ["-k", args.keyword]
+    if args.keep_stack:
+        pytest_args.append("--keep-stack")
+    if not args.quiet:
+        pytest_args += [
+            "-o", "log_cli=true", "--log-cli-level=INFO",
+            f"--log-cli-format={LOG_FORMAT}", "--log-cli-date-format=%H:%M:%S",
+        ]  # fmt: skip
+    return pytest_args
+
+
+def _dry_run(settings: Settings) -> int:
+    """The plan of a kind or cluster run, and the bound of every drill at its timing."""
+    monitoring = MonitoringConfig.load(settings.monitoring_dir, settings.bin_path)
+    planned = plan_stack(settings, monitoring)
+    if planned is None:
+        raise SetupError("--dry-run plans a Kubernetes install: use it with --stack kind or --stack cluster")
+    text, timing = planned
+    print(text)
+    print(
+        f"\n# bounds per drill at time scale {timing.time_scale:g}, scrape {timing.scrape_interval_s:g}s, "
+        f"eval {timing.eval_interval_s:g}s, scrape timeout {timing.scrape_timeout_s:g}s "
+        "(a fault's ramp and a hanging target add to these when the drill runs)"
+    )
+    for line in bound_lines(Path("features"), monitoring, timing, settings.slack_s, settings.stack):
+        print(line)
+    return EXIT_OK
+
+
+def _publish(report_dir: Path) -> None:
+    """JUnit and cucumber JSON into place, each in one rename (an earlier run's stay until then)."""
+    for final, partial in PARTIAL.items():
+        if (report_dir / partial).is_file():
+            os.replace(report_dir / partial, report_dir / final)
+
+
+def _this_runs_results(path: Path, run_id: str) -> dict[str, Any] | None:
+    try:
+        results: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return results if results.get("run_id") == run_id else None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import pytest
+
+    settings = _check_run_options(args)
+    if args.dry_run:
+        return _dry_run(settings)
+    assert settings.run_id is not None
+    report_dir = settings.reports_for(settings.run_id)
+    try:  # the first thing created, once every input is known to be good
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SetupError(f"report dir {str(report_dir)!r}: {exc.strerror}; pass --report-dir DIR") from None
+    try:
+        code = int(pytest.main(_pytest_args(args, settings, report_dir)))
+    finally:
+        _publish(report_dir)
+    results = _this_runs_results(report_dir / "results.json", settings.run_id)
+    if results is not None:
+        print(summary_table(results, color=sys.stdout.isatty()))
+        print(
+            f"results: {report_dir / 'results.json'}  junit: {report_dir / 'junit.xml'}  "
+            f"report: {report_dir / 'report.html'}"
+        )
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        print("alertdrill: no drill matched the features, --tags or -k given", file=sys.stderr)
+    outcomes: dict[int, int] = {
+        int(pytest.ExitCode.OK): EXIT_OK,
+        int(pytest.ExitCode.TESTS_FAILED): EXIT_FAILED,
+        int(pytest.ExitCode.INTERRUPTED): EXIT_INTERRUPTED,
+    }
+    return outcomes.get(code, EXIT_USAGE)

@@ -1,0 +1,92 @@
+"""`--dry-run` for the kind and cluster stacks: the whole install as a plan, touching nothing.
+
+The stack runs its real install path with a runner that records each command line instead of
+running it, so the plan cannot drift from what a run does. Needs none of kind, helm, kubectl or
+docker. The values and manifests it would apply are written to the run directory for reading.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.settings import Settings
+from alertdrill.stack.base import Timing
+from alertdrill.stack.kube.stack import KubeStack
+from alertdrill.stack.kube.tools import Completed
+
+#: What a dry run assumes an existing cluster's Prometheus selects (read from it on a real run).
+ASSUMED_PROMETHEUS = {
+    "items": [
+        {
+            "metadata": {"name": "(read from the cluster at run time)", "namespace": "?"},
+            "spec": {"ruleSelector": {}, "serviceMonitorSelector": {}, "podMonitorSelector": {}},
+        }
+    ]
+}
+
+
+@dataclass
+class PlanRunner:
+    """A Runner that records every command and answers as a fresh, willing cluster would."""
+
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+
+    def run(self, argv: Any, timeout: float = 600.0, check: bool = True, stdin: str | None = None) -> Completed:
+        cmd = tuple(str(a) for a in argv)
+        self.calls.append(cmd)
+        out = json.dumps(ASSUMED_PROMETHEUS) if "prometheuses" in cmd else ""
+        return Completed(cmd, 0, out, "")
+
+
+@dataclass(frozen=True)
+class KubePlan:
+    commands: list[tuple[str, ...]]
+    teardown: list[tuple[str, ...]]
+    files: list[Path]
+    urls: dict[str, str]
+    notes: list[str]
+
+
+def plan_kube_run(settings: Settings, monitoring: MonitoringConfig) -> tuple[KubePlan, KubeStack]:
+    """Install through a recording runner, then tear down the same way; nothing is executed."""
+    runner = PlanRunner()
+    stack = KubeStack(settings, monitoring, runner=runner)
+    with stack._exit:  # the teardown registered by install() is recorded as well
+        stack.install()
+        installed = len(runner.calls)
+    notes = list(stack.scale_notes)
+    if stack.selection is not None:
+        notes.append(
+            "the cluster's Prometheus selectors and evaluation interval are read from it at run time "
+            "(`kubectl get prometheuses -A -o json`); this plan assumed it selects everything"
+        )
+    files = sorted(p for p in stack.run_dir.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml"))
+    urls = {}
+    if stack.is_kind:
+        from alertdrill.stack.kube.kind_config import kind_host_ports
+
+        urls = {k: f"http://127.0.0.1:{v}" for k, v in kind_host_ports(settings.kube.kind_config).items()}
+    return KubePlan(runner.calls[:installed], runner.calls[installed:], files, urls, notes), stack
+
+
+def render_plan(plan: KubePlan) -> str:
+    lines = ["# commands, in order"]
+    lines += [" ".join(c) for c in plan.commands]
+    lines += ["", "# teardown (unless --keep-stack)"] + [" ".join(c) for c in plan.teardown or [("(none)",)]]
+    lines += ["", "# values and manifests it would apply (written here to read)"] + [str(p) for p in plan.files]
+    if plan.urls:
+        lines += ["", "# where the runner reaches the cluster (kind-config.yaml)"]
+        lines += [f"{name:13} {url}" for name, url in plan.urls.items()]
+    if plan.notes:
+        lines += ["", "# notes"] + plan.notes
+    return "\n".join(lines)
+
+
+def plan_text(settings: Settings, monitoring: MonitoringConfig) -> tuple[str, Timing]:
+    """The registry's planner for kind and cluster: the plan as text, and the timing it runs at."""
+    plan, stack = plan_kube_run(settings, monitoring)
+    return render_plan(plan), stack.timing
