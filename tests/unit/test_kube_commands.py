@@ -320,3 +320,28 @@ def test_a_stock_kube_prometheus_stack_loads_fluos_objects_labelled_as_it_select
     nats = yaml.safe_load((stack.run_dir / "nats.values.yaml").read_text())
     assert nats["promExporter"]["podMonitor"]["merge"]["metadata"]["labels"] == {"release": "kps"}
     assert stack.timing.eval_interval_s == 30.0
+
+
+class ContainerdStoreRunner(RecordingRunner):
+    """Docker with the containerd image store: `kind load docker-image` fails as it does there."""
+
+    def run(
+        self, argv: Sequence[str], timeout: float = 600.0, check: bool = True, stdin: str | None = None
+    ) -> Completed:
+        done = super().run(argv, timeout, check, stdin)
+        if tuple(argv[:3]) == ("kind", "load", "docker-image"):
+            return Completed(done.argv, 1, "", "ERROR: failed to detect containerd snapshotter")
+        return done
+
+
+def test_image_falls_back_to_an_archive_when_kind_cannot_read_dockers_store_mocked_tools(
+    mocked_tools: None, tmp_path: Path
+) -> None:
+    settings = Settings.resolve(
+        {"stack": "kind", "state_dir": str(tmp_path), "monitoring": str(REPO / "monitoring")}, env={}
+    )
+    runner = ContainerdStoreRunner()
+    run_stack(settings, runner)
+    heads = runner.heads()
+    i = heads.index("kind load docker-image alertdrill-workload:0.1.0")
+    assert heads[i + 1].startswith("docker save") and heads[i + 2].startswith("kind load image-archive")

@@ -92,6 +92,14 @@ def kind_load_image(kube: KubeSettings) -> list[str]:
     return ["kind", "load", "docker-image", kube.image, "--name", kube.cluster_name]
 
 
+def docker_save(kube: KubeSettings, archive: Path) -> list[str]:
+    return ["docker", "save", "--output", str(archive), kube.image]
+
+
+def kind_load_archive(kube: KubeSettings, archive: Path) -> list[str]:
+    return ["kind", "load", "image-archive", str(archive), "--name", kube.cluster_name]
+
+
 def docker_build(kube: KubeSettings, context_dir: Path) -> list[str]:
     return ["docker", "build", "--tag", kube.image, "--file", str(context_dir / "Dockerfile"), str(context_dir)]
 

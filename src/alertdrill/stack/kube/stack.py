@@ -170,7 +170,18 @@ class KubeStack(StackLifecycle):
         project = self.kube.kind_config.resolve().parent
         log.info("building the workload image %s", self.kube.image)
         self.runner.run(commands.docker_build(self.kube, project), timeout=900)
-        self.runner.run(commands.kind_load_image(self.kube), timeout=600)
+        self._load_image()
+
+    def _load_image(self) -> None:
+        """`kind load docker-image`, or — where Docker keeps images in containerd's store, which that
+        command cannot read — `docker save` and `kind load image-archive`."""
+        done = self.runner.run(commands.kind_load_image(self.kube), timeout=600, check=False)
+        if done.returncode == 0:
+            return
+        log.warning("kind load docker-image failed (%s); loading an image archive instead", done.stderr.strip()[-200:])
+        archive = self.run_dir / "workload-image.tar"
+        self.runner.run(commands.docker_save(self.kube, archive), timeout=600)
+        self.runner.run(commands.kind_load_archive(self.kube, archive), timeout=600)
 
     def _require_operator_crds(self) -> None:
         """A cluster whose monitoring alertdrill does not install must run the Prometheus operator."""
