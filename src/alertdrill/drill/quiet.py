@@ -10,7 +10,7 @@ import time
 from alertdrill.drill.expectations import FaultWindow
 from alertdrill.drill.session import DrillSession
 from alertdrill.errors import DrillFailure
-from alertdrill.observe.alerts import describe, matches, selector
+from alertdrill.observe.alerts import describe, selector
 
 log = logging.getLogger(__name__)
 #: Resolution of the subquery that looks back over the fault for a metric's extreme.
@@ -23,13 +23,18 @@ def wait_for_also_firing(
     """Another alert this fault must fire (in Prometheus, within its own bound)."""
     drill.expect.rule(alert)  # an unknown alert is a located setup error
     bound = drill.expect.fire_bound(alert, for_production_s, 0.0, fault)
-    found = drill.watch.poll(
-        lambda: [
-            a for a in drill.prometheus.alerts() if matches(a.name, a.labels, alert, match) and a.state == "firing"
-        ],
-        fault.fault_at + bound.total,
-        lambda: drill.watch.log_progress(alert, match, "fire", fault.fault_at, bound.total),
-    )
+    deadline = fault.fault_at + bound.total
+
+    def fired_in_time() -> list[dict[str, str]]:
+        # Firing at any moment from the fault to now or the deadline, whichever is first: an alert
+        # that fired in time and resolved while the primary alert was awaited still counts; one that
+        # fired only after its deadline does not, however late this step looks.
+        return drill.watch.fired_between(fault.fault_at, min(time.time(), deadline), alert, match)
+
+    def progress() -> None:
+        drill.watch.log_progress(alert, match, "fire", fault.fault_at, bound.total)
+
+    found = drill.watch.poll(fired_in_time, deadline, progress) or fired_in_time()
     if not found:
         raise DrillFailure(
             f"alert {selector(alert, match)} did not also fire within {bound.total:.2f}s of the fault; "

@@ -71,6 +71,13 @@ class AlertWatch:
         ]
         return out
 
+    def fired_between(self, start: float, end: float, alert: str, match: dict[str, str]) -> list[dict[str, str]]:
+        """Label sets of `alert` (with `match`) that were firing in Prometheus at some point in
+        (start, end]: the ALERTS series, evaluated at `end` over exactly that window."""
+        window_ms = max(1, int((end - start) * 1000))
+        query = f'max_over_time(ALERTS{{alertstate="firing",alertname="{alert}"}}[{window_ms}ms])'
+        return [s.labels for s in self.prometheus.query(query, at=end) if matches(alert, s.labels, alert, match)]
+
     def fired_since(self, since: float, alert: str) -> set[str]:
         return {describe(name, labels) for name, labels in self.firing_since(since, alert)}
 
@@ -114,15 +121,22 @@ class AlertWatch:
 
     @staticmethod
     def poll(probe: Callable[[], list[T]], deadline: float, on_tick: Callable[[], None]) -> list[T]:
-        """Ask `probe` every 100 ms until it finds something or `deadline` passes."""
+        """Ask `probe` every 100 ms until it finds something or `deadline` passes.
+
+        Only a probe that began by the deadline counts: an answer from a probe that started late
+        (a slow reply, an overslept poll) would let an alert past its bound.
+        """
         next_tick = time.time() + 1.0
         while True:
+            asked_at = time.time()
+            if asked_at > deadline:
+                return []
             try:
                 found = probe()
             except ObserveError as exc:  # an observation gap, not a verdict; the deadline decides
                 log.debug("poll failed: %s", exc)
                 found = []
-            if found or time.time() > deadline:
+            if found:
                 return found
             if time.time() >= next_tick:
                 on_tick()
