@@ -233,6 +233,20 @@ def test_slo_load_runs_inside_the_traffic_pod_against_the_bff_service_mocked_too
     assert summary == {"messages_per_s": 1201.0}
 
 
+def _cluster_with_urls(tmp_path: Path) -> Settings:
+    """`--stack cluster` against a Prometheus and Alertmanager alertdrill did not install."""
+    return Settings.resolve(
+        {
+            "stack": "cluster",
+            "prometheus_url": "http://prom.example:9090",
+            "alertmanager_url": "http://am.example:9093",
+            "state_dir": str(tmp_path),
+            "monitoring": str(REPO / "monitoring"),
+        },
+        env={},
+    )
+
+
 class NoCrdRunner(RecordingRunner):
     """A cluster without the Prometheus operator: `kubectl get crd` fails like the real one."""
 
@@ -249,16 +263,7 @@ def test_a_cluster_without_the_operator_crds_is_a_clear_error_before_anything_is
     mocked_tools: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(kube_stack.KubeStack, "_port_forward", lambda self, what: "http://x")
-    settings = Settings.resolve(
-        {
-            "stack": "cluster",
-            "prometheus_url": "http://prom.example:9090",
-            "alertmanager_url": "http://am.example:9093",
-            "state_dir": str(tmp_path),
-            "monitoring": str(REPO / "monitoring"),
-        },
-        env={},
-    )
+    settings = _cluster_with_urls(tmp_path)
     runner = NoCrdRunner()
     with pytest.raises(ConfigError, match="no Prometheus operator CRDs.*--install workload,monitoring"):
         run_stack(settings, runner)
@@ -299,16 +304,7 @@ def test_a_stock_kube_prometheus_stack_loads_fluos_objects_labelled_as_it_select
     """Without `release: kps` a stock kube-prometheus-stack ignores FLUO's rules and monitors and every
     drill ends "not notified"; and its 30 s evaluation is what the bounds must use."""
     monkeypatch.setattr(kube_stack.KubeStack, "_port_forward", lambda self, what: "http://x")
-    settings = Settings.resolve(
-        {
-            "stack": "cluster",
-            "prometheus_url": "http://prom.example:9090",
-            "alertmanager_url": "http://am.example:9093",
-            "state_dir": str(tmp_path),
-            "monitoring": str(REPO / "monitoring"),
-        },
-        env={},
-    )
+    settings = _cluster_with_urls(tmp_path)
     stack = run_stack(settings, ClusterRunner())
     manifests_dir = stack.run_dir / "manifests"
     import yaml
