@@ -18,7 +18,7 @@ import pytest
 from alertdrill.errors import FaultError
 from alertdrill.settings import Settings
 from alertdrill.stack.kube.api import KubeTarget
-from alertdrill.stack.kube.faults import CRASH_COMMAND, KubeFaultContext, KubeFaults
+from alertdrill.stack.kube.faults import CRASH_COMMAND, KubeFaultContext, KubeFaults, signal_all
 
 NS = "alertdrill"
 POD = {
@@ -227,3 +227,17 @@ def test_a_stopped_kind_node_is_a_hanging_target_for_the_bound_mocked_docker(stu
     injection = faults.stop_node("node-2")
     assert injection.hangs_target
     assert runner.calls[0][:2] == ("docker", "stop") and runner.calls[0][-1].endswith("-worker2")
+
+
+def test_backlog_pauses_the_consumers_in_their_pods_instead_of_scaling_them_away_mocked_exec(
+    stub: tuple[StubApi, KubeFaults], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scaled to zero the workers' targets would vanish and fire ServiceDown beside the backlog."""
+    api, faults = stub
+    execs: list[tuple[str, list[str]]] = []
+    monkeypatch.setattr(faults, "_exec_all", lambda workload, cmd: execs.append((workload, cmd)))
+    injection = faults.pause_consumers("workers")
+    assert execs == [("workers", signal_all("SIGUSR1"))] and not api.requests  # no scale call
+    injection.revert()
+    assert execs[-1] == ("workers", signal_all("SIGUSR2"))
+    assert injection.offline.kind == "commands" and "SIGUSR2" in " ".join(injection.offline.argv[0])

@@ -14,6 +14,7 @@ from alertdrill.notify.recorder import NotificationRecorder
 from alertdrill.observe.alertmanager import AlertmanagerClient
 from alertdrill.observe.alerts import Selector, describe, matches, selector
 from alertdrill.observe.prometheus import PromAlert, PrometheusClient
+from alertdrill.stack.base import MonitoringStack
 
 log = logging.getLogger(__name__)
 POLL_S = 0.1  # state polls, only where no push exists (deferred, quiet and also-firing alerts)
@@ -142,3 +143,14 @@ class AlertWatch:
                 on_tick()
                 next_tick += 1.0
             time.sleep(POLL_S)
+
+
+def alerts_fired_since(stack: MonitoringStack, since: float) -> list[Selector]:
+    """What fired while the stack was starting (e.g. an `absent()` rule before the first scrape):
+    the first drill whose alert shares a group with one of them must be isolated like any other."""
+    with PrometheusClient(stack.prometheus_url) as prom, AlertmanagerClient(stack.alertmanager_url) as am:
+        try:
+            return AlertWatch(prom, am, stack.recorder).firing_since(since)
+        except ObserveError as exc:  # unknown: treat as "something fired" so the first drill isolates
+            log.warning("could not read the alerts of the stack's start: %s", exc)
+            return [("*", {})]

@@ -20,6 +20,7 @@ from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.drill.expectations import Expectations, FaultWindow
 from alertdrill.drill.paging import Page
 from alertdrill.drill.session import DrillSession
+from alertdrill.drill.watch import alerts_fired_since
 from alertdrill.errors import ConfigError, SetupError
 from alertdrill.grammar import expected_alerts
 from alertdrill.pytest_plugin.results import (
@@ -183,6 +184,7 @@ def monitoring(settings: Settings) -> MonitoringConfig:
 
 @pytest.fixture(scope="session")
 def stack(settings: Settings, monitoring: MonitoringConfig, pytestconfig: pytest.Config) -> Iterator[Stack]:
+    started_at = time.time()
     try:
         cm = open_stack(settings, monitoring)
         running = cm.__enter__()
@@ -190,6 +192,7 @@ def stack(settings: Settings, monitoring: MonitoringConfig, pytestconfig: pytest
         _exit_on_setup_error(exc)
         raise
     run = pytestconfig.stash[RUN_KEY]
+    run.history.fired.extend(alerts_fired_since(running, started_at))
     run.run_id, run.stack, run.time_scale = running.run_id, settings.stack, settings.time_scale
     run.report_dir = settings.reports_for(running.run_id)
     run.reports_root = settings.reports_root if settings.report_dir is None else None

@@ -236,13 +236,14 @@ class KubeFaults:
         return self.ctx.kubectl("exec", f"{kind}/{workload}", "--", *signal_all(signame))
 
     def pause_consumers(self, workload: str) -> Injection:
-        """The issue's NATS backlog on Kubernetes: the consumers scaled to zero until rollback."""
+        """The workers stop fetching but stay up and scraped (SIGUSR1, as on the local stack; SIGUSR2
+        resumes). Scaling them to zero would make their targets vanish and fire ServiceDown too."""
         if workload != "workers":
             raise FaultError(f"only the workers consume from NATS, not {workload!r}")
-        replicas = self._replicas(workload)
-        self._scale(workload, 0)
-        undo = self.ctx.kubectl("scale", f"deployment/{workload}", f"--replicas={replicas}")
-        return Injection(lambda: self._scale(workload, replicas), _undo(undo))
+        self._exec_all(workload, signal_all("SIGUSR1"))
+        return Injection(
+            lambda: self._exec_all(workload, signal_all("SIGUSR2")), _undo(self._exec_argv(workload, "SIGUSR2"))
+        )
 
     def inject_errors(self, workload: str, ratio: float) -> Injection:
         return self._bff_fault(workload, {"error_ratio": ratio}, {"error_ratio": 0.0})
