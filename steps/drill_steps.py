@@ -1,7 +1,8 @@
 """Step definitions for alert drills: parse the step, call alertdrill.drill, nothing more.
 
 Values a later step needs travel by `target_fixture`: the When step binds `fault`, a fires-step
-binds `page`, and the notified-step binds it again with the receivers it confirmed.
+binds `page` (an also-fires step `also_page`), and the notified/emailed steps bind it again with
+the receivers or addresses they confirmed.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from pytest_bdd import given, parsers, then, when
 
 from alertdrill import grammar as g
-from alertdrill.drill import paging, quiet, recovery
+from alertdrill.drill import escalation, paging, people, quiet, recovery
 from alertdrill.drill.expectations import FaultWindow
 from alertdrill.drill.paging import Page
 from alertdrill.drill.session import DrillSession
@@ -35,9 +36,54 @@ def _(drill: DrillSession, fault: FaultWindow, alert: str, label: str, value: st
     return paging.wait_for_held(drill, fault, alert, {label: value}, for_production_s=float(seconds))
 
 
-@then(parsers.parse(g.ALSO_FIRES))
-def _(drill: DrillSession, fault: FaultWindow, alert: str, label: str, value: str, seconds: int) -> None:
-    quiet.wait_for_also_firing(drill, fault, alert, {label: value}, for_production_s=float(seconds))
+@then(parsers.parse(g.ALSO_FIRES), target_fixture="also_page")
+def _(drill: DrillSession, fault: FaultWindow, alert: str, label: str, value: str, seconds: int) -> Page:
+    return quiet.wait_for_also_firing(drill, fault, alert, {label: value}, for_production_s=float(seconds))
+
+
+@then(parsers.parse(g.ALSO_EMAILED))
+def _(drill: DrillSession, also_page: Page, addresses: str) -> None:
+    people.assert_emailed(drill, also_page, g.receiver_names(addresses))
+
+
+@then(parsers.parse(g.EMAILED), target_fixture="page")
+def _(drill: DrillSession, page: Page, addresses: str) -> Page:
+    return people.assert_emailed(drill, page, g.receiver_names(addresses))
+
+
+@then(g.READABLE)
+def _(drill: DrillSession, page: Page) -> None:
+    people.assert_page_readable(drill, page)
+
+
+@then(parsers.parse(g.HELD_BACK_FROM))
+def _(drill: DrillSession, page: Page, addresses: str, hours: int) -> None:
+    people.assert_held_back_from(drill, page, g.receiver_names(addresses), hours=float(hours))
+
+
+@then(parsers.parse(g.ESCALATES))
+def _(drill: DrillSession, page: Page, steps: str) -> None:
+    escalation.assert_escalates(drill, page, g.escalation_steps(steps))
+
+
+@then(parsers.parse(g.ACKNOWLEDGES))
+def _(drill: DrillSession, page: Page, minutes: int) -> None:
+    escalation.acknowledge(drill, page, within_production_s=minutes * 60.0)
+
+
+@then(parsers.parse(g.NOBODY_AFTER_ACK))
+def _(drill: DrillSession, page: Page, minutes: int) -> None:
+    escalation.assert_nobody_paged_after_ack(drill, page, minutes=float(minutes))
+
+
+@then(parsers.parse(g.RESOLVES_ACKNOWLEDGED))
+def _(drill: DrillSession, page: Page, minutes: int) -> None:
+    escalation.assert_resolves_quietly_when_acknowledged(drill, page, minutes=float(minutes))
+
+
+@then(parsers.parse(g.EARLY_RESOLVE))
+def _(drill: DrillSession, page: Page, minutes: int, address: str) -> None:
+    escalation.assert_no_escalation_after_early_resolve(drill, page, float(minutes), address)
 
 
 @then(parsers.parse(g.LABELS))

@@ -11,7 +11,7 @@ Feature: DiskSpaceRunningLow reaches the on-call, deferred 4 hours
     When the scenario "disk-fill-node-2-5pct" injects its fault
     Then alert "DiskSpaceRunningLow" fires for node "node-2" after holding for 1800 seconds, held back from paging
     And the alert has severity "medium" and priority "P2"
-    And it is routed to exactly "medium-oncall" and deferred for 4 hours
+    And it is held back from "on-call-engineer@fluo.com" for 4 hours
     And after rollback it clears within 5 minutes without ever paging
     And no other alert fired
 

@@ -8,6 +8,7 @@ Feature: HighErrorRate pages the critical on-call when the BFF fails requests
     When the scenario "bff-error-burst" injects its fault
     Then alert "HighErrorRate" fires for job "bff" after holding for 120 seconds
     And the alert has severity "critical" and priority "P0"
-    And it is notified to exactly "critical-oncall"
+    And it is emailed to exactly "on-call-engineer@fluo.com"
+    And the page names the alert, its service, its severity and its runbook
     And after rollback it resolves and the resolved notification arrives within 5 minutes
     And no other alert fired

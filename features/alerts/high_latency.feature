@@ -8,7 +8,8 @@ Feature: HighLatency pages the on-call and the team lead when the BFF slows down
     When the scenario "bff-latency-300ms" injects its fault
     Then alert "HighLatency" fires for job "bff" after holding for 300 seconds
     And the alert has severity "high" and priority "P1"
-    And it is notified to exactly "high-oncall" and "high-team-lead"
+    And it is emailed to exactly "on-call-engineer@fluo.com" and "team-lead@fluo.com"
+    And the page names the alert, its service, its severity and its runbook
     And after rollback it resolves and the resolved notification arrives within 5 minutes
     And no other alert fired
 

@@ -11,7 +11,7 @@ Feature: HighMemoryUsage reaches the on-call, deferred 4 hours
     When the scenario "memory-pressure-node-1-85" injects its fault
     Then alert "HighMemoryUsage" fires for node "node-1" after holding for 900 seconds, held back from paging
     And the alert has severity "medium" and priority "P2"
-    And it is routed to exactly "medium-oncall" and deferred for 4 hours
+    And it is held back from "on-call-engineer@fluo.com" for 4 hours
     And after rollback it clears within 5 minutes without ever paging
     And no other alert fired
 
@@ -29,7 +29,8 @@ Feature: HighMemoryUsage reaches the on-call, deferred 4 hours
     When the scenario "memory-pressure-node-1-85" injects its fault
     Then alert "HighMemoryUsage" fires for node "node-1" after holding for 900 seconds
     And the alert has severity "medium" and priority "P2"
-    And it is notified to exactly "medium-oncall"
+    And it is emailed to exactly "on-call-engineer@fluo.com"
+    And the page names the alert, its service, its severity and its runbook
     And it pages only after its 4 hour deferral
     And after rollback it resolves and the resolved notification arrives within 5 minutes
     And no other alert fired

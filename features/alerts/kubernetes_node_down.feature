@@ -8,7 +8,9 @@ Feature: KubernetesNodeDown pages the critical on-call when a node goes away
     When the scenario "node-down-node-2" injects its fault
     Then alert "KubernetesNodeDown" fires for node "node-2" after holding for 300 seconds
     And the alert has severity "critical" and priority "P0"
-    And it is notified to exactly "critical-oncall"
+    And it is emailed to exactly "on-call-engineer@fluo.com"
+    And the page names the alert, its service, its severity and its runbook
     And alert "ServiceDown" also fires for job "workers" after holding for 30 seconds
+    And its page too is emailed to exactly "on-call-engineer@fluo.com"
     And after rollback it resolves and the resolved notification arrives within 5 minutes
     And no other alert fired

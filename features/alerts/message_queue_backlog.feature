@@ -8,7 +8,8 @@ Feature: MessageQueueBacklog pages when NATS jobs pile up unprocessed
     When the scenario "nats-backlog-1500" injects its fault
     Then alert "MessageQueueBacklog" fires for stream_name "JOBS" after holding for 600 seconds
     And the alert has severity "high" and priority "P1"
-    And it is notified to exactly "high-oncall" and "high-team-lead"
+    And it is emailed to exactly "on-call-engineer@fluo.com" and "team-lead@fluo.com"
+    And the page names the alert, its service, its severity and its runbook
     And after rollback it resolves and the resolved notification arrives within 5 minutes
     And no other alert fired
 

@@ -18,6 +18,15 @@ FIRES_DEFERRED = FIRES + ", held back from paging"
 ALSO_FIRES = 'alert "{alert}" also fires for {label} "{value}" after holding for {seconds:d} seconds'
 LABELS = 'the alert has severity "{severity}" and priority "{priority}"'
 NOTIFIED = "it is notified to exactly {receivers}"
+EMAILED = "it is emailed to exactly {addresses}"
+ALSO_EMAILED = "its page too is emailed to exactly {addresses}"
+READABLE = "the page names the alert, its service, its severity and its runbook"
+HELD_BACK_FROM = "it is held back from {addresses} for {hours:d} hours"
+ESCALATES = "unacknowledged, it escalates to {steps}"
+ACKNOWLEDGES = "the on-call acknowledges it within {minutes:d} minutes"
+NOBODY_AFTER_ACK = "nobody is emailed about it again through its {minutes:d} minute escalation"
+RESOLVES_ACKNOWLEDGED = "after rollback it resolves within {minutes:d} minutes and, acknowledged, nobody is told"
+EARLY_RESOLVE = 'rolled back at once, it resolves before its {minutes:d} minute escalation and "{address}" never hears'
 ROUTED_DEFERRED = "it is routed to exactly {receivers} and deferred for {hours:d} hours"
 PAGES_AFTER_DEFERRAL = "it pages only after its {hours:d} hour deferral"
 RESOLVES = "after rollback it resolves and the resolved notification arrives within {minutes:d} minutes"
@@ -61,6 +70,18 @@ def expected_alerts(step_texts: list[str]) -> list[ExpectedAlert]:
             seconds = float(m["seconds"]) if m["seconds"] else None
             out.append(ExpectedAlert(m["alert"], {m["label"]: m["value"]}, seconds, bool(m["also"])))
     return out
+
+
+#: One escalation step inside ESCALATES: `"senior-engineer@fluo.com" after 5 minutes`.
+ESCALATION_STEP = re.compile(r'"(?P<address>[^"]+)" after (?P<minutes>\d+) minutes?')
+
+
+def escalation_steps(text: str) -> list[tuple[str, float]]:
+    """`"a" after 5 minutes, "b" after 15 minutes and …` → [(a, 300.0), (b, 900.0), …]."""
+    steps = [(m["address"], float(m["minutes"]) * 60) for m in ESCALATION_STEP.finditer(text)]
+    if not steps:
+        raise ValueError(f'no escalation step in {text!r}: write `"address" after N minutes`, joined by commas/"and"')
+    return steps
 
 
 def receiver_names(text: str) -> list[str]:

@@ -82,6 +82,9 @@ class Settings:
     #: Upper bound on what one memory or disk fault may allocate or write (ALERTDRILL_MAX_FAULT_BYTES).
     max_fault_bytes: int = DEFAULT_MAX_FAULT_BYTES
     kube: KubeSettings = field(default_factory=KubeSettings)
+    #: How a drill acknowledges a page: a silence via API v2, `amtool silence add`, or SOP-004's
+    #: command as written (to prove whether a runbook's command really acknowledges anything).
+    acknowledge_with: str = "silence-api"
 
     @property
     def runs_dir(self) -> Path:
@@ -141,7 +144,20 @@ class Settings:
                 _positive_float(where("max_fault_bytes"), pick("max_fault_bytes"), DEFAULT_MAX_FAULT_BYTES)
             ),
             kube=_kube_settings(pick),
+            acknowledge_with=_choice(where("acknowledge_with"), pick("acknowledge_with"), ACKNOWLEDGE_WITH),
         )
+
+
+#: Ways a drill can acknowledge a page (the first is the default).
+ACKNOWLEDGE_WITH = ("silence-api", "amtool", "sop-004")
+
+
+def _choice(where: str, value: object | None, choices: tuple[str, ...]) -> str:
+    if value is None:
+        return choices[0]
+    if str(value) not in choices:
+        raise ConfigError(f"{where} {value!r}: choose one of {', '.join(choices)}")
+    return str(value)
 
 
 def env_name(name: str) -> str:

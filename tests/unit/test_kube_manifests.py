@@ -104,7 +104,9 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
     settings = Settings.resolve({"stack": "kind"}, env={})
     monitoring = MonitoringConfig.load(REPO / "monitoring", settings.bin_path)
     out = tmp_path_factory.mktemp("kube-config")
-    rule_paths, am_path, _ = write_config(monitoring, out, Timing.of(settings), manifests.recorder_url_in_cluster(KUBE))
+    rule_paths, am_path, _ = write_config(
+        monitoring, out, Timing.of(settings), manifests.sink_targets(KUBE, monitoring.alertmanager)
+    )
     return rule_paths, am_path
 
 
@@ -128,8 +130,28 @@ def test_kube_prometheus_stack_values_carry_fluo_config(scaled: tuple[list[Path]
     amtool = find_binary("amtool", None)
     done = subprocess.run([str(amtool), "check-config", str(am_file)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    urls = {c["url"] for r in kps["alertmanager"]["config"]["receivers"] for c in r.get("webhook_configs", [])}
-    assert urls and all(u.startswith("http://recorder.alertdrill.svc:8080/receiver/") for u in urls)
+    # Email goes to the recorder pod's SMTP listener for its receiver, over STARTTLS with the run CA
+    # the operator mounts from the Secret named in alertmanagerSpec.secrets.
+    am = kps["alertmanager"]["config"]
+    ports = manifests.smtp_ports(am)
+    emails = [(r["name"], c) for r in am["receivers"] for c in r.get("email_configs", [])]
+    assert emails and all(c["smarthost"] == f"recorder.alertdrill.svc:{ports[n]}" for n, c in emails)
+    assert {c["tls_config"]["ca_file"] for _, c in emails} == {"/etc/alertmanager/secrets/alertdrill-sink-tls/ca.pem"}
+    assert kps["alertmanager"]["alertmanagerSpec"]["secrets"] == [manifests.SINK_TLS_SECRET]
+    assert am["global"]["smtp_require_tls"] is True
+
+
+def test_recorder_pod_listens_for_every_email_receiver_with_the_run_certificate() -> None:
+    am = {"receivers": [{"name": "b", "email_configs": [{"to": "x@y"}]}, {"name": "a", "email_configs": [{}]},
+                        {"name": "hook", "webhook_configs": [{"url": "http://x"}]}]}  # fmt: skip
+    dep, svc = manifests.recorder(KUBE, am, kind=False, placement=None)
+    container = dep["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"][-4:] == ["--smtp", "a=2525", "--smtp", "b=2526"]  # by name, as the config uses them
+    assert {"name": "tls", "mountPath": "/tls", "readOnly": True} in container["volumeMounts"]
+    assert dep["spec"]["template"]["spec"]["volumes"][0]["secret"]["secretName"] == manifests.SINK_TLS_SECRET
+    assert [p["port"] for p in svc["spec"]["ports"]] == [8080, 2525, 2526]
+    assert manifests.sink_targets(KUBE, am).smarthost("b") == "recorder.alertdrill.svc:2526"
+    assert "recorder.alertdrill.svc" in manifests.sink_hosts(KUBE)
 
 
 def test_prometheus_rule_object_passes_promtool(scaled: tuple[list[Path], Path], tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ import pytest
 
 from alertdrill.config import routing
 from alertdrill.errors import ConfigError
-from alertdrill.notify.redirect import redirect_receivers
+from alertdrill.notify.redirect import SinkTargets, redirect_receivers
 from alertdrill.runtime.binaries import find_binary
 
 REPO = Path(__file__).resolve().parents[2]
@@ -17,23 +17,44 @@ def am() -> dict:
     return routing.load_alertmanager_config(AM)
 
 
-def test_redirect_keeps_tree_and_send_resolved(am: dict) -> None:
+def test_redirect_changes_only_the_last_hop_of_each_integration(am: dict) -> None:
     doc = {
+        "global": {"smtp_smarthost": "smtp.example.com:587", "smtp_require_tls": True, "slack_api_url": "https://x"},
         "route": am["route"],
+        "templates": ["tmpl/*.tmpl"],
         "receivers": [
-            {"name": "mail", "email_configs": [{"to": "a@b"}, {"to": "c@d", "send_resolved": True}]},
+            {"name": "mail", "email_configs": [
+                {"to": "a@b", "html": "{{ .Status }}"},
+                {"to": "c@d", "send_resolved": True,
+                 "tls_config": {"server_name": "smtp.example.com", "min_version": "TLS12"}},
+            ]},
             {"name": "pager", "pagerduty_configs": [{"routing_key": "x"}]},
+            {"name": "chat", "slack_configs": [{"channel": "#ops"}], "opsgenie_configs": [{"api_key": "k"}]},
+            {"name": "phone", "pushover_configs": [{"user_key": "u", "token": "t"}]},
             {"name": "null"},
         ],
-    }
-    out = redirect_receivers(doc, "http://127.0.0.1:1")
-    hooks = {r["name"]: r.get("webhook_configs") for r in out["receivers"]}
-    assert [h["send_resolved"] for h in hooks["mail"]] == [False, True]  # email defaults to False
-    assert hooks["pager"][0]["send_resolved"] is True
-    assert hooks["mail"][0]["url"] == "http://127.0.0.1:1/receiver/mail?integration=email-0"
-    assert hooks["null"] is None
+    }  # fmt: skip
+    targets = SinkTargets("http://127.0.0.1:1", lambda r: f"127.0.0.1:{len(r)}", "/run/ca.pem", Path("/cfg"))
+    out = redirect_receivers(doc, targets)
+    rx = {r["name"]: r for r in out["receivers"]}
+    mail = rx["mail"]["email_configs"]
+    assert [m["smarthost"] for m in mail] == ["127.0.0.1:4", "127.0.0.1:4"]  # one listener per receiver
+    assert [m["to"] for m in mail] == ["a@b", "c@d"] and mail[0]["html"] == "{{ .Status }}"  # content as written
+    assert "send_resolved" not in mail[0] and mail[1]["send_resolved"] is True  # defaults kept as Alertmanager's
+    assert mail[1]["tls_config"] == {"ca_file": "/run/ca.pem", "min_version": "TLS12"}  # TLS kept, the run CA added
+    assert "smtp_smarthost" not in out["global"] and out["global"]["smtp_require_tls"] is True
+    assert out["global"]["slack_api_url"].startswith("http://127.0.0.1:1/")  # no real endpoint left anywhere
+    assert rx["pager"]["pagerduty_configs"] == [
+        {"routing_key": "x", "url": "http://127.0.0.1:1/receiver/pager/pagerduty-0"}
+    ]
+    assert rx["chat"]["slack_configs"][0]["api_url"] == "http://127.0.0.1:1/receiver/chat/slack-0"
+    assert rx["chat"]["opsgenie_configs"][0]["api_url"] == "http://127.0.0.1:1/receiver/chat/opsgenie-0/"
+    assert rx["phone"]["webhook_configs"] == [
+        {"url": "http://127.0.0.1:1/receiver/phone/stand-in-pushover-0", "send_resolved": True}
+    ]
+    assert "pushover_configs" not in rx["phone"] and "webhook_configs" not in rx["null"]
+    assert out["templates"] == ["/cfg/tmpl/*.tmpl"]
     assert out["route"] == am["route"]
-    assert "email_configs" not in out["receivers"][0]
 
 
 def test_scale_timers_makes_root_defaults_explicit(am: dict) -> None:
@@ -51,7 +72,15 @@ def test_scale_timers_makes_root_defaults_explicit(am: dict) -> None:
 @pytest.mark.parametrize(
     ("severity", "receivers"),
     [
-        ("critical", ["critical-oncall"]),
+        (
+            "critical",
+            [
+                "critical-oncall",
+                "critical-senior-engineer",
+                "critical-engineering-manager",
+                "critical-engineering-director",
+            ],
+        ),
         ("high", ["high-oncall", "high-team-lead"]),
         ("medium", ["medium-oncall"]),
         ("low", ["oncall-primary"]),

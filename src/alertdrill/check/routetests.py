@@ -20,6 +20,8 @@ class RouteCase:
     receivers: tuple[str, ...]
     max_group_wait_s: float | None = None
     min_group_wait_s: float | None = None
+    #: Exact group_wait per receiver: an escalation timeline (SOP-004's 5/15/30 minutes).
+    group_waits: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,10 @@ def load_cases(path: Path) -> list[RouteCase]:
                 receivers=tuple(raw["receivers"]),
                 max_group_wait_s=parse_duration(raw["max_group_wait"], where) if "max_group_wait" in raw else None,
                 min_group_wait_s=parse_duration(raw["min_group_wait"], where) if "min_group_wait" in raw else None,
+                group_waits={
+                    str(r): parse_duration(v, f"{where}.group_waits.{r}")
+                    for r, v in (raw.get("group_waits") or {}).items()
+                },
             )
         )
     return cases
@@ -67,6 +73,11 @@ def run_case(case: RouteCase, am_path: Path, am: dict[str, Any], bin_path: str |
         )
     matches = routing.match_routes(am, case.labels)
     waits = [m.group_wait_s for m in matches]
+    actual = {m.receiver: m.group_wait_s for m in matches}
+    for receiver, want in case.group_waits.items():
+        if actual.get(receiver) != want:
+            got = f"{actual[receiver]:g}s" if receiver in actual else "no route"
+            problems.append(f"receiver {receiver} waits {got}, the timeline says {want:g}s (its route's group_wait)")
     if case.max_group_wait_s is not None and max(waits) > case.max_group_wait_s:
         problems.append(f"group_wait {max(waits):g}s exceeds {case.max_group_wait_s:g}s")
     if case.min_group_wait_s is not None and min(waits) < case.min_group_wait_s:

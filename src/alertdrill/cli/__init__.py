@@ -32,7 +32,7 @@ from alertdrill.report.review import load_runs, render_review, render_table, rer
 from alertdrill.report.review_plots import sop_deviations
 from alertdrill.runtime.atomic import creatable, write_text_atomic
 from alertdrill.runtime.rundir import dead_runs, is_run_alive, sweep_stale_processes
-from alertdrill.settings import KUBE_OPTIONS, Settings
+from alertdrill.settings import ACKNOWLEDGE_WITH, KUBE_OPTIONS, Settings
 from alertdrill.stack.registry import STACK_NAMES, open_stack
 
 
@@ -53,10 +53,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         kube.add_argument(f"--{name}", default=None, help=text)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="alertdrill", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run drills (features) against a stack")
+def _run_parser(run: argparse.ArgumentParser) -> None:
     run.add_argument("features", nargs="*", help="feature files or directories (default: all)")
     _common(run)
     run.add_argument("--tags", default=None, metavar="EXPR", help='e.g. "P0 and not slow" (default: "not slow")')
@@ -68,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--keep-runs", default=None, metavar="N", help="run dirs kept in .alertdrill/runs/ (20)")
     run.add_argument("--keep-stack", action="store_true")
+    run.add_argument(
+        "--acknowledge-with",
+        choices=ACKNOWLEDGE_WITH,
+        default=None,
+        help="how drills acknowledge a page: a silence through API v2 (default), `amtool silence add`, or "
+        "SOP-004's command as written (does the runbook's command acknowledge anything?)",
+    )
     run.add_argument("--scenarios", default=None, metavar="DIR")
     run.add_argument("-k", dest="keyword", default=None, help="pytest -k expression on scenario names")
     run.add_argument("-q", "--quiet", action="store_true", help="no live progress lines")
@@ -76,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="kind/cluster: print every command, the values and manifests, and each drill's bounds; touch nothing",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="alertdrill", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    _run_parser(sub.add_parser("run", help="run drills (features) against a stack"))
     stack = sub.add_parser("stack", help="start a local stack to poke around, or clean up")
     stack.add_argument("action", choices=["up", "down", "status"])
     _common(stack)

@@ -13,6 +13,10 @@ DRILL_MODULE = "features/test_drills.py"
 LOG_FORMAT = "%(asctime)s %(levelname)-5s %(message)s"
 
 
+#: Options some subcommands have and Settings takes as they are.
+PASSED_THROUGH = ("report_dir", "reports_root", "keep_runs", "scenarios", "acknowledge_with")
+
+
 def settings_from(args: argparse.Namespace, run_id: str | None = None) -> Settings:
     """Options over ALERTDRILL_* over defaults; a bad value is a ConfigError naming it."""
     return Settings.resolve(
@@ -22,7 +26,10 @@ def settings_from(args: argparse.Namespace, run_id: str | None = None) -> Settin
             "time_scale": args.time_scale,
             "ports": args.port,
             "run_id": run_id,
-            **{k: getattr(args, k, None) for k in ("report_dir", "reports_root", "keep_runs", "scenarios")},
+            **{
+                k: getattr(args, k, None)
+                for k in ("report_dir", "reports_root", "keep_runs", "scenarios", "acknowledge_with")
+            },
             **{k.replace("-", "_"): getattr(args, k.replace("-", "_")) for k in KUBE_OPTIONS},
         }
     )

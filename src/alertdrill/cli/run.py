@@ -79,7 +79,8 @@ def _pytest_args(args: argparse.Namespace, settings: Settings, report_dir: Path)
         f"--junitxml={report_dir / PARTIAL['junit.xml']}", f"--cucumberjson={report_dir / PARTIAL['cucumber.json']}",
         "-o", "junit_family=xunit2", f"--run-id={settings.run_id}", f"--keep-runs={settings.keep_runs}",
     ]  # fmt: skip
-    for opt in ("stack", "monitoring", "time_scale", "scenarios", *(k.replace("-", "_") for k in KUBE_OPTIONS)):
+    options = ("stack", "monitoring", "time_scale", "scenarios", "acknowledge_with")
+    for opt in (*options, *(k.replace("-", "_") for k in KUBE_OPTIONS)):
         value = getattr(args, opt)
         if value is not None:
             pytest_args.append(f"--{opt.replace('_', '-')}={value}")

@@ -32,6 +32,8 @@ class Page:
     labels: dict[str, str]
     #: The receivers a notified-step confirmed (the recovery waits for their resolved messages).
     receivers: tuple[str, ...] = ()
+    #: The addresses an emailed-step confirmed for the first page.
+    recipients: tuple[str, ...] = ()
 
     @property
     def what(self) -> str:
@@ -39,6 +41,9 @@ class Page:
 
     def is_target(self, n: Notification) -> bool:
         return n.matches(self.alert, self.match)
+
+    def is_target_labels(self, labels: dict[str, str]) -> bool:
+        return all(labels.get(k) == v for k, v in self.match.items())
 
 
 def _expect_primary(drill: DrillSession, alert: str, for_production_s: float) -> float:
@@ -76,13 +81,28 @@ def wait_for_page(
             f"at time scale {drill.stack.timing.time_scale:g})"
         )
     first = min(targets(recorder.notifications(fault.fault_at)), key=lambda n: n.arrived_at)
+    firing_at = first.starts_at or drill.watch.started_at(alert, match)  # an email carries no startsAt
+    labels = first.labels or _am_labels(drill, alert, match)
     page = Page(
-        alert, dict(match), for_s, bound, fault, first.starts_at, first.arrived_at,
-        drill.watch.active_at(alert, match), first.labels,
-    )  # fmt: skip
+        alert,
+        dict(match),
+        for_s,
+        bound,
+        fault,
+        firing_at,
+        first.arrived_at,
+        drill.watch.active_at(alert, match),
+        labels,
+    )
     _note(drill, page)
     _assert_held_for(page)
     return page
+
+
+def _am_labels(drill: DrillSession, alert: str, match: dict[str, str]) -> dict[str, str]:
+    """The alert's labels as Alertmanager holds them (a custom template may not print them)."""
+    found = [a.labels for a in drill.alertmanager.alerts() if matches(a.name, a.labels, alert, match)]
+    return dict(found[0]) if found else {}
 
 
 def wait_for_held(

@@ -8,8 +8,10 @@ import logging
 import time
 
 from alertdrill.drill.expectations import FaultWindow
+from alertdrill.drill.paging import Page
 from alertdrill.drill.session import DrillSession
 from alertdrill.errors import DrillFailure
+from alertdrill.notify.webhook import Notification
 from alertdrill.observe.alerts import describe, selector
 
 log = logging.getLogger(__name__)
@@ -19,8 +21,9 @@ REACHED_STEP = "1s"
 
 def wait_for_also_firing(
     drill: DrillSession, fault: FaultWindow, alert: str, match: dict[str, str], for_production_s: float
-) -> None:
-    """Another alert this fault must fire (in Prometheus, within its own bound)."""
+) -> Page:
+    """Another alert this fault must fire (in Prometheus, within its own bound), followed to its
+    page: an inhibit rule or route that swallows it fails the drill."""
     drill.expect.rule(alert)  # an unknown alert is a located setup error
     bound = drill.expect.fire_bound(alert, for_production_s, 0.0, fault)
     deadline = fault.fault_at + bound.total
@@ -40,6 +43,33 @@ def wait_for_also_firing(
             f"alert {selector(alert, match)} did not also fire within {bound.total:.2f}s of the fault; "
             f"bound: {bound.explain()}"
         )
+    return _follow_to_page(drill, fault, alert, match, for_production_s)
+
+
+def _follow_to_page(
+    drill: DrillSession, fault: FaultWindow, alert: str, match: dict[str, str], for_production_s: float
+) -> Page:
+    wait = min(r.group_wait_s for r in drill.expect.routes(alert, match))
+    bound = drill.expect.fire_bound(alert, for_production_s, wait, fault)
+    recorder = drill.stack.recorder
+
+    def pages(ns: list[Notification]) -> list[Notification]:
+        return [n for n in ns if n.status == "firing" and n.matches(alert, match)]
+
+    recorder.wait_for(lambda ns: bool(pages(ns)), timeout=max(0.0, fault.fault_at + bound.total - time.time()),
+                      since=fault.fault_at)  # fmt: skip
+    got = pages(recorder.notifications(fault.fault_at))
+    if not got:
+        states = [f"{a.state} (receivers {list(a.receivers)})" for a in drill.alertmanager.alerts()
+                  if a.name == alert and all(a.labels.get(k) == v for k, v in match.items())]  # fmt: skip
+        raise DrillFailure(
+            f"alert {selector(alert, match)} also fired but its page reached nobody within {bound.total:.2f}s of the "
+            f"fault (Alertmanager: {', '.join(states) or 'not held'}); is it inhibited or routed nowhere? check "
+            f"{drill.expect.monitoring.alertmanager_path}; bound: {bound.explain()}"
+        )
+    first = min(got, key=lambda n: n.arrived_at)
+    return Page(alert, dict(match), drill.expect.scaled(for_production_s), bound, fault,
+                drill.watch.started_at(alert, match), first.arrived_at, None, first.labels)  # fmt: skip
 
 
 def assert_stays_quiet(drill: DrillSession, fault: FaultWindow, alert: str, for_production_s: float) -> None:

@@ -33,6 +33,11 @@ class Evidence:
     slos: list[Measurement] = field(default_factory=list)  # steady state before/after, or under load
     slo_return_s: float | None = None  # rollback -> every steady-state SLO met again
     load: dict[str, float] | None = None  # the SLO load generator's own summary
+    #: Every message about the drill's alerts, as people got it (recipients, subject, arrival).
+    messages: list[dict[str, object]] = field(default_factory=list)
+    #: SOP-004 escalation steps: address, delay, bound and arrival (seconds after firing).
+    escalations: list[dict[str, object]] = field(default_factory=list)
+    acknowledged_at: float | None = None
 
     def record(self, feature: str, scenario: str, outcome: Outcome, message: str) -> DrillRecord:
         return DrillRecord(
@@ -51,6 +56,9 @@ class Evidence:
             slos=tuple(self.slos),
             slo_return_s=self.slo_return_s,
             load=dict(self.load) if self.load is not None else None,
+            messages=tuple(dict(m) for m in self.messages),
+            escalations=tuple(dict(e) for e in self.escalations),
+            acknowledged_at=self.acknowledged_at,
         )
 
 
@@ -73,3 +81,6 @@ class DrillRecord:
     slos: tuple[Measurement, ...] = ()
     slo_return_s: float | None = None
     load: dict[str, float] | None = None
+    messages: tuple[dict[str, object], ...] = ()
+    escalations: tuple[dict[str, object], ...] = ()
+    acknowledged_at: float | None = None

@@ -8,6 +8,7 @@ import time
 
 from alertdrill.config.routing import sends_resolved
 from alertdrill.drill.paging import Page
+from alertdrill.drill.people import assert_readable
 from alertdrill.drill.session import SOP_RECOVERY_S, DrillSession
 from alertdrill.drill.watch import POLL_S
 from alertdrill.errors import DrillFailure
@@ -15,7 +16,8 @@ from alertdrill.notify.webhook import Notification
 
 
 def wait_for_resolved(drill: DrillSession, page: Page, sop_recovery_production_s: float = SOP_RECOVERY_S) -> None:
-    """Roll back, then wait for the resolved notification on every receiver that sends one."""
+    """Roll back, then wait for the resolved message on every receiver that was paged and sends one
+    (an escalation that went out before the rollback included), and read it as a person would."""
     rollback = drill.roll_back()
     rollback_at = rollback.started_at
     routes = drill.expect.routes(page.alert, page.match)
@@ -23,34 +25,39 @@ def wait_for_resolved(drill: DrillSession, page: Page, sop_recovery_production_s
     bound = drill.expect.recovery_bound(sop_recovery_production_s, gi, rollback.duration_s)
     drill.evidence.recovery_bound = bound
     am = drill.expect.monitoring.alertmanager
-    want = {r for r in (page.receivers or [r.receiver for r in routes]) if sends_resolved(am, r)}
     recorder = drill.stack.recorder
 
+    def want(ns: list[Notification]) -> set[str]:
+        paged = {n.receiver for n in ns if n.status == "firing" and page.is_target(n)} | set(page.receivers)
+        return {r for r in paged if sends_resolved(am, r)}
+
     def resolved(ns: list[Notification]) -> list[Notification]:
-        return [n for n in ns if n.status == "resolved" and page.is_target(n)]
+        return [n for n in ns if n.status == "resolved" and page.is_target(n) and n.arrived_at >= rollback_at]
 
     ok = recorder.wait_for(
-        lambda ns: bool(want) and want <= {n.receiver for n in resolved(ns)},
+        lambda ns: bool(want(ns)) and want(ns) <= {n.receiver for n in resolved(ns)},
         timeout=bound.total,
-        since=rollback_at,
+        since=page.fault.fault_at,
         on_tick=lambda _: drill.watch.log_progress(page.alert, page.match, "resolve", rollback_at, bound.total),
     )
-    got = resolved(recorder.notifications(rollback_at))
+    seen = recorder.notifications(page.fault.fault_at)
+    got = resolved(seen)
     if got:
         first = min(got, key=lambda n: n.arrived_at)
         drill.timeline.resolved_notified_at = first.arrived_at
         drill.timeline.resolved_at = first.ends_at
-    if not want:
+    if not want(seen):
         raise DrillFailure(
-            f"no receiver of {page.what} sends resolved notifications "
-            f"(send_resolved is off on {sorted(page.receivers)})"
+            f"no receiver that paged {page.what} sends resolved notifications "
+            f"(send_resolved is off on {sorted(page.receivers) or 'every paging receiver'})"
         )
     if not ok:
-        missing = sorted(want - {n.receiver for n in got})
+        missing = sorted(want(seen) - {n.receiver for n in got})
         raise DrillFailure(
             f"alert {page.what}: resolved notification to {missing} did not arrive within {bound.total:.2f}s of "
             f"the rollback; {drill.watch.last_state(page.alert, page.match)}; bound: {bound.explain()}"
         )
+    assert_readable(drill, page, got, "resolved message")
     drill.assert_returned_to_slos()
 
 

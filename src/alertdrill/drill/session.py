@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from alertdrill.drill.acknowledge import Acknowledgement
 from alertdrill.drill.expectations import Expectations, FaultWindow
 from alertdrill.drill.record import Evidence
 from alertdrill.drill.watch import AlertHistory, AlertWatch
@@ -57,6 +58,10 @@ class DrillSession:
         self.prometheus = PrometheusClient(stack.prometheus_url)
         self.alertmanager = AlertmanagerClient(stack.alertmanager_url)
         self.watch = AlertWatch(self.prometheus, self.alertmanager, stack.recorder)
+        #: Acknowledgements (silences) this drill made: always expired when it ends.
+        self.silences: list[str] = []
+        self.acknowledge_with = "silence-api"
+        self.acknowledgement: Acknowledgement | None = None
 
     @property
     def timeline(self) -> Timeline:
@@ -129,11 +134,35 @@ class DrillSession:
         if self.timeline.rollback_at is not None:
             self.evidence.slo_return_s = round(time.time() - self.timeline.rollback_at, 3)
 
+    def _expire_silences(self) -> None:
+        for silence in self.silences:
+            try:
+                self.alertmanager.expire_silence(silence)
+            except ObserveError as exc:  # the next drill's isolation must not inherit it: say so loudly
+                log.error("could not expire acknowledgement silence %s: %s", silence, exc)
+        self.silences.clear()
+
+    def _note_messages(self) -> None:
+        """Every message about an alert this drill expects, for the report's timeline."""
+        if self.timeline.fault_at is None:
+            return
+        for n in self.stack.recorder.notifications(self.timeline.fault_at):
+            if not any(n.matches(e.alert, e.match) for e in self.expect.planned) or n.message is None:
+                continue
+            entry = {**n.message.summary(), "alert": n.alertname or "?", "status": n.status}
+            entry["at_s"] = round(n.arrived_at - self.timeline.fault_at, 3)
+            entry.pop("arrived_at", None)
+            if entry not in self.evidence.messages:
+                self.evidence.messages.append(entry)
+
     def finish(self) -> None:
-        """Revert what is still injected, note what fired, close clients (teardown)."""
+        """Revert what is still injected, expire acknowledgements, note what fired and what people
+        were sent, close clients (teardown)."""
         try:
             self.ledger.revert_all()
         finally:
+            self._expire_silences()
+            self._note_messages()
             if self.timeline.fault_at is not None:
                 try:
                     self.history.fired.extend(self.watch.firing_since(self.timeline.fault_at))

@@ -94,6 +94,15 @@ class AlertWatch:
             return None
         return min(found) if found else None
 
+    def started_at(self, alert: str, match: dict[str, str]) -> float | None:
+        """When Alertmanager says the alert started firing (its `startsAt` = the rule's FiredAt)."""
+        try:
+            found = [a.starts_at for a in self.alertmanager.alerts() if matches(a.name, a.labels, alert, match)]
+        except ObserveError as exc:  # an observation gap, not a verdict
+            log.debug("could not read startsAt: %s", exc)
+            return None
+        return min((t for t in found if t), default=None)
+
     def routed(self, alert: str, match: dict[str, str]) -> set[str]:
         """The receivers Alertmanager's tree sends this alert to."""
         return {r for a in self.alertmanager.alerts() if matches(a.name, a.labels, alert, match) for r in a.receivers}

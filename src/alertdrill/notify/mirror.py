@@ -1,7 +1,7 @@
 """Mirror the in-cluster recorder into the runner's recorder.
 
 On Kubernetes, Alertmanager posts to a recorder pod (it cannot reach the runner). The runner
-polls that pod's `GET /notifications?after=N` every quarter second and ingests each payload with
+polls that pod's `GET /notifications?after=N` every quarter second and ingests each message with
 the arrival time the pod stamped on it, so a drill's timing is the pod's, not the poll's.
 """
 
@@ -13,6 +13,7 @@ from types import TracebackType
 
 import httpx
 
+from alertdrill.notify.message import message_from_json
 from alertdrill.notify.recorder import NotificationRecorder
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class RecorderMirror:
         resp.raise_for_status()
         data = resp.json()
         for item in data["items"]:
-            self.local.ingest(item["receiver"], item["integration"], item["payload"], float(item["arrived_at"]))
+            self.local.ingest(message_from_json(item))
         self.next_index = int(data["next"])
         return len(data["items"])
 
@@ -57,7 +58,7 @@ class RecorderMirror:
             while not self._stop.is_set():
                 try:
                     self.poll_once(client)
-                except (httpx.HTTPError, ValueError, KeyError) as exc:
+                except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
                     self.errors += 1
                     if self.errors in (1, 10, 100):
                         log.warning("recorder mirror: %s unreachable (%s); retrying", self.remote_url, exc)

@@ -1,10 +1,11 @@
-"""The notification recorder: the HTTP sink every redirected receiver posts to.
+"""The notification recorder: the sinks every redirected integration delivers to.
 
-It runs inside the runner process so that a waiting drill is woken the moment a notification
-arrives (push, not poll): the arrival time is the drill's measurement of "the page went out".
-On Kubernetes the same recorder runs as a pod (`python -m alertdrill.notify.recorder`), keeps
-the raw payloads with their arrival times, and serves them at `GET /notifications?after=N` for
-the runner's mirror (alertdrill.notify.mirror).
+Email arrives over SMTP (alertdrill.notify.smtp), HTTP integrations POST to
+`/receiver/<name>/<integration>` and get the answer their real API gives. It runs inside the
+runner process so that a waiting drill is woken the moment a message arrives (push, not poll):
+the arrival time is the drill's measurement of "the page went out". On Kubernetes the same
+recorder runs as a pod (`python -m alertdrill.notify.recorder`), keeps the messages with their
+arrival times, and serves them at `GET /notifications?after=N` for the runner's mirror.
 """
 
 from __future__ import annotations
@@ -16,27 +17,34 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from alertdrill.notify.webhook import Notification, from_webhook
+from alertdrill.notify.integrations import HTTP_KINDS, from_http, reply_for
+from alertdrill.notify.message import Message, from_email, message_to_json
+from alertdrill.notify.smtp import Delivery, SmtpSink
+from alertdrill.notify.webhook import Notification, notifications_of
 from alertdrill.runtime.ports import LOOPBACK, claim_port
+from alertdrill.runtime.tlsca import RunCertificates
 
 log = logging.getLogger(__name__)
 
 
 class NotificationRecorder:
-    """An HTTP server on 127.0.0.1 recording every webhook; a context manager."""
+    """An HTTP server and an SMTP sink on `host`, recording every message; a context manager."""
 
-    def __init__(self, port: int | None = None, host: str = LOOPBACK) -> None:
+    def __init__(self, port: int | None = None, host: str = LOOPBACK, certs: RunCertificates | None = None) -> None:
         self._requested_port = port
         self._host = host
+        self.certs = certs
         self._lock = threading.Condition()
         self._items: list[Notification] = []
-        self._raw: list[dict[str, Any]] = []
+        self._messages: list[Message] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._smtp: SmtpSink | None = None
         self.port = 0
 
     @property
@@ -52,55 +60,27 @@ class NotificationRecorder:
     ) -> None:
         self.stop()
 
+    def smtp_port(self, receiver: str, port: int = 0) -> int:
+        """The port `receiver`'s email arrives on (its listener opened on first use)."""
+        if self._smtp is None:
+            raise RuntimeError("recorder not started")
+        return self._smtp.endpoint(receiver, port)
+
     def start(self) -> None:
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                arrived = time.time()
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-                parsed = urlparse(self.path)
-                parts = parsed.path.strip("/").split("/")
-                if len(parts) != 2 or parts[0] != "receiver":
-                    self.send_error(404, "POST /receiver/<name>")
-                    return
-                integration = parse_qs(parsed.query).get("integration", [""])[0]
-                try:
-                    payload = json.loads(body)
-                except ValueError:
-                    self.send_error(400, "body is not JSON")
-                    return
-                recorder.ingest(unquote(parts[1]), integration, payload, arrived)
-                self.send_response(200)
-                self.end_headers()
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                parsed = urlparse(self.path)
-                if parsed.path == "/-/healthy":
-                    body = b"ok"
-                elif parsed.path == "/notifications":
-                    after = parse_qs(parsed.query).get("after", ["0"])[0]
-                    body = json.dumps(recorder.raw_since(int(after) if after.isdigit() else 0)).encode()
-                else:
-                    self.send_error(404, "GET /notifications?after=N or /-/healthy")
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                log.debug("recorder: " + format, *args)
-
         port = claim_port("recorder", self._requested_port)
-        self._server = ThreadingHTTPServer((self._host, port), Handler)
+        self._server = ThreadingHTTPServer((self._host, port), _handler_for(self))
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
         self._thread = threading.Thread(target=self._server.serve_forever, name="recorder", daemon=True)
         self._thread.start()
+        self._smtp = SmtpSink(self._deliver_email, self.certs, self._host)
+        self._smtp.start()
         log.debug("recorder listening on %s", self.url)
 
     def stop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.stop()
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
@@ -109,23 +89,31 @@ class NotificationRecorder:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def raw_since(self, after: int) -> dict[str, Any]:
-        """Raw payloads from index `after` on, and the index to ask from next time."""
-        with self._lock:
-            return {"next": len(self._raw), "items": self._raw[after:]}
+    def _deliver_email(self, d: Delivery) -> None:
+        try:
+            message = from_email(d.receiver, "email", d.content, (d.mail_from, d.rcpt_tos), d.arrived_at, d.tls)
+        except (ValueError, LookupError) as exc:  # a message Python cannot parse is still a delivery
+            log.warning("email to %s could not be parsed: %s", d.rcpt_tos, exc)
+            message = Message(d.receiver, "email", "email", d.arrived_at, "", d.rcpt_tos, d.mail_from, tls=d.tls)
+        self.ingest(message)
 
-    def ingest(self, receiver: str, integration: str, payload: dict[str, Any], arrived: float) -> None:
-        """Record one webhook POST as it arrived (here, or at the in-cluster recorder)."""
+    def raw_since(self, after: int) -> dict[str, Any]:
+        """Messages from index `after` on (as JSON-able dicts), and the index to ask from next time."""
         with self._lock:
-            self._raw.append(
-                {"receiver": receiver, "integration": integration, "payload": payload, "arrived_at": arrived}
-            )
-        new = from_webhook(receiver, integration, payload, arrived)
+            return {"next": len(self._messages), "items": [message_to_json(m) for m in self._messages[after:]]}
+
+    def ingest(self, message: Message) -> None:
+        """Record one delivered message (here, or at the in-cluster recorder) and wake waiters."""
+        new = notifications_of(message)
         with self._lock:
+            self._messages.append(message)
             self._items.extend(new)
             self._lock.notify_all()
-        for n in new:
-            log.debug("notification %s %s -> %s", n.status, n.alertname, receiver)
+        log.debug("%s %s message -> %s %s", message.status, message.kind, message.receiver, list(message.recipients))
+
+    def messages(self, since: float = 0.0) -> list[Message]:
+        with self._lock:
+            return [m for m in self._messages if m.arrived_at >= since]
 
     def notifications(self, since: float = 0.0) -> list[Notification]:
         with self._lock:
@@ -162,6 +150,68 @@ class NotificationRecorder:
                 self._lock.wait(min(timeout - (now - start), max(next_tick - now, 0.01)))
 
 
+def _route(path: str) -> tuple[str, str, str] | None:
+    """`/receiver/<name>/<integration>[/rest]` (or the older `?integration=`) → (name, integration, rest)."""
+    parsed = urlparse(path)
+    parts = parsed.path.strip("/").split("/")
+    if len(parts) < 2 or parts[0] != "receiver":
+        return None
+    integration = parts[2] if len(parts) > 2 else parse_qs(parsed.query).get("integration", ["webhook-0"])[0]
+    return unquote(parts[1]), integration, "/".join(parts[3:])
+
+
+def _kind(integration: str) -> str:
+    if integration.startswith("stand-in-"):
+        return "stand-in"
+    kind = integration.rsplit("-", 1)[0]
+    return kind if kind in HTTP_KINDS else "webhook"
+
+
+def _handler_for(recorder: NotificationRecorder) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            arrived = time.time()
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+            route = _route(self.path)
+            if route is None:
+                self.send_error(404, "POST /receiver/<name>/<integration>")
+                return
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                self.send_error(400, "body is not JSON")
+                return
+            receiver, integration, rest = route
+            kind = _kind(integration)
+            recorder.ingest(from_http(receiver, integration, kind, rest, payload, arrived))
+            reply = reply_for(kind, payload)
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            self.end_headers()
+            self.wfile.write(reply.body)
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            parsed = urlparse(self.path)
+            if parsed.path == "/-/healthy":
+                body = b"ok"
+            elif parsed.path == "/notifications":
+                after = parse_qs(parsed.query).get("after", ["0"])[0]
+                body = json.dumps(recorder.raw_since(int(after) if after.isdigit() else 0)).encode()
+            else:
+                self.send_error(404, "GET /notifications?after=N or /-/healthy")
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            log.debug("recorder: " + format, *args)
+
+    return Handler
+
+
 def main() -> None:
     """Serve a recorder until SIGTERM/SIGINT: the in-cluster recorder pod's entry point."""
     import argparse
@@ -170,12 +220,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="alertdrill notification recorder")
     parser.add_argument("--host", default=LOOPBACK)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--tls-dir", type=Path, help="directory with sink.pem and sink.key (STARTTLS)")
+    parser.add_argument(
+        "--smtp", action="append", default=[], metavar="RECEIVER=PORT", help="an SMTP listener per receiver"
+    )
     args = parser.parse_args()
+    certs = None
+    if args.tls_dir:
+        certs = RunCertificates(args.tls_dir / "ca.pem", args.tls_dir / "sink.pem", args.tls_dir / "sink.key")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with NotificationRecorder(args.port, host=args.host) as recorder:
-        log.info("recorder listening on %s:%d", args.host, recorder.port)
+    with NotificationRecorder(args.port, host=args.host, certs=certs) as recorder:
+        for spec in args.smtp:
+            receiver, _, port = spec.rpartition("=")
+            recorder.smtp_port(receiver, int(port))
+        log.info("recorder listening on %s:%d, SMTP %s", args.host, recorder.port, args.smtp)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
 

@@ -1,35 +1,84 @@
-"""Receiver redirection: every integration of the config under test points at alertdrill's sinks.
+"""Receiver redirection: the last hop of every integration points at alertdrill's sinks, nothing else.
 
 Why redirect rather than replace the tree: the drill must test the real routing tree — muting,
-inhibition, grouping, `continue` and `send_resolved` as written — only the last hop (email, pager,
-Slack) is swapped for a webhook to the recorder at `/receiver/<receiver-name>`.
+inhibition, grouping, `continue`, `send_resolved` — and the real integrations: email keeps its
+addresses, templates, headers and TLS requirement (only the smarthost changes, and the run's CA is
+added to its `tls_config`); webhook, Slack, PagerDuty and Opsgenie keep their payloads (only their
+URL changes). Integrations alertdrill cannot receive natively become a stand-in webhook, which the
+report labels as such.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from alertdrill.config.routing import SEND_RESOLVED_DEFAULT
 
+#: Where each HTTP integration takes its URL (Alertmanager's config keys).
+_URL_KEY = {"webhook": "url", "slack": "api_url", "pagerduty": "url", "opsgenie": "api_url"}
+#: Global URL keys that would otherwise supply a real endpoint (or be demanded by the config check).
+_GLOBAL_URLS = {"slack": "slack_api_url", "opsgenie": "opsgenie_api_url", "pagerduty": "pagerduty_url"}
 
-def redirect_receivers(doc: dict[str, Any], recorder_url: str) -> dict[str, Any]:
-    """Replace every integration with a webhook to the recorder, keeping its send_resolved."""
+
+@dataclass(frozen=True)
+class SinkTargets:
+    """Where a stack's Alertmanager reaches alertdrill: the recorder's base URL, and per receiver
+    the SMTP smarthost (`host:port`), with the CA file that signs the sink's certificate."""
+
+    http_url: str
+    smarthost: Callable[[str], str]
+    ca_file: str | None
+    #: Directory the config's relative `templates:` paths are relative to.
+    config_dir: Path | None = None
+
+
+def _http_url(targets: SinkTargets, receiver: str, integration: str) -> str:
+    url = f"{targets.http_url}/receiver/{quote(receiver, safe='')}/{integration}"
+    return url + "/" if integration.startswith("opsgenie") else url  # Opsgenie appends v2/alerts
+
+
+def _email(conf: dict[str, Any], targets: SinkTargets, receiver: str) -> dict[str, Any]:
+    conf["smarthost"] = targets.smarthost(receiver)
+    if targets.ca_file:
+        tls = dict(conf.get("tls_config") or {})
+        tls["ca_file"] = targets.ca_file
+        tls.pop("server_name", None)  # the sink's certificate names the host it is dialled at
+        conf["tls_config"] = tls
+    return conf
+
+
+def redirect_receivers(doc: dict[str, Any], targets: SinkTargets) -> dict[str, Any]:
+    """The config with every integration pointed at the sinks; `send_resolved` kept as it is."""
     out = copy.deepcopy(doc)
+    glob = out.setdefault("global", {}) or {}
+    out["global"] = glob
+    glob.pop("smtp_smarthost", None)  # every email_config gets its own below
+    for kind, key in _GLOBAL_URLS.items():
+        if key in glob:
+            glob[key] = f"{targets.http_url}/unrouted/{kind}"
+    if targets.config_dir is not None and out.get("templates"):
+        out["templates"] = [str(targets.config_dir / t) for t in out["templates"]]
     for receiver in out.get("receivers") or []:
         name = str(receiver["name"])
-        hooks = []
+        stand_ins = []
         for key in [k for k in receiver if k.endswith("_configs")]:
-            for i, integration in enumerate(receiver.pop(key) or []):
-                send_resolved = integration.get("send_resolved", SEND_RESOLVED_DEFAULT.get(key, True))
-                kind = key.removesuffix("_configs")
-                hooks.append(
-                    {
-                        "url": f"{recorder_url}/receiver/{quote(name, safe='')}?integration={kind}-{i}",
-                        "send_resolved": bool(send_resolved),
-                    }
-                )
-        if hooks:
-            receiver["webhook_configs"] = hooks
+            kind = key.removesuffix("_configs")
+            if kind == "email":
+                receiver[key] = [_email(dict(c), targets, name) for c in receiver[key] or []]
+            elif kind in _URL_KEY:
+                for i, conf in enumerate(receiver[key] or []):
+                    conf.pop(f"{_URL_KEY[kind]}_file", None)
+                    conf[_URL_KEY[kind]] = _http_url(targets, name, f"{kind}-{i}")
+            else:
+                for i, conf in enumerate(receiver.pop(key) or []):
+                    sends = conf.get("send_resolved", SEND_RESOLVED_DEFAULT.get(key, True))
+                    url = _http_url(targets, name, f"stand-in-{kind}-{i}")
+                    stand_ins.append({"url": url, "send_resolved": bool(sends)})
+        if stand_ins:
+            receiver["webhook_configs"] = list(receiver.get("webhook_configs") or []) + stand_ins
     return out

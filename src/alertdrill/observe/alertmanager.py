@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -52,3 +54,30 @@ class AlertmanagerClient(ApiClient):
             if line.startswith("alertmanager_dispatcher_aggregation_groups "):
                 return int(float(line.split()[1]))
         return 0
+
+    def add_silence(self, matchers: dict[str, str], ends_at: float, created_by: str, comment: str) -> str:
+        """`POST /api/v2/silences` (equality matchers): an acknowledgement; returns the silence id."""
+        body = {
+            "matchers": [{"name": k, "value": v, "isRegex": False, "isEqual": True} for k, v in matchers.items()],
+            "startsAt": _iso(time.time() - 1),
+            "endsAt": _iso(ends_at),
+            "createdBy": created_by,
+            "comment": comment,
+        }
+        try:
+            response = self._http.post("/api/v2/silences", json=body)
+            response.raise_for_status()
+            return str(response.json()["silenceID"])
+        except (httpx.HTTPError, ValueError, KeyError) as exc:
+            raise ObserveError(f"Alertmanager {self.base_url}/api/v2/silences: {exc}") from exc
+
+    def expire_silence(self, silence_id: str) -> None:
+        """`DELETE /api/v2/silence/{id}`: the acknowledgement ends (a drill's cleanup)."""
+        try:
+            self._http.delete(f"/api/v2/silence/{silence_id}").raise_for_status()
+        except httpx.HTTPError as exc:
+            raise ObserveError(f"Alertmanager {self.base_url}/api/v2/silence/{silence_id}: {exc}") from exc
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

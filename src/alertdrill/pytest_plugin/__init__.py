@@ -66,6 +66,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--run-id", default=None, help="the run's id (alertdrill run chooses it)")
     group.addoption("--keep-runs", default=None, help="run dirs kept under .alertdrill/runs/ (default 20)")
     group.addoption(
+        "--acknowledge-with", default=None, help="how drills acknowledge: silence-api (default), amtool, sop-004"
+    )
+    group.addoption(
         "--keep-stack",
         action="store_true",
         default=None,
@@ -164,6 +167,7 @@ def settings(pytestconfig: pytest.Config) -> Settings:
                 "run_id": opt("run_id"),
                 "keep_runs": opt("keep_runs"),
                 "keep_stack": opt("keep_stack"),
+                "acknowledge_with": opt("acknowledge_with"),
                 "ports": opt("port"),
                 **{name.replace("-", "_"): opt(name.replace("-", "_")) for name in KUBE_OPTIONS},
             }
@@ -228,6 +232,7 @@ def drill(
 ) -> Iterator[DrillSession]:
     run = request.config.stash[RUN_KEY]
     session = DrillSession(stack, settings.scenarios_dir, run.history, expect)
+    session.acknowledge_with = settings.acknowledge_with
     try:
         yield session
     finally:

@@ -88,6 +88,13 @@ def record_drill(request: pytest.FixtureRequest, drill: DrillSession) -> None:
         item.user_properties.append((key, result[key]))
     item.user_properties.append(("fire_bound_s", result["expected"]["fire_bound_s"]))
     item.user_properties.append(("recovery_bound_s", result["expected"]["recovery_bound_s"]))
+    for m in result["messages"]:  # each page as a person got it, on the JUnit record too
+        who = ", ".join(str(r) for r in m["recipients"])  # type: ignore[attr-defined]
+        item.user_properties.append((f"message +{m['at_s']}s", f"{m['status']} {who}: {m['subject']}"))
+    for e in result["escalations"]:
+        item.user_properties.append(
+            (f"escalation {e['address']}", f"{e['arrived_s']}s (after {e['after_s']}s, bound {e['bound_s']}s)")
+        )
 
 
 @pytest.hookimpl(wrapper=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 EVENTS = (  # key in observed, label, colour
@@ -96,8 +96,48 @@ def timeline_svg(drill: Mapping[str, Any], width: int = 760, height: int = 120) 
             f'<text x="{x(sec):.1f}" y="{y}" font-size="10" text-anchor="middle" fill="{colour}" '
             f'class="event">{_e(label)} +{sec:.2f}s</text>'
         )
+    parts += [_message_tick(m, x) for m in drill.get("messages") or []]
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _message_tick(m: Mapping[str, Any], x: Callable[[float], float]) -> str:
+    """A message people got, as a small mark under the axis (red: firing, green: resolved)."""
+    colour = "#c62828" if m.get("status") == "firing" else "#2e7d32"
+    who = ", ".join(m.get("recipients") or [])
+    return (
+        f'<rect x="{x(float(m["at_s"])) - 2:.1f}" y="62" width="4" height="8" fill="{colour}">'
+        f"<title>{_e(m.get('status'))} to {_e(who)} +{float(m['at_s']):.2f}s: {_e(m.get('subject'))}</title></rect>"
+    )
+
+
+def _messages_table(d: Mapping[str, Any]) -> str:
+    """Each message as its recipients got it, and the escalation steps against their bounds."""
+    out = []
+    if d.get("messages"):
+        rows = "".join(
+            f"<tr><td>+{float(m['at_s']):.2f}s</td><td>{_e(m.get('status'))}</td><td>{_e(m.get('alert'))}</td>"
+            f"<td>{_e(', '.join(m.get('recipients') or []))}</td><td>{_e(m.get('subject'))}</td>"
+            f"<td>{_e(m.get('kind'))} ({_e(m.get('receiver'))}{', TLS' if m.get('tls') else ''})</td></tr>"
+            for m in d["messages"]
+        )
+        out.append(
+            "<table class='messages'><tr><th>arrived</th><th>status</th><th>alert</th><th>to</th><th>subject</th>"
+            f"<th>via</th></tr>{rows}</table>"
+        )
+    if d.get("escalations"):
+        rows = "".join(
+            f"<tr><td>{_e(e['address'])}</td><td>{_s(e.get('after_s'))}</td><td>{_s(e.get('arrived_s'))}</td>"
+            f"<td>{_s(e.get('bound_s'))}</td></tr>"
+            for e in d["escalations"]
+        )
+        out.append(
+            "<table class='escalations'><tr><th>escalated to</th><th>not before</th><th>arrived (after firing)</th>"
+            f"<th>bound</th></tr>{rows}</table>"
+        )
+    if d.get("acknowledged_s") is not None:
+        out.append(f"<p>acknowledged (silence) at +{float(d['acknowledged_s']):.2f}s</p>")
+    return "".join(out)
 
 
 def _labels_table(drill: Mapping[str, Any]) -> str:
@@ -198,7 +238,7 @@ def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | Non
             f"<div class='card {state}' data-outcome='{_e(d['outcome'])}'>"
             f"<h2>{_e(d.get('alert') or '–')} — {_e(d['scenario'])} "
             f"<span class='{_e(d['outcome'])}'>{_e(d['outcome'])}</span></h2>"
-            f"<p>{_e(d['feature'])}</p>{timeline_svg(d)}{_labels_table(d)}"
+            f"<p>{_e(d['feature'])}</p>{timeline_svg(d)}{_labels_table(d)}{_messages_table(d)}"
         )
         if d.get("unexpected_alerts"):
             out.append(f"<p>unexpected alerts: {_e(', '.join(d['unexpected_alerts']))}</p>")

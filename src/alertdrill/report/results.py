@@ -38,6 +38,12 @@ class DrillJSON(TypedDict):
     slos: list[dict[str, object]]
     slo_return_s: float | None  # rollback -> every steady-state SLO met again
     load: dict[str, float] | None  # the load generator's own summary (features/slo/)
+    #: Every message about the drill's alerts as people got it: at_s (since the fault), status,
+    #: kind, receiver, recipients, subject, tls (an extension of DESIGN §7, issue 12).
+    messages: list[dict[str, object]]
+    #: SOP-004 escalation steps: address, after_s (scaled delay), bound_s, arrived_s (since firing).
+    escalations: list[dict[str, object]]
+    acknowledged_s: float | None  # fault -> acknowledgement (a silence), if the drill acknowledged
 
 
 class SummaryJSON(TypedDict):
@@ -88,6 +94,9 @@ def drill_json(record: DrillRecord) -> DrillJSON:
         slos=[m.to_json() for m in record.slos],
         slo_return_s=record.slo_return_s,
         load=record.load,
+        messages=[dict(m) for m in record.messages],
+        escalations=[dict(e) for e in record.escalations],
+        acknowledged_s=t.since_fault(record.acknowledged_at),
     )
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.faults.ledger import revert_offline
-from alertdrill.notify.redirect import redirect_receivers
+from alertdrill.notify.redirect import SinkTargets, redirect_receivers
 from alertdrill.runtime.rundir import RunDir, dead_runs, prune_runs, sweep_stale_processes
 from alertdrill.settings import Settings
 from alertdrill.stack.base import MIN_RANGE_SCRAPES, Timing
@@ -76,12 +77,13 @@ def start_run(settings: Settings) -> RunDir:
 
 
 def write_config(
-    monitoring: MonitoringConfig, out_dir: Path, timing: Timing, recorder_url: str
+    monitoring: MonitoringConfig, out_dir: Path, timing: Timing, sinks: SinkTargets
 ) -> tuple[list[Path], Path, list[str]]:
     """Rules and Alertmanager config as this stack runs them; notes on windows that were clamped."""
     min_range = MIN_RANGE_SCRAPES * timing.scrape_interval_s
+    sinks = replace(sinks, config_dir=monitoring.alertmanager_path.parent)
     rule_paths, am_path, notes = monitoring.write_scaled(
-        out_dir, timing.time_scale, min_range, lambda am: redirect_receivers(am, recorder_url)
+        out_dir, timing.time_scale, min_range, lambda am: redirect_receivers(am, sinks)
     )
     lines = [
         f"{n.where}: window {n.original_s:g}s scaled to {n.scaled_s:g}s (clamped to {MIN_RANGE_SCRAPES} scrapes)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from alertdrill.notify.redirect import SinkTargets
 from alertdrill.settings import KubeSettings
 
 Manifest = dict[str, Any]
@@ -164,6 +165,7 @@ def workload(
     kind: bool,
     traffic_rps: float = 20.0,
     monitor_labels: dict[str, str] | None = None,
+    am: dict[str, Any] | None = None,
 ) -> list[Manifest]:
     """The FLUO sample workload, the traffic that keeps its metrics alive, and the recorder."""
     nats_url = f"nats://{NATS_SERVICE}.{kube.namespace}.svc:4222"
@@ -197,15 +199,7 @@ def workload(
             ["traffic", "--url", bff_url, "--rps", f"{traffic_rps:g}", "--max-seconds", "86400"],
             placement=where.get("traffic"),
         ),
-        deployment(
-            kube,
-            "recorder",
-            ["recorder", "--host", "0.0.0.0", "--port", str(RECORDER_PORT)],
-            port=RECORDER_PORT,
-            placement=where.get("recorder"),
-            probe_path="/-/healthy",
-        ),
-        service(kube, "recorder", RECORDER_PORT, "http", node_port=RECORDER_NODE_PORT if kind else None),
+        *recorder(kube, am or {}, kind, where.get("recorder")),
     ]
 
 
@@ -257,3 +251,67 @@ def disk_fill_pod(kube: KubeSettings, node: str, nbytes: int) -> Manifest:
     """Writes real bytes (fsync'd) and deletes them when the pod is told to stop."""
     args = ["fill", "--path", "/fill/fill", "--bytes", str(nbytes)]
     return fault_pod(kube, f"alertdrill-fill-{node}", node, args, 128 * 2**20)
+
+
+#: First SMTP port of the in-cluster recorder; the i-th email receiver (by name) listens on +i.
+SMTP_BASE_PORT = 2525
+#: The Secret with the run's CA and the sink's certificate (recorder namespace: all three files;
+#: monitoring namespace: the CA only, mounted by the operator under alertmanagerSpec.secrets).
+SINK_TLS_SECRET = "alertdrill-sink-tls"
+#: Where prometheus-operator mounts `alertmanagerSpec.secrets` in the Alertmanager pod.
+AM_SECRETS_DIR = "/etc/alertmanager/secrets"
+SINK_TLS_DIR = "/tls"
+
+
+def recorder_host(kube: KubeSettings) -> str:
+    return f"recorder.{kube.namespace}.svc"
+
+
+def sink_hosts(kube: KubeSettings) -> list[str]:
+    """The names Alertmanager may dial the recorder by: what the sink's certificate must carry."""
+    return [recorder_host(kube), f"{recorder_host(kube)}.cluster.local"]
+
+
+def smtp_ports(am: dict[str, Any]) -> dict[str, int]:
+    """A port per receiver with email, in name order: the same map for the config and the pod."""
+    names = sorted(str(r["name"]) for r in am.get("receivers") or [] if r.get("email_configs"))
+    return {name: SMTP_BASE_PORT + i for i, name in enumerate(names)}
+
+
+def sink_targets(kube: KubeSettings, am: dict[str, Any]) -> SinkTargets:
+    ports = smtp_ports(am)
+    return SinkTargets(
+        recorder_url_in_cluster(kube),
+        lambda receiver: f"{recorder_host(kube)}:{ports[receiver]}",
+        f"{AM_SECRETS_DIR}/{SINK_TLS_SECRET}/ca.pem",
+    )
+
+
+def sink_tls_secret(namespace_name: str, files: dict[str, str]) -> Manifest:
+    """The run's CA (and, for the recorder, the sink's key pair) as a Secret."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": SINK_TLS_SECRET, "namespace": namespace_name, "labels": dict(MANAGED)},
+        "type": "Opaque",
+        "stringData": dict(files),
+    }
+
+
+def recorder(kube: KubeSettings, am: dict[str, Any], kind: bool, placement: Placement | None) -> list[Manifest]:
+    """The recorder: HTTP for webhook-like integrations, an SMTP listener per email receiver (STARTTLS
+    with the run's certificate from the Secret)."""
+    ports = smtp_ports(am)
+    args = ["recorder", "--host", "0.0.0.0", "--port", str(RECORDER_PORT), "--tls-dir", SINK_TLS_DIR]
+    args += [a for r, p in ports.items() for a in ("--smtp", f"{r}={p}")]
+    dep = deployment(kube, "recorder", args, port=RECORDER_PORT, placement=placement, probe_path="/-/healthy")
+    pod = dep["spec"]["template"]["spec"]
+    pod["volumes"] = [{"name": "tls", "secret": {"secretName": SINK_TLS_SECRET}}]
+    container = pod["containers"][0]
+    container["volumeMounts"] = [{"name": "tls", "mountPath": SINK_TLS_DIR, "readOnly": True}]
+    container["ports"] += [{"name": f"smtp-{i}", "containerPort": p} for i, p in enumerate(ports.values())]
+    svc = service(kube, "recorder", RECORDER_PORT, "http", node_port=RECORDER_NODE_PORT if kind else None)
+    svc["spec"]["ports"] += [
+        {"name": f"smtp-{i}", "port": p, "targetPort": f"smtp-{i}"} for i, p in enumerate(ports.values())
+    ]
+    return [dep, svc]

@@ -23,6 +23,7 @@ from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.runtime.ports import free_port
 from alertdrill.runtime.probes import http_ok
 from alertdrill.runtime.process import ManagedProcess
+from alertdrill.runtime.tlsca import issue_run_certificates
 from alertdrill.settings import Settings
 from alertdrill.stack.base import GrafanaAccess, Timing
 from alertdrill.stack.common import StackLifecycle, start_run, write_config
@@ -209,7 +210,10 @@ class KubeStack(StackLifecycle):
 
     def _write_config(self) -> tuple[list[Path], Path]:
         rule_paths, am_path, self.scale_notes = write_config(
-            self.monitoring, self.run_dir / "config", self.timing, manifests.recorder_url_in_cluster(self.kube)
+            self.monitoring,
+            self.run_dir / "config",
+            self.timing,
+            manifests.sink_targets(self.kube, self.monitoring.alertmanager),
         )
         return rule_paths, am_path
 
@@ -229,12 +233,21 @@ class KubeStack(StackLifecycle):
             self.timing.scrape_interval_s,
             self.is_kind,
             monitor_labels=sel.service_monitor_labels if sel else None,
+            am=self.monitoring.alertmanager,
         )
-        self._apply(objects[1:], "workload")
+        self._apply([manifests.sink_tls_secret(ns, self._sink_tls(full=True)), *objects[1:]], "workload")
         for name in ("bff", "workers", "traffic", "recorder"):
             self.runner.run(
                 commands.kubectl_rollout_status(self.kube, self.context, f"deployment/{name}", ns), timeout=330
             )
+
+    def _sink_tls(self, full: bool) -> dict[str, str]:
+        """The run's CA (monitoring namespace) or CA + the sink's key pair (the recorder's)."""
+        tls = self.run_dir / "tls"
+        if not (tls / "ca.pem").is_file():
+            issue_run_certificates(tls, manifests.sink_hosts(self.kube))
+        names = ("ca.pem", "sink.pem", "sink.key") if full else ("ca.pem",)
+        return {n: (tls / n).read_text() for n in names}
 
     def _install_monitoring(self, rule_paths: list[Path], am_path: Path) -> None:
         ns = self.kube.monitoring_namespace
@@ -242,7 +255,8 @@ class KubeStack(StackLifecycle):
         secret = values.grafana_admin_secret(ns)
         self.grafana_password = secret["stringData"]["admin-password"]
         dashboards = values.dashboard_configmaps(self.settings.monitoring_dir, ns)
-        self._apply([manifests.namespace(ns), secret, *dashboards], "monitoring")
+        ca = manifests.sink_tls_secret(ns, self._sink_tls(full=False))
+        self._apply([manifests.namespace(ns), secret, ca, *dashboards], "monitoring")
         kps = values.kube_prometheus_stack_values(
             self.settings.monitoring_dir,
             rule_paths,

@@ -19,7 +19,13 @@ from alertdrill.errors import ConfigError
 from alertdrill.runtime.yamlfile import load_yaml
 from alertdrill.settings import KubeSettings
 from alertdrill.stack.kube.commands import KIND_NODES, kind_node_container
-from alertdrill.stack.kube.manifests import CONTROL_PLANE, CONTROL_PLANE_TOLERATION, MANAGED, Manifest
+from alertdrill.stack.kube.manifests import (
+    CONTROL_PLANE,
+    CONTROL_PLANE_TOLERATION,
+    MANAGED,
+    SINK_TLS_SECRET,
+    Manifest,
+)
 
 KPS_VALUES = "kube-prometheus-stack.values.yaml"
 NATS_VALUES = "nats.values.yaml"
@@ -109,7 +115,8 @@ def kube_prometheus_stack_values(
     run_values = {
         # A map, one PrometheusRule per key (a list here is the chart's classic mistake).
         "additionalPrometheusRulesMap": {"fluo": {"groups": groups}},
-        "alertmanager": {"config": load_yaml(alertmanager_config)},
+        # The run's CA for the SMTP sink's STARTTLS, mounted at AM_SECRETS_DIR/<secret>/ca.pem.
+        "alertmanager": {"config": load_yaml(alertmanager_config), "alertmanagerSpec": {"secrets": [SINK_TLS_SECRET]}},
         "prometheus": {"prometheusSpec": {"scrapeInterval": interval, "evaluationInterval": interval}},
         "grafana": {
             "admin": {"existingSecret": GRAFANA_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"}

@@ -14,11 +14,13 @@ import httpx
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.errors import ObserveError, WaitTimeout
 from alertdrill.notify.recorder import NotificationRecorder
+from alertdrill.notify.redirect import SinkTargets
 from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.runtime.binaries import find_binary
 from alertdrill.runtime.ports import LOOPBACK, PortAllocator
 from alertdrill.runtime.probes import http_ok
 from alertdrill.runtime.process import ManagedProcess
+from alertdrill.runtime.tlsca import issue_run_certificates
 from alertdrill.settings import Settings
 from alertdrill.stack.base import GrafanaAccess, Timing
 from alertdrill.stack.common import StackLifecycle, start_run, write_config
@@ -79,19 +81,27 @@ class LocalStack(StackLifecycle):
         self._epoch = 0
 
     # -- lifecycle -------------------------------------------------------------------------
+    def _smarthost(self, receiver: str) -> str:
+        port = self.recorder.smtp_port(receiver)
+        self._port_allocator.reserve(port)
+        return f"{LOOPBACK}:{port}"
+
     def start(self) -> None:
         t0 = time.monotonic()
         self.binaries = {name: find_binary(name, self.settings.bin_path) for name in SERVERS}
         self.run = start_run(self.settings)
         log.info("local stack %s starting in %s", self.run.run_id, self.run.path)
+        self.recorder.certs = issue_run_certificates(self.run.sub("tls"), [LOOPBACK, "localhost"])
         self._exit.enter_context(self.recorder)  # bound first: no port below can collide with it
         self._port_allocator.reserve(self.recorder.port)
+        sinks = SinkTargets(self.recorder.url, self._smarthost, str(self.recorder.certs.ca_file))
+        # the SMTP listeners (opened while writing the config) are bound before the ports below are picked
+        rule_paths, am_config, self.scale_notes = write_config(
+            self.monitoring, self.run.sub("config"), self.timing, sinks
+        )
         fixed = self.settings.fixed_ports
         for name in ("prometheus", "alertmanager", "nats", "nats-monitor", "bff", "kube-state-metrics"):
             self._ports[name] = self._port_allocator.claim(name, fixed.get(name))
-        rule_paths, am_config, self.scale_notes = write_config(
-            self.monitoring, self.run.sub("config"), self.timing, self.recorder.url
-        )
         self._rule_paths = rule_paths
         self._alertmanager = alertmanager_process(
             self.binaries["alertmanager"], am_config, self.run_dir, self.run_id, self._ports["alertmanager"]

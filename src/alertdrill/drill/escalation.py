@@ -1,0 +1,197 @@
+"""Then-steps about SOP-004's P0 timeline: escalation to the next person after 5, 15 and 30 minutes
+unresolved, none for an incident that ended first, and none after an acknowledgement.
+
+Why a silence is the acknowledgement: Alertmanager has no "acknowledged" state (SOP-004's
+`POST /api/v1/alerts {"status": "acknowledged"}` creates nothing; API v1 is gone since 0.27).
+A silence on the alert's identity mutes every later notification of it, including the
+escalation groups' first ones, which is what an acknowledgement must do. The drill creates it
+through the real API v2 and always expires it when the drill ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from alertdrill.drill.acknowledge import acknowledge as ack_with
+from alertdrill.drill.expectations import CLOCK_EPSILON_S
+from alertdrill.drill.paging import Page
+from alertdrill.drill.people import EscalationStep, addresses, assert_readable, firing_for, first_messages
+from alertdrill.drill.session import DrillSession
+from alertdrill.drill.watch import POLL_S
+from alertdrill.errors import DrillFailure
+from alertdrill.notify.webhook import Notification
+
+log = logging.getLogger(__name__)
+
+#: How long an acknowledgement silence lasts (production seconds; scaled, and expired at drill end).
+ACK_SILENCE_S = 3600.0
+
+
+def _firing_at(page: Page) -> float:
+    if page.firing_at is None:
+        raise DrillFailure(f"when {page.what} started firing is unknown (Alertmanager did not say)")
+    return page.firing_at
+
+
+def _bound_after(drill: DrillSession, after_s: float) -> float:
+    """Latest arrival after firing for a group whose group_wait is `after_s`: Prometheus hands the
+    alert to Alertmanager at the evaluation it fires (one interval at most), then the slack."""
+    return after_s + drill.stack.timing.eval_interval_s + drill.expect.slack_s
+
+
+def assert_escalates(drill: DrillSession, page: Page, steps: list[tuple[str, float]]) -> None:
+    """Unacknowledged and unresolved, the page reaches each address no earlier than its delay after
+    the alert fired, and within its bound; nobody on the list hears of it before their turn."""
+    fired = _firing_at(page)
+    recorder = drill.stack.recorder
+    for address, after_production_s in steps:
+        addr = address.lower()
+        after_s = drill.expect.scaled(after_production_s)
+        bound = _bound_after(drill, after_s)
+        log.info("waiting for %s to reach %s: %gs after firing (bound %.2fs)", page.what, addr, after_s, bound)
+
+        def reached(ns: list[Notification], addr: str = addr) -> bool:
+            return addr in addresses(firing_for(page, ns))
+
+        recorder.wait_for(reached, timeout=max(0.0, fired + bound - time.time()), since=page.fault.fault_at)
+        first = first_messages(firing_for(page, recorder.notifications(page.fault.fault_at))).get(addr)
+        step = EscalationStep(
+            addr, after_production_s, after_s, bound, None if first is None else first.arrived_at - fired
+        )
+        drill.evidence.escalations.append(step.as_dict())
+        if first is None:
+            raise DrillFailure(
+                f"alert {page.what} did not escalate to {addr} within {bound:.2f}s of firing (SOP-004: after "
+                f"{after_production_s / 60:g} minutes, {after_s:g}s scaled); check the escalation route to {addr} "
+                f"(`continue: true` on the routes before it, group_wait {after_production_s / 60:g}m) in "
+                f"{drill.expect.monitoring.alertmanager_path}"
+            )
+        if first.arrived_at - fired < after_s - CLOCK_EPSILON_S:
+            raise DrillFailure(
+                f"alert {page.what} escalated to {addr} {first.arrived_at - fired:.2f}s after firing, before the "
+                f"SOP's {after_production_s / 60:g} minutes ({after_s:g}s scaled); check that route's group_wait"
+            )
+        assert_readable(drill, page, [first], f"escalation to {addr}")
+
+
+def acknowledge(drill: DrillSession, page: Page, within_production_s: float) -> Page:
+    """The on-call acknowledges within the SOP's time, the way the run says (a silence by default)."""
+    if page.notified_at is None:
+        raise DrillFailure(f"no page of {page.what} was observed to acknowledge")
+    now = time.time()
+    within = drill.expect.scaled(within_production_s)
+    duration = max(drill.expect.scaled(ACK_SILENCE_S), 60.0)
+    ack = ack_with(
+        drill.acknowledge_with, drill.alertmanager, {"alertname": page.alert, **page.match}, duration,
+        drill.expect.monitoring.bin_path,
+    )  # fmt: skip
+    drill.evidence.acknowledged_at = now
+    drill.acknowledgement = ack
+    log.info("acknowledged %s %.2fs after the page: %s", page.what, now - page.notified_at, ack.answer)
+    if ack.silence_id is not None:
+        drill.silences.append(ack.silence_id)
+        _wait_muted(drill, page, ack.silence_id)
+    if now - page.notified_at > within + drill.expect.slack_s:
+        raise DrillFailure(
+            f"acknowledged {page.what} {now - page.notified_at:.2f}s after the page, later than the SOP's "
+            f"{within_production_s / 60:g} minutes ({within:g}s scaled)"
+        )
+    return page
+
+
+def _wait_muted(drill: DrillSession, page: Page, silence: str) -> None:
+    """Alertmanager marks the alert suppressed by the silence (every route of it is muted from now)."""
+    deadline = time.time() + drill.stack.timing.eval_interval_s + drill.expect.slack_s
+    while True:
+        held = [a for a in drill.alertmanager.alerts() if a.name == page.alert and page.is_target_labels(a.labels)]
+        if held and all(a.state == "suppressed" for a in held):
+            return
+        if time.time() > deadline:
+            states = sorted({a.state for a in held}) or ["not held"]
+            raise DrillFailure(f"silence {silence} did not mute {page.what} in Alertmanager (state {states})")
+        time.sleep(POLL_S)
+
+
+def assert_nobody_paged_after_ack(drill: DrillSession, page: Page, minutes: float) -> None:
+    """After the acknowledgement nobody hears of the alert again, through the last escalation."""
+    acked = drill.evidence.acknowledged_at
+    if acked is None:
+        raise DrillFailure("no acknowledgement was made: an 'acknowledges' step must come first")
+    until = _firing_at(page) + _bound_after(drill, drill.expect.scaled(minutes * 60))
+    log.info("checking that nobody is paged about %s until %.1fs after firing", page.what, until - _firing_at(page))
+    time.sleep(max(0.0, until - time.time()))
+    late = [n for n in drill.stack.recorder.notifications(acked + POLL_S) if page.is_target(n)]
+    if late:
+        n = late[0]
+        how = drill.acknowledgement.answer if drill.acknowledgement else "?"
+        raise DrillFailure(
+            f"alert {page.what} was acknowledged ({how}) but {', '.join(n.recipients) or n.receiver} was still "
+            f"emailed ({n.status}) {n.arrived_at - acked:.2f}s later: the acknowledgement did not stop the page"
+        )
+
+
+def assert_resolves_quietly_when_acknowledged(drill: DrillSession, page: Page, minutes: float) -> None:
+    """Rolled back while acknowledged: the alert resolves, and the silence mutes the resolved message
+    too (Alertmanager drops muted alerts from every notification): nobody is emailed that it is over."""
+    rollback = drill.roll_back()
+    bound = drill.expect.recovery_bound(minutes * 60, 0.0, rollback.duration_s)
+    drill.evidence.recovery_bound = bound
+    _wait_inactive(drill, page, rollback.started_at + bound.total, bound.explain())
+    group_interval = max(r.group_interval_s for r in drill.expect.routes(page.alert, page.match))
+    time.sleep(group_interval + drill.stack.timing.eval_interval_s + drill.expect.slack_s)
+    resolved = [n for n in drill.stack.recorder.notifications(rollback.started_at) if page.is_target(n)]
+    if resolved:
+        n = resolved[0]
+        raise DrillFailure(
+            f"acknowledged {page.what} resolved and {', '.join(n.recipients) or n.receiver} was emailed ({n.status}); "
+            "an acknowledgement (silence) mutes the alert's resolved message too"
+        )
+
+
+def _wait_inactive(drill: DrillSession, page: Page, deadline: float, explain: str) -> None:
+    while drill.watch.active(page.alert, page.match):
+        if time.time() > deadline:
+            raise DrillFailure(f"alert {page.what} still active after the rollback; bound: {explain}")
+        time.sleep(POLL_S)
+    drill.timeline.resolved_at = time.time()
+
+
+def assert_no_escalation_after_early_resolve(drill: DrillSession, page: Page, minutes: float, address: str) -> None:
+    """Rolled back at once: resolved before the escalation, `address` never hears of it, and the
+    people who were paged get the resolved message."""
+    fired = _firing_at(page)
+    after_s = drill.expect.scaled(minutes * 60)
+    rollback = drill.roll_back()
+    _wait_inactive(drill, page, fired + after_s, f"resolved before the {minutes:g} minute escalation")
+    resolved_s = (drill.timeline.resolved_at or time.time()) - fired
+    if resolved_s > after_s - drill.stack.timing.eval_interval_s:
+        raise DrillFailure(
+            f"inconclusive: {page.what} took {resolved_s:.2f}s from firing to resolve after the rollback, too close "
+            f"to the {after_s:g}s escalation at time scale {drill.stack.timing.time_scale:g}; "
+            "use a smaller --time-scale"
+        )
+    until = fired + _bound_after(drill, after_s)
+    time.sleep(max(0.0, until - time.time()))
+    ns = drill.stack.recorder.notifications(page.fault.fault_at)
+    addr = address.lower()
+    reached = [n for n in firing_for(page, ns) if addr in n.recipients]
+    if reached:
+        raise DrillFailure(
+            f"alert {page.what} resolved {resolved_s:.2f}s after firing, yet {addr} was emailed "
+            f"{reached[0].arrived_at - fired:.2f}s after firing (escalation is for incidents still open after "
+            f"{minutes:g} minutes); check that escalation route's group_wait in "
+            f"{drill.expect.monitoring.alertmanager_path}"
+        )
+    paged = addresses(firing_for(page, ns))
+
+    def told(ns: list[Notification]) -> set[str]:
+        done = [n for n in ns if n.status == "resolved" and page.is_target(n) and n.arrived_at >= rollback.started_at]
+        return addresses(done)
+
+    group_interval = max(r.group_interval_s for r in drill.expect.routes(page.alert, page.match))
+    recorder = drill.stack.recorder
+    recorder.wait_for(lambda ns: paged <= told(ns), timeout=group_interval + drill.expect.slack_s, since=fired)
+    missing = paged - told(recorder.notifications(fired))
+    if missing:
+        raise DrillFailure(f"alert {page.what} resolved but {sorted(missing)} got no resolved message")

@@ -1,0 +1,126 @@
+"""The SMTP sink: Alertmanager's real email integration delivers here, over STARTTLS.
+
+Why one listener per receiver: the config under test keeps everything but its smarthost, so
+nothing in a message says which receiver sent it; the port it arrived on does. All listeners
+share one asyncio loop on one thread (aiosmtpd's protocol; no hand-written SMTP).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from alertdrill.runtime.ports import LOOPBACK
+from alertdrill.runtime.tlsca import RunCertificates
+
+log = logging.getLogger(__name__)
+logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One SMTP transaction as the sink accepted it."""
+
+    receiver: str
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    content: bytes
+    arrived_at: float
+    tls: bool
+
+
+class _Handler:
+    """aiosmtpd handler bound to one receiver."""
+
+    def __init__(self, receiver: str, deliver: Callable[[Delivery], None]) -> None:
+        self.receiver = receiver
+        self.deliver = deliver
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd
+        raw = envelope.original_content or envelope.content or b""
+        content = raw if isinstance(raw, bytes) else str(raw).encode()
+        self.deliver(
+            Delivery(
+                receiver=self.receiver,
+                mail_from=str(envelope.mail_from or ""),
+                rcpt_tos=tuple(str(r) for r in envelope.rcpt_tos),
+                content=content,
+                arrived_at=time.time(),
+                tls=session.ssl is not None,
+            )
+        )
+        return "250 Message accepted for delivery"
+
+
+class SmtpSink:
+    """SMTP listeners on `host`, one per receiver, opened on demand; a context manager."""
+
+    def __init__(
+        self, deliver: Callable[[Delivery], None], certs: RunCertificates | None, host: str = LOOPBACK
+    ) -> None:
+        self._deliver = deliver
+        self._certs = certs
+        self._host = host
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._servers: dict[str, asyncio.Server] = {}
+        self.ports: dict[str, int] = {}
+
+    def __enter__(self) -> SmtpSink:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="smtp-sink", daemon=True)
+        self._thread.start()
+
+    def endpoint(self, receiver: str, port: int = 0) -> int:
+        """The port `receiver`'s mail arrives on (a listener opened the first time it is asked for)."""
+        if receiver in self.ports:
+            return self.ports[receiver]
+        if self._loop is None:
+            raise RuntimeError("SMTP sink not started")
+        server = asyncio.run_coroutine_threadsafe(self._open(receiver, port), self._loop).result(timeout=10)
+        self._servers[receiver] = server
+        self.ports[receiver] = int(server.sockets[0].getsockname()[1])
+        log.debug("SMTP sink for %s on %s:%d", receiver, self._host, self.ports[receiver])
+        return self.ports[receiver]
+
+    async def _open(self, receiver: str, port: int) -> asyncio.Server:
+        handler = _Handler(receiver, self._deliver)
+        kwargs: dict[str, Any] = {"hostname": "alertdrill-sink", "ident": "alertdrill SMTP sink"}
+        if self._certs is not None:
+            kwargs |= {"tls_context": self._certs.server_context(), "require_starttls": False}
+        loop = asyncio.get_running_loop()
+        return await loop.create_server(lambda: SMTP(handler, **kwargs), self._host, port)
+
+    def stop(self) -> None:
+        loop, self._loop = self._loop, None
+        if loop is None:
+            return
+
+        async def close_all() -> None:
+            for server in self._servers.values():
+                server.close()
+                await server.wait_closed()
+
+        try:
+            asyncio.run_coroutine_threadsafe(close_all(), loop).result(timeout=5)
+        except (TimeoutError, RuntimeError) as exc:
+            log.debug("SMTP sink close: %s", exc)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        loop.close()
+        self._servers.clear()
