@@ -25,10 +25,10 @@ Feature: A P0 page escalates on SOP-004's timeline until somebody acknowledges i
 
   Scenario: an acknowledged P0 pages nobody else
     Given the stack is healthy
-    When the scenario "kill-workers" injects its fault
-    Then alert "ServiceDown" fires for job "workers" after holding for 30 seconds
-    And it is emailed to exactly "on-call-engineer@fluo.com"
+    When the scenario "kill-nats" injects its fault
+    Then alert "ServiceDown" fires for job "nats" after holding for 30 seconds
     And the on-call acknowledges it within 2 minutes
+    And it is emailed to exactly "on-call-engineer@fluo.com"
     And nobody is emailed about it again through its 15 minute escalation
     And after rollback it resolves within 5 minutes and, acknowledged, nobody is told
     And no other alert fired

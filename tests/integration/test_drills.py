@@ -13,6 +13,9 @@ from tests.conftest import Runner
 pytestmark = pytest.mark.integration
 
 DRILL_KEYS = {
+    "messages",
+    "escalations",
+    "acknowledged_s",
     "feature",
     "scenario",
     "alert",
@@ -99,7 +102,16 @@ def test_every_sop_alert_drill_passes_and_leaves_nothing_behind(
         assert len(after) == 7 and all(m["met"] for m in after) and d["slo_return_s"] is not None, d["slos"]
         if o["notified_at"] is not None:  # paged: within the bound, not before `for`
             assert e["for_s"] <= d["notify_latency_s"] <= e["fire_bound_s"]
-            assert o["rollback_at"] <= o["resolved_notified_at"]
+            # every page reached people by email (over STARTTLS), and they heard when it was over,
+            # unless the on-call acknowledged it: then the silence mutes the resolved message too
+            firing = [m for m in d["messages"] if m["status"] == "firing"]
+            assert firing and all(m["kind"] == "email" and m["tls"] and m["subject"] for m in firing), d["messages"]
+            if d["acknowledged_s"] is None:
+                assert o["rollback_at"] <= o["resolved_notified_at"]
+            else:
+                assert o["resolved_notified_at"] is None and o["rollback_at"] <= o["resolved_at"]
+            for step in d["escalations"]:  # SOP-004's timeline: not before its delay, within its bound
+                assert step["after_s"] - 0.002 <= step["arrived_s"] <= step["bound_s"], step
         else:  # P2 deferred: fired within the bound, never paged, cleared after the rollback
             assert e["labels"]["priority"] == "P2"
             assert e["for_s"] <= d["fire_latency_s"] <= e["fire_bound_s"]

@@ -36,7 +36,8 @@ def _swap_severities(text: str) -> str:
 
 
 def _routes_elsewhere(text: str) -> str:
-    return text.replace("    receiver: critical-oncall\n", "    receiver: oncall-primary\n")
+    """The immediate P0 route pages the team lead instead of the on-call (escalation left as is)."""
+    return text.replace("    receiver: critical-oncall\n", "    receiver: high-team-lead\n")
 
 
 def _for_ten_times_longer(text: str) -> str:
@@ -62,13 +63,17 @@ NEW_FAILURES = {
     "HighMemoryUsage": r"HighMemoryUsage\{node=\"node-1\"\} did not fire within",
     "PodCrashLooping": r"PodCrashLooping\{pod=\"workers-1\"\} was not notified within",
     "KubernetesNodeDown": r"KubernetesNodeDown\{node=\"node-2\"\} was not notified within",
-    "MessageQueueBacklog": r"went to \['high-oncall', 'oncall-primary'\].*expected exactly",
+    "MessageQueueBacklog": r"emailed to \['on-call-engineer@fluo.com'\].*missing \['team-lead@fluo.com'\]",
     "DiskSpaceRunningLow": r"carries \{'severity': 'high', 'priority': 'P2'\}",
 }
 
 BREAKS: dict[str, tuple[str, Callable[[str], str], str]] = {
     "wrong severity label": (RULES, _swap_severities, r"carries \{'severity': 'high', 'priority': 'P0'\}, expected"),
-    "critical route to another receiver": (AM, _routes_elsewhere, r"went to \['oncall-primary'\].*expected exactly"),
+    "critical route to another receiver": (
+        AM,
+        _routes_elsewhere,
+        r"emailed to \['team-lead@fluo.com'\], expected exactly \['on-call-engineer@fluo.com'\]",
+    ),
     "for ten times longer": (RULES, _for_ten_times_longer, r"was not notified within [\d.]+s of the fault"),
 }
 

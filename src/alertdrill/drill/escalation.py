@@ -17,7 +17,7 @@ from alertdrill.drill.acknowledge import acknowledge as ack_with
 from alertdrill.drill.expectations import CLOCK_EPSILON_S
 from alertdrill.drill.paging import Page
 from alertdrill.drill.people import EscalationStep, addresses, assert_readable, firing_for, first_messages
-from alertdrill.drill.session import DrillSession
+from alertdrill.drill.session import SOP_RECOVERY_S, DrillSession
 from alertdrill.drill.watch import POLL_S
 from alertdrill.errors import DrillFailure
 from alertdrill.notify.webhook import Notification
@@ -147,6 +147,7 @@ def assert_resolves_quietly_when_acknowledged(drill: DrillSession, page: Page, m
             f"acknowledged {page.what} resolved and {', '.join(n.recipients) or n.receiver} was emailed ({n.status}); "
             "an acknowledgement (silence) mutes the alert's resolved message too"
         )
+    drill.assert_returned_to_slos()
 
 
 def _wait_inactive(drill: DrillSession, page: Page, deadline: float, explain: str) -> None:
@@ -163,6 +164,8 @@ def assert_no_escalation_after_early_resolve(drill: DrillSession, page: Page, mi
     fired = _firing_at(page)
     after_s = drill.expect.scaled(minutes * 60)
     rollback = drill.roll_back()
+    group_interval = max(r.group_interval_s for r in drill.expect.routes(page.alert, page.match))
+    drill.evidence.recovery_bound = drill.expect.recovery_bound(SOP_RECOVERY_S, group_interval, rollback.duration_s)
     _wait_inactive(drill, page, fired + after_s, f"resolved before the {minutes:g} minute escalation")
     resolved_s = (drill.timeline.resolved_at or time.time()) - fired
     if resolved_s > after_s - drill.stack.timing.eval_interval_s:
@@ -189,9 +192,11 @@ def assert_no_escalation_after_early_resolve(drill: DrillSession, page: Page, mi
         done = [n for n in ns if n.status == "resolved" and page.is_target(n) and n.arrived_at >= rollback.started_at]
         return addresses(done)
 
-    group_interval = max(r.group_interval_s for r in drill.expect.routes(page.alert, page.match))
     recorder = drill.stack.recorder
     recorder.wait_for(lambda ns: paged <= told(ns), timeout=group_interval + drill.expect.slack_s, since=fired)
-    missing = paged - told(recorder.notifications(fired))
+    done = [n for n in recorder.notifications(rollback.started_at) if n.status == "resolved" and page.is_target(n)]
+    missing = paged - addresses(done)
     if missing:
         raise DrillFailure(f"alert {page.what} resolved but {sorted(missing)} got no resolved message")
+    drill.timeline.resolved_notified_at = min(n.arrived_at for n in done) if done else None
+    drill.assert_returned_to_slos()

@@ -183,3 +183,4 @@ def assert_held_back_from(drill: DrillSession, page: Page, expected: list[str], 
             f"{sorted(will_email) or 'nobody'}, expected exactly {sorted(want)}; check {_where(drill)}"
         )
     paging.assert_held_back(drill, page, sorted(routed), hours)
+    drill.evidence.receivers, drill.timeline.receivers = sorted(want), sorted(will_email)

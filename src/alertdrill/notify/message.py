@@ -123,7 +123,7 @@ def status_of(*texts: str) -> str:
 def alerts_in_text(text: str) -> list[AlertRef]:
     """Alerts as the default email template lists them: `[N] Firing`, `Labels`, `name = value`."""
     out: list[AlertRef] = []
-    status, in_labels = "", False
+    section, status, in_labels = "", "", False
     labels: dict[str, str] = {}
 
     def close() -> None:
@@ -131,13 +131,13 @@ def alerts_in_text(text: str) -> list[AlertRef]:
             out.append(AlertRef(labels["alertname"], dict(labels), status))
 
     for line in text.splitlines():
-        section = _SECTION.match(line)
-        if section:
-            status = section.group(1).lower()
+        heading = _SECTION.match(line)
+        if heading:
+            section, in_labels = heading.group(1).lower(), False
             continue
         if line == "Labels":
             close()
-            labels, in_labels = {}, True
+            labels, in_labels, status = {}, True, section  # the section the alert is listed under
             continue
         pair = _PAIR.match(line)
         if in_labels and pair:
