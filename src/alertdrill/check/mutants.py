@@ -4,7 +4,8 @@ Rule mutants: threshold doubled/halved (or ±1 at zero), comparison flipped, `fo
 severity/priority values swapped, a label dropped, each matcher changed (value, negation, each
 regex alternative dropped), the metric renamed. Config mutants: routes reversed, a route's
 matcher value changed, a route's receiver swapped, `continue` removed, group_wait far too long or
-too short, `send_resolved` off on one integration. Expressions are edited through the PromQL
+too short or halved, `send_resolved` off on one integration, an email address mistyped, a subject
+template broken, an inhibit rule widened. Expressions are edited through the PromQL
 syntax tree and printed with `str()`; nothing is a regex on the text.
 """
 
@@ -149,6 +150,7 @@ def config_mutants(doc: dict[str, Any]) -> Iterator[Mutant]:
             f"group_wait {child.get('group_wait', 'inherited')} -> {wait}",
             lambda d, i=i, w=wait: d["route"]["routes"][i].__setitem__("group_wait", w),
         )
+    yield from _people_mutants(doc, mutant)
     for r, receiver in enumerate(doc.get("receivers") or []):
         for key, integrations in receiver.items():
             if not key.endswith("_configs"):
@@ -159,6 +161,46 @@ def config_mutants(doc: dict[str, Any]) -> Iterator[Mutant]:
                     f"{key}[{k}] send_resolved off",
                     lambda d, r=r, key=key, k=k: d["receivers"][r][key][k].__setitem__("send_resolved", False),
                 )
+
+
+#: A subject that reads an annotation no rule has: it renders empty (Alertmanager prints nothing).
+BROKEN_SUBJECT = "{{ .CommonAnnotations.summry }}"
+
+
+def _people_mutants(doc: dict[str, Any], mutant: Any) -> Iterator[Mutant]:
+    """Who is paged and what they read: an address mistyped, a subject template broken, an
+    escalation timer halved, an inhibit rule widened (its `equal` or target matchers dropped)."""
+    for r, receiver in enumerate(doc.get("receivers") or []):
+        target = f"receiver {receiver['name']}"
+        for k, conf in enumerate(receiver.get("email_configs") or []):
+            first = str(conf.get("to", "")).split(",")[0].strip()
+            if "@" in first:
+                typo = first.replace("@", "s@", 1)
+                yield mutant(target, f"email_configs[{k}] address {first} -> {typo}",
+                             lambda d, r=r, k=k, a=first, t=typo: d["receivers"][r]["email_configs"][k].__setitem__(
+                                 "to", str(d["receivers"][r]["email_configs"][k]["to"]).replace(a, t, 1)))  # fmt: skip
+            yield mutant(target, f"email_configs[{k}] subject template broken",
+                         lambda d, r=r, k=k: d["receivers"][r]["email_configs"][k].setdefault("headers", {})
+                         .__setitem__("Subject", BROKEN_SUBJECT))  # fmt: skip
+    for i, child in enumerate(doc["route"].get("routes") or []):
+        wait = child.get("group_wait")
+        if wait and _seconds(wait) >= 60:
+            half = _times_f(wait, 0.5)
+            yield mutant(f"route.routes[{i}]", f"group_wait {wait} -> {half}",
+                         lambda d, i=i, h=half: d["route"]["routes"][i].__setitem__("group_wait", h))  # fmt: skip
+    for i, rule in enumerate(doc.get("inhibit_rules") or []):
+        if rule.get("equal"):
+            yield mutant(f"inhibit_rules[{i}]", "equal dropped", lambda d, i=i: d["inhibit_rules"][i].pop("equal"))
+        for key in ("target_matchers", "target_match", "target_match_re"):
+            if rule.get(key):
+                yield mutant(f"inhibit_rules[{i}]", f"{key} dropped (mutes every alert)",
+                             lambda d, i=i, key=key: d["inhibit_rules"][i].pop(key))  # fmt: skip
+
+
+def _times_f(duration: Any, factor: float) -> str:
+    from alertdrill.config.durations import format_duration, parse_duration
+
+    return format_duration(parse_duration(duration) * factor)
 
 
 def _seconds(duration: Any) -> float:

@@ -19,8 +19,16 @@ from typing import Any
 import yaml
 
 from alertdrill.check.mutants import Mutant, config_mutants, rule_mutants
-from alertdrill.check.routetests import RouteCase, load_cases, run_case, send_resolved_problems
-from alertdrill.check.suite import paging_receivers_of
+from alertdrill.check.routetests import (
+    InhibitCase,
+    RouteCase,
+    load_cases,
+    load_inhibit_cases,
+    run_case,
+    run_inhibit_case,
+    send_resolved_problems,
+)
+from alertdrill.check.suite import paging_receivers_of, people_problems
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.runtime.tools import run_tool
 from alertdrill.runtime.yamlfile import dump_yaml, load_yaml
@@ -131,6 +139,7 @@ class _Judge:
     rule_tests: list[Path]
     cases: list[RouteCase]
     bin_path: str | None
+    inhibitions: list[InhibitCase]
 
     def rules(self, batch: list[MutantResult]) -> None:
         """One promtool call per rule test file for a whole batch (its files are per mutant)."""
@@ -166,6 +175,15 @@ class _Judge:
             if not result.ok:
                 r.verdict, r.killed_by = "killed", f"routing case {case.name!r}: {'; '.join(result.problems)}"
                 return
+        for inhibit in self.inhibitions:
+            result = run_inhibit_case(inhibit, r.mutant.document)
+            if not result.ok:
+                r.verdict, r.killed_by = "killed", f"inhibition case {inhibit.name!r}: {'; '.join(result.problems)}"
+                return
+        people = people_problems(self.config, r.mutant.document, self.config.alertmanager_path, self.bin_path)
+        if people:
+            r.verdict, r.killed_by = "killed", f"people lint: {people[0]}"
+            return
         paging = paging_receivers_of(self.config, r.mutant.document, self.cases)
         problems = send_resolved_problems(r.mutant.document, paging)
         if problems:
@@ -178,7 +196,8 @@ def run_mutation(root: Path, bin_path: str | None = None, workers: int = 2) -> M
     mutants = list(rule_mutants([rf.document for rf in config.rule_files])) + list(config_mutants(config.alertmanager))
     tests = sorted((root / "tests").glob("*.test.y*ml")) if (root / "tests").is_dir() else []
     rule_tests = [t for t in tests if not t.name.startswith("routing.")]
-    judge = _Judge(config, rule_tests, load_cases(root / "tests" / "routing.test.yml"), bin_path)
+    routing_tests = root / "tests" / "routing.test.yml"
+    judge = _Judge(config, rule_tests, load_cases(routing_tests), bin_path, load_inhibit_cases(routing_tests))
     report = MutationReport()
     with tempfile.TemporaryDirectory(prefix="alertdrill-mutants-") as tmp:
         results = []

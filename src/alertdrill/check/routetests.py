@@ -31,6 +31,45 @@ class RouteResult:
     problems: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class InhibitCase:
+    """While `source` fires, is `target` muted? (inhibition is not testable with amtool offline)"""
+
+    name: str
+    source: dict[str, str]
+    target: dict[str, str]
+    inhibited: bool
+
+
+def load_inhibit_cases(path: Path) -> list[InhibitCase]:
+    if not path.is_file():
+        return []
+    out = []
+    for i, raw in enumerate((load_yaml(path) or {}).get("inhibitions") or []):
+        if not isinstance(raw, dict) or not {"source", "target", "inhibited"} <= set(raw):
+            raise ConfigError(
+                f"{path}: inhibitions[{i}] needs 'source', 'target' (labels) and 'inhibited' (true/false)"
+            )
+        out.append(
+            InhibitCase(
+                str(raw.get("name", f"inhibition {i}")),
+                {str(k): str(v) for k, v in raw["source"].items()},
+                {str(k): str(v) for k, v in raw["target"].items()},
+                bool(raw["inhibited"]),
+            )
+        )
+    return out
+
+
+def run_inhibit_case(case: InhibitCase, am: dict[str, Any]) -> RouteResult:
+    rules = routing.inhibits(am, case.source, case.target)
+    if bool(rules) == case.inhibited:
+        return RouteResult(case.name, True)
+    said = f"inhibit_rules[{rules[0]}] mutes it" if rules else "no inhibit rule mutes it"
+    want = "muted" if case.inhibited else "paged"
+    return RouteResult(case.name, False, [f"{case.target} while {case.source} fires: {said}, expected {want}"])
+
+
 def load_cases(path: Path) -> list[RouteCase]:
     if not path.is_file():
         return []

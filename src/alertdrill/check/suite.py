@@ -10,12 +10,21 @@ from typing import Any
 from alertdrill.check.coverage import CoverageRow, coverage, drilled_alerts
 from alertdrill.check.dashboards import lint_queries
 from alertdrill.check.lint import Catalog, Finding, Policy, lint
-from alertdrill.check.routetests import RouteCase, load_cases, run_case, send_resolved_problems
+from alertdrill.check.people import contact_findings, load_contacts, template_findings
+from alertdrill.check.routetests import (
+    RouteCase,
+    load_cases,
+    load_inhibit_cases,
+    run_case,
+    run_inhibit_case,
+    send_resolved_problems,
+)
 from alertdrill.check.unittests import find_rule_tests, run_rule_tests
 from alertdrill.config import routing
 from alertdrill.config.dashboards import load_queries
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.config.slos import recorded_series
+from alertdrill.runtime.yamlfile import load_yaml
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,27 @@ def _check_dashboards(report: CheckReport, root: Path, config: MonitoringConfig,
         report.items.append(CheckItem("dashboards", f"{len(queries)} panel queries in {root / 'grafana'}", True))
 
 
+def people_problems(config: MonitoringConfig, am: dict[str, Any], am_path: Path, bin_path: str | None) -> list[str]:
+    """SOP contacts and timers, and every custom template rendered: what a person would get wrong."""
+    policy_file = config.root / "policy.yml"
+    raw = (load_yaml(policy_file) or {}) if policy_file.is_file() else {}
+    contacts = load_contacts(raw if isinstance(raw, dict) else {}, str(policy_file))
+    found = contact_findings(am, str(am_path), contacts) + template_findings(am, am_path, config.rules, bin_path)
+    return [str(f) for f in found]
+
+
+def _check_people(report: CheckReport, config: MonitoringConfig, cases_file: Path, bin_path: str | None) -> None:
+    am, am_path = config.alertmanager, config.alertmanager_path
+    for case in load_inhibit_cases(cases_file):
+        result = run_inhibit_case(case, am)
+        report.items.append(CheckItem("routing tests", case.name, result.ok, "; ".join(result.problems)))
+    problems = people_problems(config, am, am_path, bin_path)
+    for problem in problems:
+        report.items.append(CheckItem("people lint", problem.split(": ", 2)[1], False, problem))
+    if not problems:
+        report.items.append(CheckItem("people lint", "contacts, escalation timers and templates", True))
+
+
 def run_check(root: Path, features_dir: Path, bin_path: str | None = None) -> CheckReport:
     """Load (ConfigError on bad input), then run every check and collect the verdicts."""
     start = time.monotonic()
@@ -103,6 +133,7 @@ def run_check(root: Path, features_dir: Path, bin_path: str | None = None) -> Ch
         report.items.append(CheckItem("policy lint", f"{f.rule}: {f.check}", False, str(f)))
     if not report.findings:
         report.items.append(CheckItem("policy lint", f"{len(config.rules)} rules against the SOP", True))
+    _check_people(report, config, cases_file=root / "tests" / "routing.test.yml", bin_path=bin_path)
     _check_dashboards(report, root, config, catalog)
     report.coverage = coverage(
         config.rules,

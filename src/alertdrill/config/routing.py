@@ -173,3 +173,19 @@ def sends_resolved(doc: dict[str, Any], receiver: str) -> bool:
             for integration in integrations or []
         )
     return False
+
+
+def inhibits(doc: dict[str, Any], source: dict[str, str], target: dict[str, str]) -> list[int]:
+    """Indexes of the inhibit rules under which a firing `source` mutes `target`, as Alertmanager
+    decides it: both sides match and every `equal` label has one value on both (absent = empty)."""
+    out = []
+    for i, rule in enumerate(doc.get("inhibit_rules") or []):
+        src = {"match": rule.get("source_match"), "match_re": rule.get("source_match_re"),
+               "matchers": rule.get("source_matchers")}  # fmt: skip
+        tgt = {"match": rule.get("target_match"), "match_re": rule.get("target_match_re"),
+               "matchers": rule.get("target_matchers")}  # fmt: skip
+        if source == target or not (_matches(src, source) and _matches(tgt, target)):
+            continue
+        if all(source.get(str(label), "") == target.get(str(label), "") for label in rule.get("equal") or []):
+            out.append(i)
+    return out
