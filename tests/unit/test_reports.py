@@ -121,3 +121,19 @@ def test_review_plots_each_run_against_its_bound_and_lists_undrilled_alerts() ->
     assert html.count('fill="#b00020" fill-opacity') == 2  # the failed run's dots are red
     assert "0.01 / 0.155 / 0.3 (1/2 met)" in html  # SLO across runs: min / median / max
     assert "Deviations from SOP-004" in html and "PodCrashLooping" in html
+
+
+def test_review_shows_escalation_latency_against_its_bound_across_runs() -> None:
+    from alertdrill.report.review import render_table, summarize
+    from alertdrill.report.review_plots import escalation_rows, escalation_table
+
+    def run(arrived: float) -> dict:  # type: ignore[type-arg]
+        step = {"address": "senior@x", "after_s": 5.0, "bound_s": 7.5, "arrived_s": arrived}
+        return {"run_id": str(arrived), "drills": [{"alert": None, "escalations": [step]}]}
+
+    runs = [run(5.01), run(5.2), run(8.0)]  # the last one arrived after its bound
+    rows = escalation_rows(runs)
+    assert [p[3] for p in rows["senior@x"]] == [True, True, False]
+    text = render_table(summarize(runs), len(runs), rows)
+    assert "escalation senior@x (not before 5s)" in text and "2/3 in time" in text
+    assert "senior@x" in escalation_table(runs) and "<svg" in escalation_table(runs)

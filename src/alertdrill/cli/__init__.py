@@ -29,7 +29,7 @@ from alertdrill.errors import SetupError
 from alertdrill.faults.ledger import revert_offline
 from alertdrill.report.junit import write_junit
 from alertdrill.report.review import load_runs, render_review, render_table, rerender, summarize
-from alertdrill.report.review_plots import sop_deviations
+from alertdrill.report.review_plots import escalation_rows, sop_deviations
 from alertdrill.runtime.atomic import creatable, write_text_atomic
 from alertdrill.runtime.rundir import dead_runs, is_run_alive, sweep_stale_processes
 from alertdrill.settings import ACKNOWLEDGE_WITH, KUBE_OPTIONS, Settings
@@ -239,7 +239,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     monitoring_dir = Path(args.monitoring)
     alerts = [r.name for r in MonitoringConfig.load(monitoring_dir).rules] if monitoring_dir.is_dir() else []
     rows = summarize(runs, alerts)
-    print(render_table(rows, len(runs)))
+    print(render_table(rows, len(runs), escalation_rows(runs)))
     check_text = ""
     if monitoring_dir.is_dir():
         report = run_check(Path(args.monitoring), Path("features"), Settings.resolve({}).bin_path)

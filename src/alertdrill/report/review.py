@@ -17,7 +17,7 @@ from typing import Any
 
 from alertdrill.errors import ConfigError
 from alertdrill.report.html import CSS, _e, render_html
-from alertdrill.report.review_plots import dot_plot, slo_table
+from alertdrill.report.review_plots import dot_plot, escalation_table, slo_table
 from alertdrill.runtime.atomic import write_text_atomic
 
 
@@ -91,13 +91,19 @@ def _stats(pairs: list[tuple[float, float]]) -> str:
     )
 
 
-def render_table(rows: Sequence[AlertHistoryRow], runs: int) -> str:
+def render_table(
+    rows: Sequence[AlertHistoryRow], runs: int, escalations: Mapping[str, list[tuple[float, float, float, bool]]]
+) -> str:
     lines = [f"{'alert':22} {'passed':>9} {'fire min/med/max':38} {'recovery min/med/max':38} flaky"]
     for r in rows:
         passed = f"{r.verdicts.count('passed')}/{len(r.verdicts)}" if r.verdicts else "not drilled"
         lines.append(
             f"{r.alert:22} {passed:>9} {_stats(r.latencies):38} {_stats(r.recoveries):38} {', '.join(r.flaky) or '-'}"
         )
+    for address, points in escalations.items():  # SOP-004's timeline: arrival after firing vs its bound
+        in_time = sum(p[3] for p in points)
+        label = f"escalation {address} (not before {points[0][1]:g}s)"
+        lines.append(f"{label:71} {_stats([(p[0], p[2]) for p in points]):38} {in_time}/{len(points)} in time")
     lines.append(f"{runs} run(s)")
     return "\n".join(lines)
 
@@ -130,6 +136,7 @@ def render_review(
             f"<td class='{'failed' if r.flaky else 'passed'}'>{_e(', '.join(r.flaky) or 'none')}</td></tr>"
         )
     out.append("</table>")
+    out.append("<h2>SOP-004 escalation across runs</h2>" + escalation_table(runs))
     out.append("<h2>SOP-004 SLOs across runs</h2>" + slo_table(runs))
     out.append(
         "<h2>runs</h2><ul>"

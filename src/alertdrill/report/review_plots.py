@@ -88,3 +88,36 @@ def sop_deviations(monitoring_dir: Path) -> str:
     text = readme.read_text()
     m = re.search(r"^## Deviations from SOP[^\n]*\n(.*?)(?=^## |\Z)", text, flags=re.S | re.M)
     return m.group(1).strip() if m else ""
+
+
+def escalation_rows(runs: Sequence[Mapping[str, Any]]) -> dict[str, list[tuple[float, float, float, bool]]]:
+    """Per escalation address: (arrived after firing, not-before, bound, in time) of every run."""
+    out: dict[str, list[tuple[float, float, float, bool]]] = defaultdict(list)
+    for run in runs:
+        for d in run.get("drills", []):
+            for e in d.get("escalations") or []:
+                if e.get("arrived_s") is None:
+                    continue
+                arrived, after, bound = float(e["arrived_s"]), float(e["after_s"]), float(e["bound_s"])
+                out[str(e["address"])].append((arrived, after, bound, after - 0.002 <= arrived <= bound))
+    return dict(out)
+
+
+def escalation_table(runs: Sequence[Mapping[str, Any]]) -> str:
+    """SOP-004's escalation steps across runs: each arrival against its delay and bound."""
+    rows = escalation_rows(runs)
+    if not rows:
+        return "<p class='muted'>no escalation drill in these runs</p>"
+    body = []
+    for address, points in sorted(rows.items(), key=lambda kv: kv[1][0][1]):
+        values = [p[0] for p in points]
+        body.append(
+            f"<tr><td>{_e(address)}</td><td>{points[0][1]:g}s</td>"
+            f"<td>{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}s</td>"
+            f"<td>{dot_plot([(v, b, ok) for v, _, b, ok in points])}</td>"
+            f"<td>{sum(p[3] for p in points)}/{len(points)}</td></tr>"
+        )
+    return (
+        "<table id='escalations'><tr><th>escalated to</th><th>not before (scaled)</th>"
+        "<th>arrived after firing min/med/max</th><th>per run</th><th>in time</th></tr>" + "".join(body) + "</table>"
+    )
