@@ -77,8 +77,30 @@ def test_mutate_scores_fluo_at_least_95_percent(runner: Runner, tmp_path: Path) 
 def test_mutate_reports_survivors_when_tests_are_missing(runner: Runner, monitoring_copy: Callable[..., Path]) -> None:
     weak = monitoring_copy()
     (weak / "tests" / "fluo.rules.test.yml").unlink()  # no rule tests: every rule mutant survives
-    proc = runner.run("mutate", "--monitoring", str(weak), "--min-score", "95")
+    proc = runner.run("mutate", "--monitoring", str(weak), "--min-score", "95", "--diffs", "1000")
     assert proc.returncode == 1
-    # (ServiceDown's `== 0` sits inside an `or` now, which the mutator does not yet reach: issue 16)
+    # the summary comes first and names what no test covers
+    summary = proc.stdout.split("survivor(s)")[0]
+    assert "alerts no rule test names: ServiceDown, HighErrorRate" in summary
     assert "SURVIVED rules KubernetesNodeDown: threshold 0 -> 1" in proc.stdout
+    assert "SURVIVED rules ServiceDown: comparison == -> !=" in proc.stdout  # reached inside its `or`
     assert '+    expr: up{job="node-exporter"} == 1' in proc.stdout
+
+
+def test_mutate_refuses_a_failing_baseline_and_can_leave_it_out(
+    runner: Runner, monitoring_copy: Callable[..., Path]
+) -> None:
+    """Tests that fail on the unmutated config would 'kill' every mutant: exit 2, naming the group."""
+
+    def break_one_expectation(text: str) -> str:
+        at = text.index("severity: critical", text.index("exp_labels:"))
+        return text[:at] + "severity: high" + text[at + len("severity: critical") :]
+
+    broken = monitoring_copy(break_one_expectation, "tests/fluo.rules.test.yml")
+    proc = runner.run("mutate", "--monitoring", str(broken))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "fluo.rules.test.yml: test group 'ServiceDown fires after 30s down" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = runner.run("mutate", "--monitoring", str(broken), "--drop-failing-baseline", "--diffs", "0")
+    assert "left out (failing on the unmutated config): fluo.rules.test.yml: test group" in proc.stdout
+    assert re.search(r"mutation score [\d.]+%", proc.stdout)

@@ -38,3 +38,38 @@ def test_config_mutants_cover_routes_and_receivers() -> None:
         "receiver b -> a",
         "email_configs[0] send_resolved off",
     } <= kinds
+
+
+def test_regex_alternatives_respect_groups_and_escapes() -> None:
+    from alertdrill.check.mutants import regex_alternatives
+
+    assert regex_alternatives("(cpu|requests.cpu)|mem") == ["(cpu|requests.cpu)", "mem"]
+    assert regex_alternatives(r"a\|b|[x|y]") == [r"a\|b", "[x|y]"]
+    got = dict(expr_mutants('x{resource=~"(cpu|requests.cpu)|mem"} > 1'))
+    assert got["matcher resource=~\"(cpu|requests.cpu)|mem\" without 'mem'"].startswith('x{resource=~"(cpu|requests.cpu)"}')
+
+
+def test_compound_expressions_are_mutated_inside() -> None:
+    """Comparisons inside `and`/`or`/`unless`, and each clause dropped (issue 16's blind spots)."""
+    got = dict(expr_mutants("(a / b) < 0.1 and c > 3 unless d"))
+    assert "threshold 3 -> 6" in got and "comparison < -> >" in got
+    assert got["unless clause d{} dropped"].strip() == "(a{} / b{}) < 0.1 and  c{} > 3"
+    assert got["and clause c{} > 3 dropped"].startswith("(a{} / b{}) < 0.1 unless")
+    sd = dict(expr_mutants('up{job=~"bff|nats"} == 0 or absent(up{job="bff"})'))
+    assert sd["comparison == -> !="].startswith('up{job=~"bff|nats"} != 0 or')
+    assert sd['or clause absent(up{job="bff"}) dropped'].strip() == 'up{job=~"bff|nats"} == 0'
+
+
+def test_mutants_are_distinct_and_never_a_no_op() -> None:
+    from alertdrill.check.mutants import Mutant, distinct, rule_mutants
+
+    doc = {"groups": [{"name": "g", "rules": [
+        {"alert": "A", "expr": "x > 1", "for": "0m", "labels": {"severity": "high"}},
+        {"alert": "A", "expr": "x > 1", "for": "5m", "labels": {"severity": "critical"}},
+    ]}]}  # fmt: skip
+    mutants = list(rule_mutants([doc]))
+    assert not any(m.description.startswith("for 0m") for m in mutants)  # 0m x10 or -> 0s changes nothing
+    assert sum(m.description == "severity critical -> high" for m in mutants) == 1  # kept for the 2nd severity
+    same = Mutant("rules", "A", "again", mutants[0].document)
+    noop = Mutant("rules", "A", "no-op", doc)
+    assert distinct([mutants[0], same, noop], {("rules", 0): doc}) == [mutants[0]]

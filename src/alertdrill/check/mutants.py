@@ -38,22 +38,83 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
+SET_OPS = ("and", "or", "unless")
+
+
+def regex_alternatives(pattern: str) -> list[str]:
+    """The top-level `|` alternatives of a regex: `(cpu|requests.cpu)|mem` → ["(cpu|requests.cpu)", "mem"]
+    (an alternation inside parentheses, brackets or braces, or an escaped `\\|`, is one piece)."""
+    parts, depth, current, escaped = [], 0, "", False
+    for ch in pattern:
+        if escaped:
+            current, escaped = current + ch, False
+            continue
+        if ch == "\\":
+            current, escaped = current + ch, True
+            continue
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        if ch == "|" and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    return [*parts, current]
+
+
+def _binary_mutants(node: Any, printed: str) -> Iterator[tuple[str, str]]:
+    """Mutants of one binary expression anywhere in the tree: a comparison's threshold and operator,
+    a set operator's clause dropped (`a or b` → `a`, → `b`; `a unless b` → `a`)."""
+    text, op = str(node), str(node.op)
+    if text not in printed:
+        return
+    if op in FLIP and isinstance(node.rhs, pp.NumberLiteral):
+        value = float(node.rhs.val)
+        head = text[: text.rfind(str(node.rhs))] if str(node.rhs) in text else None
+        if head is not None:
+            for new in (value * 2, value / 2) if value else (1.0, -1.0):
+                yield f"threshold {_num(value)} -> {_num(new)}", printed.replace(text, head + _num(new), 1)
+        lhs = str(node.lhs)
+        if text.startswith(lhs) and f" {op} " in text[len(lhs) :]:
+            flipped = lhs + text[len(lhs) :].replace(f" {op} ", f" {FLIP[op]} ", 1)
+            yield f"comparison {op} -> {FLIP[op]}", printed.replace(text, flipped, 1)
+    elif op in SET_OPS:
+        lhs, rhs = str(node.lhs).strip(), str(node.rhs).strip()
+        yield f"{op} clause {_short(rhs)} dropped", printed.replace(text, lhs, 1)
+        if op != "unless":
+            yield f"{op} clause {_short(lhs)} dropped", printed.replace(text, rhs, 1)
+
+
+def _short(expr: str, width: int = 60) -> str:
+    return expr if len(expr) <= width else expr[: width - 1] + "…"
+
+
 def expr_mutants(expr: str) -> Iterator[tuple[str, str]]:
-    """(description, mutated expression) for one PromQL expression."""
+    """(description, mutated expression) for one PromQL expression, each distinct and not a no-op."""
     tree = pp.parse(expr)
-    if isinstance(tree, pp.BinaryExpr) and str(tree.op) in FLIP and isinstance(tree.rhs, pp.NumberLiteral):
-        lhs, op, value = str(tree.lhs), str(tree.op), float(tree.rhs.val)
-        for new in (value * 2, value / 2) if value else (1.0, -1.0):
-            yield f"threshold {_num(value)} -> {_num(new)}", f"{lhs} {op} {_num(new)}"
-        yield f"comparison {op} -> {FLIP[op]}", f"{lhs} {FLIP[op]} {_num(value)}"
-    selectors: list[Any] = []
-    pp.walk(tree, lambda n: selectors.append(n) if isinstance(n, pp.VectorSelector) else None)
     printed = str(tree)
+    seen = {printed}
+    for desc, mutated in _all_expr_mutants(tree, printed):
+        if mutated not in seen:
+            seen.add(mutated)
+            yield desc, mutated
+
+
+def _all_expr_mutants(tree: Any, printed: str) -> Iterator[tuple[str, str]]:
+    nodes: list[Any] = []
+    pp.walk(tree, lambda n: nodes.append(n) if isinstance(n, pp.BinaryExpr | pp.VectorSelector) else None)
+    for node in nodes:
+        if isinstance(node, pp.BinaryExpr):
+            yield from _binary_mutants(node, printed)
+    selectors = [n for n in nodes if isinstance(n, pp.VectorSelector)]
     for sel in selectors:
         old = str(sel)
+        shared = sum(1 for other in selectors if other.name == sel.name) > 1
         if sel.name:
             yield (
-                f"metric {sel.name} renamed",
+                f"metric {sel.name} renamed" + (f" in {old}" if shared else ""),
                 printed.replace(old, old.replace(sel.name, sel.name + "_mutant", 1), 1),
             )
         for m in sel.matchers.matchers:
@@ -68,11 +129,10 @@ def expr_mutants(expr: str) -> Iterator[tuple[str, str]]:
                 (f"matcher {text} value changed", f'{m.name}{op}"{m.value}x"'),
                 (f"matcher {text} negated", f'{m.name}{negated}"{m.value}"'),
             ]
-            if op == "=~" and "|" in m.value:
-                parts = m.value.split("|")
-                for i, part in enumerate(parts):
-                    rest = "|".join(parts[:i] + parts[i + 1 :])
-                    variants.append((f"matcher {text} without {part!r}", f'{m.name}=~"{rest}"'))
+            parts = regex_alternatives(m.value) if op in ("=~", "!~") else []
+            for i, part in enumerate(parts if len(parts) > 1 else []):
+                rest = "|".join(parts[:i] + parts[i + 1 :])
+                variants.append((f"matcher {text} without {part!r}", f'{m.name}{op}"{rest}"'))
             for desc, replacement in variants:
                 yield desc, printed.replace(old, old.replace(text, replacement, 1), 1)
 
@@ -92,7 +152,7 @@ def rule_mutants(documents: list[dict[str, Any]]) -> Iterator[Mutant]:
 
                 for desc, expr in expr_mutants(str(rule["expr"])):
                     yield mutant(desc, lambda r, e=expr: r.__setitem__("expr", e))
-                if rule.get("for") not in (None, "0s", "0"):
+                if rule.get("for") is not None and _seconds(rule["for"]) > 0:  # `for: 0m` has no edit to make
                     yield mutant(f"for {rule['for']} -> x10", lambda r: r.__setitem__("for", _times(r["for"], 10)))
                     yield mutant(f"for {rule['for']} -> 0s", lambda r: r.__setitem__("for", "0s"))
                 labels = rule.get("labels") or {}
@@ -110,6 +170,20 @@ def _times(duration: Any, factor: int) -> str:
     from alertdrill.config.durations import format_duration, parse_duration
 
     return format_duration(parse_duration(duration) * factor)
+
+
+def distinct(mutants: Iterator[Mutant] | list[Mutant], originals: dict[tuple[str, int], Any]) -> list[Mutant]:
+    """Each mutated document once, and none equal to the original (an edit that changes nothing)."""
+    import json
+
+    seen = {json.dumps(doc, sort_keys=True, default=str) for doc in originals.values()}
+    out = []
+    for m in mutants:
+        key = json.dumps(m.document, sort_keys=True, default=str)
+        if key not in seen:
+            seen.add(key)
+            out.append(m)
+    return out
 
 
 def config_mutants(doc: dict[str, Any]) -> Iterator[Mutant]:

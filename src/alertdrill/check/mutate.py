@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from alertdrill.check.mutants import Mutant, config_mutants, rule_mutants
+from alertdrill.check.baseline import measure, without_failing_groups
+from alertdrill.check.mutants import Mutant, config_mutants, distinct, rule_mutants
 from alertdrill.check.routetests import (
     InhibitCase,
     RouteCase,
@@ -30,6 +31,7 @@ from alertdrill.check.routetests import (
 )
 from alertdrill.check.suite import paging_receivers_of, people_problems
 from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.errors import ConfigError
 from alertdrill.runtime.tools import run_tool
 from alertdrill.runtime.yamlfile import dump_yaml, load_yaml
 
@@ -47,7 +49,8 @@ class MutantResult:
     # JUnit shape
     @property
     def suite(self) -> str:
-        return f"mutants.{self.mutant.kind}"
+        """JUnit suite per alert (rule mutants) so a CI view groups them as the summary does."""
+        return f"mutants.rules.{self.mutant.target}" if self.mutant.kind == "rules" else "mutants.alertmanager"
 
     @property
     def name(self) -> str:
@@ -66,6 +69,19 @@ class MutantResult:
 class MutationReport:
     results: list[MutantResult] = field(default_factory=list)
     seconds: float = 0.0
+    #: What the baseline left out of the judge (--drop-failing-baseline), and how many mutants were
+    #: generated before duplicates and no-op edits were dropped.
+    left_out: list[str] = field(default_factory=list)
+    candidates: int = 0
+    #: Alerts of the config that no rule test names (every rule mutant of theirs survives).
+    untested: list[str] = field(default_factory=list)
+
+    def per_target(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for r in self.results:
+            key = r.mutant.target if r.mutant.kind == "rules" else "(alertmanager config)"
+            out.setdefault(key, {"killed": 0, "survived": 0, "stillborn": 0})[r.verdict] += 1
+        return out
 
     @property
     def counted(self) -> list[MutantResult]:
@@ -98,10 +114,6 @@ def _per_file(output: str) -> dict[str, bool]:
         elif current and "FAILED" in line:
             verdicts[current] = False
     return verdicts
-
-
-def _promtool(args: list[str], bin_path: str | None) -> str:
-    return run_tool("promtool", args, bin_path=bin_path, merge_output=True).stdout
 
 
 def _write_mutant(
@@ -140,15 +152,16 @@ class _Judge:
     cases: list[RouteCase]
     bin_path: str | None
     inhibitions: list[InhibitCase]
+    people_lint: bool = True
 
     def rules(self, batch: list[MutantResult]) -> None:
         """One promtool call per rule test file for a whole batch (its files are per mutant)."""
         files = {r: r.path / "rules" / self.config.rule_files[r.mutant.file_index].path.name for r in batch if r.path}
-        valid = _per_file(_promtool(["check", "rules", *map(str, files.values())], self.bin_path))
+        rejected = self._rejected(list(files.values()))
         live = []
         for r, f in files.items():
-            if not valid.get(str(f), False):
-                r.verdict, r.killed_by = "stillborn", "promtool check rules rejects it"
+            if f in rejected:
+                r.verdict, r.killed_by = "stillborn", f"promtool check rules rejects it: {rejected[f]}"
             else:
                 live.append(r)
         for test in self.rule_tests:
@@ -159,10 +172,34 @@ class _Judge:
             }
             if not paths:
                 continue
-            verdicts = _per_file(_promtool(["test", "rules", *map(str, paths.values())], self.bin_path))
-            for r, p in paths.items():
-                if not verdicts.get(str(p), False):
-                    r.verdict, r.killed_by = "killed", f"rule tests {test.name}"
+            for r in self._failing_tests(paths):
+                r.verdict, r.killed_by = "killed", f"rule tests {test.name}"
+
+    def _rejected(self, files: list[Path]) -> dict[Path, str]:
+        """Rule files promtool rejects, decided by its exit status (a warning is not a rejection):
+        one call for the batch; only when it fails, one call per file to tell which."""
+        if run_tool("promtool", ["check", "rules", *map(str, files)], bin_path=self.bin_path).returncode == 0:
+            return {}
+        out = {}
+        for f in files:
+            proc = run_tool("promtool", ["check", "rules", str(f)], bin_path=self.bin_path, merge_output=True)
+            if proc.returncode != 0:
+                out[f] = (proc.stdout.strip().splitlines() or ["?"])[-1].strip()
+        return out
+
+    def _failing_tests(self, paths: dict[MutantResult, Path]) -> dict[MutantResult, Path]:
+        """Which mutants' tests fail: by exit status for the batch, then per file from its output
+        (re-run alone when the output does not say)."""
+        proc = run_tool("promtool", ["test", "rules", *map(str, paths.values())], bin_path=self.bin_path,
+                        merge_output=True)  # fmt: skip
+        if proc.returncode == 0:
+            return {}
+        verdicts = _per_file(proc.stdout)
+        failing = {r: p for r, p in paths.items() if verdicts.get(str(p)) is False}
+        if failing:
+            return failing
+        return {r: p for r, p in paths.items()
+                if run_tool("promtool", ["test", "rules", str(p)], bin_path=self.bin_path).returncode != 0}  # fmt: skip
 
     def alertmanager(self, r: MutantResult) -> None:
         assert r.path is not None
@@ -180,7 +217,11 @@ class _Judge:
             if not result.ok:
                 r.verdict, r.killed_by = "killed", f"inhibition case {inhibit.name!r}: {'; '.join(result.problems)}"
                 return
-        people = people_problems(self.config, r.mutant.document, self.config.alertmanager_path, self.bin_path)
+        people = (
+            people_problems(self.config, r.mutant.document, self.config.alertmanager_path, self.bin_path)
+            if self.people_lint
+            else []
+        )
         if people:
             r.verdict, r.killed_by = "killed", f"people lint: {people[0]}"
             return
@@ -190,18 +231,43 @@ class _Judge:
             r.verdict, r.killed_by = "killed", problems[0]
 
 
-def run_mutation(root: Path, bin_path: str | None = None, workers: int = 2) -> MutationReport:
+def run_mutation(
+    root: Path, bin_path: str | None = None, workers: int = 2, drop_failing_baseline: bool = False
+) -> MutationReport:
     start = time.monotonic()
     config = MonitoringConfig.load(root, bin_path)
-    mutants = list(rule_mutants([rf.document for rf in config.rule_files])) + list(config_mutants(config.alertmanager))
+    originals: dict[tuple[str, int], Any] = {("rules", i): rf.document for i, rf in enumerate(config.rule_files)}
+    originals[("alertmanager", 0)] = config.alertmanager
+    candidates = [*rule_mutants([rf.document for rf in config.rule_files]), *config_mutants(config.alertmanager)]
+    mutants = distinct(candidates, originals)
     tests = sorted((root / "tests").glob("*.test.y*ml")) if (root / "tests").is_dir() else []
     rule_tests = [t for t in tests if not t.name.startswith("routing.")]
     routing_tests = root / "tests" / "routing.test.yml"
-    judge = _Judge(config, rule_tests, load_cases(routing_tests), bin_path, load_inhibit_cases(routing_tests))
-    report = MutationReport()
+    cases, inhibitions = load_cases(routing_tests), load_inhibit_cases(routing_tests)
+    people = people_problems(config, config.alertmanager, config.alertmanager_path, bin_path)
+    am = (config.alertmanager_path, config.alertmanager)
+    baseline = measure(rule_tests, cases, inhibitions, am, people, bin_path)
+    if not baseline.ok and not drop_failing_baseline:
+        raise ConfigError(
+            "the tests fail on the unmutated config, so no mutant could be judged: "
+            + "; ".join(baseline.describe())
+            + ". Fix them (alertdrill check shows why), or pass --drop-failing-baseline to leave them out"
+        )
+    test_docs = {t.name: without_failing_groups(load_yaml(t), baseline.groups.get(t.name, [])) for t in rule_tests}
+    judge = _Judge(
+        config,
+        [t for t in rule_tests if t.name not in baseline.files],
+        [c for c in cases if c.name not in baseline.cases],
+        bin_path,
+        [c for c in inhibitions if c.name not in baseline.cases],
+        people_lint=not baseline.people,
+    )
+    named = {c.get("alertname") for d in test_docs.values() for g in d.get("tests") or []
+             for c in g.get("alert_rule_test") or []}  # fmt: skip
+    untested = [r.name for r in config.rules if r.name not in named]
+    report = MutationReport(left_out=baseline.describe(), candidates=len(candidates), untested=untested)
     with tempfile.TemporaryDirectory(prefix="alertdrill-mutants-") as tmp:
         results = []
-        test_docs = {t.name: load_yaml(t) for t in rule_tests}
         for n, m in enumerate(mutants):
             path = _write_mutant(root, Path(tmp), n, config, m, test_docs)
             original = config.rule_files[m.file_index].document if m.kind == "rules" else config.alertmanager

@@ -14,6 +14,7 @@ from pathlib import Path
 from alertdrill.check.coverage import render as render_coverage
 from alertdrill.check.mutant_drills import kill_with_drills
 from alertdrill.check.mutate import run_mutation
+from alertdrill.check.mutate_report import render_mutation_summary
 from alertdrill.check.suite import run_check
 from alertdrill.cli.common import (
     EXIT_FAILED,
@@ -102,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="PCT",
         help="exit 1 below this mutation score (percent)",
+    )
+    mutate.add_argument("--diffs", type=int, default=10, metavar="N", help="print the diffs of the first N survivors")
+    mutate.add_argument(
+        "--drop-failing-baseline",
+        action="store_true",
+        help="leave out test groups and cases that already fail on the unmutated config (listed), instead of exit 2",
     )
     mutate.add_argument(
         "--with-drills",
@@ -209,19 +216,14 @@ def cmd_mutate(args: argparse.Namespace) -> int:
     _check_output("--junit", Path(args.junit))
     if not 0 <= args.min_score <= 100:
         raise SetupError(f"--min-score {args.min_score:g}: a percentage from 0 to 100")
-    report = run_mutation(Path(args.monitoring), settings.bin_path)
+    if args.diffs < 0:
+        raise SetupError(f"--diffs {args.diffs}: a number of survivor diffs to print, 0 or more")
+    report = run_mutation(Path(args.monitoring), settings.bin_path, drop_failing_baseline=args.drop_failing_baseline)
     if args.with_drills and report.survivors:
         for result in report.survivors:
             kill_with_drills(result, Path(args.monitoring))
     counted = report.counted
-    killed = sum(r.verdict == "killed" for r in counted)
-    stillborn = len(report.results) - len(counted)
-    print(
-        f"mutation score {report.score * 100:.1f}%: {killed} of {len(counted)} mutants killed "
-        f"({stillborn} stillborn, rejected by promtool/amtool) in {report.seconds:.1f}s"
-    )
-    for result in report.survivors:
-        print(f"\nSURVIVED {result.mutant.kind} {result.mutant.target}: {result.mutant.description}\n{result.diff}")
+    print(render_mutation_summary(report, args.diffs))
     write_junit(Path(args.junit), counted, "alertdrill-mutate", report.seconds)
     return EXIT_OK if report.score * 100 >= args.min_score else EXIT_FAILED
 

@@ -1,0 +1,32 @@
+"""What `alertdrill mutate` prints: the summary first (score, what was left out and why, per alert
+killed/survived, the alerts no test names), then the survivors' diffs, as many as asked for."""
+
+from __future__ import annotations
+
+from alertdrill.check.mutate import MutationReport
+
+
+def render_mutation_summary(report: MutationReport, diffs: int) -> str:
+    counted = report.counted
+    killed = sum(r.verdict == "killed" for r in counted)
+    stillborn = len(report.results) - len(counted)
+    dropped = report.candidates - len(report.results)
+    lines = [
+        f"mutation score {report.score * 100:.1f}%: {killed} of {len(counted)} mutants killed in {report.seconds:.1f}s",
+        f"  left out of the score: {stillborn} stillborn (promtool/amtool reject them), "
+        f"{dropped} duplicates or edits that change nothing",
+    ]
+    for what in report.left_out:
+        lines.append(f"  left out (failing on the unmutated config): {what}")
+    lines.append(f"\n{'alert / config':32} {'killed':>7} {'survived':>9}")
+    for target, counts in sorted(report.per_target().items()):
+        lines.append(f"{target:32} {counts['killed']:>7} {counts['survived']:>9}")
+    lines.append(f"alerts no rule test names: {', '.join(report.untested) or 'none'}")
+    survivors = report.survivors
+    if survivors:
+        lines.append(f"\n{len(survivors)} survivor(s)" + (f"; diffs of the first {diffs}:" if diffs else ""))
+    for i, r in enumerate(survivors):
+        lines.append(f"SURVIVED {r.mutant.kind} {r.mutant.target}: {r.mutant.description}")
+        if i < diffs:
+            lines.append(r.diff + "\n")
+    return "\n".join(lines)
