@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ def test_check_passes_on_fluo_and_writes_junit(runner: Runner, tmp_path: Path) -
     proc = runner.run("check", "--junit", str(junit))
     assert proc.returncode == 0, proc.stdout
     assert re.search(r"passed in [\d.]+s", proc.stdout)
-    assert "DiskSpaceRunningLow  yes        yes           yes         medium-oncall" in proc.stdout
+    assert "DiskSpaceRunningLow  medium    yes        severity only  yes         medium-oncall" in proc.stdout
     suites = {s.get("name"): s for s in ET.parse(junit).getroot()}
     assert {"syntax", "rule tests", "routing tests", "policy lint", "coverage"} <= set(suites)
     assert all(s.get("failures") == "0" for s in suites.values())
@@ -104,3 +105,35 @@ def test_mutate_refuses_a_failing_baseline_and_can_leave_it_out(
     proc = runner.run("mutate", "--monitoring", str(broken), "--drop-failing-baseline", "--diffs", "0")
     assert "left out (failing on the unmutated config): fluo.rules.test.yml: test group" in proc.stdout
     assert re.search(r"mutation score [\d.]+%", proc.stdout)
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "message"),
+    [
+        ("metrics.yml", "metrics: [a]\nprefixes: 3\n", "metrics.yml: 'prefixes' must be a list of names"),
+        ("policy.yml", "alerts:\n  ServiceDown: {threshold: zero}\n", "alerts.ServiceDown.threshold must be a number"),
+        ("policy.yml", "escalation_policies:\n  critical: [{notify: [a@b]}]\n",
+         "escalation_policies.critical[0] needs 'notify'"),
+    ],
+)  # fmt: skip
+def test_a_typo_in_a_team_file_is_a_located_error_before_any_promtool_work(
+    runner: Runner, monitoring_copy: Callable[..., Path], file: str, text: str, message: str
+) -> None:
+    root = monitoring_copy()
+    (root / file).write_text(text)
+    for command in ("check", "mutate"):
+        start = time.monotonic()
+        proc = runner.run(command, "--monitoring", str(root))
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert time.monotonic() - start < 10  # before the promtool work, not after it
+
+
+def test_rules_in_sub_directories_are_read_and_tested(runner: Runner, monitoring_copy: Callable[..., Path]) -> None:
+    root = monitoring_copy()
+    (root / "rules" / "fluo").mkdir()
+    (root / "rules" / "fluo.rules.yml").rename(root / "rules" / "fluo" / "fluo.rules.yml")
+    test = root / "tests" / "fluo.rules.test.yml"
+    test.write_text(test.read_text().replace("../rules/fluo.rules.yml", "../rules/fluo/fluo.rules.yml"))
+    proc = runner.run("check", "--monitoring", str(root))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "rule tests: 2/2 passed" in proc.stdout

@@ -42,15 +42,22 @@ def test_severity_priority_mapping_and_missing_labels(tmp_path: Path) -> None:
 
 
 def test_coverage_fails_an_alert_with_no_test_at_all() -> None:
-    from alertdrill.check.coverage import coverage
+    """A routing case that merely shares a severity is not evidence about an alert (issue 16)."""
+    from alertdrill.check.coverage import BY_SEVERITY, NAMED, coverage
     from alertdrill.check.routetests import RouteCase
     from alertdrill.config.ruleset import AlertRule
 
     rules = [
-        AlertRule("Tested", "up == 0", 0, {"severity": "critical"}),
-        AlertRule("Orphan", "up == 0", 0, {"severity": "low"}),
+        AlertRule("Named", "up == 0", 0, {"severity": "critical"}),
+        AlertRule("Orphan", "up == 0", 0, {"severity": "critical"}),
+        AlertRule("Twice", "x > 1", 0, {"severity": "warning"}),
+        AlertRule("Twice", "x > 2", 0, {"severity": "critical"}),
     ]
-    cases = [RouteCase("critical", {"severity": "critical"}, ("pager",))]
-    rows = {r.alert: r for r in coverage(rules, set(), cases, set(), {})}
-    assert rows["Tested"].has_any_test and rows["Tested"].routing_test
-    assert not rows["Orphan"].has_any_test
+    cases = [RouteCase("by name", {"alertname": "Named", "severity": "critical"}, ("pager",))]
+    tested = {("Twice", "critical")}  # a rule test expects Twice only at critical
+    receivers = {("Twice", "warning"): ("ticket",), ("Twice", "critical"): ("pager",)}
+    rows = {(r.alert, r.severity): r for r in coverage(rules, tested, cases, set(), receivers)}
+    assert rows[("Named", "critical")].routing_test == NAMED and rows[("Named", "critical")].has_any_test
+    assert rows[("Orphan", "critical")].routing_test == BY_SEVERITY and not rows[("Orphan", "critical")].has_any_test
+    assert rows[("Twice", "critical")].rule_test and not rows[("Twice", "warning")].rule_test  # two rows
+    assert rows[("Twice", "warning")].receivers == ("ticket",) and rows[("Twice", "critical")].receivers == ("pager",)

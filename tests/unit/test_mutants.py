@@ -46,7 +46,9 @@ def test_regex_alternatives_respect_groups_and_escapes() -> None:
     assert regex_alternatives("(cpu|requests.cpu)|mem") == ["(cpu|requests.cpu)", "mem"]
     assert regex_alternatives(r"a\|b|[x|y]") == [r"a\|b", "[x|y]"]
     got = dict(expr_mutants('x{resource=~"(cpu|requests.cpu)|mem"} > 1'))
-    assert got["matcher resource=~\"(cpu|requests.cpu)|mem\" without 'mem'"].startswith('x{resource=~"(cpu|requests.cpu)"}')
+    assert got["matcher resource=~\"(cpu|requests.cpu)|mem\" without 'mem'"].startswith(
+        'x{resource=~"(cpu|requests.cpu)"}'
+    )
 
 
 def test_compound_expressions_are_mutated_inside() -> None:

@@ -32,6 +32,16 @@ class Finding:
         return f"{self.file}: rule {self.rule!r}: {self.message}; fix: {self.fix}"
 
 
+def _names(doc: dict[str, Any], key: str, path: Path) -> list[str]:
+    """A list of strings under `key` (absent: empty); anything else is a located error."""
+    value = doc.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: '{key}' must be a list of names, e.g. {key}: [my_metric_total]; got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Catalog:
     exact: frozenset[str]
@@ -47,9 +57,11 @@ class Catalog:
         jobs = set(data["jobs"])
         if extra is not None and extra.is_file():
             more = load_yaml(extra) or {}
-            exact |= set(more.get("metrics", []))
-            prefixes += list(more.get("prefixes", []))
-            jobs |= set(more.get("jobs", []))
+            if not isinstance(more, dict):
+                raise ConfigError(f"{extra}: expected a mapping with 'metrics', 'prefixes', 'jobs' (lists of names)")
+            exact |= set(_names(more, "metrics", extra))
+            prefixes += _names(more, "prefixes", extra)
+            jobs |= set(_names(more, "jobs", extra))
         return cls(frozenset(exact), tuple(prefixes), frozenset(jobs), dict(data.get("aliases", {})))
 
     def knows(self, metric: str) -> bool:
@@ -81,12 +93,32 @@ class Policy:
         data = load_yaml(path) or {}
         if not isinstance(data, dict) or not isinstance(data.get("priorities", {}), dict):
             raise ConfigError(f"{path}: expected a mapping with 'priorities', 'required_annotations', 'alerts'")
+        alerts = data.get("alerts", {}) or {}
+        if not isinstance(alerts, dict):
+            raise ConfigError(f"{path}: 'alerts' must map alert names to {{threshold, for}}; got {alerts!r}")
+        for name, target in alerts.items():
+            _check_target(path, str(name), target)
         return cls(
             dict(data.get("priorities", {})),
-            tuple(data.get("required_annotations", [])),
-            tuple(data.get("paging_severities", [])),
-            dict(data.get("alerts", {}) or {}),
+            tuple(_names(data, "required_annotations", path)),
+            tuple(_names(data, "paging_severities", path)),
+            dict(alerts),
         )
+
+
+def _check_target(path: Path, name: str, target: object) -> None:
+    where = f"{path}: alerts.{name}"
+    if not isinstance(target, dict):
+        raise ConfigError(f"{where} must be a mapping like {{threshold: 0.8, for: 15m}}; got {target!r}")
+    unknown = set(target) - {"threshold", "for"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; use 'threshold' and 'for'")
+    if "threshold" in target and (
+        isinstance(target["threshold"], bool) or not isinstance(target["threshold"], int | float)
+    ):
+        raise ConfigError(f"{where}.threshold must be a number; got {target['threshold']!r}")
+    if "for" in target:
+        parse_duration(target["for"], f"{where}.for")
 
 
 Problem = tuple[str, str, str]  # (check, message, fix)

@@ -29,7 +29,7 @@ from alertdrill.check.routetests import (
     run_inhibit_case,
     send_resolved_problems,
 )
-from alertdrill.check.suite import paging_receivers_of, people_problems
+from alertdrill.check.suite import load_team_files, paging_receivers_of, people_problems
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.errors import ConfigError
 from alertdrill.runtime.tools import run_tool
@@ -129,7 +129,7 @@ def _write_mutant(
     for i, rf in enumerate(config.rule_files):
         dump_yaml(
             m.document if m.kind == "rules" and i == m.file_index else rf.document,
-            dest / "rules" / rf.path.name,
+            dest / "rules" / config.rule_path(rf),
         )
     if m.kind == "rules":
         for name, doc in rule_tests.items():
@@ -156,7 +156,8 @@ class _Judge:
 
     def rules(self, batch: list[MutantResult]) -> None:
         """One promtool call per rule test file for a whole batch (its files are per mutant)."""
-        files = {r: r.path / "rules" / self.config.rule_files[r.mutant.file_index].path.name for r in batch if r.path}
+        rule_file = self.config.rule_files
+        files = {r: r.path / "rules" / self.config.rule_path(rule_file[r.mutant.file_index]) for r in batch if r.path}
         rejected = self._rejected(list(files.values()))
         live = []
         for r, f in files.items():
@@ -235,6 +236,7 @@ def run_mutation(
     root: Path, bin_path: str | None = None, workers: int = 2, drop_failing_baseline: bool = False
 ) -> MutationReport:
     start = time.monotonic()
+    load_team_files(root)  # a typo in policy.yml or metrics.yml: located, before any promtool work
     config = MonitoringConfig.load(root, bin_path)
     originals: dict[tuple[str, int], Any] = {("rules", i): rf.document for i, rf in enumerate(config.rule_files)}
     originals[("alertmanager", 0)] = config.alertmanager

@@ -15,6 +15,8 @@ from alertdrill.runtime.yamlfile import load_yaml
 class RuleTestFile:
     path: Path
     alerts_tested: frozenset[str]  # alerts some alert_rule_test expects to fire
+    #: (alert, severity) pairs an expectation names; severity None: expected without a severity label
+    severities_tested: frozenset[tuple[str, str | None]] = frozenset()
 
 
 def find_rule_tests(root: Path, known_alerts: set[str]) -> list[RuleTestFile]:
@@ -27,6 +29,7 @@ def find_rule_tests(root: Path, known_alerts: set[str]) -> list[RuleTestFile]:
         if not isinstance(doc, dict) or not isinstance(doc.get("tests"), list):
             raise ConfigError(f"{path}: a promtool test file needs 'rule_files' and a 'tests:' list")
         tested: set[str] = set()
+        by_severity: set[tuple[str, str | None]] = set()
         text = path.read_text().splitlines()
         for group in doc["tests"]:
             for case in group.get("alert_rule_test") or []:
@@ -42,7 +45,10 @@ def find_rule_tests(root: Path, known_alerts: set[str]) -> list[RuleTestFile]:
                     )
                 if case.get("exp_alerts"):
                     tested.add(name)
-        out.append(RuleTestFile(path, frozenset(tested)))
+                for exp in case.get("exp_alerts") or []:
+                    severity = (exp.get("exp_labels") or {}).get("severity")
+                    by_severity.add((name, None if severity is None else str(severity)))
+        out.append(RuleTestFile(path, frozenset(tested), frozenset(by_severity)))
     return out
 
 

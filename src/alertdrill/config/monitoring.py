@@ -57,6 +57,10 @@ class MonitoringConfig:
             slos=slos_of(root, [rf.document for rf in files]),
         )
 
+    def rule_path(self, rf: RuleFile) -> Path:
+        """A rule file's path below rules/ (sub-directories kept, so tests' rule_files still match)."""
+        return rf.path.relative_to(self.root / "rules")
+
     def rule(self, name: str) -> AlertRule:
         for rule in self.rules:
             if rule.name == name:
@@ -76,7 +80,7 @@ class MonitoringConfig:
         notes: list[ScaleNote] = []
         rule_paths = []
         for rf in self.rule_files:
-            path = out_dir / "rules" / rf.path.name
+            path = out_dir / "rules" / self.rule_path(rf)
             dump_yaml(scale_rule_file(rf, factor, min_range_s, notes), path)
             rule_paths.append(path)
         check_rules(rule_paths, self.bin_path)
