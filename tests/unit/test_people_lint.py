@@ -100,3 +100,19 @@ def test_people_mutants_break_addresses_templates_timers_and_inhibition(am: dict
     assert {"equal dropped", "target_matchers dropped (mutes every alert)"} <= set(by_desc)
     assert "equal" not in by_desc["equal dropped"].document["inhibit_rules"][0]
     assert am == routing.load_alertmanager_config(AM_PATH)  # mutants are copies
+
+
+def test_accepted_entries_need_a_reason_and_go_stale(tmp_path: Path) -> None:
+    from alertdrill.check.accepted import accepting, load_accepted, stale
+
+    (tmp_path / "accepted.yml").write_text("accepted:\n- mutant: 'A: threshold'\n")
+    with pytest.raises(ConfigError, match=r"accepted\[0\] needs one of 'mutant' or 'finding'.*and a 'reason'"):
+        load_accepted(tmp_path)
+    (tmp_path / "accepted.yml").write_text(
+        "accepted:\n- {mutant: 'A: threshold', reason: equivalent}\n- {finding: gone, reason: was fixed}\n"
+    )
+    entries = load_accepted(tmp_path)
+    assert accepting(entries, "mutant", "A: threshold 1 -> 2") is entries[0]
+    assert accepting(entries, "finding", "A: threshold 1 -> 2") is None  # a mutant entry never hides a finding
+    assert stale(entries, "finding") == ["accepted.yml: accepted finding 'gone' matches nothing any more; remove it"]
+    assert stale(entries, "mutant") == []

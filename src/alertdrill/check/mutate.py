@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from alertdrill.check.accepted import accepting, load_accepted, stale
 from alertdrill.check.baseline import measure, without_failing_groups
 from alertdrill.check.mutants import Mutant, config_mutants, distinct, rule_mutants
 from alertdrill.check.routetests import (
@@ -41,7 +42,7 @@ BATCH = 12
 @dataclass(eq=False)
 class MutantResult:
     mutant: Mutant
-    verdict: str  # killed | survived | stillborn
+    verdict: str  # killed | survived | stillborn | accepted (a survivor accepted.yml keeps, with its reason)
     killed_by: str = ""
     diff: str = ""
     path: Path | None = None
@@ -80,12 +81,16 @@ class MutationReport:
         out: dict[str, dict[str, int]] = {}
         for r in self.results:
             key = r.mutant.target if r.mutant.kind == "rules" else "(alertmanager config)"
-            out.setdefault(key, {"killed": 0, "survived": 0, "stillborn": 0})[r.verdict] += 1
+            out.setdefault(key, {"killed": 0, "survived": 0, "stillborn": 0, "accepted": 0})[r.verdict] += 1
         return out
 
     @property
     def counted(self) -> list[MutantResult]:
-        return [r for r in self.results if r.verdict != "stillborn"]
+        return [r for r in self.results if r.verdict not in ("stillborn", "accepted")]
+
+    @property
+    def accepted(self) -> list[MutantResult]:
+        return [r for r in self.results if r.verdict == "accepted"]
 
     @property
     def score(self) -> float:
@@ -237,6 +242,7 @@ def run_mutation(
 ) -> MutationReport:
     start = time.monotonic()
     load_team_files(root)  # a typo in policy.yml or metrics.yml: located, before any promtool work
+    accepted = load_accepted(root)
     config = MonitoringConfig.load(root, bin_path)
     originals: dict[tuple[str, int], Any] = {("rules", i): rf.document for i, rf in enumerate(config.rule_files)}
     originals[("alertmanager", 0)] = config.alertmanager
@@ -267,7 +273,8 @@ def run_mutation(
     named = {c.get("alertname") for d in test_docs.values() for g in d.get("tests") or []
              for c in g.get("alert_rule_test") or []}  # fmt: skip
     untested = [r.name for r in config.rules if r.name not in named]
-    report = MutationReport(left_out=baseline.describe(), candidates=len(candidates), untested=untested)
+    failing = [f"{what} (failing on the unmutated config)" for what in baseline.describe()]
+    report = MutationReport(left_out=failing, candidates=len(candidates), untested=untested)
     with tempfile.TemporaryDirectory(prefix="alertdrill-mutants-") as tmp:
         results = []
         for n, m in enumerate(mutants):
@@ -282,6 +289,10 @@ def run_mutation(
                 f.result()
         for r in results:
             r.path = None
+            entry = accepting(accepted, "mutant", r.name) if r.verdict == "survived" else None
+            if entry is not None:
+                r.verdict, r.killed_by = "accepted", f"accepted: {entry.reason}"
         report.results = results
+        report.left_out += stale(accepted, "mutant")
     report.seconds = time.monotonic() - start
     return report

@@ -9,18 +9,23 @@ from alertdrill.check.mutate import MutationReport
 def render_mutation_summary(report: MutationReport, diffs: int) -> str:
     counted = report.counted
     killed = sum(r.verdict == "killed" for r in counted)
-    stillborn = len(report.results) - len(counted)
+    stillborn = sum(r.verdict == "stillborn" for r in report.results)
     dropped = report.candidates - len(report.results)
+    accepted = len(report.accepted)
+    raw = f" ({killed / (len(counted) + accepted) * 100:.1f}% counting the {accepted} accepted)" if accepted else ""
     lines = [
-        f"mutation score {report.score * 100:.1f}%: {killed} of {len(counted)} mutants killed in {report.seconds:.1f}s",
+        f"mutation score {report.score * 100:.1f}%{raw}: {killed} of {len(counted)} mutants killed "
+        f"in {report.seconds:.1f}s",
         f"  left out of the score: {stillborn} stillborn (promtool/amtool reject them), "
         f"{dropped} duplicates or edits that change nothing",
     ]
     for what in report.left_out:
-        lines.append(f"  left out (failing on the unmutated config): {what}")
-    lines.append(f"\n{'alert / config':32} {'killed':>7} {'survived':>9}")
+        lines.append(f"  left out: {what}")
+    for r in report.accepted:
+        lines.append(f"  accepted survivor {r.name}: {r.killed_by.removeprefix('accepted: ')}")
+    lines.append(f"\n{'alert / config':32} {'killed':>7} {'survived':>9} {'accepted':>9}")
     for target, counts in sorted(report.per_target().items()):
-        lines.append(f"{target:32} {counts['killed']:>7} {counts['survived']:>9}")
+        lines.append(f"{target:32} {counts['killed']:>7} {counts['survived']:>9} {counts['accepted']:>9}")
     lines.append(f"alerts no rule test names: {', '.join(report.untested) or 'none'}")
     survivors = report.survivors
     if survivors:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alertdrill.check.accepted import Accepted, accepting, load_accepted, stale
 from alertdrill.check.coverage import CoverageRow, coverage, drilled_alerts
 from alertdrill.check.dashboards import lint_queries
 from alertdrill.check.lint import Catalog, Finding, Policy, lint
@@ -123,6 +124,7 @@ def run_check(root: Path, features_dir: Path, bin_path: str | None = None) -> Ch
     start = time.monotonic()
     report = CheckReport()
     policy, catalog = load_team_files(root)
+    load_accepted(root)  # its typos too, before the slow part
     config = MonitoringConfig.load(root, bin_path)  # promtool check rules + amtool check-config
     report.items.append(CheckItem("syntax", "promtool check rules", True, f"{len(config.rule_files)} file(s)"))
     report.items.append(CheckItem("syntax", "amtool check-config", True, str(config.alertmanager_path)))
@@ -168,5 +170,15 @@ def run_check(root: Path, features_dir: Path, bin_path: str | None = None) -> Ch
                 + (" (a routing case only shares its severity)" if row.routing_test == "severity only" else ""),
             )
         )
+    _apply_accepted(report, load_accepted(root))
     report.seconds = time.monotonic() - start
     return report
+
+
+def _apply_accepted(report: CheckReport, entries: list[Accepted]) -> None:
+    """A failure accepted.yml keeps passes, still shown with its reason; a stale entry fails."""
+    for i, item in enumerate(report.items):
+        entry = None if item.ok else accepting(entries, "finding", f"{item.name}: {item.detail}")
+        if entry is not None:
+            report.items[i] = CheckItem(item.suite, item.name, True, f"accepted ({entry.reason}): {item.detail}")
+    report.items += [CheckItem("accepted", "stale entry", False, line) for line in stale(entries, "finding")]

@@ -204,6 +204,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{suite}: {len(items) - len(bad)}/{len(items)} passed")
         for item in bad:
             print(f"  FAIL {item.name}: {item.detail}" if suite != "policy lint" else f"  FAIL {item.detail}")
+        for item in (i for i in items if i.ok and i.detail.startswith("accepted (")):
+            print(f"  ACCEPTED {item.name}: {item.detail}")
     print("\ncoverage:\n" + render_coverage(report.coverage))
     write_junit(Path(args.junit), report.items, "alertdrill-check", report.seconds)
     print(f"\n{'passed' if report.ok else 'FAILED'} in {report.seconds:.2f}s; junit: {args.junit}")
