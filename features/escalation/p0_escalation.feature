@@ -10,6 +10,7 @@ Feature: A P0 page escalates on SOP-004's timeline until somebody acknowledges i
     Given the stack is healthy
     When the scenario "kill-bff" injects its fault
     Then alert "ServiceDown" fires for job "bff" after holding for 30 seconds
+    And the alert has severity "critical" and priority "P0"
     And it is emailed to exactly "on-call-engineer@fluo.com"
     And unacknowledged, it escalates to "senior-engineer@fluo.com" after 5 minutes, "engineering-manager@fluo.com" after 15 minutes and "engineering-director@fluo.com" after 30 minutes
     And after rollback it resolves and the resolved notification arrives within 5 minutes
@@ -19,6 +20,7 @@ Feature: A P0 page escalates on SOP-004's timeline until somebody acknowledges i
     Given the stack is healthy
     When the scenario "freeze-bff" injects its fault
     Then alert "ServiceDown" fires for job "bff" after holding for 30 seconds
+    And the alert has severity "critical" and priority "P0"
     And rolled back at once, it resolves before its 5 minute escalation and "senior-engineer@fluo.com" never hears
     And it is emailed to exactly "on-call-engineer@fluo.com"
     And no other alert fired
@@ -27,6 +29,7 @@ Feature: A P0 page escalates on SOP-004's timeline until somebody acknowledges i
     Given the stack is healthy
     When the scenario "kill-nats" injects its fault
     Then alert "ServiceDown" fires for job "nats" after holding for 30 seconds
+    And the alert has severity "critical" and priority "P0"
     And the on-call acknowledges it within 2 minutes
     And it is emailed to exactly "on-call-engineer@fluo.com"
     And nobody is emailed about it again through its 15 minute escalation
