@@ -36,6 +36,8 @@ def test_severity_priority_mapping_and_missing_labels(tmp_path: Path) -> None:
         "  - {alert: B, expr: up == 0, labels: {severity: critical},"
         " annotations: {summary: s, description: d, runbook_url: u}}\n"
     )
+    assert _lint(tmp_path) == []  # no policy file: neutral, no team's SOP is applied (issue 15)
+    (tmp_path / "policy.yml").write_text("priorities: {P0: critical, P1: high}\n")
     findings = {f.rule: f for f in _lint(tmp_path)}
     assert "the SOP maps P0 to 'critical'" in findings["A"].message
     assert "missing label(s): priority" in findings["B"].message

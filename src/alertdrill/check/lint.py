@@ -64,6 +64,11 @@ class Catalog:
             jobs |= set(_names(more, "jobs", extra))
         return cls(frozenset(exact), tuple(prefixes), frozenset(jobs), dict(data.get("aliases", {})))
 
+    def with_known(self, metrics: set[str], jobs: set[str]) -> Catalog:
+        """This catalog plus what the config itself shows to exist: its recording rules' outputs
+        and the series (and jobs) its own tests feed in."""
+        return Catalog(self.exact | frozenset(metrics), self.prefixes, self.jobs | frozenset(jobs), self.aliases)
+
     def knows(self, metric: str) -> bool:
         return metric in self.exact or metric.startswith(self.prefixes)
 
@@ -80,16 +85,13 @@ class Policy:
     required_annotations: tuple[str, ...]
     paging_severities: tuple[str, ...]
     alerts: dict[str, dict[str, Any]]
+    #: No policy file: lint only what is true of every config, never one team's SOP.
+    neutral: bool = False
 
     @classmethod
     def load(cls, path: Path) -> Policy:
         if not path.is_file():
-            return cls(
-                {"P0": "critical", "P1": "high", "P2": "medium"},
-                ("summary", "description", "runbook_url"),
-                ("critical", "high", "medium"),
-                {},
-            )
+            return cls({}, (), (), {}, neutral=True)
         data = load_yaml(path) or {}
         if not isinstance(data, dict) or not isinstance(data.get("priorities", {}), dict):
             raise ConfigError(f"{path}: expected a mapping with 'priorities', 'required_annotations', 'alerts'")
@@ -127,6 +129,8 @@ Problem = tuple[str, str, str]  # (check, message, fix)
 def _label_problems(rule: AlertRule, policy: Policy) -> list[Problem]:
     """Severity and priority as the SOP maps them (or only a severity, for teams without priorities)."""
     priority, severity = rule.labels.get("priority"), rule.labels.get("severity")
+    if policy.neutral:
+        return []
     if not policy.priorities:
         return (
             [] if severity is not None else [("labels", "missing label: severity", "set a severity label for routing")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +111,20 @@ def _check_people(report: CheckReport, config: MonitoringConfig, cases_file: Pat
         report.items.append(CheckItem("people lint", "contacts, escalation timers and templates", True))
 
 
+def _known_from_config(config: MonitoringConfig) -> tuple[set[str], set[str]]:
+    """Metric names and jobs the config shows exist: recording rule outputs, tests' input series."""
+    metrics = recorded_series([rf.document for rf in config.rule_files])
+    jobs: set[str] = set()
+    for path in sorted((config.root / "tests").glob("*.test.y*ml")) if (config.root / "tests").is_dir() else []:
+        doc = load_yaml(path) or {}
+        for group in doc.get("tests") or [] if isinstance(doc, dict) else []:
+            for item in group.get("input_series") or []:
+                series = str(item.get("series", ""))
+                metrics.add(series.split("{", 1)[0].strip())
+                jobs |= set(re.findall(r'\bjob\s*=\s*"([^"]*)"', series))
+    return metrics, jobs
+
+
 def load_team_files(root: Path) -> tuple[Policy, Catalog]:
     """policy.yml (with its contacts) and metrics.yml, checked before any promtool work: a typo in
     them is a located error (exit 2) in a second, not a traceback after the slow part."""
@@ -144,6 +159,7 @@ def run_check(root: Path, features_dir: Path, bin_path: str | None = None) -> Ch
     report.items.append(
         CheckItem("routing tests", "send_resolved on every paging receiver", not problems, "; ".join(problems))
     )
+    catalog = catalog.with_known(*_known_from_config(config))
     report.findings = lint(config.rules, policy, catalog)
     for f in report.findings:
         report.items.append(CheckItem("policy lint", f"{f.rule}: {f.check}", False, str(f)))
