@@ -68,7 +68,7 @@ def _post(am: AlertmanagerClient, resolved: bool = False) -> None:
     alert = dict(ALERT)
     if resolved:
         alert["endsAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 1))
-    am._http.post("/api/v2/alerts", json=[alert]).raise_for_status()
+    am.post_alerts([alert])
 
 
 def _wait(recorder: NotificationRecorder, pred: Callable[[list[Notification]], bool], timeout: float = 15) -> None:
@@ -124,7 +124,8 @@ def test_http_integrations_keep_their_payloads_and_get_their_apis_answers(
         # PagerDuty resolves by event_action, Opsgenie by POST …/close: both read as resolved
         _wait(recorder, lambda ns: {"pagerduty", "opsgenie", "slack", "email"} <= {
             n.message.kind for n in ns if n.message and n.status == "resolved"})  # fmt: skip
-        metrics = am._get("/metrics")
-        counters = [line for line in str(metrics).splitlines() if line.startswith("alertmanager_notifications_failed")]
+        counters = [
+            line for line in am.metrics_text().splitlines() if line.startswith("alertmanager_notifications_failed")
+        ]
         failed = [line for line in counters if not line.endswith(" 0")]
         assert failed == []  # every API answer was one Alertmanager accepts as success

@@ -55,6 +55,16 @@ class AlertmanagerClient(ApiClient):
                 return int(float(line.split()[1]))
         return 0
 
+    def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        """`POST /api/v2/alerts`: what Prometheus does (tests of the sinks stand in for it)."""
+        try:
+            self._http.post("/api/v2/alerts", json=alerts).raise_for_status()
+        except httpx.HTTPError as exc:
+            raise ObserveError(f"Alertmanager {self.base_url}/api/v2/alerts: {exc}") from exc
+
+    def metrics_text(self) -> str:
+        return str(self._get("/metrics"))
+
     def add_silence(self, matchers: dict[str, str], ends_at: float, created_by: str, comment: str) -> str:
         """`POST /api/v2/silences` (equality matchers): an acknowledgement; returns the silence id."""
         body = {
