@@ -199,4 +199,5 @@ def assert_no_escalation_after_early_resolve(drill: DrillSession, page: Page, mi
     if missing:
         raise DrillFailure(f"alert {page.what} resolved but {sorted(missing)} got no resolved message")
     drill.timeline.resolved_notified_at = min(n.arrived_at for n in done) if done else None
+    assert_readable(drill, page, done, "resolved message")
     drill.assert_returned_to_slos()
