@@ -63,3 +63,17 @@ def test_coverage_fails_an_alert_with_no_test_at_all() -> None:
     assert rows[("Orphan", "critical")].routing_test == BY_SEVERITY and not rows[("Orphan", "critical")].has_any_test
     assert rows[("Twice", "critical")].rule_test and not rows[("Twice", "warning")].rule_test  # two rows
     assert rows[("Twice", "warning")].receivers == ("ticket",) and rows[("Twice", "critical")].receivers == ("pager",)
+
+
+def test_percentage_lint_reads_the_value_through_compound_expressions(tmp_path: Path) -> None:
+    """A ratio compared inside `and`/`unless` or twice (`> 0.9 < 1`) is a ratio: no false alarm."""
+    (tmp_path / "rules").mkdir()
+    pct = "annotations: {summary: '{{ $value | humanizePercentage }} free'}"
+    (tmp_path / "rules" / "r.yml").write_text(
+        "groups:\n- name: g\n  rules:\n"
+        f"  - {{alert: Free, expr: '(avail / size) < 0.03 and used > 0 unless on(claim) readonly == 1', {pct}}}\n"
+        f"  - {{alert: Quota, expr: 'used / ignoring(type) (hard > 0) > 0.9 < 1', {pct}}}\n"
+        f"  - {{alert: Rate, expr: 'rate(errors_total[5m]) > 0.01 and up == 1', {pct}}}\n"
+    )
+    findings = [(f.rule, f.check) for f in _lint(tmp_path) if f.check == "percentage"]
+    assert findings == [("Rate", "percentage")]  # a rate is not a ratio, however it is combined

@@ -178,9 +178,8 @@ def _expr_problems(rule: AlertRule, catalog: Catalog) -> list[Problem]:
                 ("metric", f"metric {sel.metric} is produced by no exporter in play", catalog.suggest(sel.metric))
             )
         out += _job_problems(sel, catalog)
-    comparison = promql.top_comparison(rule.expr)
-    if any("humanizePercentage" in v for v in rule.annotations.values()) and (
-        comparison is None or not promql.is_ratio(comparison[0])
+    if any("humanizePercentage" in v for v in rule.annotations.values()) and not all(
+        promql.is_ratio(node) for node in promql.value_sources(rule.expr)
     ):
         out.append((
             "percentage",

@@ -44,6 +44,29 @@ def top_comparison(expr: str) -> tuple[Any, str, float] | None:
     return None
 
 
+def value_sources(expr: str) -> list[Any]:
+    """The sub-expressions whose sample values an alert's `$value` carries: a comparison filters
+    and keeps its left side, `and`/`unless` keep the left side's values, `or` either side's."""
+    out: list[Any] = []
+
+    def walk(node: Any) -> None:
+        while isinstance(node, pp.ParenExpr):
+            node = node.expr
+        if isinstance(node, pp.BinaryExpr):
+            op = str(node.op)
+            if op in COMPARISONS or op in ("and", "unless"):
+                walk(node.lhs)
+                return
+            if op == "or":
+                walk(node.lhs)
+                walk(node.rhs)
+                return
+        out.append(node)
+
+    walk(pp.parse(expr))
+    return out
+
+
 def is_ratio(node: Any) -> bool:
     """A division at the top (through parentheses): what humanizePercentage can honestly print."""
     while isinstance(node, pp.ParenExpr):
