@@ -1,4 +1,8 @@
+from pathlib import Path
+
 from alertdrill.check.mutants import config_mutants, expr_mutants
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_expression_mutants_edit_the_syntax_tree() -> None:
@@ -75,3 +79,28 @@ def test_mutants_are_distinct_and_never_a_no_op() -> None:
     same = Mutant("rules", "A", "again", mutants[0].document)
     noop = Mutant("rules", "A", "no-op", doc)
     assert distinct([mutants[0], same, noop], {("rules", 0): doc}) == [mutants[0]]
+
+
+def test_a_promtool_warning_is_not_a_stillborn_mutant(tmp_path: Path) -> None:
+    """promtool 2.42 prints a duplicate rule under "FAILED" but exits 0: the mutant is valid."""
+    from alertdrill.check.mutate import rejected_rule_files
+
+    rule = "  - alert: A\n    expr: up == 0\n    labels: {severity: critical}\n"
+    dup, bad = tmp_path / "dup.yml", tmp_path / "bad.yml"
+    dup.write_text("groups:\n- name: g\n  rules:\n" + rule + rule)
+    bad.write_text("groups:\n- name: g\n  rules:\n  - alert: B\n    expr: up ==\n")
+    assert rejected_rule_files([dup], None) == {}
+    assert list(rejected_rule_files([dup, bad], None)) == [bad]
+
+
+def test_send_resolved_is_demanded_only_of_receivers_that_page_a_paging_severity(tmp_path: Path) -> None:
+    from alertdrill.check.routetests import RouteCase
+    from alertdrill.check.suite import paging_receivers_of
+    from alertdrill.config.monitoring import MonitoringConfig
+
+    config = MonitoringConfig.load(REPO / "monitoring")
+    am = config.alertmanager
+    low = [RouteCase("catch-all", {"alertname": "X", "severity": "low"}, ("oncall-primary",))]
+    assert "oncall-primary" not in paging_receivers_of(config, am, low)  # a routing test naming it is not enough
+    critical = [RouteCase("p0", {"alertname": "X", "severity": "critical"}, ("critical-oncall",))]
+    assert "critical-oncall" in paging_receivers_of(config, am, critical)

@@ -148,6 +148,20 @@ def _write_mutant(
     return dest
 
 
+def rejected_rule_files(files: list[Path], bin_path: str | None) -> dict[Path, str]:
+    """Rule files promtool rejects, decided by its exit status: a lint warning (a duplicate rule,
+    printed under "FAILED" by promtool 2.42 with exit 0) is not a rejection. One call for the
+    batch; only when it fails, one call per file to tell which."""
+    if run_tool("promtool", ["check", "rules", *map(str, files)], bin_path=bin_path).returncode == 0:
+        return {}
+    out = {}
+    for f in files:
+        proc = run_tool("promtool", ["check", "rules", str(f)], bin_path=bin_path, merge_output=True)
+        if proc.returncode != 0:
+            out[f] = (proc.stdout.strip().splitlines() or ["?"])[-1].strip()
+    return out
+
+
 @dataclass(frozen=True)
 class _Judge:
     """The checks a mutant must survive: the same ones `alertdrill check` runs."""
@@ -163,7 +177,7 @@ class _Judge:
         """One promtool call per rule test file for a whole batch (its files are per mutant)."""
         rule_file = self.config.rule_files
         files = {r: r.path / "rules" / self.config.rule_path(rule_file[r.mutant.file_index]) for r in batch if r.path}
-        rejected = self._rejected(list(files.values()))
+        rejected = rejected_rule_files(list(files.values()), self.bin_path)
         live = []
         for r, f in files.items():
             if f in rejected:
@@ -180,18 +194,6 @@ class _Judge:
                 continue
             for r in self._failing_tests(paths):
                 r.verdict, r.killed_by = "killed", f"rule tests {test.name}"
-
-    def _rejected(self, files: list[Path]) -> dict[Path, str]:
-        """Rule files promtool rejects, decided by its exit status (a warning is not a rejection):
-        one call for the batch; only when it fails, one call per file to tell which."""
-        if run_tool("promtool", ["check", "rules", *map(str, files)], bin_path=self.bin_path).returncode == 0:
-            return {}
-        out = {}
-        for f in files:
-            proc = run_tool("promtool", ["check", "rules", str(f)], bin_path=self.bin_path, merge_output=True)
-            if proc.returncode != 0:
-                out[f] = (proc.stdout.strip().splitlines() or ["?"])[-1].strip()
-        return out
 
     def _failing_tests(self, paths: dict[MutantResult, Path]) -> dict[MutantResult, Path]:
         """Which mutants' tests fail: by exit status for the batch, then per file from its output
