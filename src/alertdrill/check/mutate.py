@@ -9,9 +9,10 @@ syntax check is stillborn and not counted. Score = killed / (killed + survived).
 from __future__ import annotations
 
 import difflib
+import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from alertdrill.runtime.tools import run_tool
 from alertdrill.runtime.yamlfile import dump_yaml, load_yaml
 
 BATCH = 12
+PROGRESS_S = 10.0
 
 
 @dataclass(eq=False)
@@ -239,6 +241,18 @@ class _Judge:
             r.verdict, r.killed_by = "killed", problems[0]
 
 
+def _wait_with_progress(futures: list[Future[None]], results: list[MutantResult], start: float) -> None:
+    """Wait for every judgement, saying on stderr every ~10 s how far it got (a big config takes minutes)."""
+    last = time.monotonic()
+    for f in as_completed(futures):
+        f.result()
+        if time.monotonic() - last >= PROGRESS_S:
+            last = time.monotonic()
+            judged = sum(r.verdict != "survived" for r in results)
+            print(f"mutate: {sum(x.done() for x in futures)}/{len(futures)} batches judged, {judged} mutants "
+                  f"killed or stillborn so far, {last - start:.0f}s", file=sys.stderr, flush=True)  # fmt: skip
+
+
 def run_mutation(
     root: Path, bin_path: str | None = None, workers: int = 2, drop_failing_baseline: bool = False
 ) -> MutationReport:
@@ -287,8 +301,7 @@ def run_mutation(
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(judge.rules, rules[i : i + BATCH]) for i in range(0, len(rules), BATCH)]
             futures += [pool.submit(judge.alertmanager, r) for r in results if r.mutant.kind == "alertmanager"]
-            for f in futures:
-                f.result()
+            _wait_with_progress(futures, results, start)
         for r in results:
             r.path = None
             entry = accepting(accepted, "mutant", r.name) if r.verdict == "survived" else None
