@@ -125,14 +125,15 @@ def _all_expr_mutants(tree: Any, printed: str) -> Iterator[tuple[str, str]]:
             if text not in old:
                 continue
             negated = {"=": "!=", "!=": "=", "=~": "!~", "!~": "=~"}[op]
+            where = f" in {sel.name or old}" if sum(text in str(o) for o in selectors) > 1 else ""
             variants = [
-                (f"matcher {text} value changed", f'{m.name}{op}"{m.value}x"'),
-                (f"matcher {text} negated", f'{m.name}{negated}"{m.value}"'),
+                (f"matcher {text}{where} value changed", f'{m.name}{op}"{m.value}x"'),
+                (f"matcher {text}{where} negated", f'{m.name}{negated}"{m.value}"'),
             ]
             parts = regex_alternatives(m.value) if op in ("=~", "!~") else []
             for i, part in enumerate(parts if len(parts) > 1 else []):
                 rest = "|".join(parts[:i] + parts[i + 1 :])
-                variants.append((f"matcher {text} without {part!r}", f'{m.name}{op}"{rest}"'))
+                variants.append((f"matcher {text}{where} without {part!r}", f'{m.name}{op}"{rest}"'))
             for desc, replacement in variants:
                 yield desc, printed.replace(old, old.replace(text, replacement, 1), 1)
 

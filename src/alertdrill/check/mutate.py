@@ -288,7 +288,7 @@ def run_mutation(
     )
     named = {c.get("alertname") for d in test_docs.values() for g in d.get("tests") or []
              for c in g.get("alert_rule_test") or []}  # fmt: skip
-    untested = [r.name for r in config.rules if r.name not in named]
+    untested = list(dict.fromkeys(r.name for r in config.rules if r.name not in named))
     failing = [f"{what} (failing on the unmutated config)" for what in baseline.describe()]
     report = MutationReport(left_out=failing, candidates=len(candidates), untested=untested)
     with tempfile.TemporaryDirectory(prefix="alertdrill-mutants-") as tmp:
