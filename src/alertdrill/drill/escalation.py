@@ -16,7 +16,14 @@ import time
 from alertdrill.drill.acknowledge import acknowledge as ack_with
 from alertdrill.drill.expectations import CLOCK_EPSILON_S
 from alertdrill.drill.paging import Page
-from alertdrill.drill.people import EscalationStep, addresses, assert_readable, firing_for, first_messages
+from alertdrill.drill.people import (
+    EscalationStep,
+    addresses,
+    assert_readable,
+    firing_for,
+    first_messages,
+    first_page_end,
+)
 from alertdrill.drill.session import SOP_RECOVERY_S, DrillSession
 from alertdrill.drill.watch import POLL_S
 from alertdrill.errors import DrillFailure
@@ -73,6 +80,14 @@ def assert_escalates(drill: DrillSession, page: Page, steps: list[tuple[str, flo
                 f"SOP's {after_production_s / 60:g} minutes ({after_s:g}s scaled); check that route's group_wait"
             )
         assert_readable(drill, page, [first], f"escalation to {addr}")
+    paged = firing_for(page, recorder.notifications(page.fault.fault_at))
+    first_page = set(page.recipients) or addresses([n for n in paged if n.arrived_at <= first_page_end(drill, page)])
+    extra = addresses(paged) - first_page - {a.lower() for a, _ in steps}
+    if extra:
+        raise DrillFailure(
+            f"alert {page.what} also reached {sorted(extra)}, who are neither its first page nor SOP-004's "
+            f"escalation steps; check the routes in {drill.expect.monitoring.alertmanager_path}"
+        )
 
 
 def acknowledge(drill: DrillSession, page: Page, within_production_s: float) -> Page:

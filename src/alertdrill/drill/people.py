@@ -46,14 +46,17 @@ def first_messages(ns: list[Notification]) -> dict[str, Notification]:
 
 def first_page_end(drill: DrillSession, page: Page) -> float:
     """When the first page is over: halfway to the next, later route's group_wait (an escalation),
-    or the end of the page's bound when every route waits the same."""
+    or, when every route waits the same, shortly after the first message (within the bound)."""
     if page.notified_at is None:
         raise DrillFailure(f"no page of {page.what} was observed; a 'fires' step must come first")
     waits = sorted({r.group_wait_s for r in drill.expect.routes(page.alert, page.match)})
     later = [w for w in waits if w > waits[0] + CLOCK_EPSILON_S]
     if later:
         return page.notified_at + (later[0] - waits[0]) / 2
-    return max(page.notified_at, page.fault.fault_at + page.bound.total)
+    # Routes with one group_wait start their groups on the same dispatch and flush together (ms
+    # apart): an evaluation interval plus the slack after the first message covers them all.
+    together = page.notified_at + drill.stack.timing.eval_interval_s + drill.expect.slack_s
+    return max(page.notified_at, min(together, page.fault.fault_at + page.bound.total))
 
 
 def _where(drill: DrillSession) -> str:
