@@ -104,3 +104,13 @@ def test_send_resolved_is_demanded_only_of_receivers_that_page_a_paging_severity
     assert "oncall-primary" not in paging_receivers_of(config, am, low)  # a routing test naming it is not enough
     critical = [RouteCase("p0", {"alertname": "X", "severity": "critical"}, ("critical-oncall",))]
     assert "critical-oncall" in paging_receivers_of(config, am, critical)
+
+
+def test_a_sample_is_spread_evenly_and_repeatable() -> None:
+    from alertdrill.check.mutants import Mutant
+    from alertdrill.check.mutate import sample
+
+    mutants = [Mutant("rules", f"A{i // 10}", str(i), {}) for i in range(100)]
+    picked = sample(mutants, 10)
+    assert [m.description for m in picked] == [str(i) for i in range(0, 100, 10)]  # one per alert here
+    assert sample(mutants, 10) == picked and sample(mutants, None) == mutants and sample(mutants, 500) == mutants

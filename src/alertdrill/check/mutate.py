@@ -33,7 +33,7 @@ from alertdrill.check.routetests import (
 )
 from alertdrill.check.suite import load_team_files, paging_receivers_of, people_problems
 from alertdrill.config.monitoring import MonitoringConfig
-from alertdrill.errors import ConfigError
+from alertdrill.errors import ConfigError, ToolTimeoutError
 from alertdrill.runtime.tools import run_tool
 from alertdrill.runtime.yamlfile import dump_yaml, load_yaml
 
@@ -44,7 +44,9 @@ PROGRESS_S = 10.0
 @dataclass(eq=False)
 class MutantResult:
     mutant: Mutant
-    verdict: str  # killed | survived | stillborn | accepted (a survivor accepted.yml keeps, with its reason)
+    #: killed | survived | stillborn | timeout (promtool hung on its tests: left out, reported) |
+    #: accepted (a survivor accepted.yml keeps, with its reason)
+    verdict: str
     killed_by: str = ""
     diff: str = ""
     path: Path | None = None
@@ -78,17 +80,19 @@ class MutationReport:
     candidates: int = 0
     #: Alerts of the config that no rule test names (every rule mutant of theirs survives).
     untested: list[str] = field(default_factory=list)
+    not_sampled: int = 0  # distinct mutants a --max-mutants sample left out
 
     def per_target(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for r in self.results:
             key = r.mutant.target if r.mutant.kind == "rules" else "(alertmanager config)"
-            out.setdefault(key, {"killed": 0, "survived": 0, "stillborn": 0, "accepted": 0})[r.verdict] += 1
+            counts = out.setdefault(key, {"killed": 0, "survived": 0, "stillborn": 0, "accepted": 0, "timeout": 0})
+            counts[r.verdict] += 1
         return out
 
     @property
     def counted(self) -> list[MutantResult]:
-        return [r for r in self.results if r.verdict not in ("stillborn", "accepted")]
+        return [r for r in self.results if r.verdict not in ("stillborn", "accepted", "timeout")]
 
     @property
     def accepted(self) -> list[MutantResult]:
@@ -194,8 +198,12 @@ class _Judge:
             }
             if not paths:
                 continue
-            for r in self._failing_tests(paths):
-                r.verdict, r.killed_by = "killed", f"rule tests {test.name}"
+            try:
+                for r in self._failing_tests(paths):
+                    r.verdict, r.killed_by = "killed", f"rule tests {test.name}"
+            except ToolTimeoutError as exc:  # one slow batch is reported, the rest go on
+                for r in paths:
+                    r.verdict, r.killed_by = "timeout", f"{test.name}: {exc}"
 
     def _failing_tests(self, paths: dict[MutantResult, Path]) -> dict[MutantResult, Path]:
         """Which mutants' tests fail: by exit status for the batch, then per file from its output
@@ -253,8 +261,21 @@ def _wait_with_progress(futures: list[Future[None]], results: list[MutantResult]
                   f"killed or stillborn so far, {last - start:.0f}s", file=sys.stderr, flush=True)  # fmt: skip
 
 
+def sample(mutants: list[Mutant], n: int | None) -> list[Mutant]:
+    """At most `n` mutants, spread evenly over the list (every alert and the config keep a share);
+    the same `n` gives the same sample, so a quick gate is repeatable."""
+    if n is None or n >= len(mutants):
+        return mutants
+    step = len(mutants) / n
+    return [mutants[int(i * step)] for i in range(n)]
+
+
 def run_mutation(
-    root: Path, bin_path: str | None = None, workers: int = 2, drop_failing_baseline: bool = False
+    root: Path,
+    bin_path: str | None = None,
+    workers: int = 2,
+    drop_failing_baseline: bool = False,
+    max_mutants: int | None = None,
 ) -> MutationReport:
     start = time.monotonic()
     load_team_files(root)  # a typo in policy.yml or metrics.yml: located, before any promtool work
@@ -263,7 +284,8 @@ def run_mutation(
     originals: dict[tuple[str, int], Any] = {("rules", i): rf.document for i, rf in enumerate(config.rule_files)}
     originals[("alertmanager", 0)] = config.alertmanager
     candidates = [*rule_mutants([rf.document for rf in config.rule_files]), *config_mutants(config.alertmanager)]
-    mutants = distinct(candidates, originals)
+    unique = distinct(candidates, originals)
+    mutants = sample(unique, max_mutants)
     tests = sorted((root / "tests").glob("*.test.y*ml")) if (root / "tests").is_dir() else []
     rule_tests = [t for t in tests if not t.name.startswith("routing.")]
     routing_tests = root / "tests" / "routing.test.yml"
@@ -291,6 +313,7 @@ def run_mutation(
     untested = list(dict.fromkeys(r.name for r in config.rules if r.name not in named))
     failing = [f"{what} (failing on the unmutated config)" for what in baseline.describe()]
     report = MutationReport(left_out=failing, candidates=len(candidates), untested=untested)
+    report.not_sampled = len(unique) - len(mutants)
     with tempfile.TemporaryDirectory(prefix="alertdrill-mutants-") as tmp:
         results = []
         for n, m in enumerate(mutants):
@@ -308,6 +331,7 @@ def run_mutation(
             if entry is not None:
                 r.verdict, r.killed_by = "accepted", f"accepted: {entry.reason}"
         report.results = results
-        report.left_out += stale(accepted, "mutant")
+        if len(mutants) == len(unique):  # in a sample, an unused entry may just not have been drawn
+            report.left_out += stale(accepted, "mutant")
     report.seconds = time.monotonic() - start
     return report

@@ -10,15 +10,19 @@ def render_mutation_summary(report: MutationReport, diffs: int) -> str:
     counted = report.counted
     killed = sum(r.verdict == "killed" for r in counted)
     stillborn = sum(r.verdict == "stillborn" for r in report.results)
-    dropped = report.candidates - len(report.results)
+    timeouts = [r for r in report.results if r.verdict == "timeout"]
+    dropped = report.candidates - len(report.results) - report.not_sampled
     accepted = len(report.accepted)
     raw = f" ({killed / (len(counted) + accepted) * 100:.1f}% counting the {accepted} accepted)" if accepted else ""
     lines = [
         f"mutation score {report.score * 100:.1f}%{raw}: {killed} of {len(counted)} mutants killed "
         f"in {report.seconds:.1f}s",
         f"  left out of the score: {stillborn} stillborn (promtool/amtool reject them), "
-        f"{dropped} duplicates or edits that change nothing",
+        f"{dropped} duplicates or edits that change nothing, {len(timeouts)} whose tests timed out"
+        + (f", {report.not_sampled} not in the --max-mutants sample" if report.not_sampled else ""),
     ]
+    for r in timeouts[:5]:
+        lines.append(f"  timed out: {r.name}: {r.killed_by}")
     for what in report.left_out:
         lines.append(f"  left out: {what}")
     for r in report.accepted:

@@ -107,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mutate.add_argument("--diffs", type=int, default=10, metavar="N", help="print the diffs of the first N survivors")
     mutate.add_argument(
+        "--max-mutants",
+        type=int,
+        default=None,
+        metavar="N",
+        help="a quick gate: judge at most N mutants, spread evenly over the alerts (the same N, the same sample)",
+    )
+    mutate.add_argument(
         "--drop-failing-baseline",
         action="store_true",
         help="leave out test groups and cases that already fail on the unmutated config (listed), instead of exit 2",
@@ -223,7 +230,14 @@ def cmd_mutate(args: argparse.Namespace) -> int:
         raise SetupError(f"--min-score {args.min_score:g}: a percentage from 0 to 100")
     if args.diffs < 0:
         raise SetupError(f"--diffs {args.diffs}: a number of survivor diffs to print, 0 or more")
-    report = run_mutation(Path(args.monitoring), settings.bin_path, drop_failing_baseline=args.drop_failing_baseline)
+    if args.max_mutants is not None and args.max_mutants < 1:
+        raise SetupError(f"--max-mutants {args.max_mutants}: at least 1")
+    report = run_mutation(
+        Path(args.monitoring),
+        settings.bin_path,
+        drop_failing_baseline=args.drop_failing_baseline,
+        max_mutants=args.max_mutants,
+    )
     if args.with_drills and report.survivors:
         for result in report.survivors:
             kill_with_drills(result, Path(args.monitoring))
