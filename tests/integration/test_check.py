@@ -140,3 +140,18 @@ def test_rules_in_sub_directories_are_read_and_tested(runner: Runner, monitoring
     proc = runner.run("check", "--monitoring", str(root))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "rule tests: 2/2 passed" in proc.stdout
+
+
+def test_init_policy_drafts_what_the_config_does_and_never_overwrites(
+    runner: Runner, monitoring_copy: Callable[..., Path]
+) -> None:
+    root = monitoring_copy()
+    (root / "policy.yml").unlink()
+    (root / "accepted.yml").unlink()
+    proc = runner.run("check", "--monitoring", str(root), "--init-policy")
+    assert proc.returncode == 0 and "wrote " in proc.stdout, proc.stdout + proc.stderr
+    drafted = (root / "policy.yml").read_text()
+    assert "paging_severities:\n- critical\n- high\n- medium" in drafted
+    assert "- senior-engineer@fluo.com\n    after: 5m" in drafted  # the escalation timeline, as routed
+    proc = runner.run("check", "--monitoring", str(root), "--init-policy")
+    assert proc.returncode == 2 and "never overwrites" in proc.stderr

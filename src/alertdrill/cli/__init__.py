@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from alertdrill.check.coverage import render as render_coverage
+from alertdrill.check.init_policy import write_initial_policy
 from alertdrill.check.mutant_drills import kill_with_drills
 from alertdrill.check.mutate import run_mutation
 from alertdrill.check.mutate_report import render_mutation_summary
@@ -95,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--monitoring", default="monitoring", metavar="DIR")
     check.add_argument("--features", default="features", metavar="DIR", help="where live drills are (coverage)")
     check.add_argument("--junit", default="reports/check-junit.xml", metavar="FILE")
+    check.add_argument(
+        "--init-policy",
+        action="store_true",
+        help="write <monitoring>/policy.yml from what the config does today (never overwrites), then check",
+    )
     mutate = sub.add_parser("mutate", help="mutation score of the rule and routing tests")
     mutate.add_argument("--monitoring", default="monitoring", metavar="DIR")
     mutate.add_argument("--junit", default="reports/mutate-junit.xml", metavar="FILE")
@@ -207,6 +213,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     settings = Settings.resolve({})  # ALERTDRILL_* checked before any work
     _check_monitoring(Path(args.monitoring))
     _check_output("--junit", Path(args.junit))
+    if args.init_policy:
+        written = write_initial_policy(MonitoringConfig.load(Path(args.monitoring), settings.bin_path))
+        print(f"wrote {written}: what the config does today; edit it into your SOP")
     report = run_check(Path(args.monitoring), Path(args.features), settings.bin_path)
     for suite in dict.fromkeys(i.suite for i in report.items):
         items = [i for i in report.items if i.suite == suite]
