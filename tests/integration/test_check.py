@@ -155,3 +155,19 @@ def test_init_policy_drafts_what_the_config_does_and_never_overwrites(
     assert "- senior-engineer@fluo.com\n    after: 5m" in drafted  # the escalation timeline, as routed
     proc = runner.run("check", "--monitoring", str(root), "--init-policy")
     assert proc.returncode == 2 and "never overwrites" in proc.stderr
+
+
+BYO = REPO / "tests" / "fixtures" / "byo-layout"
+
+
+def test_a_teams_own_layout_is_checked_and_mutated_where_it_is(runner: Runner, tmp_path: Path) -> None:
+    """alertdrill.yml names the files; tests.yaml's rule_files stay relative to it, as for promtool.
+    The fixture's one ratio is a recording rule's output: no humanizePercentage false alarm."""
+    proc = runner.run("check", "--monitoring", str(BYO), "--junit", str(tmp_path / "c.xml"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "rule tests: 1/1 passed" in proc.stdout and "policy lint: 1/1 passed" in proc.stdout
+    proc = runner.run("mutate", "--monitoring", str(BYO), "--diffs", "0", "--junit", str(tmp_path / "m.xml"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r"mutation score [\d.]+%: (1\d|[2-9]\d) of", proc.stdout)  # the tests ran against mutants
+    # a finding about the fixture's own tests: nothing checks the `and volume_used_bytes > 0` clause
+    assert "SURVIVED rules VolumeAlmostFull: and clause volume_used_bytes{} > 0 dropped" in proc.stdout

@@ -116,3 +116,25 @@ def test_accepted_entries_need_a_reason_and_go_stale(tmp_path: Path) -> None:
     assert accepting(entries, "finding", "A: threshold 1 -> 2") is None  # a mutant entry never hides a finding
     assert stale(entries, "finding") == ["accepted.yml: accepted finding 'gone' matches nothing any more; remove it"]
     assert stale(entries, "mutant") == []
+
+
+def test_a_layout_file_names_files_and_says_what_is_wrong(tmp_path: Path) -> None:
+    from alertdrill.config.layout import load_layout
+
+    (tmp_path / "r.yaml").write_text("groups: []\n")
+    (tmp_path / "alertdrill.yml").write_text("rules: ['*.yaml']\ntests: t.yaml\nalertmanager: am.yml\n")
+    with pytest.raises(ConfigError, match=r"alertmanager 'am.yml': no such file"):
+        load_layout(tmp_path)
+    (tmp_path / "am.yml").write_text("route: {receiver: x}\n")
+    with pytest.raises(ConfigError, match=r"tests entry 't.yaml': no such file"):
+        load_layout(tmp_path)
+    (tmp_path / "alertdrill.yml").write_text("rules: ['nothing*.yml']\n")
+    with pytest.raises(ConfigError, match=r"'rules' \['nothing\*.yml'\] matches no file"):
+        load_layout(tmp_path)
+    (tmp_path / "alertdrill.yml").write_text("rules: ['../x.yaml']\n")
+    (tmp_path.parent / "x.yaml").write_text("groups: []\n")
+    with pytest.raises(ConfigError, match="is outside"):
+        load_layout(tmp_path)
+    (tmp_path / "alertdrill.yml").write_text("rules: ['*.yaml']\n")
+    layout = load_layout(tmp_path)
+    assert layout.rules == (tmp_path / "r.yaml",) and layout.rule_tests == () and layout.alertmanager is None

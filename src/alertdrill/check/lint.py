@@ -48,6 +48,8 @@ class Catalog:
     prefixes: tuple[str, ...]
     jobs: frozenset[str]
     aliases: dict[str, str]
+    #: Recorded series whose recording rule computes a ratio (so `$value` of them is one).
+    ratios: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, extra: Path | None = None) -> Catalog:
@@ -64,10 +66,16 @@ class Catalog:
             jobs |= set(_names(more, "jobs", extra))
         return cls(frozenset(exact), tuple(prefixes), frozenset(jobs), dict(data.get("aliases", {})))
 
-    def with_known(self, metrics: set[str], jobs: set[str]) -> Catalog:
+    def with_known(self, metrics: set[str], jobs: set[str], ratios: set[str] | None = None) -> Catalog:
         """This catalog plus what the config itself shows to exist: its recording rules' outputs
-        and the series (and jobs) its own tests feed in."""
-        return Catalog(self.exact | frozenset(metrics), self.prefixes, self.jobs | frozenset(jobs), self.aliases)
+        (and which of them are ratios) and the series (and jobs) its own tests feed in."""
+        return Catalog(
+            self.exact | frozenset(metrics), self.prefixes, self.jobs | frozenset(jobs), self.aliases,
+            self.ratios | frozenset(ratios or ()),
+        )  # fmt: skip
+
+    def is_ratio(self, node: Any) -> bool:
+        return promql.is_ratio(node) or promql.selector_name(node) in self.ratios
 
     def knows(self, metric: str) -> bool:
         return metric in self.exact or metric.startswith(self.prefixes)
@@ -179,7 +187,7 @@ def _expr_problems(rule: AlertRule, catalog: Catalog) -> list[Problem]:
             )
         out += _job_problems(sel, catalog)
     if any("humanizePercentage" in v for v in rule.annotations.values()) and not all(
-        promql.is_ratio(node) for node in promql.value_sources(rule.expr)
+        catalog.is_ratio(node) for node in promql.value_sources(rule.expr)
     ):
         out.append((
             "percentage",

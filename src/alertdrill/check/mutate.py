@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from alertdrill.check.accepted import accepting, load_accepted, stale
-from alertdrill.check.baseline import measure, without_failing_groups
+from alertdrill.check.baseline import Baseline, measure, without_failing_groups
 from alertdrill.check.mutants import Mutant, config_mutants, distinct, rule_mutants
 from alertdrill.check.routetests import (
     InhibitCase,
@@ -133,7 +133,8 @@ def _write_mutant(
     """A minimal directory for one mutant: the rule files, and only the test groups about its alert.
 
     A rule mutant can only change its own alert, so only the groups that test that alert run
-    (an eighth of the work for FLUO). Tests keep their `rule_files` paths relative to tests/.
+    (an eighth of the work for FLUO). The tests' `rule_files` were re-pointed at these copies by
+    `tests_for_mutants` (`../rules/<path below the rules base>`).
     """
     dest = work / f"m{n:03d}"
     (dest / "tests").mkdir(parents=True)
@@ -152,6 +153,23 @@ def _write_mutant(
     else:
         dump_yaml(m.document, dest / "alertmanager.yml")
     return dest
+
+
+def tests_for_mutants(config: MonitoringConfig, baseline_groups: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+    """Every rule test file as a mutant directory holds it (`tests/<n>-<name>`): failing baseline
+    groups left out, and each `rule_files` entry resolved as promtool does (relative to the test
+    file, globs allowed) and pointed at the mutant's copy of that rule file."""
+    copies = {rf.path.resolve(): f"../rules/{config.rule_path(rf)}" for rf in config.rule_files}
+    out = {}
+    for i, path in enumerate(config.rule_tests):
+        doc = without_failing_groups(load_yaml(path), baseline_groups.get(path.name, []))
+        entries = []
+        for entry in doc.get("rule_files") or []:
+            matched = sorted(path.parent.glob(str(entry))) if any(c in str(entry) for c in "*?[") else [
+                path.parent / str(entry)]  # fmt: skip
+            entries += [copies.get(m.resolve(), str(m.resolve())) for m in matched]
+        out[f"{i:02d}-{path.name}"] = {**doc, "rule_files": entries}
+    return out
 
 
 def rejected_rule_files(files: list[Path], bin_path: str | None) -> dict[Path, str]:
@@ -173,7 +191,7 @@ class _Judge:
     """The checks a mutant must survive: the same ones `alertdrill check` runs."""
 
     config: MonitoringConfig
-    rule_tests: list[Path]
+    rule_tests: list[str]  # test file names as each mutant directory holds them (tests/<name>)
     cases: list[RouteCase]
     bin_path: str | None
     inhibitions: list[InhibitCase]
@@ -192,18 +210,18 @@ class _Judge:
                 live.append(r)
         for test in self.rule_tests:
             paths = {
-                r: r.path / "tests" / test.name
+                r: r.path / "tests" / test
                 for r in live
-                if r.path and r.verdict == "survived" and (r.path / "tests" / test.name).is_file()
+                if r.path and r.verdict == "survived" and (r.path / "tests" / test).is_file()
             }
             if not paths:
                 continue
             try:
                 for r in self._failing_tests(paths):
-                    r.verdict, r.killed_by = "killed", f"rule tests {test.name}"
+                    r.verdict, r.killed_by = "killed", f"rule tests {test.split('-', 1)[1]}"
             except ToolTimeoutError as exc:  # one slow batch is reported, the rest go on
                 for r in paths:
-                    r.verdict, r.killed_by = "timeout", f"{test.name}: {exc}"
+                    r.verdict, r.killed_by = "timeout", f"{test.split('-', 1)[1]}: {exc}"
 
     def _failing_tests(self, paths: dict[MutantResult, Path]) -> dict[MutantResult, Path]:
         """Which mutants' tests fail: by exit status for the batch, then per file from its output
@@ -270,6 +288,33 @@ def sample(mutants: list[Mutant], n: int | None) -> list[Mutant]:
     return [mutants[int(i * step)] for i in range(n)]
 
 
+def _baseline_and_judge(
+    config: MonitoringConfig, bin_path: str | None, drop_failing_baseline: bool
+) -> tuple[Baseline, dict[str, dict[str, Any]], _Judge]:
+    """The tests on the unmutated config first; the judge then runs only what passed there."""
+    rule_tests = config.rule_tests
+    cases, inhibitions = load_cases(config.routing_tests), load_inhibit_cases(config.routing_tests)
+    people = people_problems(config, config.alertmanager, config.alertmanager_path, bin_path)
+    am = (config.alertmanager_path, config.alertmanager)
+    baseline = measure(rule_tests, cases, inhibitions, am, people, bin_path)
+    if not baseline.ok and not drop_failing_baseline:
+        raise ConfigError(
+            "the tests fail on the unmutated config, so no mutant could be judged: "
+            + "; ".join(baseline.describe())
+            + ". Fix them (alertdrill check shows why), or pass --drop-failing-baseline to leave them out"
+        )
+    test_docs = tests_for_mutants(config, baseline.groups)
+    judge = _Judge(
+        config,
+        [name for name, t in zip(test_docs, rule_tests, strict=True) if t.name not in baseline.files],
+        [c for c in cases if c.name not in baseline.cases],
+        bin_path,
+        [c for c in inhibitions if c.name not in baseline.cases],
+        people_lint=not baseline.people,
+    )
+    return baseline, test_docs, judge
+
+
 def run_mutation(
     root: Path,
     bin_path: str | None = None,
@@ -286,28 +331,7 @@ def run_mutation(
     candidates = [*rule_mutants([rf.document for rf in config.rule_files]), *config_mutants(config.alertmanager)]
     unique = distinct(candidates, originals)
     mutants = sample(unique, max_mutants)
-    tests = sorted((root / "tests").glob("*.test.y*ml")) if (root / "tests").is_dir() else []
-    rule_tests = [t for t in tests if not t.name.startswith("routing.")]
-    routing_tests = root / "tests" / "routing.test.yml"
-    cases, inhibitions = load_cases(routing_tests), load_inhibit_cases(routing_tests)
-    people = people_problems(config, config.alertmanager, config.alertmanager_path, bin_path)
-    am = (config.alertmanager_path, config.alertmanager)
-    baseline = measure(rule_tests, cases, inhibitions, am, people, bin_path)
-    if not baseline.ok and not drop_failing_baseline:
-        raise ConfigError(
-            "the tests fail on the unmutated config, so no mutant could be judged: "
-            + "; ".join(baseline.describe())
-            + ". Fix them (alertdrill check shows why), or pass --drop-failing-baseline to leave them out"
-        )
-    test_docs = {t.name: without_failing_groups(load_yaml(t), baseline.groups.get(t.name, [])) for t in rule_tests}
-    judge = _Judge(
-        config,
-        [t for t in rule_tests if t.name not in baseline.files],
-        [c for c in cases if c.name not in baseline.cases],
-        bin_path,
-        [c for c in inhibitions if c.name not in baseline.cases],
-        people_lint=not baseline.people,
-    )
+    baseline, test_docs, judge = _baseline_and_judge(config, bin_path, drop_failing_baseline)
     named = {c.get("alertname") for d in test_docs.values() for g in d.get("tests") or []
              for c in g.get("alert_rule_test") or []}  # fmt: skip
     untested = list(dict.fromkeys(r.name for r in config.rules if r.name not in named))

@@ -22,7 +22,7 @@ from alertdrill.check.routetests import (
     send_resolved_problems,
 )
 from alertdrill.check.unittests import find_rule_tests, run_rule_tests
-from alertdrill.config import routing
+from alertdrill.config import promql, routing
 from alertdrill.config.dashboards import load_queries
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.config.slos import recorded_series
@@ -115,7 +115,7 @@ def _known_from_config(config: MonitoringConfig) -> tuple[set[str], set[str]]:
     """Metric names and jobs the config shows exist: recording rule outputs, tests' input series."""
     metrics = recorded_series([rf.document for rf in config.rule_files])
     jobs: set[str] = set()
-    for path in sorted((config.root / "tests").glob("*.test.y*ml")) if (config.root / "tests").is_dir() else []:
+    for path in config.rule_tests:
         doc = load_yaml(path) or {}
         for group in doc.get("tests") or [] if isinstance(doc, dict) else []:
             for item in group.get("input_series") or []:
@@ -145,12 +145,12 @@ def run_check(root: Path, features_dir: Path, bin_path: str | None = None) -> Ch
     report.items.append(CheckItem("syntax", "amtool check-config", True, str(config.alertmanager_path)))
     known = {r.name for r in config.rules}
     tested: set[tuple[str, str | None]] = set()
-    for tf in find_rule_tests(root, known):
+    for tf in find_rule_tests(config.rule_tests, known):
         ok, output = run_rule_tests(tf.path, bin_path)
         report.items.append(CheckItem("rule tests", tf.path.name, ok, "" if ok else output))
         if ok:
             tested |= tf.severities_tested
-    cases = load_cases(root / "tests" / "routing.test.yml")
+    cases = load_cases(config.routing_tests)
     for case in cases:
         result = run_case(case, config.alertmanager_path, config.alertmanager, bin_path)
         report.items.append(CheckItem("routing tests", case.name, result.ok, "; ".join(result.problems)))
@@ -159,13 +159,14 @@ def run_check(root: Path, features_dir: Path, bin_path: str | None = None) -> Ch
     report.items.append(
         CheckItem("routing tests", "send_resolved on every paging receiver", not problems, "; ".join(problems))
     )
-    catalog = catalog.with_known(*_known_from_config(config))
+    metrics, jobs = _known_from_config(config)
+    catalog = catalog.with_known(metrics, jobs, promql.ratio_records([rf.document for rf in config.rule_files]))
     report.findings = lint(config.rules, policy, catalog)
     for f in report.findings:
         report.items.append(CheckItem("policy lint", f"{f.rule}: {f.check}", False, str(f)))
     if not report.findings:
         report.items.append(CheckItem("policy lint", f"{len(config.rules)} rules against the SOP", True))
-    _check_people(report, config, cases_file=root / "tests" / "routing.test.yml", bin_path=bin_path)
+    _check_people(report, config, cases_file=config.routing_tests, bin_path=bin_path)
     _check_dashboards(report, root, config, catalog)
     report.coverage = coverage(
         config.rules,

@@ -8,19 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from alertdrill.config import routing
-from alertdrill.config.ruleset import AlertRule, RuleFile, alert_rules, load_rule_file, rule_files
+from alertdrill.config.layout import AM_CANDIDATES, LAYOUT_FILE, Layout, load_layout
+from alertdrill.config.ruleset import AlertRule, RuleFile, alert_rules, load_rule_file
 from alertdrill.config.slos import Slo, slos_of
 from alertdrill.config.timescale import ScaleNote, scale_rule_file
 from alertdrill.config.validate import check_alertmanager_config, check_rules
 from alertdrill.errors import ConfigError
 from alertdrill.runtime.yamlfile import dump_yaml
-
-AM_CANDIDATES = (
-    "alertmanager/alertmanager.yml",
-    "alertmanager/alertmanager.yaml",
-    "alertmanager.yml",
-    "alertmanager.yaml",
-)
 
 
 @dataclass(frozen=True)
@@ -34,17 +28,22 @@ class MonitoringConfig:
     rules: list[AlertRule] = field(default_factory=list)
     bin_path: str | None = None
     slos: list[Slo] = field(default_factory=list)  # <root>/slo.yml: SOP-004's objectives
+    layout: Layout | None = None  # where the files are (FLUO's default, or <root>/alertdrill.yml)
 
     @classmethod
     def load(cls, root: Path, bin_path: str | None = None) -> MonitoringConfig:
         """Load and validate; every problem is a ConfigError naming the file."""
         if not root.is_dir():
             raise ConfigError(f"{root}: monitoring directory not found (--monitoring DIR)")
-        files = [load_rule_file(p) for p in rule_files(root / "rules")]
+        layout = load_layout(root)
+        files = [load_rule_file(p) for p in layout.rules]
         check_rules([rf.path for rf in files], bin_path)
-        am_path = next((root / c for c in AM_CANDIDATES if (root / c).is_file()), None)
+        am_path = layout.alertmanager
         if am_path is None:
-            raise ConfigError(f"{root}: no Alertmanager config (looked for {', '.join(AM_CANDIDATES)})")
+            raise ConfigError(
+                f"{root}: no Alertmanager config (looked for {', '.join(AM_CANDIDATES)}; or name it as "
+                f"'alertmanager:' in {root / LAYOUT_FILE})"
+            )
         am = routing.load_alertmanager_config(am_path)
         check_alertmanager_config(am_path, bin_path)
         return cls(
@@ -55,11 +54,23 @@ class MonitoringConfig:
             rules=alert_rules(files),
             bin_path=bin_path,
             slos=slos_of(root, [rf.document for rf in files]),
+            layout=layout,
         )
 
     def rule_path(self, rf: RuleFile) -> Path:
-        """A rule file's path below rules/ (sub-directories kept, so tests' rule_files still match)."""
-        return rf.path.relative_to(self.root / "rules")
+        """A rule file's path below the layout's rules base (sub-directories kept in every copy)."""
+        base = self.layout.rules_base if self.layout else self.root / "rules"
+        return rf.path.relative_to(base)
+
+    @property
+    def rule_tests(self) -> list[Path]:
+        return list(self.layout.rule_tests) if self.layout else []
+
+    @property
+    def routing_tests(self) -> Path:
+        """The routing test file (it may not exist: no routing tests)."""
+        found = self.layout.routing_tests if self.layout else None
+        return found or self.root / "tests" / "routing.test.yml"
 
     def rule(self, name: str) -> AlertRule:
         for rule in self.rules:

@@ -67,6 +67,28 @@ def value_sources(expr: str) -> list[Any]:
     return out
 
 
+def selector_name(node: Any) -> str | None:
+    """The metric name of a plain selector (through parentheses), else None."""
+    while isinstance(node, pp.ParenExpr):
+        node = node.expr
+    return str(node.name) if isinstance(node, pp.VectorSelector) and node.name else None
+
+
+def ratio_records(documents: list[dict[str, Any]]) -> set[str]:
+    """Recording rules whose every value source is a division: their series are ratios."""
+    out = set()
+    for doc in documents:
+        for group in doc.get("groups") or []:
+            for rule in group.get("rules") or []:
+                if isinstance(rule, dict) and "record" in rule:
+                    try:
+                        if all(is_ratio(n) for n in value_sources(str(rule["expr"]))):
+                            out.add(str(rule["record"]))
+                    except ValueError:
+                        continue
+    return out
+
+
 def is_ratio(node: Any) -> bool:
     """A division at the top (through parentheses): what humanizePercentage can honestly print."""
     while isinstance(node, pp.ParenExpr):

@@ -39,7 +39,6 @@ class RuleFile:
 def rule_files(rules_dir: Path) -> list[Path]:
     if not rules_dir.is_dir():
         raise ConfigError(f"{rules_dir}: no rules directory; put Prometheus rule files there")
-    # read recursively: a team keeps rules in sub-directories (per service, per mixin)
     files = sorted(p for p in rules_dir.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file())
     if not files:
         raise ConfigError(f"{rules_dir}: no *.yml rule files found")
