@@ -5,9 +5,10 @@
 PATH is a checkout of https://github.com/kubernetes-monitoring/kubernetes-mixin (with Debian's
 promtool 2.42 use commit 72a1a23; later tests need promtool >= 2.53). The script renders its
 alerts and recording rules with the `jsonnet` package from PyPI (`pip install jsonnet`) into a
-temporary directory laid out for `--monitoring` (rules/, tests/ with the mixin's tests.yaml and its
-rule_files re-pointed, an Alertmanager config written here), then times plain `promtool test
-rules` against `alertdrill check`, and runs `alertdrill mutate`. Nothing of the mixin is kept.
+temporary directory as the mixin's Makefile does (prometheus_alerts.yaml, prometheus_rules.yaml
+next to its unchanged tests.yaml), adds an Alertmanager config written here and an alertdrill.yml
+naming the files, then times plain `promtool test rules` against `alertdrill check`, and runs
+`alertdrill mutate`. Nothing of the mixin is kept.
 """
 
 from __future__ import annotations
@@ -45,21 +46,20 @@ ALERTMANAGER = {
 }  # fmt: skip
 
 
+LAYOUT = "rules: [prometheus_alerts.yaml, prometheus_rules.yaml]\ntests: [tests.yaml]\nalertmanager: alertmanager.yml\n"
+
+
 def render(mixin: Path, out: Path) -> None:
     import _jsonnet  # type: ignore[import-not-found]  # pip install jsonnet
 
-    (out / "rules").mkdir(parents=True)
-    (out / "tests").mkdir()
-    (out / "alertmanager").mkdir()
+    out.mkdir(parents=True)
     for name, field in (("prometheus_alerts.yaml", "prometheusAlerts"), ("prometheus_rules.yaml", "prometheusRules")):
-        doc = json.loads(
-            _jsonnet.evaluate_snippet("bench", f"(import 'mixin.libsonnet').{field}", jpathdir=[str(mixin)])
-        )
-        (out / "rules" / name).write_text(yaml.safe_dump(doc, sort_keys=False))
-    tests = yaml.safe_load((mixin / "tests.yaml").read_text())
-    tests["rule_files"] = [f"../rules/{f}" for f in tests["rule_files"]]
-    (out / "tests" / "kubernetes-mixin.test.yml").write_text(yaml.safe_dump(tests, sort_keys=False))
-    (out / "alertmanager" / "alertmanager.yml").write_text(yaml.safe_dump(ALERTMANAGER, sort_keys=False))
+        code = f"(import 'mixin.libsonnet').{field}"
+        doc = json.loads(_jsonnet.evaluate_snippet("bench", code, jpathdir=[str(mixin)]))
+        (out / name).write_text(yaml.safe_dump(doc, sort_keys=False))
+    (out / "tests.yaml").write_text((mixin / "tests.yaml").read_text())  # as the maintainers wrote it
+    (out / "alertmanager.yml").write_text(yaml.safe_dump(ALERTMANAGER, sort_keys=False))
+    (out / "alertdrill.yml").write_text(LAYOUT)
 
 
 def timed(cmd: list[str], cwd: Path | None = None) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -78,9 +78,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="alertdrill-bench-") as tmp:
         cfg = Path(tmp) / "monitoring"
         render(args.mixin, cfg)
-        rules = yaml.safe_load((cfg / "rules" / "prometheus_alerts.yaml").read_text())
+        rules = yaml.safe_load((cfg / "prometheus_alerts.yaml").read_text())
         print(f"rendered {sum(len(g['rules']) for g in rules['groups'])} alerts into {cfg}")
-        plain_s, plain = timed(["promtool", "test", "rules", "kubernetes-mixin.test.yml"], cwd=cfg / "tests")
+        plain_s, plain = timed(["promtool", "test", "rules", "tests.yaml"], cwd=cfg)
         print(f"plain promtool test rules: {plain_s:.1f}s (exit {plain.returncode})")
         check_s, check = timed([*alertdrill, "check", "--monitoring", str(cfg), "--junit", f"{tmp}/check.xml"])
         print(f"alertdrill check: {check_s:.1f}s (exit {check.returncode}), {check_s / plain_s:.2f}x plain")
