@@ -89,7 +89,8 @@ def main() -> int:
             mutate_s, mutate = timed([*alertdrill, "mutate", "--monitoring", str(cfg), "--diffs", "0",
                                       "--junit", f"{tmp}/mutate.xml"])  # fmt: skip
             print(f"alertdrill mutate: {mutate_s:.1f}s (exit {mutate.returncode})")
-            print(mutate.stdout[-6000:] or mutate.stderr[-3000:])
+            summary = mutate.stdout.split("survivor(s)")[0]  # the summary, then the first survivors
+            print(summary[:8000] or mutate.stderr[-3000:])
     return 0
 
 
