@@ -38,11 +38,6 @@ def _has_integration(am: dict[str, Any], receiver: str) -> bool:
     return any(k.endswith("_configs") and v for k, v in item.items())
 
 
-def _emails(am: dict[str, Any], receiver: str) -> list[str]:
-    item = _receiver(am, receiver)
-    return [a.strip() for c in item.get("email_configs") or [] for a in str(c.get("to", "")).split(",") if a.strip()]
-
-
 def draft_policy(config: MonitoringConfig) -> dict[str, Any]:
     am = config.alertmanager
     severities = sorted({str(r.labels["severity"]) for r in config.rules if "severity" in r.labels})
@@ -59,7 +54,7 @@ def draft_policy(config: MonitoringConfig) -> dict[str, Any]:
         steps: dict[float, list[str]] = {}
         for m in routing.match_routes(am, {"severity": s}):
             steps.setdefault(m.group_wait_s, []).extend(
-                a for a in _emails(am, m.receiver) if a not in steps[m.group_wait_s]
+                a for a in routing.receiver_emails(am, m.receiver) if a not in steps[m.group_wait_s]
             )
         ordered = sorted(steps.items())
         escalation[s] = [

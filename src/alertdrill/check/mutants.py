@@ -167,7 +167,7 @@ def rule_mutants(documents: list[dict[str, Any]]) -> Iterator[Mutant]:
                         yield mutant(f"label {key} dropped", lambda r, k=key: r["labels"].pop(k))
 
 
-def _times(duration: Any, factor: int) -> str:
+def _times(duration: Any, factor: float) -> str:
     from alertdrill.config.durations import format_duration, parse_duration
 
     return format_duration(parse_duration(duration) * factor)
@@ -260,7 +260,7 @@ def _people_mutants(doc: dict[str, Any], mutant: Any) -> Iterator[Mutant]:
     for i, child in enumerate(doc["route"].get("routes") or []):
         wait = child.get("group_wait")
         if wait and _seconds(wait) >= 60:
-            half = _times_f(wait, 0.5)
+            half = _times(wait, 0.5)
             yield mutant(f"route.routes[{i}]", f"group_wait {wait} -> {half}",
                          lambda d, i=i, h=half: d["route"]["routes"][i].__setitem__("group_wait", h))  # fmt: skip
     for i, rule in enumerate(doc.get("inhibit_rules") or []):
@@ -270,12 +270,6 @@ def _people_mutants(doc: dict[str, Any], mutant: Any) -> Iterator[Mutant]:
             if rule.get(key):
                 yield mutant(f"inhibit_rules[{i}]", f"{key} dropped (mutes every alert)",
                              lambda d, i=i, key=key: d["inhibit_rules"][i].pop(key))  # fmt: skip
-
-
-def _times_f(duration: Any, factor: float) -> str:
-    from alertdrill.config.durations import format_duration, parse_duration
-
-    return format_duration(parse_duration(duration) * factor)
 
 
 def _seconds(duration: Any) -> float:

@@ -69,14 +69,6 @@ def load_contacts(policy: dict[str, Any], where: str) -> dict[str, list[Contact]
     return out
 
 
-def _emails(am: dict[str, Any], receiver: str) -> set[str]:
-    for item in am.get("receivers") or []:
-        if item.get("name") == receiver:
-            tos = [str(c.get("to", "")) for c in item.get("email_configs") or []]
-            return {a.strip().lower() for to in tos for a in to.split(",") if a.strip()}
-    return set()
-
-
 def contact_findings(am: dict[str, Any], am_file: str, contacts: dict[str, list[Contact]]) -> list[PeopleFinding]:
     """For each severity the policy names: exactly its contacts are emailed, each on its timer."""
     out: list[PeopleFinding] = []
@@ -87,7 +79,7 @@ def contact_findings(am: dict[str, Any], am_file: str, contacts: dict[str, list[
     for severity, wanted in contacts.items():
         reached: dict[str, tuple[str, float]] = {}
         for m in routing.match_routes(am, {"alertname": "PolicyProbe", "severity": severity}):
-            for address in _emails(am, m.receiver):
+            for address in routing.receiver_emails(am, m.receiver):
                 reached.setdefault(address, (m.receiver, m.group_wait_s))
         for c in wanted:
             if c.address not in reached:

@@ -189,3 +189,11 @@ def inhibits(doc: dict[str, Any], source: dict[str, str], target: dict[str, str]
         if all(source.get(str(label), "") == target.get(str(label), "") for label in rule.get("equal") or []):
             out.append(i)
     return out
+
+
+def receiver_emails(doc: dict[str, Any], receiver: str) -> list[str]:
+    """The addresses a receiver's email integrations send to (each `to:`, comma-separated,
+    lower-cased, in order, each once)."""
+    item: dict[str, Any] = next((r for r in doc.get("receivers") or [] if r.get("name") == receiver), {})
+    tos = [str(c.get("to", "")) for c in item.get("email_configs") or []]
+    return list(dict.fromkeys(a.strip().lower() for to in tos for a in to.split(",") if a.strip()))

@@ -13,6 +13,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
+from alertdrill.config.routing import receiver_emails
 from alertdrill.drill import paging
 from alertdrill.drill.expectations import CLOCK_EPSILON_S
 from alertdrill.drill.paging import Page
@@ -164,21 +165,13 @@ class EscalationStep:
         }
 
 
-def receiver_addresses(drill: DrillSession, receiver: str) -> set[str]:
-    """The addresses a receiver's email integrations send to (its `to:`, comma-separated)."""
-    for item in drill.expect.monitoring.alertmanager.get("receivers") or []:
-        if item.get("name") == receiver:
-            tos = [str(c.get("to", "")) for c in item.get("email_configs") or []]
-            return {a.strip().lower() for to in tos for a in to.split(",") if a.strip()}
-    return set()
-
-
 def assert_held_back_from(drill: DrillSession, page: Page, expected: list[str], hours: float) -> None:
     """Deferred (P2): Alertmanager routes it to receivers that will email exactly these addresses
     once the deferral is over (nothing is sent yet, so the config says who), and nobody got it yet."""
     want = {a.lower() for a in expected}
     routed = drill.watch.routed(page.alert, page.match)
-    will_email = {a for r in routed for a in receiver_addresses(drill, r)}
+    am = drill.expect.monitoring.alertmanager
+    will_email = {a for r in routed for a in receiver_emails(am, r)}
     drill.evidence.receivers = sorted(want)
     if will_email != want:
         raise DrillFailure(
