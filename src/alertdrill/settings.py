@@ -70,6 +70,9 @@ class Settings:
     reports_root: Path = Path("reports")
     #: The run's id, when the CLI chose it before pytest started (it names the report dir).
     run_id: str | None = None
+    #: The parallel worker this process is (pytest-xdist's id, e.g. "gw0"), None when serial: each
+    #: worker's stack gets a run directory of its own, `<run_id>-<worker>`, beside the others.
+    worker: str | None = None
     keep_runs: int = DEFAULT_KEEP_RUNS
     state_dir: Path = Path(".alertdrill")
     keep_stack: bool = False
@@ -89,6 +92,13 @@ class Settings:
     @property
     def runs_dir(self) -> Path:
         return self.state_dir / "runs"
+
+    @property
+    def stack_run_id(self) -> str | None:
+        """The id of this process's stack's run directory (the run's id, plus the worker's)."""
+        if self.run_id is None or self.worker is None:
+            return self.run_id
+        return f"{self.run_id}-{self.worker}"
 
     def reports_for(self, run_id: str) -> Path:
         """Where this run's results go: the fixed --report-dir, else `reports/<run_id>/`."""
@@ -132,6 +142,7 @@ class Settings:
             report_dir=Path(str(pick("report_dir"))) if pick("report_dir") else None,
             reports_root=Path(str(pick("reports_root") or "reports")),
             run_id=str(pick("run_id")) if pick("run_id") else None,
+            worker=str(options["worker"]) if options.get("worker") else None,
             keep_runs=int(keep_runs),
             state_dir=Path(str(pick("state_dir") or ".alertdrill")),
             keep_stack=bool(pick("keep_stack")) and str(pick("keep_stack")) not in ("0", "false"),

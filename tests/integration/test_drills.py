@@ -16,6 +16,7 @@ DRILL_KEYS = {
     "messages",
     "escalations",
     "acknowledged_s",
+    "stack_id",
     "feature",
     "scenario",
     "alert",
@@ -73,6 +74,10 @@ def test_every_sop_alert_drill_passes_and_leaves_nothing_behind(
     drills = results["drills"]
     assert results["summary"] == {"passed": len(drills), "failed": 0, "skipped": 0, "error": 0, "interrupted": 0}
     assert results["outcome"] == "completed" and results["interrupted_drill"] is None
+    # run in parallel (auto), each drill on its worker's own stack, merged into one report
+    assert results["workers"] > 1 and results["interrupted_drills"] == []
+    stacks = {d["stack_id"] for d in drills}
+    assert 1 < len(stacks) <= results["workers"] and all(s.startswith(results["run_id"] + "-gw") for s in stacks)
     assert {d["alert"] for d in drills} == SOP_ALERTS | {None}  # None: the SLO and dashboard features
     under_load = [d for d in drills if d["load"] is not None]
     assert len(under_load) == 1 and under_load[0]["load"]["messages_per_s"] >= 1000

@@ -79,6 +79,13 @@ def _run_parser(run: argparse.ArgumentParser) -> None:
     run.add_argument("-k", dest="keyword", default=None, help="pytest -k expression on scenario names")
     run.add_argument("-q", "--quiet", action="store_true", help="no live progress lines")
     run.add_argument(
+        "--parallel",
+        default=None,
+        metavar="N|auto",
+        help="drills at once, each worker with its own local stack (default auto: cores, memory, drills; "
+        "env ALERTDRILL_PARALLEL)",
+    )
+    run.add_argument(
         "--dry-run",
         action="store_true",
         help="kind/cluster: print every command, the values and manifests, and each drill's bounds; touch nothing",
@@ -146,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     # `alertdrill check | head`: a closed pipe ends the output quietly, as for any Unix tool
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # Started in the background by a script, we inherit SIGINT ignored: restore Python's Ctrl-C,
+    # so every launcher can stop a run (and its workers inherit a SIGINT they can receive).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     args = build_parser().parse_args(argv)
     try:
         if args.command == "run":

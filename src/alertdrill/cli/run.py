@@ -20,6 +20,7 @@ from alertdrill.cli.common import (
     PARTIAL,
     settings_from,
 )
+from alertdrill.cli.parallelism import parse_parallel, resolve_workers, xdist_args
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.drill.plan import bound_lines
 from alertdrill.errors import SetupError
@@ -40,6 +41,7 @@ def _check_run_options(args: argparse.Namespace) -> Settings:
     for option, expr in (("--tags", args.tags), ("-k", args.keyword)):
         if expr:
             _check_expression(option, expr)
+    parse_parallel(args.parallel)  # a bad --parallel fails before anything is created
     for feature in args.features:
         if not Path(feature).exists():
             raise SetupError(f"{feature}: no such feature file or directory")
@@ -92,12 +94,20 @@ def _pytest_args(args: argparse.Namespace, settings: Settings, report_dir: Path)
         pytest_args += ["-k", args.keyword]
     if args.keep_stack:
         pytest_args.append("--keep-stack")
-    if not args.quiet:
-        pytest_args += [
-            "-o", "log_cli=true", "--log-cli-level=INFO",
-            f"--log-cli-format={LOG_FORMAT}", "--log-cli-date-format=%H:%M:%S",
-        ]  # fmt: skip
     return pytest_args
+
+
+def _progress_args(quiet: bool, workers: int) -> list[str]:
+    """Live progress lines: pytest's live log for one stack; for parallel workers, their lines
+    (each prefixed by worker and scenario) printed whole by the controller."""
+    if quiet:
+        return []
+    if workers > 1:
+        return ["--drill-progress"]
+    return [
+        "-o", "log_cli=true", "--log-cli-level=INFO",
+        f"--log-cli-format={LOG_FORMAT}", "--log-cli-date-format=%H:%M:%S",
+    ]  # fmt: skip
 
 
 def _dry_run(settings: Settings) -> int:
@@ -133,6 +143,19 @@ def _this_runs_results(path: Path, run_id: str) -> dict[str, Any] | None:
     return results if results.get("run_id") == run_id else None
 
 
+def _interrupted_line(results: dict[str, Any], settings: Settings) -> str:
+    """The last line of an interrupted run: which drills were open, and whether a fault is left."""
+    open_drills = results.get("interrupted_drills") or []
+    left = sorted(settings.runs_dir.glob(f"{results['run_id']}*/faults/*.json"))
+    what = ", ".join(repr(d) for d in open_drills) or "no drill"
+    faults = (
+        f"{len(left)} fault(s) still open: run `alertdrill revert`"
+        if left
+        else "every fault was rolled back and every stack stopped"
+    )
+    return f"alertdrill: run interrupted while {what} ran; {faults}"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
@@ -145,8 +168,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         report_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SetupError(f"report dir {str(report_dir)!r}: {exc.strerror}; pass --report-dir DIR") from None
+    pytest_args = _pytest_args(args, settings, report_dir)
+    workers, why = resolve_workers(parse_parallel(args.parallel), settings.stack, args.keep_stack, pytest_args)
+    if not args.quiet:
+        print(f"alertdrill: {workers} worker(s), each with its own {settings.stack} stack: {why}", flush=True)
     try:
-        code = int(pytest.main(_pytest_args(args, settings, report_dir)))
+        code = int(pytest.main([*pytest_args, *xdist_args(workers), *_progress_args(args.quiet, workers)]))
     finally:
         _publish(report_dir)
     results = _this_runs_results(report_dir / "results.json", settings.run_id)
@@ -156,6 +183,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"results: {report_dir / 'results.json'}  junit: {report_dir / 'junit.xml'}  "
             f"report: {report_dir / 'report.html'}"
         )
+    if results is not None and results["outcome"] == "interrupted":
+        print(_interrupted_line(results, settings), file=sys.stderr)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("alertdrill: no drill matched the features, --tags or -k given", file=sys.stderr)
     outcomes: dict[int, int] = {

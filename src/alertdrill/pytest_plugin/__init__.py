@@ -23,9 +23,11 @@ from alertdrill.drill.session import DrillSession
 from alertdrill.drill.watch import alerts_fired_since
 from alertdrill.errors import ConfigError, SetupError
 from alertdrill.grammar import expected_alerts
+from alertdrill.pytest_plugin import parallel
 from alertdrill.pytest_plugin.results import (
     CONFIG,
     FEATURE_KEY,
+    INDEX_KEY,
     PLAN_KEY,
     RESULTS_KEY,
     RUN_KEY,
@@ -34,16 +36,23 @@ from alertdrill.pytest_plugin.results import (
     RunInfo,
     dump_if_failed,
     pytest_keyboard_interrupt,
+    pytest_runtest_logfinish,
     pytest_runtest_makereport,
     pytest_sessionfinish,
     record_drill,
 )
+from alertdrill.runtime.rundir import new_run_id
 from alertdrill.settings import KUBE_OPTIONS, Settings
 from alertdrill.slo.under_load import LoadWindow
 from alertdrill.stack.base import Stack
 from alertdrill.stack.registry import DEFAULT_STACK, STACK_NAMES, open_stack
 
-__all__ = ["pytest_keyboard_interrupt", "pytest_runtest_makereport", "pytest_sessionfinish"]
+__all__ = [
+    "pytest_keyboard_interrupt",
+    "pytest_runtest_logfinish",
+    "pytest_runtest_makereport",
+    "pytest_sessionfinish",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -88,6 +97,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME=PORT",
         help="fix a port instead of a free one, e.g. prometheus=9090",
     )
+    group.addoption(
+        "--drill-progress",
+        action="store_true",
+        default=False,
+        help="parallel runs: print the workers' progress lines (alertdrill run does unless -q)",
+    )
     for name, text in KUBE_OPTIONS.items():
         group.addoption(f"--{name}", default=None, help=text)
 
@@ -116,6 +131,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    for i, item in enumerate(items):  # the feature order, which the report keeps
+        item.stash[INDEX_KEY] = i
+    if parallel.worker_id(config) is not None:
+        parallel.order_for_workers(items, {item.nodeid: _step_texts(item) for item in items})
+
+
+def _step_texts(item: pytest.Item) -> list[str]:
+    template = _template(item)
+    return [step.name for step in template.steps] if template is not None else []
+
+
+def _template(item: pytest.Item) -> Any:
+    from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+    obj = getattr(item, "obj", None)
+    return scenario_wrapper_template_registry.get(obj) if callable(obj) else None
 
 
 def _stack_name(config: pytest.Config) -> str:
@@ -128,10 +159,7 @@ def _stack_name(config: pytest.Config) -> str:
 
 
 def _feature_file(item: pytest.Item) -> Path | None:
-    from pytest_bdd.scenario import scenario_wrapper_template_registry
-
-    obj = getattr(item, "obj", None)
-    template = scenario_wrapper_template_registry.get(obj) if callable(obj) else None
+    template = _template(item)
     if template is None:
         return None
     return Path(template.feature.filename).resolve()
@@ -143,6 +171,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RESULTS_KEY] = []
     config.pluginmanager.register(CollectWatch(config), "alertdrill-collect-watch")
     config.stash[RUN_KEY] = RunInfo()
+    if parallel.is_controller(config) and not config.option.run_id:
+        config.option.run_id = new_run_id()  # before xdist hands the options to the workers
+    if parallel.worker_id(config) is not None or parallel.is_controller(config):
+        _configure_parallel(config)
+        return
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
@@ -152,26 +185,61 @@ def pytest_configure(config: pytest.Config) -> None:
         signal.signal(signal.SIGTERM, interrupt)
 
 
+def _configure_parallel(config: pytest.Config) -> None:
+    """A worker logs into the report dir; the controller, which runs no drill and starts no
+    stack, knows the run from the options and prints the workers' progress."""
+    try:
+        settings = _resolve_settings(config)
+    except ConfigError:
+        return  # the `settings` fixture reports it, located, in the worker that needs it
+    assert settings.run_id is not None
+    report_dir = settings.reports_for(settings.run_id)
+    if parallel.worker_id(config) is not None:
+        parallel.start_worker(config, report_dir)
+        return
+    run = config.stash[RUN_KEY]
+    run.run_id, run.stack, run.time_scale, run.report_dir = (
+        settings.run_id,
+        settings.stack,
+        settings.time_scale,
+        report_dir,
+    )
+    run.reports_root = settings.reports_root if settings.report_dir is None else None
+    parallel.start_controller(report_dir)
+    from alertdrill.pytest_plugin.merge import ParallelController
+
+    config.pluginmanager.register(ParallelController(config), "alertdrill-parallel-controller")
+    if config.getoption("drill_progress"):
+        tail = parallel.ProgressTail(report_dir)
+        config.stash[parallel.TAIL_KEY] = tail
+        tail.start()
+
+
+def _resolve_settings(config: pytest.Config) -> Settings:
+    opt = config.getoption
+    return Settings.resolve(
+        {
+            "worker": parallel.worker_id(config),
+            "stack": opt("stack"),
+            "time_scale": opt("time_scale"),
+            "monitoring": opt("monitoring"),
+            "scenarios": opt("scenarios"),
+            "report_dir": opt("report_dir"),
+            "reports_root": opt("reports_root"),
+            "run_id": opt("run_id"),
+            "keep_runs": opt("keep_runs"),
+            "keep_stack": opt("keep_stack"),
+            "acknowledge_with": opt("acknowledge_with"),
+            "ports": opt("port"),
+            **{name.replace("-", "_"): opt(name.replace("-", "_")) for name in KUBE_OPTIONS},
+        }
+    )
+
+
 @pytest.fixture(scope="session")
 def settings(pytestconfig: pytest.Config) -> Settings:
-    opt = pytestconfig.getoption
     try:
-        return Settings.resolve(
-            {
-                "stack": opt("stack"),
-                "time_scale": opt("time_scale"),
-                "monitoring": opt("monitoring"),
-                "scenarios": opt("scenarios"),
-                "report_dir": opt("report_dir"),
-                "reports_root": opt("reports_root"),
-                "run_id": opt("run_id"),
-                "keep_runs": opt("keep_runs"),
-                "keep_stack": opt("keep_stack"),
-                "acknowledge_with": opt("acknowledge_with"),
-                "ports": opt("port"),
-                **{name.replace("-", "_"): opt(name.replace("-", "_")) for name in KUBE_OPTIONS},
-            }
-        )
+        return _resolve_settings(pytestconfig)
     except SetupError as exc:
         _exit_on_setup_error(exc)
         raise
@@ -191,14 +259,16 @@ def stack(settings: Settings, monitoring: MonitoringConfig, pytestconfig: pytest
     started_at = time.time()
     try:
         cm = open_stack(settings, monitoring)
-        running = cm.__enter__()
+        with _machine_share(pytestconfig, settings, alone=False):  # start-ups never beside an @alone drill
+            running = cm.__enter__()
     except SetupError as exc:
         _exit_on_setup_error(exc)
         raise
     run = pytestconfig.stash[RUN_KEY]
     run.history.fired.extend(alerts_fired_since(running, started_at))
-    run.run_id, run.stack, run.time_scale = running.run_id, settings.stack, settings.time_scale
-    run.report_dir = settings.reports_for(running.run_id)
+    run.run_id = settings.run_id or running.run_id
+    run.stack_id, run.stack, run.time_scale = running.run_id, settings.stack, settings.time_scale
+    run.report_dir = settings.reports_for(run.run_id)
     run.reports_root = settings.reports_root if settings.report_dir is None else None
     try:
         yield running
@@ -206,6 +276,14 @@ def stack(settings: Settings, monitoring: MonitoringConfig, pytestconfig: pytest
             _hold(running)
     finally:
         cm.__exit__(None, None, None)
+
+
+def _machine_share(config: pytest.Config, settings: Settings, alone: bool) -> contextlib.AbstractContextManager[None]:
+    """Parallel workers share the machine, except with a drill that needs it alone (@alone)."""
+    if parallel.worker_id(config) is None or settings.run_id is None:
+        return contextlib.nullcontext()
+    share = parallel.machine_share(settings.reports_for(settings.run_id))
+    return share.alone() if alone else share.shared()
 
 
 def _hold(stack: Stack) -> None:
@@ -233,14 +311,16 @@ def drill(
     run = request.config.stash[RUN_KEY]
     session = DrillSession(stack, settings.scenarios_dir, run.history, expect)
     session.acknowledge_with = settings.acknowledge_with
-    try:
-        yield session
-    finally:
+    alone = request.node.get_closest_marker(parallel.ALONE) is not None
+    with _machine_share(request.config, settings, alone=alone):  # held until the fault is rolled back
         try:
-            dump_if_failed(request, session)
-            session.finish()
+            yield session
         finally:
-            record_drill(request, session)
+            try:
+                dump_if_failed(request, session)
+                session.finish()
+            finally:
+                record_drill(request, session)
 
 
 # Values a later step needs from an earlier one arrive through pytest-bdd's `target_fixture`;
@@ -262,8 +342,16 @@ def load() -> LoadWindow:
 
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
     request.node.stash[FEATURE_KEY] = (str(feature.rel_filename), str(scenario.name))
+    parallel.set_scenario(str(scenario.name))
     # What the drill will expect, known before its first step (isolation, "no other alert").
     request.node.stash[PLAN_KEY] = expected_alerts([step.name for step in scenario.steps])
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist sends it (worker) and pytest-bdd writes it (controller)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    config = CONFIG.get(None)
+    if config is not None:
+        parallel.relay_bdd_scenario(config, report)
 
 
 def pytest_bdd_step_func_lookup_error(

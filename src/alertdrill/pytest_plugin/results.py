@@ -23,6 +23,7 @@ from alertdrill.drill.record import Outcome
 from alertdrill.drill.session import DrillSession
 from alertdrill.drill.watch import AlertHistory
 from alertdrill.grammar import ExpectedAlert
+from alertdrill.pytest_plugin import parallel
 from alertdrill.report.html import render_html
 from alertdrill.report.results import DrillJSON, drill_json, write_results
 from alertdrill.runtime.atomic import point_link_atomic, write_text_atomic
@@ -35,6 +36,8 @@ class RunInfo:
 
     started_at: float = field(default_factory=time.time)
     run_id: str | None = None
+    #: The run dir id of this process's stack (`<run_id>-gwN` for a parallel worker).
+    stack_id: str | None = None
     stack: str = DEFAULT_STACK
     time_scale: float = 0.0
     report_dir: Path = Path("reports")
@@ -44,6 +47,9 @@ class RunInfo:
     diagnostics: dict[str, Path] = field(default_factory=dict)  # scenario -> dump
     interrupted: bool = False  # Ctrl-C or SIGTERM arrived
     interrupted_drill: str | None = None
+    #: Every drill that was open when the run was interrupted (one per parallel worker at most).
+    interrupted_drills: list[str] = field(default_factory=list)
+    workers: int = 1
 
 
 #: `pytest_keyboard_interrupt` gets no config; this is the session's.
@@ -54,6 +60,10 @@ PLAN_KEY = pytest.StashKey[list[ExpectedAlert]]()
 CALL_KEY = pytest.StashKey[tuple[Outcome, str]]()
 RESULTS_KEY = pytest.StashKey[list[DrillJSON]]()
 RUN_KEY = pytest.StashKey[RunInfo]()
+#: A drill's position in the feature files (parallel workers run them longest first).
+INDEX_KEY = pytest.StashKey[int]()
+#: (index, drill) pairs this process recorded: a worker hands them over in workers/<gw>.json.
+INDEXED_KEY = pytest.StashKey[list[tuple[int, DrillJSON]]]()
 
 
 def dump_if_failed(request: pytest.FixtureRequest, drill: DrillSession) -> None:
@@ -80,10 +90,12 @@ def record_drill(request: pytest.FixtureRequest, drill: DrillSession) -> None:
     default: tuple[Outcome, str] = ("error", "the drill did not run")
     if run.interrupted and CALL_KEY not in item.stash:
         default = ("interrupted", "interrupted (Ctrl-C or SIGTERM) while the drill ran; its fault was rolled back")
-        run.interrupted_drill = scenario
+        run.interrupted_drill = run.interrupted_drill or scenario
+        run.interrupted_drills.append(scenario)
     outcome, message = item.stash.get(CALL_KEY, default)
-    result = drill_json(drill.evidence.record(feature, scenario, outcome, message))
+    result = drill_json(drill.evidence.record(feature, scenario, outcome, message), stack_id=run.stack_id)
     item.config.stash[RESULTS_KEY].append(result)
+    item.config.stash.setdefault(INDEXED_KEY, []).append((item.stash.get(INDEX_KEY, 0), result))
     for key in ("fire_latency_s", "notify_latency_s", "recovery_s"):
         item.user_properties.append((key, result[key]))
     item.user_properties.append(("fire_bound_s", result["expected"]["fire_bound_s"]))
@@ -142,11 +154,39 @@ def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> N
         config.stash[RUN_KEY].interrupted = True
 
 
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    """A worker hands over its records after every drill: a crash loses none that finished."""
+    config = CONFIG.get(None)
+    if config is not None and parallel.worker_id(config) is not None:
+        _save_worker_state(config, finished=False)
+        parallel.set_scenario(f"{parallel.worker_id(config)} stack")
+
+
+def _save_worker_state(config: pytest.Config, finished: bool) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    gw = parallel.worker_id(config)
+    if run is None or run.run_id is None or gw is None:
+        return
+    state = {
+        "worker": gw,
+        "stack_id": run.stack_id,
+        "finished": finished,
+        "interrupted": run.interrupted,
+        "interrupted_drills": run.interrupted_drills,
+        "drills": [{"index": i, "drill": d} for i, d in config.stash.get(INDEXED_KEY, [])],
+        "diagnostics": {scenario: str(path) for scenario, path in run.diagnostics.items()},
+    }
+    parallel.save_worker_state(run.report_dir, gw, state)
+
+
 @pytest.hookimpl(trylast=True)  # after the runner's teardown, which records the drill that was open
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     if config.stash.get(COLLECT_FAILED, False):
         session.exitstatus = SETUP_ERROR_EXIT
+    if parallel.worker_id(config) is not None:  # the controller writes the run's files
+        _save_worker_state(config, finished=True)
+        return
     drills = config.stash.get(RESULTS_KEY, [])
     run = config.stash.get(RUN_KEY, None)
     if not drills or run is None or run.run_id is None:
@@ -161,6 +201,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         drills=drills,
         outcome="interrupted" if run.interrupted else "completed",
         interrupted_drill=run.interrupted_drill,
+        interrupted_drills=run.interrupted_drills,
+        workers=run.workers,
     )
     diagnostics = {}
     for scenario, dump in run.diagnostics.items():

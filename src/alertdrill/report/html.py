@@ -191,12 +191,23 @@ def _slo_table(d: Mapping[str, Any]) -> str:
     return extra + head + "".join(body) + "</table>"
 
 
+def _workers(results: Mapping[str, Any]) -> str:
+    n = int(results.get("workers") or 1)
+    return f", on <b>{n}</b> parallel stacks" if n > 1 else ""
+
+
+def _stack_of(d: Mapping[str, Any]) -> str:
+    """Which stack ran it: its logs and fault records are in .alertdrill/runs/<stack_id>/."""
+    return f" — stack <code>{_e(d['stack_id'])}</code>" if d.get("stack_id") else ""
+
+
 def _interrupted(results: Mapping[str, Any]) -> str:
     if results.get("outcome") != "interrupted":
         return ""
-    open_drill = results.get("interrupted_drill")
-    during = f" during <b>{_e(open_drill)}</b> (its fault was rolled back)" if open_drill else ""
-    return f"<p id='interrupted' class='failed'>Interrupted{during}; the drills after it did not run.</p>"
+    open_drills = results.get("interrupted_drills") or [d for d in [results.get("interrupted_drill")] if d]
+    names = ", ".join(f"<b>{_e(d)}</b>" for d in open_drills)
+    during = f" during {names} (every fault rolled back)" if open_drills else ""
+    return f"<p id='interrupted' class='failed'>Interrupted{during}; drills not yet started did not run.</p>"
 
 
 def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | None = None) -> str:
@@ -213,7 +224,8 @@ def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | Non
         f"<span class='failed'>{s.get('failed', 0)} failed</span>, {s.get('error', 0)} error, "
         f"{s.get('skipped', 0)} skipped — stack <b>{_e(results.get('stack'))}</b>, time scale "
         f"<b>{results.get('time_scale', 1):g}</b> (production times divided by it), started {started}, "
-        f"took {took:.0f}s</p>",
+        f"took {took:.0f}s"
+        f"{_workers(results)}</p>",
         _interrupted(results),
         "<table id='drills'><tr><th>alert</th><th>scenario</th><th>verdict</th><th>paged (fired) / bound</th>"
         "<th>receivers</th><th>recovery / bound</th></tr>",
@@ -238,7 +250,7 @@ def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | Non
             f"<div class='card {state}' data-outcome='{_e(d['outcome'])}'>"
             f"<h2>{_e(d.get('alert') or '–')} — {_e(d['scenario'])} "
             f"<span class='{_e(d['outcome'])}'>{_e(d['outcome'])}</span></h2>"
-            f"<p>{_e(d['feature'])}</p>{timeline_svg(d)}{_labels_table(d)}{_messages_table(d)}"
+            f"<p>{_e(d['feature'])}{_stack_of(d)}</p>{timeline_svg(d)}{_labels_table(d)}{_messages_table(d)}"
         )
         if d.get("unexpected_alerts"):
             out.append(f"<p>unexpected alerts: {_e(', '.join(d['unexpected_alerts']))}</p>")

@@ -44,6 +44,9 @@ class DrillJSON(TypedDict):
     #: SOP-004 escalation steps: address, after_s (scaled delay), bound_s, arrived_s (since firing).
     escalations: list[dict[str, object]]
     acknowledged_s: float | None  # fault -> acknowledgement (a silence), if the drill acknowledged
+    #: The run dir id of the stack that ran the drill: the run's id, or `<run_id>-gwN` for a
+    #: parallel worker's own stack (its logs and fault records are under .alertdrill/runs/ by it).
+    stack_id: str | None
 
 
 class SummaryJSON(TypedDict):
@@ -68,10 +71,14 @@ class ResultsJSON(TypedDict):
     #: `interrupted_drill` names the drill that was open then, whose fault was rolled back.
     outcome: RunOutcome
     interrupted_drill: str | None
+    #: Every drill open at the interrupt (parallel workers run several at once); the first is
+    #: `interrupted_drill`. And how many workers (each with its own stack) ran the drills.
+    interrupted_drills: list[str]
+    workers: int
     drills: list[DrillJSON]
 
 
-def drill_json(record: DrillRecord) -> DrillJSON:
+def drill_json(record: DrillRecord, stack_id: str | None = None) -> DrillJSON:
     t = record.timeline
     return DrillJSON(
         feature=record.feature,
@@ -97,6 +104,7 @@ def drill_json(record: DrillRecord) -> DrillJSON:
         messages=[dict(m) for m in record.messages],
         escalations=[dict(e) for e in record.escalations],
         acknowledged_s=t.since_fault(record.acknowledged_at),
+        stack_id=stack_id,
     )
 
 
@@ -110,6 +118,8 @@ def write_results(
     drills: list[DrillJSON],
     outcome: RunOutcome = "completed",
     interrupted_drill: str | None = None,
+    interrupted_drills: list[str] | None = None,
+    workers: int = 1,
 ) -> ResultsJSON:
     """Write results.json atomically (the previous file stays whole until this one is complete)."""
     summary = SummaryJSON(passed=0, failed=0, skipped=0, error=0, interrupted=0)
@@ -124,6 +134,8 @@ def write_results(
         summary=summary,
         outcome=outcome,
         interrupted_drill=interrupted_drill,
+        interrupted_drills=list(interrupted_drills or ([interrupted_drill] if interrupted_drill else [])),
+        workers=workers,
         drills=drills,
     )
     write_text_atomic(path, json.dumps(results, indent=2))

@@ -42,11 +42,12 @@ def summary_table(results: dict[str, Any], color: bool = False) -> str:
         f"(production times divided by it)"
     )
     if results.get("outcome") == "interrupted":
-        open_drill = results.get("interrupted_drill")
+        open_drills = results.get("interrupted_drills") or [d for d in [results.get("interrupted_drill")] if d]
+        during = ", ".join(repr(d) for d in open_drills)
         lines.append(
             "INTERRUPTED"
-            + (f" during {open_drill!r} (its fault was rolled back)" if open_drill else "")
-            + "; drills after it did not run"
+            + (f" during {during} (every fault rolled back)" if open_drills else "")
+            + "; drills not yet started did not run"
         )
     for d in results.get("drills", []):
         if d["outcome"] != "passed" and d["message"]:

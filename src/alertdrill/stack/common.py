@@ -73,7 +73,7 @@ def start_run(settings: Settings) -> RunDir:
         for line in revert_offline(dead):
             log.warning("reverted a fault left by dead run %s: %s", dead.name, line)
     prune_runs(settings.runs_dir, keep=settings.keep_runs - 1)  # this run is the Nth
-    return RunDir.create(settings.runs_dir, settings.run_id)
+    return RunDir.create(settings.runs_dir, settings.stack_run_id)
 
 
 def write_config(

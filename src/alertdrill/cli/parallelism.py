@@ -1,0 +1,70 @@
+"""`alertdrill run --parallel N|auto`: how many workers, each with its own local stack.
+
+`auto` needs the number of drills the run selects, which only pytest's collection knows (tags,
+-k, stack markers): a `--collect-only` pass in a subprocess, ~1-2 s, tells it without touching
+any stack. The kind and cluster stacks share one cluster, so they always run one drill at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+from alertdrill.errors import SetupError
+from alertdrill.runtime.capacity import auto_workers
+
+ENV = "ALERTDRILL_PARALLEL"
+_COLLECTED = re.compile(r"^(\d+)(?:/\d+)? tests? collected", re.MULTILINE)
+
+
+def parse_parallel(value: str | None) -> int | None:
+    """`auto` (None) or a whole number of workers ≥ 1 (option, else ALERTDRILL_PARALLEL)."""
+    where = "--parallel"
+    if value is None:
+        value, where = os.environ.get(ENV), ENV
+    if value is None or value.strip().lower() == "auto":
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise SetupError(f"{where} {value!r}: give a number of workers ≥ 1, or auto (e.g. --parallel 4)")
+    return n
+
+
+def count_drills(pytest_args: list[str]) -> int:
+    """How many drills these pytest arguments select (0 if collection fails: the real run says why)."""
+    quiet = [a for a in pytest_args if not a.startswith(("--junitxml=", "--cucumberjson="))]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", *quiet, "--collect-only", "-q", "-p", "no:xdist"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    m = _COLLECTED.search(proc.stdout)
+    return int(m.group(1)) if m else 0
+
+
+def resolve_workers(requested: int | None, stack: str, keep_stack: bool, pytest_args: list[str]) -> tuple[int, str]:
+    """(workers, why): 1 on kind/cluster and with --keep-stack; auto from the machine and the drills."""
+    if stack != "local" or keep_stack:
+        why = "one cluster is one stack" if stack != "local" else "--keep-stack keeps one stack"
+        if requested is not None and requested > 1:
+            raise SetupError(f"--parallel {requested}: {why}; use --parallel 1 (or auto)")
+        return 1, why
+    if requested is not None:
+        return requested, "--parallel"
+    capacity = auto_workers(count_drills(pytest_args))
+    return capacity.workers, capacity.why
+
+
+def xdist_args(workers: int) -> list[str]:
+    """One drill at a time to each worker, longest first (the plugin orders them): the workers
+    end together instead of one waiting on a pre-assigned queue."""
+    if workers <= 1:
+        return ["-p", "no:xdist"]
+    return ["-n", str(workers), "--dist", "load", "--maxschedchunk", "1"]

@@ -1,0 +1,289 @@
+"""Parallel drills through pytest-xdist: a local stack per worker, one report per run.
+
+Why this shape: each xdist worker is a whole pytest session, so the session-scoped `stack`
+fixture gives every worker its own isolated stack (run dir `<run_id>-gwN`, free ports, virtual
+nodes, recorder) with no pool of our own. What xdist does not carry, files in the report dir do:
+`workers/<gw>.log` (each worker's progress, one line per event, prefixed by its scenario; the
+controller prints them as they come) and `workers/<gw>.json` (the worker's drill records,
+rewritten after every drill and when it ends, so a crashed worker's finished drills and its
+diagnostics still reach the report). The controller merges them into the run's one
+results.json and HTML; JUnit and cucumber JSON come through xdist's own reports.
+
+Stopping: a SIGINT/SIGTERM to the controller is forwarded to every worker; a worker turns the
+first signal into KeyboardInterrupt (the open drill is torn down, its fault rolled back) and
+ignores the rest; the controller waits for the workers' final records before it writes the
+report. A SIGKILLed controller: the kernel sends each worker SIGTERM (PDEATHSIG), the same path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import logging
+import os
+import re
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alertdrill.runtime.atomic import write_text_atomic
+from alertdrill.runtime.machine_share import MachineShare
+
+log = logging.getLogger(__name__)
+
+WORKERS_DIR = "workers"
+#: Marker (feature tag @alone) of a drill that needs the machine to itself (the SLO load).
+ALONE = "alone"
+#: How long the controller waits for interrupted workers to roll back and stop their stacks.
+WORKER_STOP_WAIT_S = 60.0
+_PR_SET_PDEATHSIG = 1
+TAIL_KEY = pytest.StashKey["ProgressTail"]()
+#: Which scenario this process is running (a worker runs one at a time): the log lines' prefix.
+_current = {"scenario": ""}
+
+
+def worker_id(config: pytest.Config) -> str | None:
+    workerinput = getattr(config, "workerinput", None)
+    return str(workerinput["workerid"]) if workerinput else None
+
+
+def is_controller(config: pytest.Config) -> bool:
+    """The controlling process of a parallel run (it runs no drill itself)."""
+    return worker_id(config) is None and bool(getattr(config.option, "numprocesses", None))
+
+
+def workers_dir(report_dir: Path) -> Path:
+    return report_dir / WORKERS_DIR
+
+
+def machine_share(report_dir: Path) -> MachineShare:
+    return MachineShare(workers_dir(report_dir))
+
+
+# -- ordering ----------------------------------------------------------------------------------
+_HOLD = re.compile(r"(\d+) seconds?\b|after (\d+) minutes?\b|(\d+) minute (?:hold|escalation)\b")
+
+
+def estimated_wait_s(step_texts: list[str]) -> float:
+    """The longest production wait a scenario's steps name (a hold, an escalation delay): the
+    order key that starts the longest drills first, so the workers finish together."""
+    waits = [0.0]
+    for text in step_texts:
+        for m in _HOLD.finditer(text):
+            seconds, minutes, more = m.groups()
+            waits.append(float(seconds) if seconds else float(minutes or more) * 60)
+    return max(waits)
+
+
+def order_for_workers(items: list[pytest.Item], steps_of: dict[str, list[str]]) -> None:
+    """@alone drills first (they run while the other workers' stacks start), then longest first;
+    stable and the same in every worker (xdist requires one collection order)."""
+    index = {item.nodeid: i for i, item in enumerate(items)}
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker(ALONE) is None,
+            -estimated_wait_s(steps_of.get(item.nodeid, [])),
+            index[item.nodeid],
+        )
+    )
+
+
+# -- signals -----------------------------------------------------------------------------------
+def _die_with_controller() -> None:
+    """SIGTERM this worker when the controller dies, even by SIGKILL: it then cleans up as on Ctrl-C."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def interrupt_once(on_first: Any = None) -> None:
+    """SIGINT and SIGTERM become one KeyboardInterrupt; later ones are ignored, so a second
+    signal (a terminal's Ctrl-C reaches every worker, and the controller forwards it too) cannot
+    break the teardown that rolls back the fault."""
+    fired = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        if fired.is_set():
+            return
+        fired.set()
+        if on_first is not None:
+            on_first(signum)
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):  # not the main thread (pytester in-process)
+            signal.signal(sig, handler)
+
+
+def child_pids(parent: int | None = None) -> list[int]:
+    """Live direct children of `parent` (the controller's are its xdist workers)."""
+    parent = os.getpid() if parent is None else parent
+    out = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 1 and int(fields[1]) == parent:
+            out.append(int(proc.name))
+    return out
+
+
+def forward_to_workers(signum: int) -> None:
+    for pid in child_pids():
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
+
+
+# -- worker side -------------------------------------------------------------------------------
+class _ScenarioPrefix(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.scenario = _current["scenario"]
+        return True
+
+
+def set_scenario(name: str) -> None:
+    _current["scenario"] = name
+
+
+def start_worker(config: pytest.Config, report_dir: Path) -> None:
+    """A worker: die with the controller, one interrupt, progress lines into workers/<gw>.log."""
+    gw = worker_id(config)
+    assert gw is not None
+    _die_with_controller()
+    interrupt_once()
+    set_scenario(f"{gw} stack")
+    # "started, not finished": after an interrupt the controller waits for this worker's last word
+    save_worker_state(report_dir, gw, {"worker": gw, "finished": False, "drills": []})
+    path = workers_dir(report_dir) / f"{gw}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(
+        logging.Formatter(f"%(asctime)s %(levelname)-5s [{gw}] [%(scenario)s] %(message)s", "%H:%M:%S")
+    )
+    handler.addFilter(_ScenarioPrefix())
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
+def save_worker_state(report_dir: Path, gw: str, state: dict[str, Any]) -> None:
+    write_text_atomic(workers_dir(report_dir) / f"{gw}.json", json.dumps(state, indent=1))
+
+
+# -- controller side ---------------------------------------------------------------------------
+def start_controller(report_dir: Path) -> None:
+    """Empty workers/ of an earlier run in the same report dir, and forward signals to workers."""
+    directory = workers_dir(report_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.iterdir():
+        with contextlib.suppress(OSError):
+            old.unlink()
+    interrupt_once(forward_to_workers)
+
+
+def worker_states(report_dir: Path) -> list[dict[str, Any]]:
+    states = []
+    for path in sorted(workers_dir(report_dir).glob("gw*.json")):
+        with contextlib.suppress(OSError, ValueError):
+            states.append(json.loads(path.read_text()))
+    return states
+
+
+def wait_for_workers(report_dir: Path, timeout_s: float = WORKER_STOP_WAIT_S) -> list[str]:
+    """After an interrupt: wait until every started worker wrote its final records (its fault
+    rolled back, its stack stopped) or died; return the workers that did neither in time."""
+    deadline = time.monotonic() + timeout_s
+    said = False
+    while True:
+        pending = [s["worker"] for s in worker_states(report_dir) if not s.get("finished")]
+        if not pending or not child_pids() or time.monotonic() > deadline:
+            return pending
+        if not said:
+            print(f"\nalertdrill: waiting for {len(pending)} worker(s) to roll back and stop their stacks", flush=True)
+            said = True
+        time.sleep(0.2)
+
+
+class ProgressTail:
+    """The controller prints the workers' progress lines as whole lines, in arrival order."""
+
+    def __init__(self, report_dir: Path, out: Any = None) -> None:
+        self.directory = workers_dir(report_dir)
+        self.out = out or sys.stdout
+        self._offsets: dict[Path, int] = {}
+        self._partial: dict[Path, bytes] = {}
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="alertdrill-progress", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def say(self, line: str) -> None:
+        with self._lock:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.poll()  # the last lines
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            with contextlib.suppress(OSError):
+                self.poll()
+
+    def poll(self) -> None:
+        for path in sorted(self.directory.glob("gw*.log")):
+            with self._lock:
+                for line in self._new_lines(path):
+                    self.out.write(line + "\n")
+                self.out.flush()
+
+    def _new_lines(self, path: Path) -> Iterator[str]:
+        offset = self._offsets.get(path, 0)
+        with path.open("rb") as f:
+            f.seek(offset)
+            data = self._partial.pop(path, b"") + f.read()
+            self._offsets[path] = f.tell()
+        *lines, rest = data.split(b"\n")
+        if rest:
+            self._partial[path] = rest
+        for line in lines:
+            yield line.decode(errors="replace")
+
+
+# -- cucumber JSON across processes ----------------------------------------------------------
+#: pytest-bdd keeps a report's scenario in a registry beside the report, which xdist does not
+#: carry; the worker copies it onto the report (serialised with it), the controller puts it back.
+_BDD_ATTR = "alertdrill_bdd_scenario"
+
+
+def relay_bdd_scenario(config: pytest.Config, report: pytest.TestReport) -> None:
+    from pytest_bdd.reporting import ReportContext, test_report_context_registry
+
+    if worker_id(config) is not None:
+        context = test_report_context_registry.get(report)
+        if context is not None:
+            setattr(report, _BDD_ATTR, {"scenario": context.scenario, "name": context.name})
+    elif is_controller(config):
+        carried = getattr(report, _BDD_ATTR, None)
+        if carried is not None and report not in test_report_context_registry:
+            test_report_context_registry[report] = ReportContext(scenario=carried["scenario"], name=carried["name"])
+
+
+def scenario_of(report: pytest.TestReport) -> str | None:
+    carried = getattr(report, _BDD_ATTR, None)
+    return str(carried["scenario"]["name"]) if carried else None
