@@ -57,7 +57,7 @@ class Runner:
             check=False,
         )
 
-    def popen(self, *args: str) -> subprocess.Popen[str]:
+    def popen(self, *args: str, sigint: signal.Handlers = signal.SIG_DFL) -> subprocess.Popen[str]:
         return subprocess.Popen(
             self.command(*args),
             cwd=self.cwd,
@@ -67,15 +67,17 @@ class Runner:
             stderr=subprocess.STDOUT,
             # A CI job started in the background (nohup, `&`) inherits SIGINT ignored, and so would
             # the alertdrill under test: the Ctrl-C tests must send it a SIGINT it can receive.
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),
         )
 
-    def popen_until(self, marker: str, *args: str, timeout: float = 120) -> tuple[subprocess.Popen[str], list[str]]:
-        """Start `alertdrill ARGS` and return once a line containing `marker` was printed.
+    def popen_until(
+        self, marker: str, *args: str, timeout: float = 120, times: int = 1, sigint: signal.Handlers = signal.SIG_DFL
+    ) -> tuple[subprocess.Popen[str], list[str]]:
+        """Start `alertdrill ARGS` and return once `times` lines containing `marker` were printed.
 
         The returned list keeps filling with the process's output (for failure messages).
         """
-        proc = self.popen(*args)
+        proc = self.popen(*args, sigint=sigint)
         lines: list[str] = []
         seen = threading.Event()
 
@@ -83,7 +85,7 @@ class Runner:
             assert proc.stdout is not None
             for line in proc.stdout:
                 lines.append(line)
-                if marker in line:
+                if sum(marker in seen_line for seen_line in lines) >= times:
                     seen.set()
 
         threading.Thread(target=read, daemon=True).start()

@@ -122,3 +122,17 @@ def test_bad_yaml_in_a_scenario(runner: Runner, project_copy: Path) -> None:
     proc = runner.run("run", "-q", "features/alerts/service_down.feature", "-k", "killed and bff")
     _assert_clean_usage_error(proc, "kill-bff.yaml:", "YAML error")
     assert runner.leftovers() == []
+
+
+def test_bad_input_met_by_a_parallel_worker_stops_the_run_with_its_line(runner: Runner, project_copy: Path) -> None:
+    """A worker cannot end the session itself (xdist would call it a crash): the controller
+    stops every worker and says the worker's located line, exit code 2."""
+    (project_copy / "features" / "alerts" / "typo.feature").write_text(
+        "Feature: typo\n\n  Scenario: a step nobody defined\n    Given the stack is healthy\n"
+        "    When the BFF is set on fire\n\n  Scenario: a fine one\n    Given the stack is healthy\n"
+    )
+    runner.cwd = project_copy
+    proc = runner.run("run", "-q", "--parallel", "2", "features/alerts/typo.feature")
+    _assert_clean_usage_error(proc, "typo.feature:5: no step definition matches 'When the BFF is set on fire'")
+    assert "INTERNALERROR" not in proc.stdout
+    assert runner.leftovers() == []

@@ -14,6 +14,7 @@ import sys
 
 from alertdrill.errors import SetupError
 from alertdrill.runtime.capacity import auto_workers
+from alertdrill.settings import Settings
 
 ENV = "ALERTDRILL_PARALLEL"
 _COLLECTED = re.compile(r"^(\d+)(?:/\d+)? tests? collected", re.MULTILINE)
@@ -49,10 +50,19 @@ def count_drills(pytest_args: list[str]) -> int:
     return int(m.group(1)) if m else 0
 
 
-def resolve_workers(requested: int | None, stack: str, keep_stack: bool, pytest_args: list[str]) -> tuple[int, str]:
-    """(workers, why): 1 on kind/cluster and with --keep-stack; auto from the machine and the drills."""
-    if stack != "local" or keep_stack:
-        why = "one cluster is one stack" if stack != "local" else "--keep-stack keeps one stack"
+def resolve_workers(
+    requested: int | None, stack: str, keep_stack: bool, pytest_args: list[str], fixed_ports: bool = False
+) -> tuple[int, str]:
+    """(workers, why): 1 on kind/cluster, with --keep-stack or fixed --port; auto from the
+    machine and the drills."""
+    if stack != "local" or keep_stack or fixed_ports:
+        why = (
+            "one cluster is one stack"
+            if stack != "local"
+            else "--keep-stack keeps one stack"
+            if keep_stack
+            else "a fixed --port fits one stack"
+        )
         if requested is not None and requested > 1:
             raise SetupError(f"--parallel {requested}: {why}; use --parallel 1 (or auto)")
         return 1, why
@@ -68,3 +78,15 @@ def xdist_args(workers: int) -> list[str]:
     if workers <= 1:
         return ["-p", "no:xdist"]
     return ["-n", str(workers), "--dist", "load", "--maxschedchunk", "1"]
+
+
+def preflight(settings: Settings) -> None:
+    """What every worker would fail on, checked once before any starts (SetupError, located):
+    the config under test and the servers' binaries."""
+    from alertdrill.config.monitoring import MonitoringConfig
+    from alertdrill.runtime.binaries import find_binary
+    from alertdrill.stack.registry import STACKS
+
+    MonitoringConfig.load(settings.monitoring_dir, settings.bin_path)
+    for name in STACKS[settings.stack].binaries:
+        find_binary(name, settings.bin_path)

@@ -20,7 +20,7 @@ from alertdrill.cli.common import (
     PARTIAL,
     settings_from,
 )
-from alertdrill.cli.parallelism import parse_parallel, resolve_workers, xdist_args
+from alertdrill.cli.parallelism import parse_parallel, preflight, resolve_workers, xdist_args
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.drill.plan import bound_lines
 from alertdrill.errors import SetupError
@@ -169,7 +169,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise SetupError(f"report dir {str(report_dir)!r}: {exc.strerror}; pass --report-dir DIR") from None
     pytest_args = _pytest_args(args, settings, report_dir)
-    workers, why = resolve_workers(parse_parallel(args.parallel), settings.stack, args.keep_stack, pytest_args)
+    workers, why = resolve_workers(
+        parse_parallel(args.parallel), settings.stack, args.keep_stack, pytest_args, bool(settings.fixed_ports)
+    )
+    if workers > 1:
+        preflight(settings)
     if not args.quiet:
         print(f"alertdrill: {workers} worker(s), each with its own {settings.stack} stack: {why}", flush=True)
     try:

@@ -107,7 +107,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(f"--{name}", default=None, help=text)
 
 
-def _exit_on_setup_error(exc: SetupError) -> None:
+def _exit_on_setup_error(exc: SetupError | str) -> None:
+    """Bad input ends the run with one located line and exit code 2. A parallel worker cannot
+    end the session itself (xdist takes pytest.exit there for a crash): it hands the line to the
+    controller, which stops every worker, and skips the drill."""
+    config = CONFIG.get(None)
+    if config is not None and parallel.worker_id(config) is not None:
+        parallel.report_setup_error(config, str(exc))
+        pytest.skip(f"alertdrill: {exc}")
     pytest.exit(f"alertdrill: {exc}", returncode=SETUP_ERROR_EXIT)
 
 
@@ -357,11 +364,10 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_bdd_step_func_lookup_error(
     request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, exception: Exception
 ) -> None:
-    pytest.exit(
-        f"alertdrill: {feature.filename}:{step.line_number}: no step definition matches "
+    _exit_on_setup_error(
+        f"{feature.filename}:{step.line_number}: no step definition matches "
         f"'{step.keyword} {step.name}' (scenario '{scenario.name}'); fix the step text or "
-        f"add a definition under steps/",
-        returncode=SETUP_ERROR_EXIT,
+        f"add a definition under steps/"
     )
 
 
@@ -375,4 +381,4 @@ def pytest_bdd_step_error(
     exception: Exception,
 ) -> None:
     if isinstance(exception, SetupError):
-        pytest.exit(f"alertdrill: {feature.filename}:{step.line_number}: {exception}", returncode=SETUP_ERROR_EXIT)
+        _exit_on_setup_error(f"{feature.filename}:{step.line_number}: {exception}")

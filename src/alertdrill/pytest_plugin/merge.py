@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from alertdrill.pytest_plugin import parallel
-from alertdrill.pytest_plugin.results import RESULTS_KEY, RUN_KEY
+from alertdrill.pytest_plugin.results import RESULTS_KEY, RUN_KEY, SETUP_ERROR_EXIT
 from alertdrill.report.results import DrillJSON
 
 log = logging.getLogger(__name__)
@@ -20,10 +20,15 @@ class ParallelController:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        self.setup_error: str | None = None
 
     @pytest.hookimpl(tryfirst=True)  # before xdist stops the workers: they may still be rolling back
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         run = self.config.stash[RUN_KEY]
+        if self.setup_error is not None:  # not an interrupt: bad input, said once, exit code 2
+            session.exitstatus = SETUP_ERROR_EXIT
+            run.interrupted = False
+            print(f"\nalertdrill: {self.setup_error}", flush=True)
         if run.interrupted:
             for gw in parallel.wait_for_workers(run.report_dir):
                 log.error("worker %s did not finish rolling back in time: run `alertdrill revert`", gw)
@@ -41,7 +46,14 @@ class ParallelController:
         self.config.stash[RESULTS_KEY] = [d for _, d in sorted(indexed, key=lambda pair: pair[0])]
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """One line when a drill ends, in the same shape as the workers' progress lines."""
+        """One line when a drill ends, in the same shape as the workers' progress lines; bad
+        input met by a worker stops every worker after its current drill (xdist's shouldstop)."""
+        run = self.config.stash[RUN_KEY]
+        if self.setup_error is None and report.skipped:
+            self.setup_error = parallel.setup_error(run.report_dir)
+            dsession = self.config.pluginmanager.getplugin("dsession")
+            if self.setup_error is not None and dsession is not None:
+                dsession.shouldstop = "bad input"
         tail = self.config.stash.get(parallel.TAIL_KEY, None)
         if tail is None or not (report.when == "call" or report.failed):
             return

@@ -45,6 +45,7 @@ ALONE = "alone"
 WORKER_STOP_WAIT_S = 60.0
 _PR_SET_PDEATHSIG = 1
 TAIL_KEY = pytest.StashKey["ProgressTail"]()
+REPORT_DIR_KEY = pytest.StashKey[Path]()
 #: Which scenario this process is running (a worker runs one at a time): the log lines' prefix.
 _current = {"scenario": ""}
 
@@ -158,6 +159,7 @@ def start_worker(config: pytest.Config, report_dir: Path) -> None:
     """A worker: die with the controller, one interrupt, progress lines into workers/<gw>.log."""
     gw = worker_id(config)
     assert gw is not None
+    config.stash[REPORT_DIR_KEY] = report_dir
     _die_with_controller()
     interrupt_once()
     set_scenario(f"{gw} stack")
@@ -179,6 +181,26 @@ def start_worker(config: pytest.Config, report_dir: Path) -> None:
 
 def save_worker_state(report_dir: Path, gw: str, state: dict[str, Any]) -> None:
     write_text_atomic(workers_dir(report_dir) / f"{gw}.json", json.dumps(state, indent=1))
+
+
+SETUP_ERROR = "setup-error.txt"
+
+
+def report_setup_error(config: pytest.Config, message: str) -> None:
+    """The first worker to meet bad input leaves its located line for the controller."""
+    report_dir = config.stash.get(REPORT_DIR_KEY, None)
+    if report_dir is None:
+        return
+    path = workers_dir(report_dir) / SETUP_ERROR
+    with contextlib.suppress(FileExistsError, OSError), path.open("x") as f:
+        f.write(message)
+
+
+def setup_error(report_dir: Path) -> str | None:
+    try:
+        return (workers_dir(report_dir) / SETUP_ERROR).read_text()
+    except OSError:
+        return None
 
 
 # -- controller side ---------------------------------------------------------------------------

@@ -32,6 +32,8 @@ class StackSpec:
     scrape_timeout_cap_s: float
     #: "module:function" rendering the plan of a run without touching anything (--dry-run), if any.
     planner: str | None = None
+    #: Programs the backend runs on this machine (checked once before parallel workers start).
+    binaries: tuple[str, ...] = ()
 
 
 #: Local default: SOP-004's 30 s..30 min `for` become 0.5..30 s, so every SOP alert drills in
@@ -47,6 +49,7 @@ STACKS: dict[str, StackSpec] = {
             default_time_scale=60.0,
             interval_s=1.0,
             scrape_timeout_cap_s=0.5,
+            binaries=("prometheus", "alertmanager", "nats-server", "node-exporter"),
         ),
         StackSpec(
             "kind",

@@ -17,7 +17,7 @@ from alertdrill.notify.recorder import NotificationRecorder
 from alertdrill.notify.redirect import SinkTargets
 from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.runtime.binaries import find_binary
-from alertdrill.runtime.ports import LOOPBACK, PortAllocator
+from alertdrill.runtime.ports import LOOPBACK, PortAllocator, worker_port_block
 from alertdrill.runtime.probes import http_ok
 from alertdrill.runtime.process import ManagedProcess
 from alertdrill.runtime.tlsca import issue_run_certificates
@@ -48,13 +48,14 @@ from alertdrill.stack.local.topology import (
     WorkloadPorts,
     workload_pods,
 )
+from alertdrill.stack.registry import STACKS
 from alertdrill.workload.plan import LoadPlan
 
 log = logging.getLogger(__name__)
 HEALTH_TIMEOUT_S = 20.0
 #: Prometheus learns its Alertmanagers again only at its discovery manager's 5 s tick.
 REDISCOVER_TIMEOUT_S = 15.0
-SERVERS = ("prometheus", "alertmanager", "nats-server", "node-exporter")
+SERVERS = STACKS["local"].binaries
 
 
 class LocalStack(StackLifecycle):
@@ -76,7 +77,9 @@ class LocalStack(StackLifecycle):
         self._prometheus: ManagedProcess | None = None
         self._alertmanager: ManagedProcess | None = None
         self._ports: dict[str, int] = {}
-        self._port_allocator = PortAllocator()
+        self._port_allocator = PortAllocator(
+            worker_port_block(settings.run_id, settings.worker) if settings.run_id and settings.worker else None
+        )
         self._rule_paths: list[Path] = []
         self._epoch = 0
 

@@ -1,0 +1,150 @@
+"""Parallel drills: how many workers, in which order, sharing the machine, progress lines, options."""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import time
+from pathlib import Path
+
+import pytest
+
+from alertdrill.cli.parallelism import parse_parallel, resolve_workers, xdist_args
+from alertdrill.errors import SetupError
+from alertdrill.pytest_plugin.parallel import ProgressTail, child_pids, estimated_wait_s
+from alertdrill.runtime.capacity import STACK_BUDGET_BYTES, STACKS_PER_CORE, auto_workers
+from alertdrill.runtime.machine_share import MachineShare
+
+GiB = 2**30
+
+
+def test_auto_is_the_smallest_of_cores_memory_and_drills() -> None:
+    assert auto_workers(20, n_cores=2, memory=24 * GiB).workers == 2 * STACKS_PER_CORE
+    assert "bounded by cores" in auto_workers(20, n_cores=2, memory=24 * GiB).why
+    tight = auto_workers(20, n_cores=8, memory=3 * STACK_BUDGET_BYTES + 1)
+    assert tight.workers == 3 and "bounded by memory" in tight.why
+    assert auto_workers(2, n_cores=8, memory=24 * GiB).workers == 2
+    assert auto_workers(0, n_cores=8, memory=0).workers == 1  # never zero workers
+
+
+def test_parallel_option_and_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ALERTDRILL_PARALLEL", raising=False)
+    assert parse_parallel(None) is None and parse_parallel("auto") is None and parse_parallel("3") == 3
+    monkeypatch.setenv("ALERTDRILL_PARALLEL", "2")
+    assert parse_parallel(None) == 2
+    for bad in ("0", "-1", "two"):
+        with pytest.raises(SetupError, match="--parallel .*number of workers"):
+            parse_parallel(bad)
+    monkeypatch.setenv("ALERTDRILL_PARALLEL", "x")
+    with pytest.raises(SetupError, match="ALERTDRILL_PARALLEL 'x'"):
+        parse_parallel(None)
+
+
+def test_one_cluster_is_one_stack() -> None:
+    assert resolve_workers(None, "kind", False, [])[0] == 1
+    assert resolve_workers(None, "local", True, [])[0] == 1  # --keep-stack: one stack to look at
+    with pytest.raises(SetupError, match="one cluster is one stack"):
+        resolve_workers(4, "cluster", False, [])
+    assert resolve_workers(4, "local", False, []) == (4, "--parallel")
+
+
+def test_xdist_gets_one_drill_at_a_time() -> None:
+    assert xdist_args(1) == ["-p", "no:xdist"]
+    assert xdist_args(3) == ["-n", "3", "--dist", "load", "--maxschedchunk", "1"]
+
+
+def test_longest_wait_orders_the_drills() -> None:
+    escalation = ['it escalates to "a" after 5 minutes, "b" after 15 minutes and "c" after 30 minutes']
+    assert estimated_wait_s(escalation) == 1800
+    assert estimated_wait_s(['alert "X" fires for job "bff" after holding for 30 seconds']) == 30
+    assert estimated_wait_s(['alert "X" stays quiet for the whole bound of its 900 second hold']) == 900
+    assert estimated_wait_s(["nobody is emailed about it again through its 15 minute escalation"]) == 900
+    # a recovery bound and a deferral are not waits the drill sits out
+    assert estimated_wait_s(["it resolves within 5 minutes", 'held back from "a" for 4 hours']) == 0
+
+
+def _hold(directory: str, mode: str, seconds: float, log: str) -> None:
+    share = MachineShare(Path(directory))
+    with share.alone() if mode == "alone" else share.shared():
+        with open(log, "a") as f:
+            f.write(f"{mode} start {time.monotonic()}\n")
+        time.sleep(seconds)
+        with open(log, "a") as f:
+            f.write(f"{mode} end {time.monotonic()}\n")
+
+
+def _spans(log: Path) -> dict[str, list[tuple[float, float]]]:
+    starts: dict[str, list[float]] = {}
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for line in log.read_text().splitlines():
+        mode, what, at = line.split()
+        if what == "start":
+            starts.setdefault(mode, []).append(float(at))
+        else:
+            spans.setdefault(mode, []).append((starts[mode].pop(0), float(at)))
+    return spans
+
+
+def test_a_drill_alone_runs_beside_no_other_and_is_not_starved(tmp_path: Path) -> None:
+    """Real processes and real flock(2): shared holders overlap each other, never the alone one;
+    a shared drill that asks after the alone one waits for it (the gate)."""
+    log = tmp_path / "log"
+    ctx = multiprocessing.get_context("fork")
+    first = [ctx.Process(target=_hold, args=(str(tmp_path), "shared", 0.6, str(log))) for _ in range(2)]
+    for p in first:
+        p.start()
+    time.sleep(0.2)
+    alone = ctx.Process(target=_hold, args=(str(tmp_path), "alone", 0.4, str(log)))
+    alone.start()
+    time.sleep(0.2)
+    late = ctx.Process(target=_hold, args=(str(tmp_path), "late", 0.1, str(log)))
+    late.start()
+    for p in [*first, alone, late]:
+        p.join(10)
+        assert p.exitcode == 0
+    spans = _spans(log)
+    (a_start, a_end), (l_start, _) = spans["alone"][0], spans["late"][0]
+    assert max(s for s, _ in spans["shared"]) < min(e for _, e in spans["shared"])  # the two overlapped
+    assert all(e <= a_start for _, e in spans["shared"])  # alone waited for both
+    assert l_start >= a_end  # the later shared drill waited at the gate
+
+
+def test_progress_lines_are_printed_whole(tmp_path: Path) -> None:
+    workers = tmp_path / "workers"
+    workers.mkdir()
+    out = io.StringIO()
+    tail = ProgressTail(tmp_path, out)
+    (workers / "gw0.log").write_text("12:00:00 INFO  [gw0] [kill] fault inj")
+    tail.poll()
+    assert out.getvalue() == ""  # half a line waits for its end
+    with (workers / "gw0.log").open("a") as f:
+        f.write("ected\n12:00:01 INFO  [gw0] [kill] waiting\n")
+    (workers / "gw1.log").write_text("12:00:01 INFO  [gw1] [hang] fault injected\n")
+    tail.poll()
+    assert out.getvalue().splitlines() == [
+        "12:00:00 INFO  [gw0] [kill] fault injected",
+        "12:00:01 INFO  [gw0] [kill] waiting",
+        "12:00:01 INFO  [gw1] [hang] fault injected",
+    ]
+
+
+def test_child_pids_finds_this_process_children() -> None:
+    ctx = multiprocessing.get_context("fork")
+    p = ctx.Process(target=time.sleep, args=(2,))
+    p.start()
+    try:
+        assert p.pid in child_pids()
+    finally:
+        p.terminate()
+        p.join()
+
+
+def test_each_worker_takes_ports_from_its_own_block_below_the_ephemeral_range() -> None:
+    from alertdrill.runtime.ports import PortAllocator, worker_port_block
+
+    blocks = [worker_port_block("20261129-120000-abcdef", f"gw{n}") for n in range(8)]
+    assert all(b.stop <= 32768 for b in blocks)  # Linux picks ephemeral ports from 32768 up
+    assert len({p for b in blocks for p in b}) == sum(len(b) for b in blocks)  # pairwise disjoint
+    allocator = PortAllocator(blocks[0])
+    ports = [allocator.claim(f"s{i}") for i in range(10)]
+    assert len(set(ports)) == 10 and all(p in blocks[0] for p in ports)
