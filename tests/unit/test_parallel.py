@@ -40,12 +40,40 @@ def test_parallel_option_and_variable(monkeypatch: pytest.MonkeyPatch) -> None:
         parse_parallel(None)
 
 
-def test_one_cluster_is_one_stack() -> None:
+def test_one_cluster_is_one_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALERTDRILL_MACHINE_DIR", str(tmp_path))
     assert resolve_workers(None, "kind", False, [])[0] == 1
     assert resolve_workers(None, "local", True, [])[0] == 1  # --keep-stack: one stack to look at
     with pytest.raises(SetupError, match="one cluster is one stack"):
         resolve_workers(4, "cluster", False, [])
     assert resolve_workers(4, "local", False, []) == (4, "--parallel")
+    with pytest.raises(SetupError, match="a fixed --port fits one stack"):
+        resolve_workers(2, "local", False, [], fixed_ports=True)
+
+
+def test_runs_on_one_machine_share_its_budget(tmp_path: Path) -> None:
+    """Another live run's workers count against `auto`; a dead run's entry does not."""
+    import json
+    import os
+
+    from alertdrill.runtime.capacity import claim_workers, stacks_in_use
+
+    ledger = tmp_path / "runs"
+    ledger.mkdir()
+    ctx = multiprocessing.get_context("fork")
+    other = ctx.Process(target=time.sleep, args=(5,))
+    other.start()
+    try:
+        (ledger / f"{other.pid}.json").write_text(json.dumps({"pid": other.pid, "workers": 4}))
+        (ledger / "999999999.json").write_text(json.dumps({"pid": 999999999, "workers": 5}))  # dead
+        assert stacks_in_use(ledger) == 4 and not (ledger / "999999999.json").exists()
+        mine = claim_workers(20, None, ledger)
+        assert "less 4 held by other runs" in mine.why
+        assert json.loads((ledger / f"{os.getpid()}.json").read_text())["workers"] == mine.workers
+    finally:
+        other.terminate()
+        other.join()
+    assert auto_workers(20, n_cores=2, memory=24 * GiB, in_use=6).workers == 1  # never below one
 
 
 def test_xdist_gets_one_drill_at_a_time() -> None:

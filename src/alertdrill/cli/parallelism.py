@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 from alertdrill.errors import SetupError
-from alertdrill.runtime.capacity import auto_workers
+from alertdrill.runtime.capacity import claim_workers
 from alertdrill.settings import Settings
 
 ENV = "ALERTDRILL_PARALLEL"
@@ -65,10 +65,10 @@ def resolve_workers(
         )
         if requested is not None and requested > 1:
             raise SetupError(f"--parallel {requested}: {why}; use --parallel 1 (or auto)")
+        if stack == "local":
+            claim_workers(1, 1)  # one local stack: counted in the machine's budget all the same
         return 1, why
-    if requested is not None:
-        return requested, "--parallel"
-    capacity = auto_workers(count_drills(pytest_args))
+    capacity = claim_workers(count_drills(pytest_args) if requested is None else 0, requested)
     return capacity.workers, capacity.why
 
 

@@ -41,6 +41,8 @@ from alertdrill.pytest_plugin.results import (
     pytest_sessionfinish,
     record_drill,
 )
+from alertdrill.runtime.capacity import machine_dir
+from alertdrill.runtime.machine_share import MachineShare
 from alertdrill.runtime.rundir import new_run_id
 from alertdrill.settings import KUBE_OPTIONS, Settings
 from alertdrill.slo.under_load import LoadWindow
@@ -286,10 +288,11 @@ def stack(settings: Settings, monitoring: MonitoringConfig, pytestconfig: pytest
 
 
 def _machine_share(config: pytest.Config, settings: Settings, alone: bool) -> contextlib.AbstractContextManager[None]:
-    """Parallel workers share the machine, except with a drill that needs it alone (@alone)."""
-    if parallel.worker_id(config) is None or settings.run_id is None:
+    """Local stacks share the machine (every run's and every worker's, see machine_share.py),
+    except with a drill that needs it alone (@alone)."""
+    if settings.stack != "local":
         return contextlib.nullcontext()
-    share = parallel.machine_share(settings.reports_for(settings.run_id))
+    share = MachineShare(machine_dir())
     return share.alone() if alone else share.shared()
 
 

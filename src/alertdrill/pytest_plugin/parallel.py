@@ -34,7 +34,6 @@ from typing import Any
 import pytest
 
 from alertdrill.runtime.atomic import write_text_atomic
-from alertdrill.runtime.machine_share import MachineShare
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +61,6 @@ def is_controller(config: pytest.Config) -> bool:
 
 def workers_dir(report_dir: Path) -> Path:
     return report_dir / WORKERS_DIR
-
-
-def machine_share(report_dir: Path) -> MachineShare:
-    return MachineShare(workers_dir(report_dir))
 
 
 # -- ordering ----------------------------------------------------------------------------------

@@ -1,5 +1,10 @@
 """How many local stacks this machine can run side by side (`alertdrill run --parallel auto`).
 
+The budget is the machine's, not one run's: two runs at once (a CI agent with two jobs, or
+alertdrill's own test suite) share it. Each run's controller writes how many workers it took into
+a machine-wide ledger (one file per live run, under a lock) and `auto` counts what the live runs
+hold; a run that died leaves a file whose pid is gone, which is not counted.
+
 Why these figures: one local stack (Prometheus, Alertmanager, NATS, BFF, workers, exporters, the
 recorder and a pytest worker) peaks at ~360 MiB RSS, so 400 MiB is budgeted a stack, against the
 memory the kernel says is available now. A stack mid-drill uses ~5-10 % of one core (measured on
@@ -9,7 +14,12 @@ count only loosely, at STACKS_PER_CORE. More workers than drills would only star
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import fcntl
+import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,17 +50,74 @@ def available_memory_bytes(meminfo: Path = Path("/proc/meminfo")) -> int | None:
     return None
 
 
-def auto_workers(drills: int, n_cores: int | None = None, memory: int | None = None) -> Capacity:
-    """The smallest of: cores x STACKS_PER_CORE, available memory / STACK_BUDGET, and the drills."""
+def machine_dir() -> Path:
+    """Where runs on this machine coordinate (the ledger, the @alone lock): per user, in /tmp."""
+    return Path(os.environ.get("ALERTDRILL_MACHINE_DIR") or Path(tempfile.gettempdir()) / f"alertdrill-{os.getuid()}")
+
+
+def auto_workers(drills: int, n_cores: int | None = None, memory: int | None = None, in_use: int = 0) -> Capacity:
+    """The smallest of: cores x STACKS_PER_CORE less the stacks other live runs hold, available
+    memory / STACK_BUDGET, and the drills; never below one."""
     n_cores = cores() if n_cores is None else n_cores
     memory = available_memory_bytes() if memory is None else memory
-    limits = {"drills": max(1, drills), "cores": max(1, n_cores * STACKS_PER_CORE)}
+    limits = {"drills": max(1, drills), "cores": max(1, n_cores * STACKS_PER_CORE - in_use)}
     if memory is not None:
         limits["memory"] = max(1, memory // STACK_BUDGET_BYTES)
     bound = min(limits, key=lambda k: limits[k])
     mem = f"{memory / 2**30:.1f} GiB available / 400 MiB a stack" if memory is not None else "memory unknown"
+    others = f" less {in_use} held by other runs" if in_use else ""
     why = (
         f"{limits[bound]} worker(s), bounded by {bound} "
-        f"({drills} drill(s); {n_cores} core(s) x {STACKS_PER_CORE}; {mem})"
+        f"({drills} drill(s); {n_cores} core(s) x {STACKS_PER_CORE}{others}; {mem})"
     )
     return Capacity(limits[bound], why)
+
+
+def claim_workers(drills: int, requested: int | None, ledger: Path | None = None) -> Capacity:
+    """Decide this run's workers (auto when `requested` is None) and enter them in the machine's
+    ledger, atomically with respect to other runs deciding at the same moment; the entry goes
+    when this process exits."""
+    ledger = ledger or machine_dir() / "runs"
+    ledger.mkdir(parents=True, exist_ok=True)
+    lock = os.open(ledger / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        in_use = stacks_in_use(ledger)
+        capacity = auto_workers(drills, in_use=in_use) if requested is None else Capacity(requested, "--parallel")
+        entry = ledger / f"{os.getpid()}.json"
+        entry.write_text(json.dumps({"pid": os.getpid(), "workers": capacity.workers}))
+        atexit.register(_forget, entry)
+        return capacity
+    finally:
+        os.close(lock)
+
+
+def stacks_in_use(ledger: Path) -> int:
+    """Workers held by live runs (entries of dead pids are removed)."""
+    total = 0
+    for entry in ledger.glob("*.json"):
+        try:
+            data = json.loads(entry.read_text())
+            pid, workers = int(data["pid"]), int(data["workers"])
+        except (OSError, ValueError, KeyError):
+            continue
+        if pid != os.getpid() and _alive(pid):
+            total += workers
+        elif pid != os.getpid():
+            _forget(entry)
+    return total
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _forget(entry: Path) -> None:
+    with contextlib.suppress(OSError):
+        entry.unlink()

@@ -1,12 +1,13 @@
-"""Who may use the machine while parallel drills run: everyone at once, or one drill alone.
+"""Who may use the machine while drills run: everyone at once, or one drill alone.
 
 Why: the SLO drill drives 1200 msg/s through NATS and measures latency percentiles; on 2 cores
-another stack starting or another fault running beside it would be measured too. Parallel
-workers share the machine through two flock(2) locks in a directory they all see: a drill (or a
-stack start-up) holds the *share* lock shared; a drill that needs the machine to itself holds it
-exclusively. The *gate* lock is taken first by both, and kept by the exclusive holder until it is
-done, so a waiting exclusive drill is not starved by the stream of shared ones: workers finish the
-drill they are in, then wait at the gate. The kernel drops both locks when a worker dies.
+another stack starting or another fault running beside it would be measured too. Every local
+drill, of every worker and every run on the machine, shares it through two flock(2) locks in a
+machine-wide directory: a drill (or a stack start-up) holds the *share* lock shared; a drill
+that needs the machine to itself holds it exclusively. The *gate* lock is taken first by both,
+and kept by the exclusive holder until it is done, so a waiting exclusive drill is not starved
+by the stream of shared ones: the others finish the drill they are in, then wait at the gate.
+The kernel drops both locks when a process dies.
 """
 
 from __future__ import annotations
