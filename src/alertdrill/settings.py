@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alertdrill.errors import ConfigError
-from alertdrill.stack.registry import DEFAULT_STACK, STACK_NAMES, STACKS
+from alertdrill.stack.registry import DEFAULT_STACK, STACK_NAMES, STACKS, interval_at
 
 #: Extra seconds on top of every physical bound. The measured overshoot of the model
 #: `for + scrape + eval + group_wait` is about 20 ms on an idle machine; 1.5 s covers a busy
@@ -128,7 +128,7 @@ class Settings:
             raise ConfigError(f"--stack {stack!r}: choose one of {', '.join(STACK_NAMES)}")
         spec = STACKS[stack]
         time_scale = _positive_float(where("time_scale"), pick("time_scale"), spec.default_time_scale)
-        interval = spec.interval_s
+        interval = interval_at(spec, time_scale)
         slack = _positive_float(where("slack_s"), pick("slack_s"), DEFAULT_SLACK_S)
         keep_runs = _positive_float(where("keep_runs"), pick("keep_runs"), DEFAULT_KEEP_RUNS)
         if keep_runs != int(keep_runs):

@@ -26,12 +26,15 @@ class StackSpec:
     summary: str
     #: SOP timings are divided by this unless --time-scale says otherwise.
     default_time_scale: float
-    #: Scrape and evaluation interval (seconds, as run).
+    #: Scrape and evaluation interval (seconds, as run) at the default time scale.
     interval_s: float
     #: The scrape timeout as Prometheus runs it: at most this, never more than the interval.
     scrape_timeout_cap_s: float
     #: "module:function" rendering the plan of a run without touching anything (--dry-run), if any.
     planner: str | None = None
+    #: Slower time scales get proportionally longer intervals, up to this: production timing
+    #: (`--time-scale 1`) runs at a production scrape and evaluation interval, not at 1 s.
+    max_interval_s: float = 0.0
     #: Programs the backend runs on this machine (checked once before parallel workers start).
     binaries: tuple[str, ...] = ()
 
@@ -49,6 +52,7 @@ STACKS: dict[str, StackSpec] = {
             default_time_scale=60.0,
             interval_s=1.0,
             scrape_timeout_cap_s=0.5,
+            max_interval_s=15.0,  # Prometheus's own example config; 1 s at scale 60, 15 s at scale 1
             binaries=("prometheus", "alertmanager", "nats-server", "node-exporter"),
         ),
         StackSpec(
@@ -75,6 +79,13 @@ STACKS: dict[str, StackSpec] = {
 }
 STACK_NAMES: tuple[str, ...] = tuple(STACKS)
 DEFAULT_STACK = "local"
+
+
+def interval_at(spec: StackSpec, time_scale: float) -> float:
+    """The scrape and evaluation interval at a time scale: the default's, stretched as the scale
+    shrinks (`interval_s x default_time_scale / time_scale`), capped at `max_interval_s`."""
+    stretched = spec.interval_s * spec.default_time_scale / time_scale
+    return max(spec.interval_s, min(spec.max_interval_s, stretched))
 
 
 def open_stack(settings: Settings, monitoring: MonitoringConfig) -> Stack:
