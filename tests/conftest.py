@@ -33,7 +33,8 @@ class Runner:
         self.report_dir = tmp / "reports"
         self.reports_root = tmp / "reports-root"
         self.env = {
-            **os.environ,
+            # an `alertdrill run` under test is its own pytest session, not one of ours (xdist)
+            **{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "PYTEST_CURRENT"))},
             "ALERTDRILL_STATE_DIR": str(self.state_dir),
             "ALERTDRILL_REPORTS_ROOT": str(self.reports_root),
         }

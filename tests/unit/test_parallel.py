@@ -176,3 +176,20 @@ def test_each_worker_takes_ports_from_its_own_block_below_the_ephemeral_range() 
     allocator = PortAllocator(blocks[0])
     ports = [allocator.claim(f"s{i}") for i in range(10)]
     assert len(set(ports)) == 10 and all(p in blocks[0] for p in ports)
+
+
+def test_a_worker_stack_has_its_own_run_dir_and_the_run_keeps_one_report_dir() -> None:
+    from alertdrill.settings import Settings
+
+    worker = Settings.resolve({"run_id": "20261129-120000-abcdef", "worker": "gw3"}, env={})
+    assert worker.stack_run_id == "20261129-120000-abcdef-gw3"
+    assert worker.reports_for("20261129-120000-abcdef") == Path("reports/20261129-120000-abcdef")
+    assert Settings.resolve({"run_id": "r1"}, env={}).stack_run_id == "r1"
+
+
+def test_production_timing_gets_production_intervals() -> None:
+    from alertdrill.settings import Settings
+
+    intervals = {s: Settings.resolve({"time_scale": str(s)}, env={}).scrape_interval_s for s in (120, 60, 10, 1)}
+    assert intervals == {120: 1.0, 60: 1.0, 10: 6.0, 1: 15.0}
+    assert Settings.resolve({"stack": "kind", "time_scale": "1"}, env={}).scrape_interval_s == 5.0
