@@ -41,8 +41,7 @@ from alertdrill.pytest_plugin.results import (
     pytest_sessionfinish,
     record_drill,
 )
-from alertdrill.runtime.capacity import machine_dir
-from alertdrill.runtime.machine_share import MachineShare
+from alertdrill.pytest_plugin.sharing import machine_share, pytest_runtest_protocol
 from alertdrill.runtime.rundir import new_run_id
 from alertdrill.settings import KUBE_OPTIONS, Settings
 from alertdrill.slo.under_load import LoadWindow
@@ -53,6 +52,7 @@ __all__ = [
     "pytest_keyboard_interrupt",
     "pytest_runtest_logfinish",
     "pytest_runtest_makereport",
+    "pytest_runtest_protocol",
     "pytest_sessionfinish",
 ]
 
@@ -268,7 +268,7 @@ def stack(settings: Settings, monitoring: MonitoringConfig, pytestconfig: pytest
     started_at = time.time()
     try:
         cm = open_stack(settings, monitoring)
-        with _machine_share(pytestconfig, settings):  # start-ups never beside an @alone drill
+        with machine_share(pytestconfig, settings.stack):  # start-ups never beside an @alone drill
             running = cm.__enter__()
     except SetupError as exc:
         _exit_on_setup_error(exc)
@@ -285,33 +285,6 @@ def stack(settings: Settings, monitoring: MonitoringConfig, pytestconfig: pytest
             _hold(running)
     finally:
         cm.__exit__(None, None, None)
-
-
-#: Set while this process holds the machine alone (an @alone drill, from before its fixtures).
-_ALONE_HELD = pytest.StashKey[bool]()
-
-
-def _machine_share(config: pytest.Config, settings: Settings) -> contextlib.AbstractContextManager[None]:
-    """Local stacks share the machine (every run's and every worker's, see machine_share.py),
-    except while a drill holds it alone (then it is this process's already)."""
-    if settings.stack != "local" or config.stash.get(_ALONE_HELD, False):
-        return contextlib.nullcontext()
-    return MachineShare(machine_dir()).shared()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
-    """An @alone drill takes the machine before its fixtures run: its own stack's start-up is
-    inside, and no other worker's drill can slip in between its start-up and its first step
-    (measured: a 33 s drill did, with every other worker idle behind the gate)."""
-    if item.get_closest_marker(parallel.ALONE) is None or _stack_name(item.config) != "local":
-        return (yield)
-    with MachineShare(machine_dir()).alone():
-        item.config.stash[_ALONE_HELD] = True
-        try:
-            return (yield)
-        finally:
-            item.config.stash[_ALONE_HELD] = False
 
 
 def _hold(stack: Stack) -> None:
@@ -339,7 +312,7 @@ def drill(
     run = request.config.stash[RUN_KEY]
     session = DrillSession(stack, settings.scenarios_dir, run.history, expect)
     session.acknowledge_with = settings.acknowledge_with
-    with _machine_share(request.config, settings):  # held until the fault is rolled back
+    with machine_share(request.config, settings.stack):  # held until the fault is rolled back
         try:
             yield session
         finally:

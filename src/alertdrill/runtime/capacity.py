@@ -8,9 +8,9 @@ hold; a run that died leaves a file whose pid is gone, which is not counted.
 Why these figures: one parallel worker with its local stack (Prometheus, Alertmanager, NATS, BFF,
 workers, exporters, the recorder, the pytest worker itself, and the SLO load generator when it
 runs) peaked at 3.1-3.5 GiB for six (bench/parallel_drills.py, whole process tree), so 600 MiB
-is budgeted a stack, against the memory the kernel says is available now. A stack mid-drill uses ~5-10 % of one core (measured on
-the 2-core CI machine, scale 60): drills mostly wait for `for:` and timers, so cores bound the
-count only loosely, at STACKS_PER_CORE. More workers than drills would only start idle.
+is budgeted a stack, against the memory the kernel says is available now. A stack mid-drill uses
+~5-10 % of one core (measured on the 2-core CI machine, scale 60): drills mostly wait for `for:`
+and timers, so cores bound the count only loosely, at STACKS_PER_CORE. More workers than drills would only start idle.
 """
 
 from __future__ import annotations

@@ -1,0 +1,47 @@
+"""The machine, shared by every local drill on it, or held by one @alone drill (the hooks' half;
+the locks are runtime/machine_share.py)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+
+from alertdrill.pytest_plugin import parallel
+from alertdrill.runtime.capacity import machine_dir
+from alertdrill.runtime.machine_share import MachineShare
+from alertdrill.settings import Settings
+
+#: Set while this process holds the machine alone (an @alone drill, from before its fixtures).
+_ALONE_HELD = pytest.StashKey[bool]()
+
+
+def machine_share(config: pytest.Config, stack: str) -> contextlib.AbstractContextManager[None]:
+    """Local stacks share the machine (every run's and every worker's, see machine_share.py),
+    except while a drill holds it alone (then it is this process's already)."""
+    if stack != "local" or config.stash.get(_ALONE_HELD, False):
+        return contextlib.nullcontext()
+    return MachineShare(machine_dir()).shared()
+
+
+def _stack_of(config: pytest.Config) -> str:
+    try:
+        return Settings.resolve({"stack": config.getoption("stack")}).stack
+    except Exception:  # a bad value is the settings fixture's to report
+        return "local"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """An @alone drill takes the machine before its fixtures run: its own stack's start-up is
+    inside, and no other worker's drill can slip in between its start-up and its first step
+    (measured: a 33 s drill did, with every other worker idle behind the gate)."""
+    if item.get_closest_marker(parallel.ALONE) is None or _stack_of(item.config) != "local":
+        return (yield)
+    with MachineShare(machine_dir()).alone():
+        item.config.stash[_ALONE_HELD] = True
+        try:
+            return (yield)
+        finally:
+            item.config.stash[_ALONE_HELD] = False
