@@ -41,12 +41,12 @@ from alertdrill.pytest_plugin.results import (
     pytest_sessionfinish,
     record_drill,
 )
-from alertdrill.pytest_plugin.sharing import machine_share, pytest_runtest_protocol
+from alertdrill.pytest_plugin.sharing import machine_share, pytest_runtest_protocol, stack_name
 from alertdrill.runtime.rundir import new_run_id
 from alertdrill.settings import KUBE_OPTIONS, Settings
 from alertdrill.slo.under_load import LoadWindow
 from alertdrill.stack.base import Stack
-from alertdrill.stack.registry import DEFAULT_STACK, STACK_NAMES, open_stack
+from alertdrill.stack.registry import STACK_NAMES, open_stack
 
 __all__ = [
     "pytest_keyboard_interrupt",
@@ -127,7 +127,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kind (and an existing cluster): the rare drill one stack cannot run.
     """
     wanted = [Path(p).resolve() for p in config.getoption("drill_feature") or []]
-    stack = _stack_name(config)
+    stack = stack_name(config)
     other = "kind" if stack == "local" else "local"
     keep, drop = [], []
     for item in items:
@@ -156,15 +156,6 @@ def _template(item: pytest.Item) -> Any:
 
     obj = getattr(item, "obj", None)
     return scenario_wrapper_template_registry.get(obj) if callable(obj) else None
-
-
-def _stack_name(config: pytest.Config) -> str:
-    """The stack the run will use (option, else ALERTDRILL_STACK, else the default), via Settings;
-    a bad value is reported by the `settings` fixture, so here it only falls back."""
-    try:
-        return Settings.resolve({"stack": config.getoption("stack")}).stack
-    except ConfigError:
-        return DEFAULT_STACK
 
 
 def _feature_file(item: pytest.Item) -> Path | None:

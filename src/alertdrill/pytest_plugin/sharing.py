@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from alertdrill.errors import ConfigError
 from alertdrill.pytest_plugin import parallel
 from alertdrill.runtime.capacity import machine_dir
 from alertdrill.runtime.machine_share import MachineShare
 from alertdrill.settings import Settings
+from alertdrill.stack.registry import DEFAULT_STACK
 
 #: Set while this process holds the machine alone (an @alone drill, from before its fixtures).
 _ALONE_HELD = pytest.StashKey[bool]()
@@ -25,11 +27,13 @@ def machine_share(config: pytest.Config, stack: str) -> contextlib.AbstractConte
     return MachineShare(machine_dir()).shared()
 
 
-def _stack_of(config: pytest.Config) -> str:
+def stack_name(config: pytest.Config) -> str:
+    """The stack the run will use (option, else ALERTDRILL_STACK, else the default), via Settings;
+    a bad value is reported by the `settings` fixture, so here it only falls back."""
     try:
         return Settings.resolve({"stack": config.getoption("stack")}).stack
-    except Exception:  # a bad value is the settings fixture's to report
-        return "local"
+    except ConfigError:
+        return DEFAULT_STACK
 
 
 @pytest.hookimpl(wrapper=True)
@@ -37,7 +41,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     """An @alone drill takes the machine before its fixtures run: its own stack's start-up is
     inside, and no other worker's drill can slip in between its start-up and its first step
     (measured: a 33 s drill did, with every other worker idle behind the gate)."""
-    if item.get_closest_marker(parallel.ALONE) is None or _stack_of(item.config) != "local":
+    if item.get_closest_marker(parallel.ALONE) is None or stack_name(item.config) != "local":
         return (yield)
     with MachineShare(machine_dir()).alone():
         item.config.stash[_ALONE_HELD] = True
