@@ -46,3 +46,19 @@ def test_never_a_live_run_nor_one_with_open_faults(tmp_path: Path) -> None:
         "20261129-000001-fault0",
         "20261129-000003-new000",
     ]
+
+
+def test_a_parallel_runs_worker_dirs_are_kept_and_pruned_as_one_run(tmp_path: Path) -> None:
+    from alertdrill.runtime.rundir import prune_runs, run_of
+
+    assert run_of("20261129-120000-abcdef-gw12") == "20261129-120000-abcdef"
+    assert run_of("20261129-120000-abcdef") == "20261129-120000-abcdef"
+    runs = tmp_path / "runs"
+    for name in ("20261129-100000-aaaaaa-gw0", "20261129-100000-aaaaaa-gw1", "20261129-110000-bbbbbb",
+                 "20261129-120000-cccccc-gw0", "20261129-120000-cccccc-gw1"):  # fmt: skip
+        (runs / name).mkdir(parents=True)
+    removed = prune_runs(runs, keep=2)
+    assert sorted(p.name for p in removed) == ["20261129-100000-aaaaaa-gw0", "20261129-100000-aaaaaa-gw1"]
+    assert sorted(p.name for p in runs.iterdir()) == [
+        "20261129-110000-bbbbbb", "20261129-120000-cccccc-gw0", "20261129-120000-cccccc-gw1",
+    ]  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -10,6 +11,7 @@ import secrets
 import shutil
 import signal
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,20 +130,47 @@ def has_open_faults(run_path: Path) -> bool:
     return any((run_path / "faults").glob("*.json"))
 
 
+def run_of(run_dir_name: str) -> str:
+    """The run a run dir belongs to: a parallel worker's `<run_id>-gwN` is part of `<run_id>`."""
+    head, sep, tail = run_dir_name.rpartition("-gw")
+    return head if sep and tail.isdigit() else run_dir_name
+
+
 def prune_runs(runs_dir: Path, keep: int) -> list[Path]:
-    """Delete the oldest run directories beyond `keep`; never a live run or one with open faults.
+    """Delete the oldest runs beyond `keep` (a parallel run's worker dirs count as one run);
+    never a live run or one with open faults.
 
     Run ids sort by start time, so the newest `keep` by name stay. Returns what was removed.
     """
     if not runs_dir.is_dir():
         return []
-    runs = sorted(p for p in runs_dir.iterdir() if p.is_dir())
+    groups: dict[str, list[Path]] = {}
+    for p in sorted(runs_dir.iterdir()):
+        if p.is_dir():
+            groups.setdefault(run_of(p.name), []).append(p)
+    runs = sorted(groups)
     removed = []
-    for path in runs[: max(0, len(runs) - keep)]:
-        if is_run_alive(path) or has_open_faults(path):
+    for run in runs[: max(0, len(runs) - keep)]:
+        paths = groups[run]
+        if any(is_run_alive(path) or has_open_faults(path) for path in paths):
             continue
-        shutil.rmtree(path, ignore_errors=True)
-        removed.append(path)
+        for path in paths:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
     if removed:
-        log.info("pruned %d old run dir(s) under %s (keeping the last %d)", len(removed), runs_dir, keep)
+        log.info("pruned %d old run dir(s) under %s (keeping the last %d runs)", len(removed), runs_dir, keep)
     return removed
+
+
+@contextlib.contextmanager
+def housekeeping(runs_dir: Path) -> Iterator[None]:
+    """One sweep/revert/prune at a time: parallel workers start together, and one worker's prune
+    must not delete a run dir under another's check (seen: a worker's stack start failed on a
+    directory removed mid-scan)."""
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(runs_dir / ".housekeeping.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

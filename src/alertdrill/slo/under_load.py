@@ -48,6 +48,7 @@ def drive(platform: PlatformStack, prometheus: PrometheusClient, timing: Timing,
         plan.seconds,
         plan.submissions_per_s * plan.jobs_per_submission,
     )
+    _await_counters(prometheus, timing)
     started = time.time()
     summary = platform.run_load(plan)
     ended = time.time() + timing.eval_interval_s  # the last second's rate needs one more evaluation
@@ -57,13 +58,30 @@ def drive(platform: PlatformStack, prometheus: PrometheusClient, timing: Timing,
     return window
 
 
+#: The totals delivery is counted from (recording rules in the config under test).
+COUNTERS = ("slo:nats_messages_published:total", "slo:nats_messages_delivered:total")
+
+
+def _await_counters(prometheus: PrometheusClient, timing: Timing) -> None:
+    """Delivery is a difference of totals from 1 s before the load: on a stack that has just
+    started (the first drill of a parallel worker), the recorded totals may not exist yet, and
+    the SLO would read "no data" (seen once in 10 parallel runs). Wait, bounded, until they do."""
+    deadline = time.monotonic() + 5 * (timing.scrape_interval_s + timing.eval_interval_s) + 5.0
+    while time.monotonic() < deadline:
+        at = time.time() - 1.0
+        if all(prometheus.query(series, at=at) for series in COUNTERS):
+            return
+        time.sleep(DRAIN_POLL_S)
+    log.warning("%s not recorded yet; delivery may read 'no data'", " and ".join(COUNTERS))
+
+
 def _drained(prometheus: PrometheusClient, ended: float) -> float:
     """When the workers had delivered everything published by the end of the load."""
-    published = prometheus.query("slo:nats_messages_published:total", at=ended)
+    published = prometheus.query(COUNTERS[0], at=ended)
     target = published[0].value if published else 0.0
     deadline = time.monotonic() + DRAIN_BOUND_S
     while time.monotonic() < deadline:
-        delivered = prometheus.query("slo:nats_messages_delivered:total")
+        delivered = prometheus.query(COUNTERS[1])
         if delivered and delivered[0].value >= target:
             break
         time.sleep(DRAIN_POLL_S)

@@ -13,7 +13,7 @@ from typing import Self
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.faults.ledger import revert_offline
 from alertdrill.notify.redirect import SinkTargets, redirect_receivers
-from alertdrill.runtime.rundir import RunDir, dead_runs, prune_runs, sweep_stale_processes
+from alertdrill.runtime.rundir import RunDir, dead_runs, housekeeping, prune_runs, run_of, sweep_stale_processes
 from alertdrill.settings import Settings
 from alertdrill.stack.base import MIN_RANGE_SCRAPES, Timing
 
@@ -68,12 +68,15 @@ class StackLifecycle:
 def start_run(settings: Settings) -> RunDir:
     """Sweep what dead runs left (processes, open faults), keep only the last runs, then create
     this run's directory (with the id the CLI chose, if it did)."""
-    sweep_stale_processes(settings.runs_dir)
-    for dead in dead_runs(settings.runs_dir):
-        for line in revert_offline(dead):
-            log.warning("reverted a fault left by dead run %s: %s", dead.name, line)
-    prune_runs(settings.runs_dir, keep=settings.keep_runs - 1)  # this run is the Nth
-    return RunDir.create(settings.runs_dir, settings.stack_run_id)
+    with housekeeping(settings.runs_dir):
+        sweep_stale_processes(settings.runs_dir)
+        for dead in dead_runs(settings.runs_dir):
+            if run_of(dead.name) == settings.run_id:
+                continue  # a sibling worker's dir of this very run, still being created
+            for line in revert_offline(dead):
+                log.warning("reverted a fault left by dead run %s: %s", dead.name, line)
+        prune_runs(settings.runs_dir, keep=settings.keep_runs - 1)  # this run is the Nth
+        return RunDir.create(settings.runs_dir, settings.stack_run_id)
 
 
 def write_config(
