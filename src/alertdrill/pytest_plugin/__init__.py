@@ -42,7 +42,6 @@ from alertdrill.pytest_plugin.results import (
     record_drill,
 )
 from alertdrill.pytest_plugin.sharing import machine_share, pytest_runtest_protocol, stack_name
-from alertdrill.runtime.rundir import new_run_id
 from alertdrill.settings import KUBE_OPTIONS, Settings
 from alertdrill.slo.under_load import LoadWindow
 from alertdrill.stack.base import Stack
@@ -74,7 +73,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scenarios", default=None, help="scenario dir (default scenarios/)")
     group.addoption("--report-dir", default=None, help="a fixed dir for results.json (default reports/<run-id>/)")
     group.addoption("--reports-root", default=None, help="where per-run report dirs go (default reports/)")
-    group.addoption("--run-id", default=None, help="the run's id (alertdrill run chooses it)")
+    group.addoption("--run-id", default=None, help="the run's id (alertdrill run chooses it; parallel workers need it with -n N)")
     group.addoption("--keep-runs", default=None, help="run dirs kept under .alertdrill/runs/ (default 20)")
     group.addoption(
         "--acknowledge-with", default=None, help="how drills acknowledge: silence-api (default), amtool, sop-004"
@@ -171,8 +170,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RESULTS_KEY] = []
     config.pluginmanager.register(CollectWatch(config), "alertdrill-collect-watch")
     config.stash[RUN_KEY] = RunInfo()
-    if parallel.is_controller(config) and not config.option.run_id:
-        config.option.run_id = new_run_id()  # before xdist hands the options to the workers
     if parallel.worker_id(config) is not None or parallel.is_controller(config):
         _configure_parallel(config)
         return
@@ -192,8 +189,7 @@ def _configure_parallel(config: pytest.Config) -> None:
         settings = _resolve_settings(config)
     except ConfigError:
         return  # the `settings` fixture reports it, located, in the worker that needs it
-    assert settings.run_id is not None
-    report_dir = settings.reports_for(settings.run_id)
+    report_dir = settings.reports_for(str(settings.run_id))
     if parallel.worker_id(config) is not None:
         parallel.start_worker(config, report_dir)
         return

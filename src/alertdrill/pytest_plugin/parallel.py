@@ -49,14 +49,25 @@ REPORT_DIR_KEY = pytest.StashKey[Path]()
 _current = {"scenario": ""}
 
 
+def _drill_run(config: pytest.Config) -> bool:
+    """A run of drills (`alertdrill run` always names its run), not some other pytest session
+    that loads this plugin through the repo's conftest (alertdrill's own tests under xdist)."""
+    return bool(getattr(config.option, "run_id", None))
+
+
 def worker_id(config: pytest.Config) -> str | None:
+    """This process's xdist worker id when it is a worker of a parallel drill run."""
     workerinput = getattr(config, "workerinput", None)
-    return str(workerinput["workerid"]) if workerinput else None
+    return str(workerinput["workerid"]) if workerinput and _drill_run(config) else None
 
 
 def is_controller(config: pytest.Config) -> bool:
-    """The controlling process of a parallel run (it runs no drill itself)."""
-    return worker_id(config) is None and bool(getattr(config.option, "numprocesses", None))
+    """The controlling process of a parallel drill run (it runs no drill itself)."""
+    return (
+        getattr(config, "workerinput", None) is None
+        and bool(getattr(config.option, "numprocesses", None))
+        and _drill_run(config)
+    )
 
 
 def workers_dir(report_dir: Path) -> Path:
