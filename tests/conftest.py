@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from alertdrill.runtime.capacity import STACKS_PER_CORE, cores
 from alertdrill.runtime.rundir import processes_of_runs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,6 +39,11 @@ class Runner:
             "ALERTDRILL_STATE_DIR": str(self.state_dir),
             "ALERTDRILL_REPORTS_ROOT": str(self.reports_root),
         }
+        test_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+        if test_workers > 1:
+            # this suite runs test files side by side: each drill run gets an equal share of the
+            # machine's stack budget rather than the first taking it all (the ledger is first-come)
+            self.env["ALERTDRILL_PARALLEL"] = str(max(2, cores() * STACKS_PER_CORE // test_workers))
         self.cwd = REPO
         #: True: `run` writes to one fixed --report-dir; False: a directory per run under reports_root.
         self.fixed_report_dir = True
