@@ -22,7 +22,8 @@ def test_a_fault_above_the_bound_is_refused(runner: Runner) -> None:
 
 
 def _kill_runner_after(runner: Runner, feature: str, marker: str) -> None:
-    proc, _ = runner.popen_until(marker, "run", feature, "--tags", "not edge and not slow")
+    # one stack (the parallel path, where each worker rolls back itself, is test_interrupts.py's)
+    proc, _ = runner.popen_until(marker, "run", feature, "--tags", "not edge and not slow", "--parallel", "1")
     proc.kill()
     proc.wait(timeout=10)
 

@@ -29,9 +29,10 @@ def test_auto_is_the_smallest_of_cores_memory_and_drills() -> None:
 
 def test_parallel_option_and_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ALERTDRILL_PARALLEL", raising=False)
-    assert parse_parallel(None) is None and parse_parallel("auto") is None and parse_parallel("3") == 3
+    assert parse_parallel(None) == (None, False) and parse_parallel("auto") == (None, True)
+    assert parse_parallel("3") == (3, True)
     monkeypatch.setenv("ALERTDRILL_PARALLEL", "2")
-    assert parse_parallel(None) == 2
+    assert parse_parallel(None) == (2, False)  # the environment's is a default, not a demand
     for bad in ("0", "-1", "two"):
         with pytest.raises(SetupError, match="--parallel .*number of workers"):
             parse_parallel(bad)
@@ -42,13 +43,13 @@ def test_parallel_option_and_variable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_one_cluster_is_one_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ALERTDRILL_MACHINE_DIR", str(tmp_path))
-    assert resolve_workers(None, "kind", False, [])[0] == 1
-    assert resolve_workers(None, "local", True, [])[0] == 1  # --keep-stack: one stack to look at
+    assert resolve_workers((None, False), "kind", False, [])[0] == 1
+    assert resolve_workers((None, False), "local", True, [])[0] == 1  # --keep-stack: one stack to look at
     with pytest.raises(SetupError, match="one cluster is one stack"):
-        resolve_workers(4, "cluster", False, [])
-    assert resolve_workers(4, "local", False, []) == (4, "--parallel")
+        resolve_workers((4, True), "cluster", False, [])
+    assert resolve_workers((4, False), "cluster", False, [])[0] == 1  # ALERTDRILL_PARALLEL: a default
     with pytest.raises(SetupError, match="a fixed --port fits one stack"):
-        resolve_workers(2, "local", False, [], fixed_ports=True)
+        resolve_workers((2, True), "local", False, [], fixed_ports=True)
 
 
 def test_runs_on_one_machine_share_its_budget(tmp_path: Path) -> None:

@@ -20,20 +20,21 @@ ENV = "ALERTDRILL_PARALLEL"
 _COLLECTED = re.compile(r"^(\d+)(?:/\d+)? tests? collected", re.MULTILINE)
 
 
-def parse_parallel(value: str | None) -> int | None:
-    """`auto` (None) or a whole number of workers ≥ 1 (option, else ALERTDRILL_PARALLEL)."""
-    where = "--parallel"
+def parse_parallel(value: str | None) -> tuple[int | None, bool]:
+    """(workers or None for auto, whether the option said so) from --parallel, else
+    ALERTDRILL_PARALLEL (a default: a stack that runs one drill at a time just uses one)."""
+    where, explicit = "--parallel", value is not None
     if value is None:
         value, where = os.environ.get(ENV), ENV
     if value is None or value.strip().lower() == "auto":
-        return None
+        return None, explicit
     try:
         n = int(value)
     except ValueError:
         n = 0
     if n < 1:
         raise SetupError(f"{where} {value!r}: give a number of workers ≥ 1, or auto (e.g. --parallel 4)")
-    return n
+    return n, explicit
 
 
 def count_drills(pytest_args: list[str]) -> int:
@@ -51,10 +52,11 @@ def count_drills(pytest_args: list[str]) -> int:
 
 
 def resolve_workers(
-    requested: int | None, stack: str, keep_stack: bool, pytest_args: list[str], fixed_ports: bool = False
+    requested: tuple[int | None, bool], stack: str, keep_stack: bool, pytest_args: list[str], fixed_ports: bool = False
 ) -> tuple[int, str]:
-    """(workers, why): 1 on kind/cluster, with --keep-stack or fixed --port; auto from the
-    machine and the drills."""
+    """(workers, why): 1 on kind/cluster, with --keep-stack or fixed --port; never more than the
+    drills; auto from the machine."""
+    n, explicit = requested
     if stack != "local" or keep_stack or fixed_ports:
         why = (
             "one cluster is one stack"
@@ -63,12 +65,16 @@ def resolve_workers(
             if keep_stack
             else "a fixed --port fits one stack"
         )
-        if requested is not None and requested > 1:
-            raise SetupError(f"--parallel {requested}: {why}; use --parallel 1 (or auto)")
+        if explicit and n is not None and n > 1:
+            raise SetupError(f"--parallel {n}: {why}; use --parallel 1 (or auto)")
         if stack == "local":
             claim_workers(1, 1)  # one local stack: counted in the machine's budget all the same
         return 1, why
-    capacity = claim_workers(count_drills(pytest_args) if requested is None else 0, requested)
+    if n == 1:
+        claim_workers(1, 1)
+        return 1, "--parallel 1" if explicit else ENV
+    drills = count_drills(pytest_args)
+    capacity = claim_workers(drills, None if n is None else max(1, min(n, drills)))
     return capacity.workers, capacity.why
 
 

@@ -73,7 +73,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--scenarios", default=None, help="scenario dir (default scenarios/)")
     group.addoption("--report-dir", default=None, help="a fixed dir for results.json (default reports/<run-id>/)")
     group.addoption("--reports-root", default=None, help="where per-run report dirs go (default reports/)")
-    group.addoption("--run-id", default=None, help="the run's id (alertdrill run chooses it; parallel workers need it with -n N)")
+    group.addoption(
+        "--run-id", default=None, help="the run's id (alertdrill run chooses it; parallel workers need it with -n N)"
+    )
     group.addoption("--keep-runs", default=None, help="run dirs kept under .alertdrill/runs/ (default 20)")
     group.addoption(
         "--acknowledge-with", default=None, help="how drills acknowledge: silence-api (default), amtool, sop-004"

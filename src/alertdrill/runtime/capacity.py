@@ -88,7 +88,11 @@ def claim_workers(drills: int, requested: int | None, ledger: Path | None = None
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         in_use = stacks_in_use(ledger)
-        capacity = auto_workers(drills, in_use=in_use) if requested is None else Capacity(requested, "--parallel")
+        capacity = (
+            auto_workers(drills, in_use=in_use)
+            if requested is None
+            else Capacity(requested, f"{requested} worker(s) asked for, {drills} drill(s)")
+        )
         entry = ledger / f"{os.getpid()}.json"
         entry.write_text(json.dumps({"pid": os.getpid(), "workers": capacity.workers}))
         atexit.register(_forget, entry)
