@@ -53,6 +53,9 @@ from alertdrill.workload.plan import LoadPlan
 
 log = logging.getLogger(__name__)
 HEALTH_TIMEOUT_S = 20.0
+#: ... plus this many scrape+evaluation intervals: a target is first scraped within one interval
+#: of discovery, and ServiceDown's absent() pending at start clears one evaluation later.
+HEALTH_INTERVALS = 4
 #: Prometheus learns its Alertmanagers again only at its discovery manager's 5 s tick.
 REDISCOVER_TIMEOUT_S = 15.0
 SERVERS = STACKS["local"].binaries
@@ -131,9 +134,14 @@ class LocalStack(StackLifecycle):
         self._start_kube_state()
         self._alertmanager.wait_ready()
         self._prometheus.wait_ready()
-        self.wait_until_healthy(timeout=HEALTH_TIMEOUT_S)
+        self.wait_until_healthy(timeout=self._health_timeout_s())
         self.ready_s = time.monotonic() - t0
         log.info("local stack ready in %.2fs: %s", self.ready_s, self.urls())
+
+    def _health_timeout_s(self) -> float:
+        """20 s at 1 s intervals measured enough; at production timing (15 s) a target's first
+        scrape alone can take 15 s after the 5 s discovery tick (seen: the stack timed out)."""
+        return HEALTH_TIMEOUT_S + HEALTH_INTERVALS * (self.timing.scrape_interval_s + self.timing.eval_interval_s)
 
     # -- pieces ----------------------------------------------------------------------------
     def _define_nodes(self) -> None:
@@ -275,7 +283,7 @@ class LocalStack(StackLifecycle):
         if reset_rules:
             log.info("isolating: an earlier drill's alert may share this drill's group; fresh rule state")
             self._reset_alerting_state()
-        self.wait_until_healthy(timeout=HEALTH_TIMEOUT_S)
+        self.wait_until_healthy(timeout=self._health_timeout_s())
 
     def _reset_alerting_state(self) -> None:
         assert self._prometheus and self._alertmanager
