@@ -25,11 +25,7 @@ class ParallelController:
     @pytest.hookimpl(tryfirst=True)  # before xdist stops the workers: they may still be rolling back
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         run = self.config.stash[RUN_KEY]
-        if self.setup_error is not None:  # not an interrupt: bad input, said once, exit code 2
-            session.exitstatus = SETUP_ERROR_EXIT
-            run.interrupted = False
-            print(f"\nalertdrill: {self.setup_error}", flush=True)
-        if run.interrupted:
+        if run.interrupted or self.setup_error is not None:  # workers may still be rolling back
             for gw in parallel.wait_for_workers(run.report_dir):
                 log.error("worker %s did not finish rolling back in time: run `alertdrill revert`", gw)
         tail = self.config.stash.get(parallel.TAIL_KEY, None)
@@ -42,6 +38,10 @@ class ParallelController:
             run.interrupted = run.interrupted or bool(state.get("interrupted"))
             run.interrupted_drills += state.get("interrupted_drills", [])
         run.interrupted_drill = run.interrupted_drill or next(iter(run.interrupted_drills), None)
+        if self.setup_error is not None:  # bad input, said once, exit code 2 (xdist's stop is no interrupt)
+            session.exitstatus = SETUP_ERROR_EXIT
+            run.interrupted = bool(run.interrupted_drills)
+            print(f"\nalertdrill: {self.setup_error}", flush=True)
         run.workers = max(1, int(getattr(self.config.option, "numprocesses", 1) or 1))
         self.config.stash[RESULTS_KEY] = [d for _, d in sorted(indexed, key=lambda pair: pair[0])]
 
