@@ -194,3 +194,28 @@ def test_production_timing_gets_production_intervals() -> None:
     intervals = {s: Settings.resolve({"time_scale": str(s)}, env={}).scrape_interval_s for s in (120, 60, 10, 1)}
     assert intervals == {120: 1.0, 60: 1.0, 10: 6.0, 1: 15.0}
     assert Settings.resolve({"stack": "kind", "time_scale": "1"}, env={}).scrape_interval_s == 5.0
+
+
+class _Item:
+    """Just what ordering reads of a pytest item: its id and its markers."""
+
+    def __init__(self, nodeid: str, alone: bool = False) -> None:
+        self.nodeid, self.alone = nodeid, alone
+
+    def get_closest_marker(self, name: str) -> object | None:
+        return object() if name == "alone" and self.alone else None
+
+
+def test_xdists_first_pairs_never_put_two_long_drills_on_one_worker() -> None:
+    """xdist gives each worker its first two items as a consecutive pair (with ≥ 2 per worker)."""
+    from alertdrill.pytest_plugin.parallel import order_for_workers
+
+    waits = {"d95": 1800, "d12": 1800, "esc": 1800, "ack": 900, "m85": 900, "m75": 900, "bl": 600, "k1": 30, "k2": 30}
+    items = [_Item(n) for n in waits] + [_Item("slo", alone=True)]
+    steps = {n: [f"after holding for {w} seconds"] for n, w in waits.items()}
+    order_for_workers(items, steps, workers=3)  # type: ignore[arg-type]
+    names = [i.nodeid for i in items]
+    firsts = [names[0:2], names[2:4], names[4:6]]  # what each worker gets first
+    assert all(sum(waits[n] >= 1800 for n in pair) <= 1 for pair in firsts), firsts
+    assert firsts == [["d95", "m75"], ["d12", "m85"], ["esc", "ack"]]
+    assert names[6:] == ["bl", "k1", "k2", "slo"]  # then longest first to whoever is free; alone last

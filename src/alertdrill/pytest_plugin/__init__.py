@@ -144,7 +144,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for i, item in enumerate(items):  # the feature order, which the report keeps
         item.stash[INDEX_KEY] = i
     if parallel.worker_id(config) is not None:
-        parallel.order_for_workers(items, {item.nodeid: _step_texts(item) for item in items})
+        workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+        parallel.order_for_workers(items, {item.nodeid: _step_texts(item) for item in items}, workers)
 
 
 def _step_texts(item: pytest.Item) -> list[str]:

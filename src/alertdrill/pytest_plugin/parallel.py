@@ -89,17 +89,29 @@ def estimated_wait_s(step_texts: list[str]) -> float:
     return max(waits)
 
 
-def order_for_workers(items: list[pytest.Item], steps_of: dict[str, list[str]]) -> None:
-    """@alone drills first (they run while the other workers' stacks start), then longest first;
-    stable and the same in every worker (xdist requires one collection order)."""
+def order_for_workers(items: list[pytest.Item], steps_of: dict[str, list[str]], workers: int) -> None:
+    """Longest first, arranged for xdist's first round, @alone drills last; stable and the same
+    in every worker (xdist requires one collection order).
+
+    xdist's load scheduler hands each worker its first *two* items as a consecutive pair when
+    there are at least two per worker (then one at a time to whoever is free). Sorted plainly,
+    worker 0 would get the two longest drills back to back (seen at production timing: the two
+    30-minute disk drills on one worker). So the 2N longest are paired longest-with-shortest.
+    An @alone drill goes last: it then runs when the others have run out of drills, instead of
+    keeping every other worker idle behind it while drills are still waiting.
+    """
     index = {item.nodeid: i for i, item in enumerate(items)}
     items.sort(
         key=lambda item: (
-            item.get_closest_marker(ALONE) is None,
+            item.get_closest_marker(ALONE) is not None,
             -estimated_wait_s(steps_of.get(item.nodeid, [])),
             index[item.nodeid],
         )
     )
+    if workers > 1 and len(items) >= 2 * workers:
+        head = items[: 2 * workers]
+        paired = [item for i in range(workers) for item in (head[i], head[2 * workers - 1 - i])]
+        items[: 2 * workers] = paired
 
 
 # -- signals -----------------------------------------------------------------------------------
