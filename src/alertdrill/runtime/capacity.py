@@ -24,6 +24,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from alertdrill.runtime.rundir import pid_alive
+
 STACK_BUDGET_BYTES = 600 * 2**20
 STACKS_PER_CORE = 3
 
@@ -110,21 +112,11 @@ def stacks_in_use(ledger: Path) -> int:
             pid, workers = int(data["pid"]), int(data["workers"])
         except (OSError, ValueError, KeyError):
             continue
-        if pid != os.getpid() and _alive(pid):
+        if pid != os.getpid() and pid_alive(pid):
             total += workers
         elif pid != os.getpid():
             _forget(entry)
     return total
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _forget(entry: Path) -> None:
