@@ -32,6 +32,11 @@ class Mutant:
     description: str
     document: dict[str, Any]  # the whole mutated file
     file_index: int = 0  # which rule file (rules mutants)
+    rule: tuple[int, int] = (-1, -1)  # its (group, rule) positions in that file (rules mutants)
+
+    @property
+    def rule_id(self) -> tuple[int, int, int]:
+        return (self.file_index, *self.rule)
 
 
 def _num(value: float) -> str:
@@ -142,17 +147,18 @@ def rule_mutants(documents: list[dict[str, Any]]) -> Iterator[Mutant]:
     for fi, doc in enumerate(documents):
         for gi, group in enumerate(doc["groups"]):
             for ri, rule in enumerate(group.get("rules") or []):
-                if "alert" not in rule:
-                    continue
-                name = str(rule["alert"])
+                # a recording rule's mistake reaches every alert and test that reads its series
+                name = str(rule["alert"]) if "alert" in rule else f"record {rule.get('record')}"
 
                 def mutant(desc: str, edit: Any, fi: int = fi, gi: int = gi, ri: int = ri, name: str = name) -> Mutant:
                     new = copy.deepcopy(documents[fi])
                     edit(new["groups"][gi]["rules"][ri])
-                    return Mutant("rules", name, desc, new, fi)
+                    return Mutant("rules", name, desc, new, fi, (gi, ri))
 
                 for desc, expr in expr_mutants(str(rule["expr"])):
                     yield mutant(desc, lambda r, e=expr: r.__setitem__("expr", e))
+                if "alert" not in rule:
+                    continue
                 if rule.get("for") is not None and _seconds(rule["for"]) > 0:  # `for: 0m` has no edit to make
                     yield mutant(f"for {rule['for']} -> x10", lambda r: r.__setitem__("for", _times(r["for"], 10)))
                     yield mutant(f"for {rule['for']} -> 0s", lambda r: r.__setitem__("for", "0s"))

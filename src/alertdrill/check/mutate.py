@@ -9,6 +9,7 @@ syntax check is stillborn and not counted. Score = killed / (killed + survived).
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 import tempfile
 import time
@@ -31,6 +32,8 @@ from alertdrill.check.routetests import (
     run_inhibit_case,
     send_resolved_problems,
 )
+from alertdrill.check.rule_slice import RuleIndex
+from alertdrill.check.rule_test_groups import RuleTestGroup, collect, measure_groups, write_groups
 from alertdrill.check.suite import load_team_files, paging_receivers_of, people_problems
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.errors import ConfigError, ToolTimeoutError
@@ -50,6 +53,8 @@ class MutantResult:
     killed_by: str = ""
     diff: str = ""
     path: Path | None = None
+    #: The test groups that judge it (rule mutants), in the order they run: one file each.
+    group_files: list[tuple[Path, RuleTestGroup]] = field(default_factory=list)
 
     # JUnit shape
     @property
@@ -81,6 +86,8 @@ class MutationReport:
     #: Alerts of the config that no rule test names (every rule mutant of theirs survives).
     untested: list[str] = field(default_factory=list)
     not_sampled: int = 0  # distinct mutants a --max-mutants sample left out
+    #: Test groups judged on every rule because their slice could not be told or did not hold.
+    notes: list[str] = field(default_factory=list)
 
     def per_target(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -128,31 +135,25 @@ def _per_file(output: str) -> dict[str, bool]:
 
 
 def _write_mutant(
-    root: Path, work: Path, n: int, config: MonitoringConfig, m: Mutant, rule_tests: dict[str, dict[str, Any]]
-) -> Path:
-    """A minimal directory for one mutant: the rule files, and only the test groups about its alert.
+    work: Path, n: int, config: MonitoringConfig, m: Mutant, groups: list[RuleTestGroup]
+) -> tuple[Path, list[tuple[Path, RuleTestGroup]]]:
+    """A minimal directory for one mutant, and the test groups that judge it, cheapest first.
 
-    A rule mutant can only change its own alert, so only the groups that test that alert run
-    (an eighth of the work for FLUO). The tests' `rule_files` were re-pointed at these copies by
-    `tests_for_mutants` (`../rules/<path below the rules base>`).
+    A rule mutant is judged only by the groups that can see the mutated rule (its alert, or an
+    alert or expression whose recording-rule chain reads it), each on the slice of rules it reads
+    (`rule_slice`): same verdict as the whole config, a fraction of the work. The tests'
+    `rule_files` were re-pointed at these copies by `tests_for_mutants`.
     """
-    dest = work / f"m{n:03d}"
+    dest = work / f"m{n:04d}"
     (dest / "tests").mkdir(parents=True)
-    for i, rf in enumerate(config.rule_files):
-        dump_yaml(
-            m.document if m.kind == "rules" and i == m.file_index else rf.document,
-            dest / "rules" / config.rule_path(rf),
-        )
-    if m.kind == "rules":
-        for name, doc in rule_tests.items():
-            groups = [
-                g for g in doc["tests"] if any(c.get("alertname") == m.target for c in g.get("alert_rule_test") or [])
-            ]
-            if groups:
-                dump_yaml({**doc, "tests": groups}, dest / "tests" / name)
-    else:
+    if m.kind != "rules":
         dump_yaml(m.document, dest / "alertmanager.yml")
-    return dest
+        return dest, []
+    documents = [m.document if i == m.file_index else rf.document for i, rf in enumerate(config.rule_files)]
+    seeing = [g for g in groups if g.can_see(m.rule_id)]
+    paths = [config.rule_path(rf) for rf in config.rule_files]
+    files = write_groups(dest, seeing, RuleIndex.of(documents), paths, also=[m.rule_id])
+    return dest, list(zip(files, seeing, strict=True))
 
 
 def tests_for_mutants(config: MonitoringConfig, baseline_groups: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
@@ -191,51 +192,63 @@ class _Judge:
     """The checks a mutant must survive: the same ones `alertdrill check` runs."""
 
     config: MonitoringConfig
-    rule_tests: list[str]  # test file names as each mutant directory holds them (tests/<name>)
     cases: list[RouteCase]
     bin_path: str | None
     inhibitions: list[InhibitCase]
     people_lint: bool = True
 
     def rules(self, batch: list[MutantResult]) -> None:
-        """One promtool call per rule test file for a whole batch (its files are per mutant)."""
+        """Round by round: each mutant's next group, one promtool call for the whole batch; a mutant
+        leaves at its first failing group."""
         rule_file = self.config.rule_files
         files = {r: r.path / "rules" / self.config.rule_path(rule_file[r.mutant.file_index]) for r in batch if r.path}
         rejected = rejected_rule_files(list(files.values()), self.bin_path)
-        live = []
+        pending = []
         for r, f in files.items():
             if f in rejected:
                 r.verdict, r.killed_by = "stillborn", f"promtool check rules rejects it: {rejected[f]}"
             else:
-                live.append(r)
-        for test in self.rule_tests:
-            paths = {
-                r: r.path / "tests" / test
-                for r in live
-                if r.path and r.verdict == "survived" and (r.path / "tests" / test).is_file()
-            }
-            if not paths:
-                continue
-            try:
-                for r in self._failing_tests(paths):
-                    r.verdict, r.killed_by = "killed", f"rule tests {test.split('-', 1)[1]}"
-            except ToolTimeoutError as exc:  # one slow batch is reported, the rest go on
-                for r in paths:
-                    r.verdict, r.killed_by = "timeout", f"{test.split('-', 1)[1]}: {exc}"
+                pending.append(r)
+        position = 0
+        while pending:
+            this_round = {r: r.group_files[position] for r in pending if position < len(r.group_files)}
+            for r, (verdict, why) in self._round(this_round).items():
+                r.verdict, r.killed_by = verdict, why
+            pending = [r for r in this_round if r.verdict == "survived"]
+            position += 1
 
-    def _failing_tests(self, paths: dict[MutantResult, Path]) -> dict[MutantResult, Path]:
+    def _round(self, files: dict[MutantResult, tuple[Path, RuleTestGroup]]) -> dict[MutantResult, tuple[str, str]]:
+        """Verdicts of one round; a round that runs past its groups' timeouts is re-run group by
+        group so the one that hangs is named (file, group, time) and the others are still judged."""
+        if not files:
+            return {}
+        try:
+            paths = {r: p for r, (p, _g) in files.items()}
+            failing = self._failing_tests(paths, sum(g.timeout_s for _p, g in files.values()))
+            return {r: ("killed", f"rule tests {files[r][1].label}") for r in failing}
+        except ToolTimeoutError:
+            out = {}
+            for r, (path, group) in files.items():
+                try:
+                    if self._failing_tests({r: path}, group.timeout_s):
+                        out[r] = ("killed", f"rule tests {group.label}")
+                except ToolTimeoutError:
+                    out[r] = ("timeout", f"{group.too_slow()}; this mutant is left out")
+            return out
+
+    def _failing_tests(self, paths: dict[MutantResult, Path], timeout_s: float) -> dict[MutantResult, Path]:
         """Which mutants' tests fail: by exit status for the batch, then per file from its output
         (re-run alone when the output does not say)."""
         proc = run_tool("promtool", ["test", "rules", *map(str, paths.values())], bin_path=self.bin_path,
-                        merge_output=True)  # fmt: skip
+                        timeout_s=timeout_s, merge_output=True)  # fmt: skip
         if proc.returncode == 0:
             return {}
         verdicts = _per_file(proc.stdout)
         failing = {r: p for r, p in paths.items() if verdicts.get(str(p)) is False}
         if failing:
             return failing
-        return {r: p for r, p in paths.items()
-                if run_tool("promtool", ["test", "rules", str(p)], bin_path=self.bin_path).returncode != 0}  # fmt: skip
+        return {r: p for r, p in paths.items() if run_tool("promtool", ["test", "rules", str(p)],
+                bin_path=self.bin_path, timeout_s=timeout_s).returncode != 0}  # fmt: skip
 
     def alertmanager(self, r: MutantResult) -> None:
         assert r.path is not None
@@ -303,10 +316,10 @@ def _baseline_and_judge(
             + "; ".join(baseline.describe())
             + ". Fix them (alertdrill check shows why), or pass --drop-failing-baseline to leave them out"
         )
-    test_docs = tests_for_mutants(config, baseline.groups)
+    test_docs = {name: doc for (name, doc), t in zip(tests_for_mutants(config, baseline.groups).items(), rule_tests,
+                 strict=True) if t.name not in baseline.files}  # fmt: skip
     judge = _Judge(
         config,
-        [name for name, t in zip(test_docs, rule_tests, strict=True) if t.name not in baseline.files],
         [c for c in cases if c.name not in baseline.cases],
         bin_path,
         [c for c in inhibitions if c.name not in baseline.cases],
@@ -315,14 +328,27 @@ def _baseline_and_judge(
     return baseline, test_docs, judge
 
 
+def _judged_groups(config: MonitoringConfig, test_docs: dict[str, dict[str, Any]], work: Path, bin_path: str | None,
+                   workers: int) -> tuple[list[RuleTestGroup], list[str]]:  # fmt: skip
+    """Every test group measured once on the unmutated config (time, and its slice's verdict),
+    cheapest first."""
+    index = RuleIndex.of(rf.document for rf in config.rule_files)
+    groups = collect(test_docs, index)
+    notes = measure_groups(groups, work, index, [config.rule_path(rf) for rf in config.rule_files], bin_path, workers)
+    every = sum(len(group.get("rules") or []) for doc in index.documents for group in doc.get("groups") or [])
+    # by evaluations x rules, not measured time: the same order (and the same "killed by") every run
+    return sorted(groups, key=lambda g: g.steps * (len(g.sees) if g.sees is not None else every)), notes
+
+
 def run_mutation(
     root: Path,
     bin_path: str | None = None,
-    workers: int = 2,
+    workers: int | None = None,
     drop_failing_baseline: bool = False,
     max_mutants: int | None = None,
 ) -> MutationReport:
     start = time.monotonic()
+    workers = workers or max(2, os.cpu_count() or 2)
     load_team_files(root)  # a typo in policy.yml or metrics.yml: located, before any promtool work
     accepted = load_accepted(root)
     config = MonitoringConfig.load(root, bin_path)
@@ -339,18 +365,20 @@ def run_mutation(
     report = MutationReport(left_out=failing, candidates=len(candidates), untested=untested)
     report.not_sampled = len(unique) - len(mutants)
     with tempfile.TemporaryDirectory(prefix="alertdrill-mutants-") as tmp:
+        groups, report.notes = _judged_groups(config, test_docs, Path(tmp) / "groups", bin_path, workers)
         results = []
         for n, m in enumerate(mutants):
-            path = _write_mutant(root, Path(tmp), n, config, m, test_docs)
+            path, group_files = _write_mutant(Path(tmp), n, config, m, groups)
             original = config.rule_files[m.file_index].document if m.kind == "rules" else config.alertmanager
-            results.append(MutantResult(m, "survived", diff=_diff(original, m.document, m.kind), path=path))
+            diff = _diff(original, m.document, m.kind)
+            results.append(MutantResult(m, "survived", diff=diff, path=path, group_files=group_files))
         rules = [r for r in results if r.mutant.kind == "rules"]
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(judge.rules, rules[i : i + BATCH]) for i in range(0, len(rules), BATCH)]
             futures += [pool.submit(judge.alertmanager, r) for r in results if r.mutant.kind == "alertmanager"]
             _wait_with_progress(futures, results, start)
         for r in results:
-            r.path = None
+            r.path, r.group_files = None, []
             entry = accepting(accepted, "mutant", r.name) if r.verdict == "survived" else None
             if entry is not None:
                 r.verdict, r.killed_by = "accepted", f"accepted: {entry.reason}"

@@ -25,11 +25,15 @@ def render_mutation_summary(report: MutationReport, diffs: int) -> str:
         lines.append(f"  timed out: {r.name}: {r.killed_by}")
     for what in report.left_out:
         lines.append(f"  left out: {what}")
+    for note in report.notes:
+        lines.append(f"  note: {note}")
     for r in report.accepted:
         lines.append(f"  accepted survivor {r.name}: {r.killed_by.removeprefix('accepted: ')}")
-    lines.append(f"\n{'alert / config':32} {'killed':>7} {'survived':>9} {'accepted':>9}")
-    for target, counts in sorted(report.per_target().items()):
-        lines.append(f"{target:32} {counts['killed']:>7} {counts['survived']:>9} {counts['accepted']:>9}")
+    per_target = sorted(report.per_target().items())
+    width = max([32, *(len(t) for t, _c in per_target)])
+    lines.append(f"\n{'alert / record / config':{width}} {'killed':>7} {'survived':>9} {'accepted':>9}")
+    for target, counts in per_target:
+        lines.append(f"{target:{width}} {counts['killed']:>7} {counts['survived']:>9} {counts['accepted']:>9}")
     lines.append(f"alerts no rule test names: {', '.join(report.untested) or 'none'}")
     survivors = report.survivors
     if survivors:
