@@ -341,3 +341,40 @@ def test_image_falls_back_to_an_archive_when_kind_cannot_read_dockers_store_mock
     heads = runner.heads()
     i = heads.index("kind load docker-image alertdrill-workload:0.1.0")
     assert heads[i + 1].startswith("docker save") and heads[i + 2].startswith("kind load image-archive")
+
+
+def test_a_failed_run_exports_the_clusters_logs_before_kind_deletes_it_mocked_tools(
+    mocked_tools: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the session fixture does when a drill failed: export, then tear down. On kind the
+    export is `kind export logs` into the report dir (uploaded by the nightly); on a cluster a
+    `kubectl cluster-info dump` of alertdrill's namespaces only."""
+    settings = Settings.resolve(
+        {"stack": "kind", "state_dir": str(tmp_path), "monitoring": str(REPO / "monitoring")}, env={}
+    )
+    runner = RecordingRunner()
+    monitoring = MonitoringConfig.load(settings.monitoring_dir, settings.bin_path)
+    with kube_stack.KubeStack(settings, monitoring, runner=runner) as stack:
+        assert stack.export_logs(tmp_path / "reports" / "cluster-logs") == tmp_path / "reports" / "cluster-logs"
+    assert runner.heads()[-2:] == [f"kind export logs {tmp_path / 'reports' / 'cluster-logs'}", "kind delete cluster"]
+    assert runner.calls[-2][-2:] == ("--name", "alertdrill")
+
+    monkeypatch.setattr(kube_stack.KubeStack, "_port_forward", lambda self, what: "http://x")
+    runner = ClusterRunner()
+    cluster = _cluster_with_urls(tmp_path)
+    with kube_stack.KubeStack(cluster, monitoring, runner=runner) as stack:
+        stack.export_logs(tmp_path / "dump")
+    dump = next(c for c in runner.calls if "cluster-info" in c)
+    assert dump[dump.index("--namespaces") + 1] == "alertdrill,monitoring"
+    assert dump[dump.index("--output-directory") + 1] == str(tmp_path / "dump")
+
+
+def test_the_nightly_uploads_the_report_dir_the_logs_are_exported_into() -> None:
+    import yaml
+
+    nightly = yaml.safe_load((REPO / ".github" / "workflows" / "nightly.yml").read_text())
+    steps = nightly["jobs"]["drills"]["steps"]
+    run = next(s["run"] for s in steps if "--stack kind" in str(s.get("run", "")))
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact"))
+    report_dir = run.split("--report-dir")[1].split()[0]
+    assert upload["if"] == "always()" and upload["with"]["path"] == report_dir

@@ -9,7 +9,9 @@ FLUO's rules and a redirected Alertmanager config that the real amtool accepts.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -236,3 +238,23 @@ def test_kind_node_names_are_relabelled_to_the_local_stacks_names(scaled: tuple[
     assert relabel[0] == {"sourceLabels": ["__meta_kubernetes_pod_node_name"], "targetLabel": "node"}
     cluster = values.kube_prometheus_stack_values(REPO / "monitoring", rule_paths, am_path, 5.0, "monitoring")
     assert cluster["prometheus-node-exporter"]["prometheus"]["monitor"]["relabelings"] == relabel[:1]
+
+
+def test_the_workload_image_is_pinned_base_and_packages() -> None:
+    """A nightly must build the image the tests ran: base image by digest, every runtime
+    dependency (and theirs) at the exact version of docker/constraints.txt, within pyproject's range."""
+    from packaging.requirements import Requirement
+
+    dockerfile = (REPO / "Dockerfile").read_text()
+    (base,) = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm@sha256:[0-9a-f]{64}", base), base
+    assert "--constraint constraints.txt" in dockerfile and "docker/constraints.txt" in dockerfile
+    pins = dict(
+        line.split("==") for line in (REPO / "docker" / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )  # fmt: skip
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    for dep in map(Requirement, project):
+        name = re.sub(r"[-_.]+", "-", dep.name).lower()
+        assert name in pins, f"{dep.name} is not pinned: run scripts/pin-docker-constraints"
+        assert dep.specifier.contains(pins[name]), f"{name}=={pins[name]} is outside {dep}"

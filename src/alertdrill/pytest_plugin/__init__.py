@@ -254,7 +254,9 @@ def monitoring(settings: Settings) -> MonitoringConfig:
 
 
 @pytest.fixture(scope="session")
-def stack(settings: Settings, monitoring: MonitoringConfig, pytestconfig: pytest.Config) -> Iterator[Stack]:
+def stack(
+    settings: Settings, monitoring: MonitoringConfig, pytestconfig: pytest.Config, request: pytest.FixtureRequest
+) -> Iterator[Stack]:
     started_at = time.time()
     try:
         cm = open_stack(settings, monitoring)
@@ -274,6 +276,8 @@ def stack(settings: Settings, monitoring: MonitoringConfig, pytestconfig: pytest
         if settings.keep_stack:
             _hold(running)
     finally:
+        if request.session.testsfailed and run.report_dir is not None:  # before a kind cluster is deleted
+            running.export_logs(run.report_dir / f"cluster-logs-{running.run_id}")
         cm.__exit__(None, None, None)
 
 

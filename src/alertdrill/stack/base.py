@@ -88,6 +88,10 @@ class PlatformStack(Protocol):
     def diagnostics(self) -> dict[str, str]:
         """Log tails and state worth keeping when a drill fails, by name."""
 
+    def export_logs(self, dest: Path) -> Path | None:
+        """After a failed run, before teardown: every log the platform keeps, into `dest` (None:
+        nothing beyond what `diagnostics` and the run directory already hold)."""
+
 
 class Stack(MonitoringStack, PlatformStack, Protocol):
     """Both halves, started and stopped as one context manager."""

@@ -88,6 +88,10 @@ def kind_delete(kube: KubeSettings) -> list[str]:
     return ["kind", "delete", "cluster", "--name", kube.cluster_name]
 
 
+def kind_export_logs(kube: KubeSettings, dest: Path) -> list[str]:
+    return ["kind", "export", "logs", str(dest), "--name", kube.cluster_name]
+
+
 def kind_load_image(kube: KubeSettings) -> list[str]:
     return ["kind", "load", "docker-image", kube.image, "--name", kube.cluster_name]
 

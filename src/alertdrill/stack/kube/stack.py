@@ -121,6 +121,22 @@ class KubeStack(StackLifecycle):
             out[f"kubectl logs {name}"] = done.stdout or done.stderr
         return out
 
+    def export_logs(self, dest: Path) -> Path | None:
+        """kind: `kind export logs` (every node's kubelet, containerd and pod logs) before the
+        cluster is deleted; a cluster: `kubectl cluster-info dump` of alertdrill's namespaces."""
+        if self.is_kind:
+            argv = commands.kind_export_logs(self.kube, dest)
+        else:
+            argv = self._kubectl("cluster-info", "dump", "--namespaces",
+                                 f"{self.kube.namespace},{self.kube.monitoring_namespace}", "--output-directory",
+                                 str(dest))  # fmt: skip
+        done = self.runner.run(argv, timeout=300, check=False)
+        if done.returncode != 0:
+            log.warning("could not export the cluster's logs: %s", (done.stderr or done.stdout).strip()[-300:])
+            return None
+        log.info("cluster logs of the failed run: %s", dest)
+        return dest
+
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         t0 = time.monotonic()

@@ -348,6 +348,9 @@ class LocalStack(StackLifecycle):
         procs += [p for p in (self._prometheus, self._alertmanager) if p is not None]
         return {p.name: p.pid for p in procs if p.pid is not None and p.is_running()}
 
+    def export_logs(self, dest: Path) -> Path | None:
+        return None  # every process logs into the run directory, which outlives the run
+
     def diagnostics(self) -> dict[str, str]:
         """Log tails of every process, for a failed drill's report."""
         out: dict[str, str] = {}
