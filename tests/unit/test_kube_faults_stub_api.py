@@ -241,3 +241,28 @@ def test_backlog_pauses_the_consumers_in_their_pods_instead_of_scaling_them_away
     injection.revert()
     assert execs[-1] == ("workers", signal_all("SIGUSR2"))
     assert injection.offline.kind == "commands" and "SIGUSR2" in " ".join(injection.offline.argv[0])
+
+
+def test_fill_disk_measures_the_filesystem_its_pod_writes_to_stub_api(stub: tuple[StubApi, KubeFaults]) -> None:
+    """On kind node-exporter reports no `/` (the node container's overlay is excluded by the chart)
+    but `/var`, a volume of its own, which holds the fill pod's hostPath: that one is measured."""
+    api, faults = stub
+    disks = {"/var": (100 * 2**30, 20 * 2**30)}  # size, available
+    asked: list[str] = []
+
+    def query(expr: str) -> list[float]:
+        asked.append(expr)
+        for mountpoint, (size, avail) in disks.items():
+            if f'mountpoint="{mountpoint}"' in expr:
+                return [float(size if expr.startswith("node_filesystem_size_bytes") else avail)]
+        return []
+
+    settings = dataclasses.replace(faults.ctx.settings, max_fault_bytes=64 * 2**30)
+    faults.ctx = dataclasses.replace(faults.ctx, query=query, settings=settings)
+    faults.fill_disk("worker-a", 0.15)  # 20 GiB free -> 15 GiB free: write 5 GiB
+    args = api.requests[0][3]["spec"]["containers"][0]["args"]
+    assert args[:2] == ["fill", "--path"] and int(args[-1]) == 5 * 2**30
+    assert [q.split("mountpoint=")[1].split(",")[0] for q in asked[:3]] == ['"/var/lib"', '"/var"', '"/var"']
+    disks.clear()
+    with pytest.raises(FaultError, match=r"reports none of /var/lib, /var, /, where the fill pod would write"):
+        faults.fill_disk("worker-a", 0.15)

@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from alertdrill.errors import FaultError
@@ -318,9 +319,24 @@ class KubeFaults:
         pod = manifests.memory_hog_pod(self.ctx.settings.kube, name, need, self.ctx.settings.max_fault_bytes)
         return self._fault_pod(pod, f"memory_pressure({node})")
 
+    def _fill_filesystem(self, node: str) -> str:
+        """The selector of the filesystem the fill pod writes to (its hostPath, FILL_HOST_PATH): the
+        deepest mount point node-exporter reports on the path. On kind `/` is the node container's
+        overlay, which the chart's node-exporter excludes, and `/var` is a volume of its own; on a
+        real node `/var` may be a partition, or the path is on `/`."""
+        parents = [str(p) for p in PurePosixPath(manifests.FILL_HOST_PATH).parents]  # deepest first
+        for mountpoint in parents:
+            sel = f'node="$NODE",mountpoint="{mountpoint}",fstype!="tmpfs"'
+            if self.ctx.query(f"node_filesystem_size_bytes{{{sel}}}".replace("$NODE", node)):
+                return sel
+        raise FaultError(
+            f"node {node}: node-exporter reports none of {', '.join(parents)}, where the fill pod would write "
+            f"({manifests.FILL_HOST_PATH}); is node {node} scraped, or are they excluded by its filesystem collector?"
+        )
+
     def fill_disk(self, node: str, free_ratio: float) -> Injection:
         name = self._node_name(node)
-        sel = 'node="$NODE",mountpoint="/",fstype!="tmpfs"'
+        sel = self._fill_filesystem(node)
         size = self._node_value(f"node_filesystem_size_bytes{{{sel}}}", node)
         avail = self._node_value(f"node_filesystem_avail_bytes{{{sel}}}", node)
         what = f"fill_disk({node}, {free_ratio:.0%} free)"

@@ -207,6 +207,10 @@ def recorder_url_in_cluster(kube: KubeSettings) -> str:
     return f"http://recorder.{kube.namespace}.svc:{RECORDER_PORT}"
 
 
+#: Where on the node the disk fill writes (a hostPath: the node's own disk, not the pod's).
+FILL_HOST_PATH = "/var/lib/alertdrill-fill"
+
+
 def fault_pod(kube: KubeSettings, name: str, node: str, args: list[str], memory_limit: int) -> Manifest:
     """A pod pinned to one node by name (not scheduled), bounded by its memory limit."""
     return {
@@ -235,9 +239,7 @@ def fault_pod(kube: KubeSettings, name: str, node: str, args: list[str], memory_
             ],
             # The node's /var is on its real disk (on kind: the host's), so bytes written here
             # move node_filesystem_avail_bytes of "/" as node exporter reports it.
-            "volumes": [
-                {"name": "fill", "hostPath": {"path": "/var/lib/alertdrill-fill", "type": "DirectoryOrCreate"}}
-            ],
+            "volumes": [{"name": "fill", "hostPath": {"path": FILL_HOST_PATH, "type": "DirectoryOrCreate"}}],
         },
     }
 
