@@ -61,7 +61,7 @@ def _each_new_alert_broken_its_own_way(text: str) -> str:
 NEW_FAILURES = {
     "HighLatency": r"HighLatency\{job=\"bff\"\} was not notified within",
     "HighMemoryUsage": r"HighMemoryUsage\{node=\"node-1\"\} did not fire within",
-    "PodCrashLooping": r"PodCrashLooping\{pod=\"workers-1\"\} was not notified within",
+    "PodCrashLooping": r"PodCrashLooping\{container=\"workers\"\} was not notified within",
     "KubernetesNodeDown": r"KubernetesNodeDown\{node=\"node-2\"\} was not notified within",
     "MessageQueueBacklog": r"emailed to \['on-call-engineer@fluo.com'\].*missing \['team-lead@fluo.com'\]",
     "DiskSpaceRunningLow": r"carries \{'severity': 'high', 'priority': 'P2'\}",

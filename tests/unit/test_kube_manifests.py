@@ -8,6 +8,7 @@ FLUO's rules and a redirected Alertmanager config that the real amtool accepts.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -258,3 +259,26 @@ def test_the_workload_image_is_pinned_base_and_packages() -> None:
         name = re.sub(r"[-_.]+", "-", dep.name).lower()
         assert name in pins, f"{dep.name} is not pinned: run scripts/pin-docker-constraints"
         assert dep.specifier.contains(pins[name]), f"{name}=={pins[name]} is outside {dep}"
+
+
+def test_drills_name_what_is_the_same_on_every_stack() -> None:
+    """A pod's name differs per stack (`workers-1` locally, `workers-<replicaset>-<random>` on
+    Kubernetes), so no feature may expect an alert by pod; a container's name is the workload's on
+    both stacks, so a drill may expect one by container."""
+    from alertdrill.grammar import expected_alerts
+    from alertdrill.stack.local.topology import WorkloadPorts, workload_pods
+
+    steps = [line.strip().split(" ", 1)[1] for f in (REPO / "features").rglob("*.feature")
+             for line in f.read_text().splitlines() if line.strip().startswith(("Then ", "And "))]  # fmt: skip
+    matched = {label for e in expected_alerts(steps) for label in e.match}
+    assert "pod" not in matched, "a feature expects an alert by pod name: name its container (or job) instead"
+    ports = WorkloadPorts(*range(30000, 30000 + len(dataclasses.fields(WorkloadPorts))))
+    local = {(p.workload, c.name) for p in workload_pods(ports, lambda _n: 31000, Path("n"), Path("s"))
+             for c in p.containers}  # fmt: skip
+    compared = set()
+    for obj in manifests.workload(KUBE, 5.0, kind=True):
+        if obj["kind"] == "Deployment" and obj["metadata"]["name"] in {w for w, _c in local}:
+            kube = {(obj["metadata"]["name"], c["name"]) for c in obj["spec"]["template"]["spec"]["containers"]}
+            assert kube <= local, f"container names differ between the stacks: {kube} vs {local}"
+            compared.add(obj["metadata"]["name"])
+    assert {"bff", "workers"} <= compared

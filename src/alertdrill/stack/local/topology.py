@@ -85,7 +85,7 @@ def workload_pods(
     for i in range(WORKER_REPLICAS):
         port = claim("worker")
         argv = python_module("alertdrill.workload.worker", "--metrics-port", str(port), "--nats-url", nats_url)
-        worker = ContainerSpec("worker", argv, http_ok(f"http://{LOOPBACK}:{port}/metrics"))
+        worker = ContainerSpec("workers", argv, http_ok(f"http://{LOOPBACK}:{port}/metrics"))
         pods.append(PodPlan("workers", f"workers-{i}", f"{LOOPBACK}:{port}", [worker]))
     bff_url = f"http://{LOOPBACK}:{ports.bff}"
     bff_argv = python_module("alertdrill.workload.bff", "--port", str(ports.bff), "--nats-url", nats_url)
