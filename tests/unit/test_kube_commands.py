@@ -378,3 +378,57 @@ def test_the_nightly_uploads_the_report_dir_the_logs_are_exported_into() -> None
     upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact"))
     report_dir = run.split("--report-dir")[1].split()[0]
     assert upload["if"] == "always()" and upload["with"]["path"] == report_dir
+
+
+class NotYetRecreatedRunner(RecordingRunner):
+    """`kubectl wait` fails once per selector (the StatefulSet has not recreated the pod yet)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waited: set[str] = set()
+
+    def run(
+        self, argv: Sequence[str], timeout: float = 600.0, check: bool = True, stdin: str | None = None
+    ) -> Completed:
+        done = super().run(argv, timeout, check, stdin)
+        if "wait" in argv and "pod" in argv:
+            selector = argv[argv.index("--selector") + 1]
+            if selector not in self.waited:
+                self.waited.add(selector)
+                return Completed(done.argv, 1, "", "error: no matching resources found")
+        return done
+
+
+def test_isolation_on_kind_restarts_prometheus_and_alertmanager_mocked_tools(
+    mocked_tools: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A drill whose alert may share an Alertmanager group with an earlier drill's gets a fresh
+    Prometheus and Alertmanager on kind (the operator labels their pods `<kind>=<object name>`);
+    without that need, or on an existing cluster, nothing is restarted."""
+    from alertdrill.stack.kube import isolation
+
+    monkeypatch.setattr(isolation.time, "sleep", lambda s: None)
+    settings = Settings.resolve(
+        {"stack": "kind", "state_dir": str(tmp_path), "monitoring": str(REPO / "monitoring")}, env={}
+    )
+    runner = NotYetRecreatedRunner()
+    monitoring = MonitoringConfig.load(settings.monitoring_dir, settings.bin_path)
+    with kube_stack.KubeStack(settings, monitoring, runner=runner) as stack:
+        before = len(runner.calls)
+        stack.isolate(reset_rules=False)
+        assert len(runner.calls) == before
+        stack.isolate(reset_rules=True)
+        calls = runner.calls[before:]
+    deletes = [c[c.index("--selector") + 1] for c in calls if "delete" in c and "pod" in c]
+    assert deletes == ["prometheus=kps-kube-prometheus-stack-prometheus",
+                       "alertmanager=kps-kube-prometheus-stack-alertmanager"]  # fmt: skip
+    waits = [c[c.index("--selector") + 1] for c in calls if "wait" in c and "pod" in c]
+    assert waits == [deletes[0], deletes[0], deletes[1], deletes[1]]  # retried until the new pod exists
+    assert all(c[c.index("--namespace") + 1] == "monitoring" for c in calls if "pod" in c)
+
+    monkeypatch.setattr(kube_stack.KubeStack, "_port_forward", lambda self, what: "http://x")
+    runner = ClusterRunner()
+    with kube_stack.KubeStack(_cluster_with_urls(tmp_path), monitoring, runner=runner) as stack:
+        before = len(runner.calls)
+        stack.isolate(reset_rules=True)
+        assert runner.calls[before:] == []

@@ -206,6 +206,18 @@ def kubectl_port_forward(
     ]
 
 
+def kubectl_delete_pods(kube: KubeSettings, context: str | None, namespace: str, selector: str) -> list[str]:
+    return kubectl(kube, context, "delete", "pod", "--selector", selector, "--namespace", namespace, "--wait=true",
+                   "--timeout=120s")  # fmt: skip
+
+
+def kubectl_wait_pods_ready(
+    kube: KubeSettings, context: str | None, namespace: str, selector: str, timeout_s: int
+) -> list[str]:
+    return kubectl(kube, context, "wait", "--for=condition=Ready", "pod", "--selector", selector,
+                   "--namespace", namespace, f"--timeout={timeout_s}s")  # fmt: skip
+
+
 def kubectl_wait_node_ready(kube: KubeSettings, context: str | None, node: str, ready: bool) -> list[str]:
     condition = "condition=Ready" if ready else "condition=Ready=false"
     return [

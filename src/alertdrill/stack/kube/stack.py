@@ -31,6 +31,7 @@ from alertdrill.stack.health import wait_until_healthy
 from alertdrill.stack.kube import commands, manifests, values
 from alertdrill.stack.kube.api import KubeTarget
 from alertdrill.stack.kube.faults import KubeFaultContext, KubeFaults
+from alertdrill.stack.kube.isolation import KPS_SERVICES, restart_alerting
 from alertdrill.stack.kube.kind_config import kind_host_ports, require_free_host_ports
 from alertdrill.stack.kube.operator import PrometheusSelection, parse_prometheus_list
 from alertdrill.stack.kube.tools import (
@@ -45,11 +46,6 @@ from alertdrill.workload.plan import LoadPlan
 
 log = logging.getLogger(__name__)
 
-#: Services kube-prometheus-stack creates for release "kps" (port-forwarded on a cluster).
-KPS_SERVICES = {
-    "prometheus": ("kps-kube-prometheus-stack-prometheus", 9090),
-    "alertmanager": ("kps-kube-prometheus-stack-alertmanager", 9093),
-}
 SCRAPED_JOBS = ["bff", "workers", "nats", "node-exporter"]
 #: What the NATS chart's PodMonitor, the workload's ServiceMonitors and FLUO's rules need.
 OPERATOR_CRDS = (
@@ -106,8 +102,22 @@ class KubeStack(StackLifecycle):
         return KubeFaults(KubeFaultContext(self.settings, self.target, self.runner, self.is_kind, self._query))
 
     def isolate(self, reset_rules: bool) -> None:
-        """No rule reload on Kubernetes (the operator's reload takes a minute): wait until every
-        alert of the previous drill is gone from Prometheus and Alertmanager instead."""
+        """Wait until every alert of the previous drill is gone from Prometheus and Alertmanager;
+        with `reset_rules` (this drill's alert may share an Alertmanager group with an earlier one,
+        see LocalStack.isolate) on kind, restart both first.
+
+        Why a restart: Prometheus re-sends a resolved alert for 15 minutes and each re-send feeds
+        its Alertmanager group again, so a later drill's alert joins a live group and skips
+        group_wait. Locally a rule reload drops that state; through the operator a reload takes
+        a minute, and a fresh Prometheus and Alertmanager (emptyDir storage on kind) hold none.
+        Only on kind: an existing cluster's monitoring is not alertdrill's to restart (and its
+        port-forwards would break), so there the drill's page may come at group_interval.
+        """
+        if reset_rules and self.is_kind:
+            restart_alerting(self.runner, self.kube, self.context, self.timing.scrape_interval_s)
+        elif reset_rules:
+            log.warning("isolation: this drill's alert may share an Alertmanager group with an earlier drill's; "
+                        "on an existing cluster alertdrill does not restart Prometheus and Alertmanager")  # fmt: skip
         self.wait_until_healthy(timeout=max(120.0, 20 * self.timing.eval_interval_s))
 
     def diagnostics(self) -> dict[str, str]:

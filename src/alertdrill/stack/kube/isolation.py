@@ -1,0 +1,43 @@
+"""A fresh alerting state on kind: Prometheus and Alertmanager restarted (see KubeStack.isolate)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from alertdrill.errors import SetupError
+from alertdrill.settings import KubeSettings
+from alertdrill.stack.base import MIN_RANGE_SCRAPES
+from alertdrill.stack.kube import commands
+from alertdrill.stack.kube.tools import Runner
+
+log = logging.getLogger(__name__)
+
+#: Services kube-prometheus-stack creates for release "kps" (port-forwarded on a cluster). Each has
+#: the name of its Prometheus/Alertmanager object, whose pods the operator labels `<kind>=<name>`.
+KPS_SERVICES = {
+    "prometheus": ("kps-kube-prometheus-stack-prometheus", 9090),
+    "alertmanager": ("kps-kube-prometheus-stack-alertmanager", 9093),
+}
+
+
+def restart_alerting(runner: Runner, kube: KubeSettings, context: str | None, scrape_interval_s: float) -> None:
+    """Delete the Prometheus and Alertmanager pods, wait for their StatefulSets' new ones to be
+    Ready, then for every rate() window to fill on the fresh TSDB (emptyDir on kind)."""
+    log.info("isolating: restarting Prometheus and Alertmanager for a fresh alerting state")
+    ns = kube.monitoring_namespace
+    selectors = [f"{kind}={service}" for kind, (service, _port) in KPS_SERVICES.items()]
+    for selector in selectors:
+        runner.run(commands.kubectl_delete_pods(kube, context, ns, selector), timeout=180)
+    deadline = time.monotonic() + 300
+    for selector in selectors:  # the StatefulSet recreates the pod: wait for it to exist, then Ready
+        while True:
+            done = runner.run(commands.kubectl_wait_pods_ready(kube, context, ns, selector, 120), timeout=150,
+                              check=False)  # fmt: skip
+            if done.returncode == 0:
+                break
+            if time.monotonic() > deadline:
+                raise SetupError(f"after a restart for isolation, no Ready pod {selector} in {ns} within 300s: "
+                                 f"{(done.stderr or done.stdout).strip()[-200:]}")  # fmt: skip
+            time.sleep(2)
+    time.sleep(MIN_RANGE_SCRAPES * scrape_interval_s)
