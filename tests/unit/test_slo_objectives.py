@@ -61,3 +61,24 @@ def test_load_plan_turns_sop_rates_into_generator_arguments() -> None:
     assert args[args.index("--rps") + 1] == "150"
     assert args[args.index("--jobs-per-request") + 1] == "10"
     assert float(args[args.index("--read-share") + 1]) == pytest.approx(0.2)
+
+
+def test_a_steady_state_window_holds_at_least_two_evaluations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scenarios ask for a 2 s window; the SLIs are recording rules written once per evaluation,
+    so at Kubernetes' 5 s evaluation the window is widened to 10 s (2 s would often be "no data")."""
+    from alertdrill.slo import hypothesis
+
+    asked: list[float] = []
+
+    def steady_state(prom: object, slos: object, window_s: float, *rest: object) -> tuple[list[object], float]:
+        asked.append(window_s)
+        return [], 0.0
+
+    class Probe:
+        def run(self) -> bool:
+            return hypothesis.slos_met(window_s=2)
+
+    monkeypatch.setattr(hypothesis, "steady_state", steady_state)
+    hypothesis.run_hypothesis([Probe()], None, [], "before fault", 30.0, eval_interval_s=5.0)  # type: ignore[arg-type]
+    hypothesis.run_hypothesis([Probe()], None, [], "before fault", 30.0, eval_interval_s=0.5)  # type: ignore[arg-type]
+    assert asked == [10.0, 2.0]

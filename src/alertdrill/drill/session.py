@@ -114,7 +114,12 @@ class DrillSession:
         if self.scenario is None or not self.scenario.hypothesis or not self.stack.monitoring.slos:
             return None
         session = run_hypothesis(
-            self.scenario.hypothesis, self.prometheus, self.stack.monitoring.slos, phase, timeout_s
+            self.scenario.hypothesis,
+            self.prometheus,
+            self.stack.monitoring.slos,
+            phase,
+            timeout_s,
+            self.stack.timing.eval_interval_s,
         )
         self.evidence.slos.extend(session.measurements)
         return session

@@ -28,6 +28,10 @@ class ProbeSession:
     slos: list[Slo]
     phase: str
     timeout_s: float
+    #: The shortest window that holds a sample of every recorded SLI: two evaluation intervals (the
+    #: SLIs are recording rules, written once per evaluation; a 2 s window at Kubernetes' 5 s or a
+    #: cluster's 30 s evaluation would often hold none and read as "no data").
+    min_window_s: float = 0.0
     measurements: list[Measurement] = field(default_factory=list)
     waited_s: float = 0.0
 
@@ -51,9 +55,10 @@ def slos_met(window_s: float = 2.0, configuration: Any = None, secrets: Any = No
         missed = [r.describe() for r in results if not r.met]
         log.info("%s: waiting for the SLOs: %s", session.phase, "; ".join(missed))
 
-    results, waited = steady_state(
-        session.prometheus, session.slos, window_s, session.phase, session.timeout_s, waiting
-    )
+    window = max(float(window_s), session.min_window_s)
+    if window > window_s:
+        log.info("%s: SLO window %gs widened to %gs (two evaluation intervals)", session.phase, window_s, window)
+    results, waited = steady_state(session.prometheus, session.slos, window, session.phase, session.timeout_s, waiting)
     session.measurements.extend(results)
     session.waited_s = waited
     return all(r.met for r in results)
@@ -64,10 +69,15 @@ PROBES = ProbeRegistry(__name__, {"slos_met": slos_met})
 
 
 def run_hypothesis(
-    steps: Iterable[ProbeStep], prometheus: PrometheusClient, slos: list[Slo], phase: str, timeout_s: float
+    steps: Iterable[ProbeStep],
+    prometheus: PrometheusClient,
+    slos: list[Slo],
+    phase: str,
+    timeout_s: float,
+    eval_interval_s: float = 0.0,
 ) -> ProbeSession:
     """Run a scenario's hypothesis probes (each `slos_met`) within one session; the caller judges."""
-    session = ProbeSession(prometheus, slos, phase, timeout_s)
+    session = ProbeSession(prometheus, slos, phase, timeout_s, min_window_s=2 * eval_interval_s)
     with SESSION.active(session):
         for step in steps:
             if step.run() is not True:
