@@ -266,3 +266,39 @@ def test_fill_disk_measures_the_filesystem_its_pod_writes_to_stub_api(stub: tupl
     disks.clear()
     with pytest.raises(FaultError, match=r"reports none of /var/lib, /var, /, where the fill pod would write"):
         faults.fill_disk("worker-a", 0.15)
+
+
+def test_a_restarted_kind_node_counts_as_back_only_on_a_fresh_ready_heartbeat_mocked_kubectl(
+    stub: tuple[StubApi, KubeFaults], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kubernetes ≥ 1.32 marks a stopped node NotReady only after ~50 s: a rollback before that sees
+    the stale Ready of the stopped kubelet. The rollback waits for a Ready heartbeat after the restart."""
+    import datetime as dt
+
+    from alertdrill.stack.kube import faults as kube_faults
+    from alertdrill.stack.kube.tools import Completed
+    from tests.unit.test_kube_commands import RecordingRunner
+
+    def node(beat: float) -> str:
+        stamp = dt.datetime.fromtimestamp(beat, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return json.dumps({"status": {"conditions": [{"type": "Ready", "status": "True", "lastHeartbeatTime": stamp}]}})
+
+    clock = [1_800_000_000.0]
+    monkeypatch.setattr(kube_faults.time, "time", lambda: clock[0])
+    monkeypatch.setattr(kube_faults.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
+    answers = [node(clock[0] - 40), node(clock[0] - 40), node(clock[0] + 6)]  # stale, stale, fresh
+
+    class NodeRunner(RecordingRunner):
+        def run(self, argv: Any, timeout: float = 600.0, check: bool = True, stdin: str | None = None) -> Completed:
+            done = super().run(argv, timeout, check, stdin)
+            return Completed(done.argv, 0, answers.pop(0), "") if "get" in argv and "node" in argv else done
+
+    _, faults = stub
+    runner = NodeRunner()
+    faults.ctx = dataclasses.replace(faults.ctx, kind=True, runner=runner)
+    injection = faults.stop_node("node-2")
+    injection.revert()
+    gets = [c for c in runner.calls if "get" in c and "node" in c]
+    assert len(gets) == 3 and not answers, "returned on the stale Ready of the stopped kubelet"
+    assert ("docker", "start") == runner.calls[1][:2]
+    assert not kube_faults.node_ready_since("{}", 0) and not kube_faults.node_ready_since(node(10.0), 100.0)

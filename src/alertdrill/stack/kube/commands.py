@@ -216,16 +216,3 @@ def kubectl_wait_pods_ready(
 ) -> list[str]:
     return kubectl(kube, context, "wait", "--for=condition=Ready", "pod", "--selector", selector,
                    "--namespace", namespace, f"--timeout={timeout_s}s")  # fmt: skip
-
-
-def kubectl_wait_node_ready(kube: KubeSettings, context: str | None, node: str, ready: bool) -> list[str]:
-    condition = "condition=Ready" if ready else "condition=Ready=false"
-    return [
-        "kubectl",
-        *_kubectl_globals(kube, context),
-        "wait",
-        f"node/{node}",
-        f"--for={condition}",
-        "--timeout",
-        "180s",
-    ]

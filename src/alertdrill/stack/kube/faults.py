@@ -7,11 +7,13 @@ it offline (`alertdrill revert` after a crashed run).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -34,6 +36,19 @@ KIND_NODES = commands.KIND_NODES
 
 def _undo(*argv: list[str]) -> CommandsUndo:
     return CommandsUndo(tuple(tuple(a) for a in argv))
+
+
+def node_ready_since(node_json: str, since: float) -> bool:
+    """Whether `kubectl get node -o json` shows Ready=True with a heartbeat at or after `since`."""
+    try:
+        conditions = json.loads(node_json)["status"]["conditions"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    for c in conditions:
+        if c.get("type") == "Ready" and c.get("status") == "True":
+            beat = datetime.fromisoformat(str(c.get("lastHeartbeatTime", "")).replace("Z", "+00:00"))
+            return beat.timestamp() >= since - 1.0  # RFC 3339 seconds: the second the restart began
+    return False
 
 
 def signal_all(signame: str) -> list[str]:
@@ -296,17 +311,32 @@ class KubeFaults:
         if not self.ctx.kind:
             raise FaultError("stop_node needs the kind stack (a real cluster's nodes are not alertdrill's to stop)")
         container = self._node_name(node)
-        kube = self.ctx.settings.kube
         self.ctx.runner.run(commands.docker_stop(container), timeout=120)
 
         def start() -> None:
+            started = time.time()
             self.ctx.runner.run(commands.docker_start(container), timeout=120)
-            self.ctx.runner.run(
-                commands.kubectl_wait_node_ready(kube, commands.kube_context(kube, True), container, True), timeout=200
-            )
+            self._wait_node_back(container, started)
 
         # A stopped kind node's exporter does not refuse: its scrapes hang until the scrape timeout.
         return Injection(start, _undo(commands.docker_start(container)), hangs_target=True)
+
+    def _wait_node_back(self, node: str, started: float, timeout_s: float = 200.0) -> None:
+        """Ready *as reported by the restarted kubelet*: a Ready condition whose heartbeat is newer
+        than the restart. Why not `kubectl wait --for=condition=Ready`: since Kubernetes 1.32 a
+        node turns NotReady only ~50 s after its kubelet stops, so a rollback before that finds
+        the stale Ready of the stopped node and would end the recovery at once."""
+        kube = self.ctx.settings.kube
+        argv = commands.kubectl(kube, commands.kube_context(kube, True), "get", "node", node, "--output", "json")
+        deadline = time.monotonic() + timeout_s
+        while True:
+            done = self.ctx.runner.run(argv, timeout=30, check=False)
+            if done.returncode == 0 and node_ready_since(done.stdout, started):
+                return
+            if time.monotonic() > deadline:
+                raise FaultError(f"node {node} was started again but its kubelet reported no Ready within "
+                                 f"{timeout_s:.0f}s; see `kubectl describe node {node}`")  # fmt: skip
+            time.sleep(2)
 
     def memory_pressure(self, node: str, usage_ratio: float) -> Injection:
         name = self._node_name(node)  # where the fault pod runs; the `node` label is `node` itself
