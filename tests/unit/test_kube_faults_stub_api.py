@@ -300,5 +300,5 @@ def test_a_restarted_kind_node_counts_as_back_only_on_a_fresh_ready_heartbeat_mo
     injection.revert()
     gets = [c for c in runner.calls if "get" in c and "node" in c]
     assert len(gets) == 3 and not answers, "returned on the stale Ready of the stopped kubelet"
-    assert ("docker", "start") == runner.calls[1][:2]
+    assert runner.calls[1][:2] == ("docker", "start")
     assert not kube_faults.node_ready_since("{}", 0) and not kube_faults.node_ready_since(node(10.0), 100.0)
