@@ -5,6 +5,7 @@ The config is a small one of our own, written here."""
 from __future__ import annotations
 
 import copy
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,12 @@ def test_a_mutant_stops_at_its_first_failing_group(tmp_path: Path, monkeypatch: 
 
     monkeypatch.setattr(mutate, "run_tool", recording)
     report = run_mutation(write_config(tmp_path / "cfg"), workers=1)
+    assert report.unread_records == ["job:unused"]
+    from alertdrill.check.mutate_report import render_mutation_summary
+
+    summary = render_mutation_summary(report, 0)
+    assert "recording rules no rule test reads: job:unused" in summary
+    assert re.search(r"by part: alerting rules [\d.]+% \(\d+/\d+\); recording rules [\d.]+% \(\d+/\d+\)", summary)
     target = "record job:errors:rate2m"
     killed_first = [r for r in report.results if r.verdict == "killed" and r.mutant.target == target]
     assert killed_first

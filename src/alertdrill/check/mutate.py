@@ -85,6 +85,8 @@ class MutationReport:
     candidates: int = 0
     #: Alerts of the config that no rule test names (every rule mutant of theirs survives).
     untested: list[str] = field(default_factory=list)
+    #: Recording rules no test group reads, directly or through an alert (their mutants survive).
+    unread_records: list[str] = field(default_factory=list)
     not_sampled: int = 0  # distinct mutants a --max-mutants sample left out
     #: Test groups judged on every rule because their slice could not be told or did not hold.
     notes: list[str] = field(default_factory=list)
@@ -366,6 +368,9 @@ def run_mutation(
     report.not_sampled = len(unique) - len(mutants)
     with tempfile.TemporaryDirectory(prefix="alertdrill-mutants-") as tmp:
         groups, report.notes = _judged_groups(config, test_docs, Path(tmp) / "groups", bin_path, workers)
+        index = RuleIndex.of(rf.document for rf in config.rule_files)
+        report.unread_records = [name for name, ids in index.records.items()
+                                 if not any(g.can_see(rid) for g in groups for rid in ids)]  # fmt: skip
         results = []
         for n, m in enumerate(mutants):
             path, group_files = _write_mutant(Path(tmp), n, config, m, groups)

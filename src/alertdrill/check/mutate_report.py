@@ -6,6 +6,17 @@ from __future__ import annotations
 from alertdrill.check.mutate import MutationReport
 
 
+def _part_scores(report: MutationReport) -> list[str]:
+    """The score of each part of the config: an untested recording rule with a long expression
+    makes many mutants, which would otherwise drown what the alerts' own tests catch."""
+    parts: dict[str, list[bool]] = {"alerting rules": [], "recording rules": [], "Alertmanager config": []}
+    for r in report.counted:
+        part = ("recording rules" if r.mutant.target.startswith("record ") else "alerting rules") if (
+            r.mutant.kind == "rules") else "Alertmanager config"  # fmt: skip
+        parts[part].append(r.verdict == "killed")
+    return [f"{name} {sum(v) / len(v) * 100:.1f}% ({sum(v)}/{len(v)})" for name, v in parts.items() if v]
+
+
 def render_mutation_summary(report: MutationReport, diffs: int) -> str:
     counted = report.counted
     killed = sum(r.verdict == "killed" for r in counted)
@@ -17,6 +28,7 @@ def render_mutation_summary(report: MutationReport, diffs: int) -> str:
     lines = [
         f"mutation score {report.score * 100:.1f}%{raw}: {killed} of {len(counted)} mutants killed "
         f"in {report.seconds:.1f}s",
+        "  by part: " + "; ".join(_part_scores(report)),
         f"  left out of the score: {stillborn} stillborn (promtool/amtool reject them), "
         f"{dropped} duplicates or edits that change nothing, {len(timeouts)} whose tests timed out"
         + (f", {report.not_sampled} not in the --max-mutants sample" if report.not_sampled else ""),
@@ -35,6 +47,7 @@ def render_mutation_summary(report: MutationReport, diffs: int) -> str:
     for target, counts in per_target:
         lines.append(f"{target:{width}} {counts['killed']:>7} {counts['survived']:>9} {counts['accepted']:>9}")
     lines.append(f"alerts no rule test names: {', '.join(report.untested) or 'none'}")
+    lines.append(f"recording rules no rule test reads: {', '.join(report.unread_records) or 'none'}")
     survivors = report.survivors
     if survivors:
         lines.append(f"\n{len(survivors)} survivor(s)" + (f"; diffs of the first {diffs}:" if diffs else ""))
