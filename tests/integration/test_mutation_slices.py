@@ -129,6 +129,10 @@ def test_a_mutant_stops_at_its_first_failing_group(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(mutate, "run_tool", recording)
     report = run_mutation(write_config(tmp_path / "cfg"), workers=1)
     assert report.unread_records == ["job:unused"]
+    unused = next(r for r in report.results if r.mutant.target == "record job:unused")
+    assert unused.diff.startswith("--- rules.yaml group 'records' (original)")  # the rule, not the whole file
+    assert "unused_total" in unused.diff and "errors_total" not in unused.diff
+    assert all(r.diff == "" for r in report.results if r.verdict == "killed")
     from alertdrill.check.mutate_report import render_mutation_summary
 
     summary = render_mutation_summary(report, 0)

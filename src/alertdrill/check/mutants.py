@@ -12,12 +12,15 @@ syntax tree and printed with `str()`; nothing is a regex on the text.
 from __future__ import annotations
 
 import copy
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import promql_parser as pp
+import yaml
 
+from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.config.promql import _OPS
 
 FLIP = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "!=", "!=": "=="}
@@ -282,3 +285,20 @@ def _seconds(duration: Any) -> float:
     from alertdrill.config.durations import parse_duration
 
     return parse_duration(duration)
+
+
+def _diff(before: object, after: object, name: str) -> str:
+    a = yaml.safe_dump(before, sort_keys=False).splitlines()
+    b = yaml.safe_dump(after, sort_keys=False).splitlines()
+    return "\n".join(difflib.unified_diff(a, b, f"{name} (original)", f"{name} (mutant)", n=1, lineterm=""))
+
+
+def mutant_diff(config: MonitoringConfig, m: Mutant) -> str:
+    """The edit as a diff of the rule it touched (a whole rule file of a large config is a
+    hundred kilobytes of YAML per mutant), or of the Alertmanager config."""
+    if m.kind != "rules":
+        return _diff(config.alertmanager, m.document, m.kind)
+    (gi, ri), rf = m.rule, config.rule_files[m.file_index]
+    group = rf.document["groups"][gi]
+    where = f"{config.rule_path(rf)} group {group.get('name')!r}"
+    return _diff(group["rules"][ri], m.document["groups"][gi]["rules"][ri], where)

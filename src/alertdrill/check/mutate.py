@@ -8,7 +8,6 @@ syntax check is stillborn and not counted. Score = killed / (killed + survived).
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 import tempfile
@@ -18,11 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from alertdrill.check.accepted import accepting, load_accepted, stale
 from alertdrill.check.baseline import Baseline, measure, without_failing_groups
-from alertdrill.check.mutants import Mutant, config_mutants, distinct, rule_mutants
+from alertdrill.check.mutants import Mutant, config_mutants, distinct, mutant_diff, rule_mutants
 from alertdrill.check.routetests import (
     InhibitCase,
     RouteCase,
@@ -115,12 +112,6 @@ class MutationReport:
     @property
     def survivors(self) -> list[MutantResult]:
         return [r for r in self.results if r.verdict == "survived"]
-
-
-def _diff(before: object, after: object, name: str) -> str:
-    a = yaml.safe_dump(before, sort_keys=False).splitlines()
-    b = yaml.safe_dump(after, sort_keys=False).splitlines()
-    return "\n".join(difflib.unified_diff(a, b, f"{name} (original)", f"{name} (mutant)", n=1, lineterm=""))
 
 
 def _per_file(output: str) -> dict[str, bool]:
@@ -374,9 +365,7 @@ def run_mutation(
         results = []
         for n, m in enumerate(mutants):
             path, group_files = _write_mutant(Path(tmp), n, config, m, groups)
-            original = config.rule_files[m.file_index].document if m.kind == "rules" else config.alertmanager
-            diff = _diff(original, m.document, m.kind)
-            results.append(MutantResult(m, "survived", diff=diff, path=path, group_files=group_files))
+            results.append(MutantResult(m, "survived", path=path, group_files=group_files))
         rules = [r for r in results if r.mutant.kind == "rules"]
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(judge.rules, rules[i : i + BATCH]) for i in range(0, len(rules), BATCH)]
@@ -384,6 +373,7 @@ def run_mutation(
             _wait_with_progress(futures, results, start)
         for r in results:
             r.path, r.group_files = None, []
+            r.diff = mutant_diff(config, r.mutant) if r.verdict == "survived" else ""  # only survivors show one
             entry = accepting(accepted, "mutant", r.name) if r.verdict == "survived" else None
             if entry is not None:
                 r.verdict, r.killed_by = "accepted", f"accepted: {entry.reason}"
