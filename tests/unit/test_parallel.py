@@ -219,3 +219,25 @@ def test_xdists_first_pairs_never_put_two_long_drills_on_one_worker() -> None:
     assert all(sum(waits[n] >= 1800 for n in pair) <= 1 for pair in firsts), firsts
     assert firsts == [["d95", "m75"], ["d12", "m85"], ["esc", "ack"]]
     assert names[6:] == ["bl", "k1", "k2", "slo"]  # then longest first to whoever is free; alone last
+
+
+def test_production_timing_fits_more_stacks_by_their_measured_cpu(tmp_path: Path) -> None:
+    """An idle stack took 7.9 % of a core at scale 60 and 5.2 % at scale 1: the cores' budget is the
+    CPU of 3 scale-60 stacks a core, so 2 cores run 9 stacks at scale 1, and a scale-1 run's
+    stacks weigh 0.66 of a scale-60 one in the machine's ledger."""
+    import json
+    import os
+
+    from alertdrill.runtime.capacity import claim_workers, stack_cpu_percent, stacks_in_use
+
+    assert stack_cpu_percent(60) == 7.9 and stack_cpu_percent(1) == 5.2 and 5.2 < stack_cpu_percent(10) < 7.9
+    assert auto_workers(19, n_cores=2, memory=24 * GiB, time_scale=60).workers == 6
+    assert auto_workers(19, n_cores=2, memory=24 * GiB, time_scale=1).workers == 9
+    assert auto_workers(19, n_cores=2, memory=24 * GiB, time_scale=0.5).workers == 9  # held flat below 1
+    ledger = tmp_path / "runs"
+    mine = claim_workers(19, None, ledger, time_scale=1)
+    entry = json.loads((ledger / f"{os.getpid()}.json").read_text())
+    assert entry["workers"] == mine.workers and abs(entry["load"] - mine.workers * 5.2 / 7.9) < 0.01
+    (ledger / f"{os.getpid()}.json").rename(ledger / "1.json")  # seen from another run: pid 1 lives
+    (ledger / "1.json").write_text(json.dumps({**entry, "pid": 1}))
+    assert abs(stacks_in_use(ledger) - entry["load"]) < 1e-9

@@ -52,7 +52,12 @@ def count_drills(pytest_args: list[str]) -> int:
 
 
 def resolve_workers(
-    requested: tuple[int | None, bool], stack: str, keep_stack: bool, pytest_args: list[str], fixed_ports: bool = False
+    requested: tuple[int | None, bool],
+    stack: str,
+    keep_stack: bool,
+    pytest_args: list[str],
+    fixed_ports: bool = False,
+    time_scale: float = 60.0,
 ) -> tuple[int, str]:
     """(workers, why): 1 on kind/cluster, with --keep-stack or fixed --port; never more than the
     drills; auto from the machine."""
@@ -68,13 +73,13 @@ def resolve_workers(
         if explicit and n is not None and n > 1:
             raise SetupError(f"--parallel {n}: {why}; use --parallel 1 (or auto)")
         if stack == "local":
-            claim_workers(1, 1)  # one local stack: counted in the machine's budget all the same
+            claim_workers(1, 1, time_scale=time_scale)  # one local stack: in the machine's budget all the same
         return 1, why
     if n == 1:
-        claim_workers(1, 1)
+        claim_workers(1, 1, time_scale=time_scale)
         return 1, "--parallel 1" if explicit else ENV
     drills = count_drills(pytest_args)
-    capacity = claim_workers(drills, None if n is None else max(1, min(n, drills)))
+    capacity = claim_workers(drills, None if n is None else max(1, min(n, drills)), time_scale=time_scale)
     return capacity.workers, capacity.why
 
 

@@ -170,7 +170,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise SetupError(f"report dir {str(report_dir)!r}: {exc.strerror}; pass --report-dir DIR") from None
     pytest_args = _pytest_args(args, settings, report_dir)
     workers, why = resolve_workers(
-        parse_parallel(args.parallel), settings.stack, args.keep_stack, pytest_args, bool(settings.fixed_ports)
+        parse_parallel(args.parallel),
+        settings.stack,
+        args.keep_stack,
+        pytest_args,
+        bool(settings.fixed_ports),
+        settings.time_scale,
     )
     if workers > 1:
         preflight(settings)
