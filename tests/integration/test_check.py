@@ -85,7 +85,9 @@ def test_mutate_reports_survivors_when_tests_are_missing(runner: Runner, monitor
     assert "alerts no rule test names: ServiceDown, HighErrorRate" in summary
     assert "SURVIVED rules KubernetesNodeDown: threshold 0 -> 1" in proc.stdout
     assert "SURVIVED rules ServiceDown: comparison == -> !=" in proc.stdout  # reached inside its `or`
-    assert '+    expr: up{job="node-exporter"} == 1' in proc.stdout
+    # a survivor's diff is of its rule, named by file and group
+    assert "--- fluo.rules.yml group 'critical.rules' (original)" in proc.stdout
+    assert '+expr: up{job="node-exporter"} == 1' in proc.stdout
 
 
 def test_mutate_refuses_a_failing_baseline_and_can_leave_it_out(
