@@ -321,14 +321,13 @@ def _baseline_and_judge(
     return baseline, test_docs, judge
 
 
-def _judged_groups(config: MonitoringConfig, test_docs: dict[str, dict[str, Any]], work: Path, bin_path: str | None,
-                   workers: int) -> tuple[list[RuleTestGroup], list[str]]:  # fmt: skip
+def _judged_groups(config: MonitoringConfig, index: RuleIndex, test_docs: dict[str, dict[str, Any]], work: Path,
+                   bin_path: str | None, workers: int) -> tuple[list[RuleTestGroup], list[str]]:  # fmt: skip
     """Every test group measured once on the unmutated config (time, and its slice's verdict),
     cheapest first."""
-    index = RuleIndex.of(rf.document for rf in config.rule_files)
     groups = collect(test_docs, index)
     notes = measure_groups(groups, work, index, [config.rule_path(rf) for rf in config.rule_files], bin_path, workers)
-    every = sum(len(group.get("rules") or []) for doc in index.documents for group in doc.get("groups") or [])
+    every = sum(map(len, [*index.alerts.values(), *index.records.values()]))
     # by evaluations x rules, not measured time: the same order (and the same "killed by") every run
     return sorted(groups, key=lambda g: g.steps * (len(g.sees) if g.sees is not None else every)), notes
 
@@ -358,8 +357,8 @@ def run_mutation(
     report = MutationReport(left_out=failing, candidates=len(candidates), untested=untested)
     report.not_sampled = len(unique) - len(mutants)
     with tempfile.TemporaryDirectory(prefix="alertdrill-mutants-") as tmp:
-        groups, report.notes = _judged_groups(config, test_docs, Path(tmp) / "groups", bin_path, workers)
         index = RuleIndex.of(rf.document for rf in config.rule_files)
+        groups, report.notes = _judged_groups(config, index, test_docs, Path(tmp) / "groups", bin_path, workers)
         report.unread_records = [name for name, ids in index.records.items()
                                  if not any(g.can_see(rid) for g in groups for rid in ids)]  # fmt: skip
         results = []

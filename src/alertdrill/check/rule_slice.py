@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-import promql_parser as pp
+from alertdrill.config import promql
 
 RuleId = tuple[int, int, int]  # (rule file, group, rule) positions
 #: Series Prometheus writes for alerting rules themselves: reading them reads every alert.
@@ -26,26 +26,17 @@ ALERT_SERIES = ("ALERTS", "ALERTS_FOR_STATE")
 @lru_cache(maxsize=8192)
 def reads(expr: str) -> frozenset[str] | None:
     """The metric names an expression reads, or None when one of them cannot be told."""
-    names: set[str] = set()
-    unknown = False
-
-    def visit(node: Any) -> None:
-        nonlocal unknown
-        if isinstance(node, pp.VectorSelector):
-            name = node.name or next(
-                (m.value for m in node.matchers.matchers if m.name == "__name__" and str(m.op) == "MatchOp.Equal"),
-                None,
-            )
-            if not name or name in ALERT_SERIES:
-                unknown = True
-            else:
-                names.add(str(name))
-
     try:
-        pp.walk(pp.parse(expr), visit)
+        found = promql.selectors(expr)
     except (ValueError, TypeError):
         return None
-    return None if unknown else frozenset(names)
+    names = set()
+    for sel in found:
+        by_regex = any(label == "__name__" and op != "=" for label, op, _v in sel.matchers)
+        if not sel.metric or by_regex or sel.metric in ALERT_SERIES:
+            return None
+        names.add(sel.metric)
+    return frozenset(names)
 
 
 def _runs_query(rule: dict[str, Any]) -> bool:

@@ -276,9 +276,11 @@ def stack(
         if settings.keep_stack:
             _hold(running)
     finally:
-        if request.session.testsfailed and run.report_dir is not None:  # before a kind cluster is deleted
-            running.export_logs(run.report_dir / f"cluster-logs-{running.run_id}")
-        cm.__exit__(None, None, None)
+        try:
+            if request.session.testsfailed and run.report_dir is not None:  # before a kind cluster is deleted
+                running.export_logs(run.report_dir / f"cluster-logs-{running.run_id}")
+        finally:
+            cm.__exit__(None, None, None)  # torn down even when the export fails
 
 
 def _hold(stack: Stack) -> None:

@@ -23,7 +23,7 @@ from alertdrill.faults.limits import bounded_bytes, require_http_workload
 from alertdrill.settings import Settings
 from alertdrill.stack.kube import commands, manifests
 from alertdrill.stack.kube.api import KubeTarget
-from alertdrill.stack.kube.tools import Runner
+from alertdrill.stack.kube.tools import Runner, poll_command
 
 log = logging.getLogger(__name__)
 
@@ -328,15 +328,11 @@ class KubeFaults:
         the stale Ready of the stopped node and would end the recovery at once."""
         kube = self.ctx.settings.kube
         argv = commands.kubectl(kube, commands.kube_context(kube, True), "get", "node", node, "--output", "json")
-        deadline = time.monotonic() + timeout_s
-        while True:
-            done = self.ctx.runner.run(argv, timeout=30, check=False)
-            if done.returncode == 0 and node_ready_since(done.stdout, started):
-                return
-            if time.monotonic() > deadline:
-                raise FaultError(f"node {node} was started again but its kubelet reported no Ready within "
-                                 f"{timeout_s:.0f}s; see `kubectl describe node {node}`")  # fmt: skip
-            time.sleep(2)
+        back = poll_command(self.ctx.runner, argv, lambda d: d.returncode == 0 and node_ready_since(d.stdout, started),
+                            timeout_s, run_timeout_s=30)  # fmt: skip
+        if back is None:
+            raise FaultError(f"node {node} was started again but its kubelet reported no Ready within "
+                             f"{timeout_s:.0f}s; see `kubectl describe node {node}`")  # fmt: skip
 
     def memory_pressure(self, node: str, usage_ratio: float) -> Injection:
         name = self._node_name(node)  # where the fault pod runs; the `node` label is `node` itself

@@ -9,9 +9,10 @@ from alertdrill.errors import SetupError
 from alertdrill.settings import KubeSettings
 from alertdrill.stack.base import MIN_RANGE_SCRAPES
 from alertdrill.stack.kube import commands
-from alertdrill.stack.kube.tools import Runner
+from alertdrill.stack.kube.tools import Runner, poll_command
 
 log = logging.getLogger(__name__)
+RECREATE_TIMEOUT_S = 300.0
 
 #: Services kube-prometheus-stack creates for release "kps" (port-forwarded on a cluster). Each has
 #: the name of its Prometheus/Alertmanager object, whose pods the operator labels `<kind>=<name>`.
@@ -29,15 +30,10 @@ def restart_alerting(runner: Runner, kube: KubeSettings, context: str | None, sc
     selectors = [f"{kind}={service}" for kind, (service, _port) in KPS_SERVICES.items()]
     for selector in selectors:
         runner.run(commands.kubectl_delete_pods(kube, context, ns, selector), timeout=180)
-    deadline = time.monotonic() + 300
     for selector in selectors:  # the StatefulSet recreates the pod: wait for it to exist, then Ready
-        while True:
-            done = runner.run(commands.kubectl_wait_pods_ready(kube, context, ns, selector, 120), timeout=150,
-                              check=False)  # fmt: skip
-            if done.returncode == 0:
-                break
-            if time.monotonic() > deadline:
-                raise SetupError(f"after a restart for isolation, no Ready pod {selector} in {ns} within 300s: "
-                                 f"{(done.stderr or done.stdout).strip()[-200:]}")  # fmt: skip
-            time.sleep(2)
+        wait = commands.kubectl_wait_pods_ready(kube, context, ns, selector, 120)
+        if poll_command(runner, wait, lambda d: d.returncode == 0, RECREATE_TIMEOUT_S) is None:
+            hint = f"kubectl describe pod -n {ns} -l {selector}"
+            raise SetupError(f"after a restart for isolation, no Ready pod {selector} in {ns} within "
+                             f"{RECREATE_TIMEOUT_S:.0f}s; see `{hint}`")  # fmt: skip
     time.sleep(MIN_RANGE_SCRAPES * scrape_interval_s)

@@ -237,8 +237,8 @@ def fault_pod(kube: KubeSettings, name: str, node: str, args: list[str], memory_
                     "securityContext": {"runAsUser": 0},
                 }
             ],
-            # The node's /var is on its real disk (on kind: the host's), so bytes written here
-            # move node_filesystem_avail_bytes of "/" as node exporter reports it.
+            # The node's /var is on its real disk (on kind: the host's volume), so bytes written
+            # here move node_filesystem_avail_bytes of the filesystem holding FILL_HOST_PATH.
             "volumes": [{"name": "fill", "hostPath": {"path": FILL_HOST_PATH, "type": "DirectoryOrCreate"}}],
         },
     }

@@ -7,7 +7,7 @@ import logging
 import shutil
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -99,6 +99,26 @@ class SubprocessRunner:
             tail = (stderr or stdout).strip().splitlines()[-8:]
             raise CommandFailed(f"`{' '.join(cmd)}` failed (exit {proc.returncode}):\n  " + "\n  ".join(tail))
         return done
+
+
+def poll_command(
+    runner: Runner,
+    argv: Sequence[str],
+    ok: Callable[[Completed], bool],
+    timeout_s: float,
+    run_timeout_s: float = 150.0,
+    interval_s: float = 2.0,
+) -> Completed | None:
+    """Run `argv` until `ok` says its answer is the awaited one (returned), or `timeout_s` passes
+    (None: the caller says what was not reached). A failing command is retried, not raised."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        done = runner.run(argv, timeout=run_timeout_s, check=False)
+        if ok(done):
+            return done
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(interval_s)
 
 
 def require_tools(tools: Sequence[str]) -> None:
