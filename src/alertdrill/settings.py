@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alertdrill.errors import ConfigError
+from alertdrill.runtime.binaries import CURRENT, check_versions_option
 from alertdrill.stack.registry import DEFAULT_STACK, STACK_NAMES, STACKS, interval_at
 
 #: Extra seconds on top of every physical bound. The measured overshoot of the model
@@ -80,14 +81,21 @@ class Settings:
     scrape_interval_s: float = 1.0
     eval_interval_s: float = 1.0
     fixed_ports: Mapping[str, int] = field(default_factory=dict)
-    #: Where to look for prometheus, amtool, ... instead of PATH + Debian paths (ALERTDRILL_BIN_PATH).
-    bin_path: str | None = None
+    #: Which servers every verdict runs on (--versions): "current" (built from the Go modules),
+    #: "debian" (Debian 12's packages) or directories of a team's own binaries. ALERTDRILL_BIN_PATH,
+    #: the older name, still gives directories.
+    versions: str = "current"
     #: Upper bound on what one memory or disk fault may allocate or write (ALERTDRILL_MAX_FAULT_BYTES).
     max_fault_bytes: int = DEFAULT_MAX_FAULT_BYTES
     kube: KubeSettings = field(default_factory=KubeSettings)
     #: How a drill acknowledges a page: a silence via API v2, `amtool silence add`, or SOP-004's
     #: command as written (to prove whether a runbook's command really acknowledges anything).
     acknowledge_with: str = "silence-api"
+
+    @property
+    def bin_path(self) -> str:
+        """The version selector every promtool/amtool/server lookup takes (runtime/binaries.py)."""
+        return self.versions
 
     @property
     def runs_dir(self) -> Path:
@@ -150,7 +158,7 @@ class Settings:
             scrape_interval_s=interval,
             eval_interval_s=interval,
             fixed_ports=ports,
-            bin_path=str(pick("bin_path")) if pick("bin_path") else None,
+            versions=_versions(where, pick),
             max_fault_bytes=int(
                 _positive_float(where("max_fault_bytes"), pick("max_fault_bytes"), DEFAULT_MAX_FAULT_BYTES)
             ),
@@ -158,6 +166,11 @@ class Settings:
             acknowledge_with=_choice(where("acknowledge_with"), pick("acknowledge_with"), ACKNOWLEDGE_WITH),
         )
 
+
+VERSIONS_HELP = (
+    "the servers every verdict runs on: current (Prometheus 3.14, Alertmanager 0.34, built by "
+    "scripts/install), debian (Debian's 2.42/0.25) or DIR with a team's own binaries (default current)"
+)
 
 #: Ways a drill can acknowledge a page (the first is the default).
 ACKNOWLEDGE_WITH = ("silence-api", "amtool", "sop-004")
@@ -169,6 +182,20 @@ def _choice(where: str, value: object | None, choices: tuple[str, ...]) -> str:
     if str(value) not in choices:
         raise ConfigError(f"{where} {value!r}: choose one of {', '.join(choices)}")
     return str(value)
+
+
+def _versions(where: Callable[[str], str], pick: Callable[[str], object | None]) -> str:
+    """--versions, else the older ALERTDRILL_BIN_PATH (directories), else the current versions."""
+    raw = pick("versions")
+    name = "versions"
+    if raw is None and pick("bin_path"):
+        raw, name = pick("bin_path"), "bin_path"
+    if raw is None or raw == "":
+        return CURRENT
+    problem = check_versions_option(str(raw))
+    if problem:
+        raise ConfigError(problem.replace("--versions", where(name), 1))
+    return str(raw)
 
 
 def env_name(name: str) -> str:

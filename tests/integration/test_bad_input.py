@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from alertdrill.runtime.upstream import current_bin_dir
 from tests.conftest import Runner
 
 pytestmark = pytest.mark.integration
@@ -48,19 +48,21 @@ def test_step_without_definition_names_feature_and_line(runner: Runner, project_
     _assert_clean_usage_error(proc, "typo.feature:5: no step definition matches 'When the BFF is set on fire'")
 
 
-def test_missing_prometheus_binary_says_how_to_install(runner: Runner, tmp_path: Path) -> None:
+def test_a_team_directory_without_prometheus_says_what_it_must_hold(runner: Runner, tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for tool in (
-        "/usr/bin/promtool",
-        "/usr/bin/amtool",
-        "/usr/bin/prometheus-alertmanager",
-        str(Path(sys.executable).parent / "nats-server"),
-    ):
-        os.symlink(tool, bin_dir / Path(tool).name)
-    runner.env["ALERTDRILL_BIN_PATH"] = str(bin_dir)
+    for tool in ("promtool", "amtool", "alertmanager", "node_exporter"):
+        os.symlink(current_bin_dir() / tool, bin_dir / tool)
+    runner.env["ALERTDRILL_VERSIONS"] = str(bin_dir)
     proc = runner.run("run", "-q")
-    _assert_clean_usage_error(proc, "prometheus is not installed", "apt-get install -y prometheus")
+    _assert_clean_usage_error(proc, f"--versions {bin_dir}: no prometheus there", "holds prometheus, promtool")
+    assert runner.leftovers() == []
+
+
+def test_current_versions_not_built_say_how_to_build_them(runner: Runner, tmp_path: Path) -> None:
+    runner.env["ALERTDRILL_CACHE_DIR"] = str(tmp_path / "empty-cache")
+    proc = runner.run("run", "-q")
+    _assert_clean_usage_error(proc, "promtool 3.14.0 is not built yet", "run `scripts/install`", "--versions debian")
     assert runner.leftovers() == []
 
 

@@ -173,3 +173,28 @@ def test_a_teams_own_layout_is_checked_and_mutated_where_it_is(runner: Runner, t
     assert re.search(r"mutation score [\d.]+%: (1\d|[2-9]\d) of", proc.stdout)  # the tests ran against mutants
     # a finding about the fixture's own tests: nothing checks the `and volume_used_bytes > 0` clause
     assert "SURVIVED rules VolumeAlmostFull: and clause volume_used_bytes{} > 0 dropped" in proc.stdout
+
+
+PROMETHEUS_3_SYNTAX = REPO / "tests" / "fixtures" / "prometheus3-syntax"
+
+
+def test_prometheus_3_syntax_passes_check_on_the_current_promtool(runner: Runner, tmp_path: Path) -> None:
+    """Quoted UTF-8 names (OpenTelemetry's dotted metrics): the team's own rule test runs for real."""
+    proc = runner.run(
+        "check", "--monitoring", str(PROMETHEUS_3_SYNTAX), "--versions", "current", "--junit", str(tmp_path / "c.xml")
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "rule tests: 1/1 passed" in proc.stdout
+
+
+def test_prometheus_3_syntax_on_promtool_2_is_a_located_line_naming_the_version(runner: Runner, tmp_path: Path) -> None:
+    proc = runner.run(
+        "check", "--monitoring", str(PROMETHEUS_3_SYNTAX), "--versions", "debian", "--junit", str(tmp_path / "c.xml")
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert re.match(
+        r'alertdrill: error: \S+prometheus3-syntax/prometheus/alerts.yaml: 5:11: group "checkout", rule 1', line
+    )
+    assert re.search(r"\(promtool 2\.42\.\S+, which predates Prometheus 3: .* need `--versions current`", line)

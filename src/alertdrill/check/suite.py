@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,10 +118,19 @@ def _known_from_config(config: MonitoringConfig) -> tuple[set[str], set[str]]:
         doc = load_yaml(path) or {}
         for group in doc.get("tests") or [] if isinstance(doc, dict) else []:
             for item in group.get("input_series") or []:
-                series = str(item.get("series", ""))
-                metrics.add(series.split("{", 1)[0].strip())
-                jobs |= set(re.findall(r'\bjob\s*=\s*"([^"]*)"', series))
+                for selector in _series_selectors(str(item.get("series", ""))):
+                    metrics.add(selector.metric)
+                    jobs |= {v for label, op, v in selector.matchers if label == "job" and op == "="}
     return metrics, jobs
+
+
+def _series_selectors(series: str) -> list[promql.Selector]:
+    """An input series read as PromQL reads it: `name{...}` and Prometheus 3's `{"dotted.name", ...}`
+    alike. promtool itself rejects a series it cannot parse, so one that fails here adds nothing."""
+    try:
+        return promql.selectors(series)
+    except (ValueError, TypeError):
+        return []
 
 
 def load_team_files(root: Path) -> tuple[Policy, Catalog]:

@@ -31,11 +31,11 @@ from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.errors import SetupError
 from alertdrill.faults.ledger import revert_offline
 from alertdrill.report.junit import write_junit
-from alertdrill.report.review import load_runs, render_review, render_table, rerender, summarize
+from alertdrill.report.review import group_by_versions, load_runs, render_review, render_table, rerender, summarize
 from alertdrill.report.review_plots import escalation_rows, sop_deviations
 from alertdrill.runtime.atomic import creatable, write_text_atomic
 from alertdrill.runtime.rundir import dead_runs, is_run_alive, sweep_stale_processes
-from alertdrill.settings import ACKNOWLEDGE_WITH, KUBE_OPTIONS, Settings
+from alertdrill.settings import ACKNOWLEDGE_WITH, KUBE_OPTIONS, VERSIONS_HELP, Settings
 from alertdrill.stack.registry import STACK_NAMES, open_stack
 
 
@@ -51,9 +51,14 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="divide alert timings by N (default 60; 1 = production timing)",
     )
     p.add_argument("--port", action="append", default=None, metavar="NAME=PORT")
+    _versions_option(p)
     kube = p.add_argument_group("kind and cluster stacks")
     for name, text in KUBE_OPTIONS.items():
         kube.add_argument(f"--{name}", default=None, help=text)
+
+
+def _versions_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--versions", default=None, metavar="current|debian|DIR", help=VERSIONS_HELP)
 
 
 def _run_parser(run: argparse.ArgumentParser) -> None:
@@ -103,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--monitoring", default="monitoring", metavar="DIR")
     check.add_argument("--features", default="features", metavar="DIR", help="where live drills are (coverage)")
     check.add_argument("--junit", default="reports/check-junit.xml", metavar="FILE")
+    _versions_option(check)
     check.add_argument(
         "--init-policy",
         action="store_true",
@@ -111,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     mutate = sub.add_parser("mutate", help="mutation score of the rule and routing tests")
     mutate.add_argument("--monitoring", default="monitoring", metavar="DIR")
     mutate.add_argument("--junit", default="reports/mutate-junit.xml", metavar="FILE")
+    _versions_option(mutate)
     mutate.add_argument(
         "--min-score",
         type=float,
@@ -220,7 +227,7 @@ def _check_monitoring(path: Path) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    settings = Settings.resolve({})  # ALERTDRILL_* checked before any work
+    settings = Settings.resolve({"versions": args.versions})  # ALERTDRILL_* checked before any work
     _check_monitoring(Path(args.monitoring))
     _check_output("--junit", Path(args.junit))
     if args.init_policy:
@@ -242,7 +249,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_mutate(args: argparse.Namespace) -> int:
-    settings = Settings.resolve({})
+    settings = Settings.resolve({"versions": args.versions})
     _check_monitoring(Path(args.monitoring))
     _check_output("--junit", Path(args.junit))
     if not 0 <= args.min_score <= 100:
@@ -279,7 +286,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     monitoring_dir = Path(args.monitoring)
     alerts = [r.name for r in MonitoringConfig.load(monitoring_dir).rules] if monitoring_dir.is_dir() else []
     rows = summarize(runs, alerts)
-    print(render_table(rows, len(runs), escalation_rows(runs)))
+    groups = group_by_versions(runs)
+    for label, group in groups.items():  # verdicts hold per server version: never pooled across them
+        if len(groups) > 1:
+            print(f"\n== {label}: {len(group)} run(s)")
+        print(render_table(summarize(group, alerts), len(group), escalation_rows(group)))
     check_text = ""
     if monitoring_dir.is_dir():
         report = run_check(Path(args.monitoring), Path("features"), Settings.resolve({}).bin_path)

@@ -25,6 +25,7 @@ def settings_from(args: argparse.Namespace, run_id: str | None = None) -> Settin
             "monitoring": args.monitoring,
             "time_scale": args.time_scale,
             "ports": args.port,
+            "versions": getattr(args, "versions", None),
             "run_id": run_id,
             **{
                 k: getattr(args, k, None)

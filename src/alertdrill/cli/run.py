@@ -81,7 +81,7 @@ def _pytest_args(args: argparse.Namespace, settings: Settings, report_dir: Path)
         f"--junitxml={report_dir / PARTIAL['junit.xml']}", f"--cucumberjson={report_dir / PARTIAL['cucumber.json']}",
         "-o", "junit_family=xunit2", f"--run-id={settings.run_id}", f"--keep-runs={settings.keep_runs}",
     ]  # fmt: skip
-    options = ("stack", "monitoring", "time_scale", "scenarios", "acknowledge_with")
+    options = ("stack", "monitoring", "time_scale", "scenarios", "acknowledge_with", "versions")
     for opt in (*options, *(k.replace("-", "_") for k in KUBE_OPTIONS)):
         value = getattr(args, opt)
         if value is not None:

@@ -48,6 +48,11 @@ class AlertmanagerClient(ApiClient):
             for a in self._get("/api/v2/alerts")
         ]
 
+    def version(self) -> str:
+        """The release this Alertmanager reports (`/api/v2/status`), e.g. "0.34.0"."""
+        status = self._get("/api/v2/status")
+        return str(status.get("versionInfo", {}).get("version") or "unknown")
+
     def aggregation_groups(self) -> int:
         """`alertmanager_dispatcher_aggregation_groups`: groups alive, including resolved ones."""
         for line in str(self._get("/metrics")).splitlines():

@@ -61,6 +61,10 @@ class PrometheusClient(ApiClient):
             raise ObserveError(f"Prometheus query {expr!r}: expected a vector, got {data['resultType']}")
         return [Sample(labels=r["metric"], value=float(r["value"][1])) for r in data["result"]]
 
+    def version(self) -> str:
+        """The release this Prometheus reports (`/api/v1/status/buildinfo`), e.g. "3.14.0"."""
+        return str(self._get("/api/v1/status/buildinfo").get("version") or "unknown")
+
     def alertmanagers(self) -> list[str]:
         """The Alertmanager URLs the notifier currently sends to."""
         data = self._get("/api/v1/alertmanagers")

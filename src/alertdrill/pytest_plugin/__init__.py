@@ -42,10 +42,12 @@ from alertdrill.pytest_plugin.results import (
     record_drill,
 )
 from alertdrill.pytest_plugin.sharing import machine_share, pytest_runtest_protocol, stack_name
-from alertdrill.settings import KUBE_OPTIONS, Settings
+from alertdrill.runtime.binaries import versions_label
+from alertdrill.settings import KUBE_OPTIONS, VERSIONS_HELP, Settings
 from alertdrill.slo.under_load import LoadWindow
 from alertdrill.stack.base import Stack
 from alertdrill.stack.registry import STACK_NAMES, open_stack
+from alertdrill.stack.versions import running_versions
 
 __all__ = [
     "pytest_keyboard_interrupt",
@@ -71,6 +73,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--monitoring", default=None, help="monitoring config dir (default monitoring/)")
     group.addoption("--scenarios", default=None, help="scenario dir (default scenarios/)")
+    group.addoption("--versions", default=None, metavar="current|debian|DIR", help=VERSIONS_HELP)
     group.addoption("--report-dir", default=None, help="a fixed dir for results.json (default reports/<run-id>/)")
     group.addoption("--reports-root", default=None, help="where per-run report dirs go (default reports/)")
     group.addoption(
@@ -229,6 +232,7 @@ def _resolve_settings(config: pytest.Config) -> Settings:
             "keep_runs": opt("keep_runs"),
             "keep_stack": opt("keep_stack"),
             "acknowledge_with": opt("acknowledge_with"),
+            "versions": opt("versions"),
             "ports": opt("port"),
             **{name.replace("-", "_"): opt(name.replace("-", "_")) for name in KUBE_OPTIONS},
         }
@@ -269,6 +273,8 @@ def stack(
     run.history.fired.extend(alerts_fired_since(running, started_at))
     run.run_id = settings.run_id or running.run_id
     run.stack_id, run.stack, run.time_scale = running.run_id, settings.stack, settings.time_scale
+    run.versions = running_versions(running)
+    logging.getLogger(__name__).info("servers: %s", versions_label(run.versions))
     run.report_dir = settings.reports_for(run.run_id)
     run.reports_root = settings.reports_root if settings.report_dir is None else None
     try:

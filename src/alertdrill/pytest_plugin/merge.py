@@ -36,6 +36,7 @@ class ParallelController:
             indexed += [(d["index"], d["drill"]) for d in state["drills"]]
             run.diagnostics.update({k: Path(v) for k, v in state.get("diagnostics", {}).items()})
             run.interrupted = run.interrupted or bool(state.get("interrupted"))
+            run.versions = run.versions or dict(state.get("versions") or {})
             run.interrupted_drills += state.get("interrupted_drills", [])
         run.interrupted_drill = run.interrupted_drill or next(iter(run.interrupted_drills), None)
         if self.setup_error is not None:  # bad input, said once, exit code 2 (xdist's stop is no interrupt)

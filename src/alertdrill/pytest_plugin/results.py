@@ -50,6 +50,8 @@ class RunInfo:
     #: Every drill that was open when the run was interrupted (one per parallel worker at most).
     interrupted_drills: list[str] = field(default_factory=list)
     workers: int = 1
+    #: What the stack's Prometheus and Alertmanager report they are (stack/versions.py).
+    versions: dict[str, str] = field(default_factory=dict)
 
 
 #: `pytest_keyboard_interrupt` gets no config; this is the session's.
@@ -96,6 +98,8 @@ def record_drill(request: pytest.FixtureRequest, drill: DrillSession) -> None:
     result = drill_json(drill.evidence.record(feature, scenario, outcome, message), stack_id=run.stack_id)
     item.config.stash[RESULTS_KEY].append(result)
     item.config.stash.setdefault(INDEXED_KEY, []).append((item.stash.get(INDEX_KEY, 0), result))
+    for program, version in run.versions.items():  # the servers this verdict holds for
+        item.user_properties.append((f"{program}_version", version))
     for key in ("fire_latency_s", "notify_latency_s", "recovery_s"):
         item.user_properties.append((key, result[key]))
     item.user_properties.append(("fire_bound_s", result["expected"]["fire_bound_s"]))
@@ -170,6 +174,7 @@ def _save_worker_state(config: pytest.Config, finished: bool) -> None:
     state = {
         "worker": gw,
         "stack_id": run.stack_id,
+        "versions": run.versions,
         "finished": finished,
         "interrupted": run.interrupted,
         "interrupted_drills": run.interrupted_drills,
@@ -203,6 +208,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         interrupted_drill=run.interrupted_drill,
         interrupted_drills=run.interrupted_drills,
         workers=run.workers,
+        versions=run.versions,
     )
     diagnostics = {}
     for scenario, dump in run.diagnostics.items():

@@ -191,6 +191,15 @@ def _slo_table(d: Mapping[str, Any]) -> str:
     return extra + head + "".join(body) + "</table>"
 
 
+def _versions(results: Mapping[str, Any]) -> str:
+    """The servers the verdicts hold for, in the header: a verdict on 2.42 says nothing of 3.14."""
+    versions = results.get("versions") or {}
+    if not versions:
+        return ""
+    shown = ", ".join(f"{_e(p)} <b>{_e(v)}</b>" for p, v in versions.items())
+    return f"<p id='versions'>Servers: {shown}</p>"
+
+
 def _workers(results: Mapping[str, Any]) -> str:
     n = int(results.get("workers") or 1)
     return f", on <b>{n}</b> parallel stacks" if n > 1 else ""
@@ -226,6 +235,7 @@ def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | Non
         f"<b>{results.get('time_scale', 1):g}</b> (production times divided by it), started {started}, "
         f"took {took:.0f}s"
         f"{_workers(results)}</p>",
+        _versions(results),
         _interrupted(results),
         "<table id='drills'><tr><th>alert</th><th>scenario</th><th>verdict</th><th>paged (fired) / bound</th>"
         "<th>receivers</th><th>recovery / bound</th></tr>",

@@ -75,6 +75,9 @@ class ResultsJSON(TypedDict):
     #: `interrupted_drill`. And how many workers (each with its own stack) ran the drills.
     interrupted_drills: list[str]
     workers: int
+    #: What the stack's servers reported they are, e.g. {"prometheus": "3.14.0", "alertmanager":
+    #: "0.34.0"}: a verdict holds for these versions (an extension of DESIGN §7).
+    versions: dict[str, str]
     drills: list[DrillJSON]
 
 
@@ -120,6 +123,7 @@ def write_results(
     interrupted_drill: str | None = None,
     interrupted_drills: list[str] | None = None,
     workers: int = 1,
+    versions: dict[str, str] | None = None,
 ) -> ResultsJSON:
     """Write results.json atomically (the previous file stays whole until this one is complete)."""
     summary = SummaryJSON(passed=0, failed=0, skipped=0, error=0, interrupted=0)
@@ -136,6 +140,7 @@ def write_results(
         interrupted_drill=interrupted_drill,
         interrupted_drills=list(interrupted_drills or ([interrupted_drill] if interrupted_drill else [])),
         workers=workers,
+        versions=dict(versions or {}),
         drills=drills,
     )
     write_text_atomic(path, json.dumps(results, indent=2))

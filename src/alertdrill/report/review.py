@@ -19,6 +19,7 @@ from alertdrill.errors import ConfigError
 from alertdrill.report.html import CSS, _e, render_html
 from alertdrill.report.review_plots import dot_plot, escalation_table, slo_table
 from alertdrill.runtime.atomic import write_text_atomic
+from alertdrill.runtime.binaries import versions_label
 
 
 @dataclass
@@ -123,6 +124,38 @@ def render_review(
         "<th>fire latency per run</th><th>recovery min/med/max</th><th>recovery per run</th>"
         "<th>flaky drills</th></tr>",
     ]
+    groups = group_by_versions(runs)
+    if len(groups) < 2:
+        out.append(_alert_rows(rows))
+    else:  # a verdict that changes with the servers is a version finding, not flakiness
+        never = [r.alert for r in rows]
+        for label, group in groups.items():
+            out.append(f"<tr><th colspan='7' class='versions'>{_e(label)}: {len(group)} run(s)</th></tr>")
+            out.append(_alert_rows(summarize(group, never)))
+    out.append("</table>")
+    out.append("<h2>SOP-004 escalation across runs</h2>" + escalation_table(runs))
+    out.append("<h2>SOP-004 SLOs across runs</h2>" + slo_table(runs))
+    out.append(
+        "<h2>runs</h2><ul>"
+        + "".join(
+            f"<li>{_e(run.get('run_id'))}: stack {_e(run.get('stack'))}, time scale {run.get('time_scale', 1):g}, "
+            f"{_e(versions_of(run))}, "
+            f"{run.get('summary', {}).get('passed', 0)} passed, {run.get('summary', {}).get('failed', 0)} failed</li>"
+            for run in runs
+        )
+        + "</ul>"
+    )
+    if check_text:
+        out.append(f"<h2>alertdrill check: coverage and lint findings</h2><pre>{_e(check_text)}</pre>")
+    if deviations:
+        out.append(f"<h2>Deviations from SOP-004 (monitoring/README.md)</h2><pre>{_e(deviations)}</pre>")
+    out.append("</body></html>")
+    return "".join(out)
+
+
+def _alert_rows(rows: Sequence[AlertHistoryRow]) -> str:
+    """The review table's rows: per alert, verdicts and a dot per run against the bound."""
+    out = []
     for r in rows:
         if not r.verdicts:
             out.append(f"<tr><td>{_e(r.alert)}</td><td class='failed' colspan='6'>not drilled in these runs</td></tr>")
@@ -135,24 +168,20 @@ def render_review(
             f"<td>{_e(_stats(r.recoveries))}</td><td>{dot_plot(rec_points)}</td>"
             f"<td class='{'failed' if r.flaky else 'passed'}'>{_e(', '.join(r.flaky) or 'none')}</td></tr>"
         )
-    out.append("</table>")
-    out.append("<h2>SOP-004 escalation across runs</h2>" + escalation_table(runs))
-    out.append("<h2>SOP-004 SLOs across runs</h2>" + slo_table(runs))
-    out.append(
-        "<h2>runs</h2><ul>"
-        + "".join(
-            f"<li>{_e(run.get('run_id'))}: stack {_e(run.get('stack'))}, time scale {run.get('time_scale', 1):g}, "
-            f"{run.get('summary', {}).get('passed', 0)} passed, {run.get('summary', {}).get('failed', 0)} failed</li>"
-            for run in runs
-        )
-        + "</ul>"
-    )
-    if check_text:
-        out.append(f"<h2>alertdrill check: coverage and lint findings</h2><pre>{_e(check_text)}</pre>")
-    if deviations:
-        out.append(f"<h2>Deviations from SOP-004 (monitoring/README.md)</h2><pre>{_e(deviations)}</pre>")
-    out.append("</body></html>")
     return "".join(out)
+
+
+def versions_of(run: Mapping[str, Any]) -> str:
+    """How a run names the servers its verdicts hold for ("versions not recorded" before they were)."""
+    return versions_label(run.get("versions") or {}) or "versions not recorded"
+
+
+def group_by_versions(runs: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """Runs by the Prometheus and Alertmanager they ran on, in order of first appearance."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault(versions_of(run), []).append(run)
+    return groups
 
 
 def rerender(run_dir: Path) -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from alertdrill.runtime.binaries import versions_label
+
 GREEN, RED, YELLOW, RESET = "\033[32m", "\033[31m", "\033[33m", "\033[0m"
 
 
@@ -40,6 +42,7 @@ def summary_table(results: dict[str, Any], color: bool = False) -> str:
         f"{s.get('error', 0)} error, {s.get('skipped', 0)} skipped; stack "
         f"{results.get('stack')} at time scale {results.get('time_scale'):g} "
         f"(production times divided by it)"
+        + (f"; {versions_label(results['versions'])}" if results.get("versions") else "")
     )
     if results.get("outcome") == "interrupted":
         open_drills = results.get("interrupted_drills") or [d for d in [results.get("interrupted_drill")] if d]

@@ -11,6 +11,7 @@ from typing import Any
 from alertdrill.config.durations import format_duration
 from alertdrill.observe.alertmanager import AlertmanagerClient
 from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.runtime.binaries import supports_flag
 from alertdrill.runtime.ports import LOOPBACK
 from alertdrill.runtime.process import ManagedProcess
 from alertdrill.runtime.yamlfile import dump_yaml
@@ -63,13 +64,32 @@ def write_targets(sd_dir: Path, job: str, targets: list[tuple[str, dict[str, str
     tmp.replace(sd_dir / f"{job}.json")
 
 
+#: Prometheus' scrape manager applies discovered targets on this tick (production default).
+DISCOVERY_RELOAD_S = 5.0
+DISCOVERY_RELOAD_FLAG = "scrape.discovery-reload-interval"
+
+
+def discovery_reload_s(binary: Path, time_scale: float, scrape_s: float) -> float:
+    """The tick on which discovered targets reach the scrapers, as this Prometheus will run it.
+
+    It shapes timing like `for` does (a target that appears or leaves is seen one tick late), so
+    it follows the time scale, never below one scrape interval. Prometheus 3 takes it as a
+    (hidden) flag; 2.42 has none and keeps its fixed 5 s, which is most of its stack start-up.
+    """
+    if not supports_flag(binary, DISCOVERY_RELOAD_FLAG):
+        return DISCOVERY_RELOAD_S
+    return max(scrape_s, DISCOVERY_RELOAD_S / time_scale)
+
+
 def prometheus_process(
-    binary: Path, config: Path, run_dir: Path, run_id: str, port: int, time_scale: float
+    binary: Path, config: Path, run_dir: Path, run_id: str, port: int, time_scale: float, scrape_s: float
 ) -> ManagedProcess:
     """Prometheus on 127.0.0.1 with its own data dir and a reloadable config."""
     # Resend delay follows the time scale (1m in production): lower than that, Alertmanager
     # resolves alerts falsely whenever Prometheus is briefly unreachable.
     resend = max(1.0, 60.0 / time_scale)
+    reload_s = discovery_reload_s(binary, time_scale, scrape_s)
+    scaled = [f"--{DISCOVERY_RELOAD_FLAG}={reload_s:g}s"] if reload_s != DISCOVERY_RELOAD_S else []
     return ManagedProcess(
         "prometheus",
         [
@@ -78,6 +98,7 @@ def prometheus_process(
             f"--storage.tsdb.path={run_dir / 'prometheus-data'}",
             f"--web.listen-address={LOOPBACK}:{port}",
             f"--rules.alert.resend-delay={resend:g}s",
+            *scaled,
             "--web.enable-lifecycle",
             "--storage.tsdb.retention.time=1d",
             "--log.level=warn",
