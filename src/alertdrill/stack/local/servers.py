@@ -11,7 +11,7 @@ from typing import Any
 from alertdrill.config.durations import format_duration
 from alertdrill.observe.alertmanager import AlertmanagerClient
 from alertdrill.observe.prometheus import PrometheusClient
-from alertdrill.runtime.binaries import supports_flag
+from alertdrill.runtime.binaries import accepts_flag
 from alertdrill.runtime.ports import LOOPBACK
 from alertdrill.runtime.process import ManagedProcess
 from alertdrill.runtime.yamlfile import dump_yaml
@@ -73,10 +73,10 @@ def discovery_reload_s(binary: Path, time_scale: float, scrape_s: float) -> floa
     """The tick on which discovered targets reach the scrapers, as this Prometheus will run it.
 
     It shapes timing like `for` does (a target that appears or leaves is seen one tick late), so
-    it follows the time scale, never below one scrape interval. Prometheus 3 takes it as a
-    (hidden) flag; 2.42 has none and keeps its fixed 5 s, which is most of its stack start-up.
+    it follows the time scale, never below one scrape interval. A hidden flag in 2.42 and 3.14
+    alike; a build without it keeps the fixed 5 s.
     """
-    if not supports_flag(binary, DISCOVERY_RELOAD_FLAG):
+    if not accepts_flag(binary, f"--{DISCOVERY_RELOAD_FLAG}={DISCOVERY_RELOAD_S:g}s"):
         return DISCOVERY_RELOAD_S
     return max(scrape_s, DISCOVERY_RELOAD_S / time_scale)
 
