@@ -170,15 +170,17 @@ def test_a_hanging_group_is_named_and_the_other_mutants_are_still_judged(
 ) -> None:
     rules = copy.deepcopy(RULES)
     rules["groups"][1]["rules"].append({"alert": "Slow", "expr": "slow_metric > 0"})
-    slow = {"name": "seventeen days", "interval": "1s",
+    slow = {"name": "fifty days", "interval": "1s",
             "input_series": [{"series": "slow_metric", "values": "1x10"}],
-            "alert_rule_test": [{"eval_time": "400h", "alertname": "Slow"}]}  # fmt: skip
+            "alert_rule_test": [{"eval_time": "1200h", "alertname": "Slow"}]}  # fmt: skip
     monkeypatch.setattr(rule_test_groups, "TIMEOUT_FACTOR", 0.0)  # the measured time counts for nothing ...
-    monkeypatch.setattr(rule_test_groups, "TIMEOUT_FLOOR_S", 0.1)  # ... and 0.1 s is too short for 24000 evaluations
+    # ... and 1 s is too short for 4.3 million evaluations (~3 s here, promtool 2.42 and 3.14 alike),
+    # yet ample for the other groups' ~0.07 s even on a busy 2-core machine, where 0.1 s was not
+    monkeypatch.setattr(rule_test_groups, "TIMEOUT_FLOOR_S", 1.0)
     report = run_mutation(write_config(tmp_path / "cfg", [*GROUPS, slow], rules), workers=2)
     timeouts = [r for r in report.results if r.verdict == "timeout"]
     assert timeouts and all(r.mutant.target == "Slow" for r in timeouts)
-    located = "tests.yaml group 4 (seventeen days): promtool test rules did not finish in 0.1s (0 times its "
+    located = "tests.yaml group 4 (fifty days): promtool test rules did not finish in 1.0s (0 times its "
     assert all(r.killed_by.startswith(located) for r in timeouts), timeouts[0].killed_by
     without_slow = {name: verdict for name, (verdict, _why) in verdicts(write_config(tmp_path / "plain")).items()}
     assert {r.name: r.verdict for r in report.results if r.mutant.target != "Slow"} == without_slow

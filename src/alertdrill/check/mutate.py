@@ -114,17 +114,15 @@ class MutationReport:
         return [r for r in self.results if r.verdict == "survived"]
 
 
-def _per_file(output: str) -> dict[str, bool]:
-    """promtool prints a block per file; SUCCESS or FAILED decides it."""
-    verdicts: dict[str, bool] = {}
-    current = None
-    for line in output.splitlines():
-        if line.startswith(("Unit Testing:", "Checking ")):
-            current = line.split(None, 2)[-1].strip()
-            verdicts[current] = True
-        elif current and "FAILED" in line:
-            verdicts[current] = False
-    return verdicts
+def _per_file(output: str, files: list[str]) -> dict[str, bool]:
+    """promtool prints one verdict line per file, in the order given: `  SUCCESS` or `  FAILED:`.
+
+    promtool 2.42 also heads each block with `Unit Testing:  <file>`; promtool 3 prints no file
+    name at all, so the verdicts are matched to the files by their order (both print them in
+    order on one merged pipe). Fewer verdicts than files: nothing is decided here.
+    """
+    verdicts = [line.strip() == "SUCCESS" for line in output.splitlines() if line in ("  SUCCESS", "  FAILED:")]
+    return dict(zip(files, verdicts, strict=True)) if len(verdicts) == len(files) else {}
 
 
 def _write_mutant(
@@ -236,7 +234,7 @@ class _Judge:
                         timeout_s=timeout_s, merge_output=True)  # fmt: skip
         if proc.returncode == 0:
             return {}
-        verdicts = _per_file(proc.stdout)
+        verdicts = _per_file(proc.stdout, [str(p) for p in paths.values()])
         failing = {r: p for r, p in paths.items() if verdicts.get(str(p)) is False}
         if failing:
             return failing
