@@ -96,13 +96,15 @@ def test_offline_lint_names_panel_metric_and_the_real_name() -> None:
     from alertdrill.check.dashboards import lint_queries
     from alertdrill.check.lint import Catalog
 
-    catalog = Catalog.load()
+    catalog = Catalog.load(exporters=("prometheus-nats-exporter",)).with_known(
+        {"slo:bff_request_latency_seconds:p95_rate5m"}, set()
+    )
     queries = [
         PanelQuery("NATS", "backlog", "A", "nats_jetstream_stream_messages"),
         PanelQuery("App", "p95", "A", "slo:bff_request_latency_seconds:p95_rate5m"),
         PanelQuery("App", "broken", "B", "rate(x[5m)"),
     ]
-    problems = lint_queries(queries, lambda m: catalog.knows(m) or m.startswith("slo:"), catalog.suggest)
+    problems = lint_queries(queries, catalog.metric_problem)
     assert problems[0] == (
         "NATS / backlog [A]",
         "metric nats_jetstream_stream_messages is produced by no exporter in play; "

@@ -8,7 +8,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _lint(root: Path) -> list:
     rules = alert_rules([load_rule_file(p) for p in sorted((root / "rules").glob("*.yml"))])
-    return lint(rules, Policy.load(root / "policy.yml"), Catalog.load())
+    policy = Policy.load(root / "policy.yml")
+    return lint(rules, policy, Catalog.load(exporters=policy.exporters))
 
 
 def test_fluo_rules_are_clean() -> None:

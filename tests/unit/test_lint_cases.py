@@ -67,9 +67,14 @@ NEGATIVE = {
 }  # fmt: skip
 
 
-def checks(case: Case) -> list[str]:
+#: The exporters a kubernetes-mixin team declares (policy.yml `exporters:`): the metric and job
+#: lints judge names only against what is declared (issue 29).
+MIXIN_EXPORTERS = ("kube-state-metrics", "kubelet", "kube-apiserver")
+
+
+def checks(case: Case, catalog: Catalog | None = None) -> list[str]:
     rule = AlertRule(case.name, case.expr, case.for_s, case.labels, case.annotations, file=Path("alerts.yaml"))
-    return [f.check for f in lint([rule], case.policy, Catalog.load())]
+    return [f.check for f in lint([rule], case.policy, catalog or Catalog.load(exporters=MIXIN_EXPORTERS))]
 
 
 @pytest.mark.parametrize("name", sorted(POSITIVE))
@@ -92,7 +97,7 @@ def test_every_lint_has_both_cases() -> None:
 
 def test_a_policy_naming_an_alert_the_config_lacks_is_a_finding_and_one_it_has_is_not() -> None:
     rule = AlertRule("KubePersistentVolumeFillingUp", f"{VOLUME} < 0.03", 60.0, LABELLED, ANNOTATED)
-    assert [f.check for f in lint([rule], TARGETED, Catalog.load())] == []
+    assert [f.check for f in lint([rule], TARGETED, Catalog.load(exporters=MIXIN_EXPORTERS))] == []
     other = AlertRule("KubePodCrashLooping", "kube_pod_container_status_waiting_reason > 0", 900.0, LABELLED, ANNOTATED)
     assert [(f.rule, f.check) for f in lint([other], TARGETED, Catalog.load())] == [
         ("KubePersistentVolumeFillingUp", "missing")]  # fmt: skip
@@ -100,9 +105,17 @@ def test_a_policy_naming_an_alert_the_config_lacks_is_a_finding_and_one_it_has_i
 
 @pytest.mark.parametrize("name", sorted(POSITIVE))
 def test_without_a_policy_only_what_is_true_of_every_config_is_linted(name: str) -> None:
-    """No policy file: the SOP checks (labels, annotations, threshold, for) say nothing; the
-    checks every config must pass (parse, metrics, jobs, percentages) still do."""
+    """No policy file and nothing declared: the SOP checks (labels, annotations, threshold, for)
+    say nothing, and neither do the metric and job lints (a name nothing declares is unknown, not
+    wrong); the checks every config must pass (parse, percentages) still do."""
     case = POSITIVE[name]
     neutral = Case(case.check, case.expr, case.for_s, case.labels, case.annotations, NEUTRAL)
-    sop_only = case.check in ("labels", "annotations", "threshold", "for")
-    assert checks(neutral) == ([] if sop_only else [case.check])
+    undeclared = case.check in ("labels", "annotations", "threshold", "for", "metric", "job")
+    assert checks(neutral, Catalog.load()) == ([] if undeclared else [case.check])
+
+
+def test_with_nothing_declared_a_near_miss_of_the_configs_own_name_is_a_typo() -> None:
+    own = Catalog.load().with_known({"kube_deployment_status_replicas_available"}, {"kubelet"})
+    assert checks(POSITIVE["metric"], own) == ["metric"]
+    assert checks(POSITIVE["job"], own) == ["job"]
+    assert checks(NEGATIVE["job"], own) == []  # apiserver: unknown to this config, and no near miss

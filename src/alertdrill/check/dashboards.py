@@ -10,9 +10,12 @@ from alertdrill.config.dashboards import PanelQuery, resolve_variables
 
 
 def lint_queries(
-    queries: list[PanelQuery], knows: Callable[[str], bool], suggest: Callable[[str], str]
+    queries: list[PanelQuery], metric_problem: Callable[[str], tuple[str, str] | None]
 ) -> list[tuple[str, str]]:
-    """Problems as (where, what); the live check (alertdrill.slo.dashboards) proves data."""
+    """Problems as (where, what); the live check (alertdrill.slo.dashboards) proves data.
+
+    `metric_problem(name)`: (what, fix) when the lint's universe says the name is wrong
+    (check.lint.Catalog.metric_problem, which also knows the config's recorded series)."""
     problems = []
     for q in queries:
         where = f"{q.dashboard} / {q.panel} [{q.ref}]"
@@ -22,8 +25,7 @@ def lint_queries(
             problems.append((where, f"does not parse: {exc}"))
             continue
         for sel in sels:
-            if sel.metric and not knows(sel.metric):
-                problems.append(
-                    (where, f"metric {sel.metric} is produced by no exporter in play; {suggest(sel.metric)}")
-                )
+            problem = metric_problem(sel.metric) if sel.metric else None
+            if problem is not None:
+                problems.append((where, f"{problem[0]}; {problem[1]}"))
     return problems

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from alertdrill.check.lint import Catalog
 from alertdrill.config import routing
 from alertdrill.config.durations import format_duration
 from alertdrill.config.monitoring import MonitoringConfig
@@ -26,6 +27,9 @@ HEADER = """\
 # against it. Keys: priorities (priority label -> severity), required_annotations,
 # paging_severities (receivers of these must send_resolved), alerts ({{Name: {{threshold, for}}}}),
 # escalation_policies ({{severity: [{{notify: [addresses], within|after: duration}}]}}).
+# Not drafted, because only you know it: `exporters: [...]`, the exporters you run (names alertdrill
+# knows: {exporters}); with them (or a metrics.yml, or --prometheus-url) a metric or job no
+# exporter produces is a finding, without them only a near miss of your own config's names is.
 """
 
 
@@ -76,6 +80,6 @@ def write_initial_policy(config: MonitoringConfig) -> Path:
     path = config.root / "policy.yml"
     if path.exists():
         raise SetupError(f"{path} exists; --init-policy never overwrites a policy (move it away to draft a new one)")
-    text = HEADER.format(config=config.alertmanager_path.parent.parent)
+    text = HEADER.format(config=config.alertmanager_path.parent.parent, exporters=", ".join(Catalog.exporter_names()))
     write_text_atomic(path, text + yaml.safe_dump(draft_policy(config), sort_keys=False))
     return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -42,21 +42,52 @@ def _names(doc: dict[str, Any], key: str, path: Path) -> list[str]:
     return value
 
 
+#: Series Prometheus itself writes for every config (per target, and for its alerts): known always.
+PROMETHEUS_OWN = "prometheus"
+#: How close an unknown name must be to a known one to be called a typo when nothing is declared.
+TYPO_CUTOFF = 0.85
+
+
 @dataclass(frozen=True)
 class Catalog:
+    """The metric and job universe the lint judges names against, and how much it may say.
+
+    `closed`: the team declared what exists (the exporters its policy.yml names, a metrics.yml,
+    or a live Prometheus): a name outside the universe is a finding. Open (nothing declared): the
+    universe is only what the config itself shows, unknown is not wrong, and a name is a finding
+    only when it is a near miss of one the config knows (a typo). Suggestions come only from
+    this universe, never from another team's names.
+    """
+
     exact: frozenset[str]
     prefixes: tuple[str, ...]
     jobs: frozenset[str]
     aliases: dict[str, str]
     #: Recorded series whose recording rule computes a ratio (so `$value` of them is one).
     ratios: frozenset[str] = frozenset()
+    closed: bool = False
+    #: Where the universe came from, for the output ("the exporters policy.yml names: ...").
+    source: str = "this config's own recording rules and rule tests' series (nothing declared)"
+    #: How a name outside a closed universe is described.
+    missing: str = "is produced by no exporter in play"
+
+    @staticmethod
+    def _data() -> dict[str, Any]:
+        return dict(yaml.safe_load(resources.files("alertdrill.check").joinpath("catalog.yml").read_text()))
 
     @classmethod
-    def load(cls, extra: Path | None = None) -> Catalog:
-        data = yaml.safe_load(resources.files("alertdrill.check").joinpath("catalog.yml").read_text())
-        exact = {n for names in data["exact"].values() for n in names}
-        prefixes = [p for ps in data["prefixes"].values() for p in ps]
-        jobs = set(data["jobs"])
+    def exporter_names(cls) -> list[str]:
+        data = cls._data()
+        return sorted({name for key in ("exact", "prefixes", "jobs") for name in data[key]})
+
+    @classmethod
+    def load(cls, extra: Path | None = None, exporters: tuple[str, ...] = ()) -> Catalog:
+        """Prometheus' own series, the named exporters' names and jobs, and `extra` (metrics.yml)."""
+        data = cls._data()
+        exact = {n for group, names in data["exact"].items() if group in (*exporters, PROMETHEUS_OWN) for n in names}
+        prefixes = [p for group, ps in data["prefixes"].items() if group in exporters for p in ps]
+        jobs = {j for group, js in data["jobs"].items() if group in exporters for j in js}
+        declared = [f"the exporters policy.yml names ({', '.join(exporters)})"] if exporters else []
         if extra is not None and extra.is_file():
             more = load_yaml(extra) or {}
             if not isinstance(more, dict):
@@ -64,14 +95,25 @@ class Catalog:
             exact |= set(_names(more, "metrics", extra))
             prefixes += _names(more, "prefixes", extra)
             jobs |= set(_names(more, "jobs", extra))
-        return cls(frozenset(exact), tuple(prefixes), frozenset(jobs), dict(data.get("aliases", {})))
+            declared.append(str(extra))
+        known = cls(frozenset(exact), tuple(prefixes), frozenset(jobs), {}, closed=bool(declared))
+        aliases = {k: v for k, v in data.get("aliases", {}).items() if known.knows(v)}  # only to a name in play
+        source = " and ".join(declared) + ", plus the config's own" if declared else cls.source
+        return replace(known, aliases=aliases, source=source)
+
+    @classmethod
+    def from_prometheus(cls, url: str, metrics: set[str], jobs: set[str]) -> Catalog:
+        """What a live Prometheus has (as pint's series check asks it): closed, and said so."""
+        return cls(frozenset(metrics), (), frozenset(jobs), {}, closed=True,
+                   source=f"the series and jobs Prometheus at {url} has, plus the config's own",
+                   missing=f"is not in Prometheus at {url}")  # fmt: skip
 
     def with_known(self, metrics: set[str], jobs: set[str], ratios: set[str] | None = None) -> Catalog:
         """This catalog plus what the config itself shows to exist: its recording rules' outputs
         (and which of them are ratios) and the series (and jobs) its own tests feed in."""
-        return Catalog(
-            self.exact | frozenset(metrics), self.prefixes, self.jobs | frozenset(jobs), self.aliases,
-            self.ratios | frozenset(ratios or ()),
+        return replace(
+            self, exact=self.exact | frozenset(metrics), jobs=self.jobs | frozenset(jobs),
+            ratios=self.ratios | frozenset(ratios or ()),
         )  # fmt: skip
 
     def is_ratio(self, node: Any) -> bool:
@@ -80,11 +122,35 @@ class Catalog:
     def knows(self, metric: str) -> bool:
         return metric in self.exact or metric.startswith(self.prefixes)
 
-    def suggest(self, metric: str) -> str:
+    def metric_problem(self, metric: str) -> tuple[str, str] | None:
+        """(what, fix) when `metric` is wrong by this universe; None when known or merely unknown."""
+        if self.knows(metric):
+            return None
         if metric in self.aliases:
-            return f"use {self.aliases[metric]} (what the exporter really exports)"
-        close = difflib.get_close_matches(metric, sorted(self.exact | {p + "..." for p in self.prefixes}), n=1)
-        return f"did you mean {close[0]}?" if close else "use a metric an exporter in play produces"
+            return f"metric {metric} {self.missing}", f"use {self.aliases[metric]} (what the exporter really exports)"
+        close = difflib.get_close_matches(metric, sorted(self.exact), n=1, cutoff=0.6 if self.closed else TYPO_CUTOFF)
+        if self.closed:
+            return f"metric {metric} {self.missing}", (f"did you mean {close[0]}?" if close else
+                                                       "use a metric an exporter in play produces")  # fmt: skip
+        if close:
+            return f"metric {metric} is unknown to this config, but {close[0]} is known", f"did you mean {close[0]}?"
+        return None
+
+    def job_problem(self, job: str) -> tuple[str, str] | None:
+        """(what, fix) for a job matcher, by the same rules as metric_problem."""
+        if job in self.jobs:
+            return None
+        if self.closed:
+            return (f"no scrape job {job!r} in play (jobs: {', '.join(sorted(self.jobs))})",
+                    "match the job label your scrape config really produces")  # fmt: skip
+        close = difflib.get_close_matches(job, sorted(self.jobs), n=1, cutoff=TYPO_CUTOFF)
+        if close:
+            return f"job {job!r} is unknown to this config, but {close[0]!r} is known", f"did you mean {close[0]!r}?"
+        return None
+
+    def suggest(self, metric: str) -> str:
+        problem = self.metric_problem(metric)
+        return problem[1] if problem else "use a metric an exporter in play produces"
 
 
 @dataclass(frozen=True)
@@ -95,6 +161,8 @@ class Policy:
     alerts: dict[str, dict[str, Any]]
     #: No policy file: lint only what is true of every config, never one team's SOP.
     neutral: bool = False
+    #: The exporters the team runs (names in catalog.yml): their metrics and jobs are in play.
+    exporters: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, path: Path) -> Policy:
@@ -108,11 +176,19 @@ class Policy:
             raise ConfigError(f"{path}: 'alerts' must map alert names to {{threshold, for}}; got {alerts!r}")
         for name, target in alerts.items():
             _check_target(path, str(name), target)
+        exporters = tuple(_names(data, "exporters", path))
+        unknown = [e for e in exporters if e not in Catalog.exporter_names()]
+        if unknown:
+            raise ConfigError(
+                f"{path}: exporters: {', '.join(unknown)} not known; choose from {', '.join(Catalog.exporter_names())} "
+                "or list your metrics in metrics.yml"
+            )
         return cls(
             dict(data.get("priorities", {})),
             tuple(_names(data, "required_annotations", path)),
             tuple(_names(data, "paging_severities", path)),
             dict(alerts),
+            exporters=exporters,
         )
 
 
@@ -164,12 +240,9 @@ def _job_problems(sel: promql.Selector, catalog: Catalog) -> list[Problem]:
             continue
         plain = op == "=" or re.fullmatch(r"[\w|-]+", value) is not None
         for job in (value.split("|") if op == "=~" else [value]) if plain else []:
-            if job not in catalog.jobs:
-                out.append((
-                    "job",
-                    f"no scrape job {job!r} in play (jobs: {', '.join(sorted(catalog.jobs))})",
-                    "match the job label your scrape config really produces",
-                ))  # fmt: skip
+            problem = catalog.job_problem(job)
+            if problem is not None:
+                out.append(("job", *problem))
     return out
 
 
@@ -181,10 +254,9 @@ def _expr_problems(rule: AlertRule, catalog: Catalog) -> list[Problem]:
         return [("promql", f"expression does not parse: {exc}", "fix the expression")]
     out: list[Problem] = []
     for sel in sels:
-        if sel.metric and not catalog.knows(sel.metric):
-            out.append(
-                ("metric", f"metric {sel.metric} is produced by no exporter in play", catalog.suggest(sel.metric))
-            )
+        problem = catalog.metric_problem(sel.metric) if sel.metric else None
+        if problem is not None:
+            out.append(("metric", *problem))
         out += _job_problems(sel, catalog)
     if any("humanizePercentage" in v for v in rule.annotations.values()) and not all(
         catalog.is_ratio(node) for node in promql.value_sources(rule.expr)

@@ -25,6 +25,8 @@ from alertdrill.config import promql, routing
 from alertdrill.config.dashboards import load_queries
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.config.slos import recorded_series
+from alertdrill.errors import ConfigError, ObserveError
+from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.runtime.yamlfile import load_yaml
 
 
@@ -44,6 +46,9 @@ class CheckReport:
     findings: list[Finding] = field(default_factory=list)
     coverage: list[CoverageRow] = field(default_factory=list)
     seconds: float = 0.0
+    #: Where the metric and job lint's names came from (declared exporters, a live Prometheus, or
+    #: only the config's own), printed with the lint so a quiet lint is not mistaken for a closed one.
+    universe: str = ""
 
     @property
     def ok(self) -> bool:
@@ -80,9 +85,8 @@ def _check_dashboards(report: CheckReport, root: Path, config: MonitoringConfig,
     """The SOP dashboards' queries, offline: parse, and read only known or recorded metrics."""
     if not (root / "grafana").is_dir():
         return
-    recorded = recorded_series([rf.document for rf in config.rule_files])
     queries = load_queries(root / "grafana")
-    problems = lint_queries(queries, lambda m: catalog.knows(m) or m in recorded, catalog.suggest)
+    problems = lint_queries(queries, catalog.metric_problem)  # the catalog knows the recorded series
     for where, problem in problems:
         report.items.append(CheckItem("dashboards", where, False, problem))
     if not problems:
@@ -139,14 +143,32 @@ def load_team_files(root: Path) -> tuple[Policy, Catalog]:
     policy = Policy.load(root / "policy.yml")
     raw = load_yaml(root / "policy.yml") if (root / "policy.yml").is_file() else {}
     load_contacts(raw if isinstance(raw, dict) else {}, str(root / "policy.yml"))
-    return policy, Catalog.load(root / "metrics.yml")
+    return policy, Catalog.load(root / "metrics.yml", policy.exporters)
 
 
-def run_check(root: Path, features_dir: Path, bin_path: str | None = None) -> CheckReport:
-    """Load (ConfigError on bad input), then run every check and collect the verdicts."""
+def live_catalog(url: str) -> Catalog:
+    """The metric names and jobs a running Prometheus holds: the lint's universe, closed."""
+    try:
+        with PrometheusClient(url) as prom:
+            return Catalog.from_prometheus(url, set(prom.label_values("__name__")), set(prom.label_values("job")))
+    except ObserveError as exc:
+        raise ConfigError(
+            f"--prometheus-url {url}: cannot list its series ({exc}); give a reachable Prometheus"
+        ) from None
+
+
+def run_check(
+    root: Path, features_dir: Path, bin_path: str | None = None, prometheus_url: str | None = None
+) -> CheckReport:
+    """Load (ConfigError on bad input), then run every check and collect the verdicts.
+
+    `prometheus_url`: lint metric names and jobs against what that Prometheus holds instead of
+    the exporters policy.yml declares."""
     start = time.monotonic()
     report = CheckReport()
     policy, catalog = load_team_files(root)
+    if prometheus_url:
+        catalog = live_catalog(prometheus_url)
     load_accepted(root)  # its typos too, before the slow part
     config = MonitoringConfig.load(root, bin_path)  # promtool check rules + amtool check-config
     report.items.append(CheckItem("syntax", "promtool check rules", True, f"{len(config.rule_files)} file(s)"))
@@ -169,6 +191,7 @@ def run_check(root: Path, features_dir: Path, bin_path: str | None = None) -> Ch
     )
     metrics, jobs = _known_from_config(config)
     catalog = catalog.with_known(metrics, jobs, promql.ratio_records([rf.document for rf in config.rule_files]))
+    report.universe = catalog.source
     report.findings = lint(config.rules, policy, catalog)
     for f in report.findings:
         report.items.append(CheckItem("policy lint", f"{f.rule}: {f.check}", False, str(f)))

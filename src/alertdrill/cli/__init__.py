@@ -108,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--monitoring", default="monitoring", metavar="DIR")
     check.add_argument("--features", default="features", metavar="DIR", help="where live drills are (coverage)")
     check.add_argument("--junit", default="reports/check-junit.xml", metavar="FILE")
+    check.add_argument(
+        "--prometheus-url",
+        default=None,
+        metavar="URL",
+        help="lint metric names and jobs against the series this Prometheus holds (else: declared exporters)",
+    )
     _versions_option(check)
     check.add_argument(
         "--init-policy",
@@ -233,11 +239,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.init_policy:
         written = write_initial_policy(MonitoringConfig.load(Path(args.monitoring), settings.bin_path))
         print(f"wrote {written}: what the config does today; edit it into your SOP")
-    report = run_check(Path(args.monitoring), Path(args.features), settings.bin_path)
+    report = run_check(Path(args.monitoring), Path(args.features), settings.bin_path, args.prometheus_url)
     for suite in dict.fromkeys(i.suite for i in report.items):
         items = [i for i in report.items if i.suite == suite]
         bad = [i for i in items if not i.ok]
         print(f"{suite}: {len(items) - len(bad)}/{len(items)} passed")
+        if suite == "policy lint":
+            print(f"  metrics and jobs known from: {report.universe}")
         for item in bad:
             print(f"  FAIL {item.name}: {item.detail}" if suite != "policy lint" else f"  FAIL {item.detail}")
         for item in (i for i in items if i.ok and i.detail.startswith("accepted (")):

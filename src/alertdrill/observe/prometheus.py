@@ -61,6 +61,11 @@ class PrometheusClient(ApiClient):
             raise ObserveError(f"Prometheus query {expr!r}: expected a vector, got {data['resultType']}")
         return [Sample(labels=r["metric"], value=float(r["value"][1])) for r in data["result"]]
 
+    def label_values(self, label: str) -> list[str]:
+        """Every value `label` has in this Prometheus (`/api/v1/label/<label>/values`): with
+        `__name__`, the metric names it holds; with `job`, its scrape jobs."""
+        return [str(v) for v in self._get(f"/api/v1/label/{label}/values") or []]
+
     def version(self) -> str:
         """The release this Prometheus reports (`/api/v1/status/buildinfo`), e.g. "3.14.0"."""
         return str(self._get("/api/v1/status/buildinfo").get("version") or "unknown")
