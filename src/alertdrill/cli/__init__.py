@@ -97,14 +97,7 @@ def _run_parser(run: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="alertdrill", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    _run_parser(sub.add_parser("run", help="run drills (features) against a stack"))
-    stack = sub.add_parser("stack", help="start a local stack to poke around, or clean up")
-    stack.add_argument("action", choices=["up", "down", "status"])
-    _common(stack)
-    check = sub.add_parser("check", help="simulated-time checks: rule and routing tests, policy lint, coverage")
+def _check_parser(check: argparse.ArgumentParser) -> None:
     check.add_argument("--monitoring", default="monitoring", metavar="DIR")
     check.add_argument("--features", default="features", metavar="DIR", help="where live drills are (coverage)")
     check.add_argument("--junit", default="reports/check-junit.xml", metavar="FILE")
@@ -120,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write <monitoring>/policy.yml from what the config does today (never overwrites), then check",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="alertdrill", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    _run_parser(sub.add_parser("run", help="run drills (features) against a stack"))
+    stack = sub.add_parser("stack", help="start a local stack to poke around, or clean up")
+    stack.add_argument("action", choices=["up", "down", "status"])
+    _common(stack)
+    _check_parser(sub.add_parser("check", help="simulated-time checks: rule and routing tests, policy lint, coverage"))
     mutate = sub.add_parser("mutate", help="mutation score of the rule and routing tests")
     mutate.add_argument("--monitoring", default="monitoring", metavar="DIR")
     mutate.add_argument("--junit", default="reports/mutate-junit.xml", metavar="FILE")
