@@ -55,5 +55,8 @@ def accepting(entries: list[Accepted], kind: str, text: str) -> Accepted | None:
 
 def stale(entries: list[Accepted], kind: str) -> list[str]:
     """Entries of `kind` that matched nothing this run."""
-    return [f"{FILE}: accepted {e.kind} {e.text!r} matches nothing any more; remove it" for e in entries
-            if e.kind == kind and not e.used]  # fmt: skip
+    return [
+        f"{FILE}: accepted {e.kind} {e.text!r} matches nothing any more; remove it"
+        for e in entries
+        if e.kind == kind and not e.used
+    ]

@@ -35,8 +35,15 @@ class CoverageRow:
 
     @property
     def evidence(self) -> str:
-        kinds = [k for k, on in (("rule test", self.rule_test), ("routing test", self.routing_test == NAMED),
-                                 ("live drill", self.live_drill)) if on]  # fmt: skip
+        kinds = [
+            k
+            for k, on in (
+                ("rule test", self.rule_test),
+                ("routing test", self.routing_test == NAMED),
+                ("live drill", self.live_drill),
+            )
+            if on
+        ]
         return ", ".join(kinds) or "none"
 
 
@@ -77,7 +84,7 @@ def coverage(
                 _routing(rule, sev, cases),
                 rule.name in drilled,
                 receivers.get((rule.name, sev), ()),
-            )  # fmt: skip
+            )
         )
     return rows
 
@@ -93,7 +100,7 @@ def render(rows: list[CoverageRow]) -> str:
             r.routing_test,
             mark[r.live_drill],
             ",".join(r.receivers) or "—",
-        )  # fmt: skip
+        )
         for r in rows
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]

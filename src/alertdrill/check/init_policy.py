@@ -45,10 +45,16 @@ def _has_integration(am: dict[str, Any], receiver: str) -> bool:
 def draft_policy(config: MonitoringConfig) -> dict[str, Any]:
     am = config.alertmanager
     severities = sorted({str(r.labels["severity"]) for r in config.rules if "severity" in r.labels})
-    paging = [s for s in severities if any(_has_integration(am, m.receiver)
-                                           for m in routing.match_routes(am, {"severity": s}))]  # fmt: skip
-    pairs = Counter((str(r.labels["priority"]), str(r.labels["severity"])) for r in config.rules
-                    if "priority" in r.labels and "severity" in r.labels)  # fmt: skip
+    paging = [
+        s
+        for s in severities
+        if any(_has_integration(am, m.receiver) for m in routing.match_routes(am, {"severity": s}))
+    ]
+    pairs = Counter(
+        (str(r.labels["priority"]), str(r.labels["severity"]))
+        for r in config.rules
+        if "priority" in r.labels and "severity" in r.labels
+    )
     priorities: dict[str, str] = {}
     for (priority, severity), _ in pairs.most_common():
         priorities.setdefault(priority, severity)
@@ -63,8 +69,9 @@ def draft_policy(config: MonitoringConfig) -> dict[str, Any]:
         ordered = sorted(steps.items())
         escalation[s] = [
             {"notify": addrs, ("within" if i == 0 else "after"): format_duration(wait)}
-            for i, (wait, addrs) in enumerate(ordered) if addrs
-        ]  # fmt: skip
+            for i, (wait, addrs) in enumerate(ordered)
+            if addrs
+        ]
     policy: dict[str, Any] = {
         "priorities": priorities,
         "required_annotations": sorted(common),

@@ -104,17 +104,25 @@ class Catalog:
     @classmethod
     def from_prometheus(cls, url: str, metrics: set[str], jobs: set[str]) -> Catalog:
         """What a live Prometheus has (as pint's series check asks it): closed, and said so."""
-        return cls(frozenset(metrics), (), frozenset(jobs), {}, closed=True,
-                   source=f"the series and jobs Prometheus at {url} has, plus the config's own",
-                   missing=f"is not in Prometheus at {url}")  # fmt: skip
+        return cls(
+            frozenset(metrics),
+            (),
+            frozenset(jobs),
+            {},
+            closed=True,
+            source=f"the series and jobs Prometheus at {url} has, plus the config's own",
+            missing=f"is not in Prometheus at {url}",
+        )
 
     def with_known(self, metrics: set[str], jobs: set[str], ratios: set[str] | None = None) -> Catalog:
         """This catalog plus what the config itself shows to exist: its recording rules' outputs
         (and which of them are ratios) and the series (and jobs) its own tests feed in."""
         return replace(
-            self, exact=self.exact | frozenset(metrics), jobs=self.jobs | frozenset(jobs),
+            self,
+            exact=self.exact | frozenset(metrics),
+            jobs=self.jobs | frozenset(jobs),
             ratios=self.ratios | frozenset(ratios or ()),
-        )  # fmt: skip
+        )
 
     def is_ratio(self, node: Any) -> bool:
         return promql.is_ratio(node) or promql.selector_name(node) in self.ratios
@@ -130,8 +138,9 @@ class Catalog:
             return f"metric {metric} {self.missing}", f"use {self.aliases[metric]} (what the exporter really exports)"
         close = difflib.get_close_matches(metric, sorted(self.exact), n=1, cutoff=0.6 if self.closed else TYPO_CUTOFF)
         if self.closed:
-            return f"metric {metric} {self.missing}", (f"did you mean {close[0]}?" if close else
-                                                       "use a metric an exporter in play produces")  # fmt: skip
+            return f"metric {metric} {self.missing}", (
+                f"did you mean {close[0]}?" if close else "use a metric an exporter in play produces"
+            )
         if close:
             return f"metric {metric} is unknown to this config, but {close[0]} is known", f"did you mean {close[0]}?"
         return None
@@ -141,8 +150,10 @@ class Catalog:
         if job in self.jobs:
             return None
         if self.closed:
-            return (f"no scrape job {job!r} in play (jobs: {', '.join(sorted(self.jobs))})",
-                    "match the job label your scrape config really produces")  # fmt: skip
+            return (
+                f"no scrape job {job!r} in play (jobs: {', '.join(sorted(self.jobs))})",
+                "match the job label your scrape config really produces",
+            )
         close = difflib.get_close_matches(job, sorted(self.jobs), n=1, cutoff=TYPO_CUTOFF)
         if close:
             return f"job {job!r} is unknown to this config, but {close[0]!r} is known", f"did you mean {close[0]!r}?"
@@ -227,10 +238,20 @@ def _label_problems(rule: AlertRule, policy: Policy) -> list[Problem]:
     if want == severity:
         return []
     if want:
-        return [("labels", f"priority {priority} with severity {severity!r}; the SOP maps {priority} to {want!r}",
-                 f"use severity {want!r}")]  # fmt: skip
-    return [("labels", f"priority {priority!r} is not one the SOP defines ({', '.join(policy.priorities)})",
-             "use P0, P1 or P2")]  # fmt: skip
+        return [
+            (
+                "labels",
+                f"priority {priority} with severity {severity!r}; the SOP maps {priority} to {want!r}",
+                f"use severity {want!r}",
+            )
+        ]
+    return [
+        (
+            "labels",
+            f"priority {priority!r} is not one the SOP defines ({', '.join(policy.priorities)})",
+            "use P0, P1 or P2",
+        )
+    ]
 
 
 def _job_problems(sel: promql.Selector, catalog: Catalog) -> list[Problem]:
@@ -261,11 +282,13 @@ def _expr_problems(rule: AlertRule, catalog: Catalog) -> list[Problem]:
     if any("humanizePercentage" in v for v in rule.annotations.values()) and not all(
         catalog.is_ratio(node) for node in promql.value_sources(rule.expr)
     ):
-        out.append((
-            "percentage",
-            "an annotation prints $value with humanizePercentage, but the value is not a ratio",
-            "divide by the total (e.g. errors / requests) or print the value as a rate",
-        ))  # fmt: skip
+        out.append(
+            (
+                "percentage",
+                "an annotation prints $value with humanizePercentage, but the value is not a ratio",
+                "divide by the total (e.g. errors / requests) or print the value as a rate",
+            )
+        )
     return out
 
 
@@ -276,18 +299,31 @@ def _target_problems(rule: AlertRule, policy: Policy) -> list[Problem]:
     comparison = promql.top_comparison(rule.expr) if "threshold" in target else None
     if comparison is not None and comparison[2] != float(target["threshold"]):
         want = float(target["threshold"])
-        out.append(("threshold", f"threshold {comparison[2]:g} differs from the SOP's target {want:g}",
-                    f"compare against {want:g}"))  # fmt: skip
+        out.append(
+            (
+                "threshold",
+                f"threshold {comparison[2]:g} differs from the SOP's target {want:g}",
+                f"compare against {want:g}",
+            )
+        )
     if "for" in target and abs(rule.for_s - parse_duration(target["for"])) > 1e-9:
-        out.append(("for", f"for {format_duration(rule.for_s)} differs from the SOP's {target['for']}",
-                    f"use for: {target['for']}"))  # fmt: skip
+        out.append(
+            (
+                "for",
+                f"for {format_duration(rule.for_s)} differs from the SOP's {target['for']}",
+                f"use for: {target['for']}",
+            )
+        )
     return out
 
 
 def lint_rule(rule: AlertRule, policy: Policy, catalog: Catalog) -> list[Finding]:
     problems = _label_problems(rule, policy)
-    problems += [("annotations", f"no {name} annotation", f"add annotations.{name}")
-                 for name in policy.required_annotations if not rule.annotations.get(name, "").strip()]  # fmt: skip
+    problems += [
+        ("annotations", f"no {name} annotation", f"add annotations.{name}")
+        for name in policy.required_annotations
+        if not rule.annotations.get(name, "").strip()
+    ]
     expr = _expr_problems(rule, catalog)
     problems += expr
     if not any(check == "promql" for check, _, _ in expr):

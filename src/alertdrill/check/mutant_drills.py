@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from alertdrill.check.mutate import MutantResult
+from alertdrill.check.mutation_results import MutantResult
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.grammar import drilled_alerts
 
@@ -47,9 +47,19 @@ def kill_with_drills(result: MutantResult, root: Path, features_dir: Path = Path
         target = dest / source.relative_to(root)
         target.write_text(yaml.safe_dump(result.mutant.document, sort_keys=False))
         argv = [
-            sys.executable, "-m", "alertdrill.cli", "run", *map(str, features), "-q",
-            "--monitoring", str(dest), "--report-dir", str(Path(tmp) / "reports"), "--tags", "not slow",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "alertdrill.cli",
+            "run",
+            *map(str, features),
+            "-q",
+            "--monitoring",
+            str(dest),
+            "--report-dir",
+            str(Path(tmp) / "reports"),
+            "--tags",
+            "not slow",
+        ]
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=DRILLS_TIMEOUT_S, check=False)
     if proc.returncode == DRILL_FAILED:
         result.verdict, result.killed_by = "killed", "live drill failed"

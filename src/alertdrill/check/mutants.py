@@ -260,25 +260,41 @@ def _people_mutants(doc: dict[str, Any], mutant: Any) -> Iterator[Mutant]:
             first = str(conf.get("to", "")).split(",")[0].strip()
             if "@" in first:
                 typo = first.replace("@", "s@", 1)
-                yield mutant(target, f"email_configs[{k}] address {first} -> {typo}",
-                             lambda d, r=r, k=k, a=first, t=typo: d["receivers"][r]["email_configs"][k].__setitem__(
-                                 "to", str(d["receivers"][r]["email_configs"][k]["to"]).replace(a, t, 1)))  # fmt: skip
-            yield mutant(target, f"email_configs[{k}] subject template broken",
-                         lambda d, r=r, k=k: d["receivers"][r]["email_configs"][k].setdefault("headers", {})
-                         .__setitem__("Subject", BROKEN_SUBJECT))  # fmt: skip
+                yield mutant(
+                    target,
+                    f"email_configs[{k}] address {first} -> {typo}",
+                    lambda d, r=r, k=k, a=first, t=typo: d["receivers"][r]["email_configs"][k].__setitem__(
+                        "to", str(d["receivers"][r]["email_configs"][k]["to"]).replace(a, t, 1)
+                    ),
+                )
+            yield mutant(
+                target,
+                f"email_configs[{k}] subject template broken",
+                lambda d, r=r, k=k: (
+                    d["receivers"][r]["email_configs"][k]
+                    .setdefault("headers", {})
+                    .__setitem__("Subject", BROKEN_SUBJECT)
+                ),
+            )
     for i, child in enumerate(doc["route"].get("routes") or []):
         wait = child.get("group_wait")
         if wait and _seconds(wait) >= 60:
             half = _times(wait, 0.5)
-            yield mutant(f"route.routes[{i}]", f"group_wait {wait} -> {half}",
-                         lambda d, i=i, h=half: d["route"]["routes"][i].__setitem__("group_wait", h))  # fmt: skip
+            yield mutant(
+                f"route.routes[{i}]",
+                f"group_wait {wait} -> {half}",
+                lambda d, i=i, h=half: d["route"]["routes"][i].__setitem__("group_wait", h),
+            )
     for i, rule in enumerate(doc.get("inhibit_rules") or []):
         if rule.get("equal"):
             yield mutant(f"inhibit_rules[{i}]", "equal dropped", lambda d, i=i: d["inhibit_rules"][i].pop("equal"))
         for key in ("target_matchers", "target_match", "target_match_re"):
             if rule.get(key):
-                yield mutant(f"inhibit_rules[{i}]", f"{key} dropped (mutes every alert)",
-                             lambda d, i=i, key=key: d["inhibit_rules"][i].pop(key))  # fmt: skip
+                yield mutant(
+                    f"inhibit_rules[{i}]",
+                    f"{key} dropped (mutes every alert)",
+                    lambda d, i=i, key=key: d["inhibit_rules"][i].pop(key),
+                )
 
 
 def _seconds(duration: Any) -> float:

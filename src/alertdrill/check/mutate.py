@@ -13,13 +13,14 @@ import sys
 import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alertdrill.check.accepted import accepting, load_accepted, stale
 from alertdrill.check.baseline import Baseline, measure, without_failing_groups
 from alertdrill.check.mutants import Mutant, config_mutants, distinct, mutant_diff, rule_mutants
+from alertdrill.check.mutation_results import MutantResult, MutationReport
 from alertdrill.check.routetests import (
     InhibitCase,
     RouteCase,
@@ -39,79 +40,6 @@ from alertdrill.runtime.yamlfile import dump_yaml, load_yaml
 
 BATCH = 12
 PROGRESS_S = 10.0
-
-
-@dataclass(eq=False)
-class MutantResult:
-    mutant: Mutant
-    #: killed | survived | stillborn | timeout (promtool hung on its tests: left out, reported) |
-    #: accepted (a survivor accepted.yml keeps, with its reason)
-    verdict: str
-    killed_by: str = ""
-    diff: str = ""
-    path: Path | None = None
-    #: The test groups that judge it (rule mutants), in the order they run: one file each.
-    group_files: list[tuple[Path, RuleTestGroup]] = field(default_factory=list)
-
-    # JUnit shape
-    @property
-    def suite(self) -> str:
-        """JUnit suite per alert (rule mutants) so a CI view groups them as the summary does."""
-        return f"mutants.rules.{self.mutant.target}" if self.mutant.kind == "rules" else "mutants.alertmanager"
-
-    @property
-    def name(self) -> str:
-        return f"{self.mutant.target}: {self.mutant.description}"
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict != "survived"
-
-    @property
-    def detail(self) -> str:
-        return self.killed_by if self.ok else f"survived:\n{self.diff}"
-
-
-@dataclass
-class MutationReport:
-    results: list[MutantResult] = field(default_factory=list)
-    seconds: float = 0.0
-    #: What the baseline left out of the judge (--drop-failing-baseline), and how many mutants were
-    #: generated before duplicates and no-op edits were dropped.
-    left_out: list[str] = field(default_factory=list)
-    candidates: int = 0
-    #: Alerts of the config that no rule test names (every rule mutant of theirs survives).
-    untested: list[str] = field(default_factory=list)
-    #: Recording rules no test group reads, directly or through an alert (their mutants survive).
-    unread_records: list[str] = field(default_factory=list)
-    not_sampled: int = 0  # distinct mutants a --max-mutants sample left out
-    #: Test groups judged on every rule because their slice could not be told or did not hold.
-    notes: list[str] = field(default_factory=list)
-
-    def per_target(self) -> dict[str, dict[str, int]]:
-        out: dict[str, dict[str, int]] = {}
-        for r in self.results:
-            key = r.mutant.target if r.mutant.kind == "rules" else "(alertmanager config)"
-            counts = out.setdefault(key, {"killed": 0, "survived": 0, "stillborn": 0, "accepted": 0, "timeout": 0})
-            counts[r.verdict] += 1
-        return out
-
-    @property
-    def counted(self) -> list[MutantResult]:
-        return [r for r in self.results if r.verdict not in ("stillborn", "accepted", "timeout")]
-
-    @property
-    def accepted(self) -> list[MutantResult]:
-        return [r for r in self.results if r.verdict == "accepted"]
-
-    @property
-    def score(self) -> float:
-        counted = self.counted
-        return sum(r.verdict == "killed" for r in counted) / len(counted) if counted else 1.0
-
-    @property
-    def survivors(self) -> list[MutantResult]:
-        return [r for r in self.results if r.verdict == "survived"]
 
 
 def _per_file(output: str, files: list[str]) -> dict[str, bool]:
@@ -157,8 +85,11 @@ def tests_for_mutants(config: MonitoringConfig, baseline_groups: dict[str, list[
         doc = without_failing_groups(load_yaml(path), baseline_groups.get(path.name, []))
         entries = []
         for entry in doc.get("rule_files") or []:
-            matched = sorted(path.parent.glob(str(entry))) if any(c in str(entry) for c in "*?[") else [
-                path.parent / str(entry)]  # fmt: skip
+            matched = (
+                sorted(path.parent.glob(str(entry)))
+                if any(c in str(entry) for c in "*?[")
+                else [path.parent / str(entry)]
+            )
             entries += [copies.get(m.resolve(), str(m.resolve())) for m in matched]
         out[f"{i:02d}-{path.name}"] = {**doc, "rule_files": entries}
     return out
@@ -230,16 +161,25 @@ class _Judge:
     def _failing_tests(self, paths: dict[MutantResult, Path], timeout_s: float) -> dict[MutantResult, Path]:
         """Which mutants' tests fail: by exit status for the batch, then per file from its output
         (re-run alone when the output does not say)."""
-        proc = run_tool("promtool", ["test", "rules", *map(str, paths.values())], bin_path=self.bin_path,
-                        timeout_s=timeout_s, merge_output=True)  # fmt: skip
+        proc = run_tool(
+            "promtool",
+            ["test", "rules", *map(str, paths.values())],
+            bin_path=self.bin_path,
+            timeout_s=timeout_s,
+            merge_output=True,
+        )
         if proc.returncode == 0:
             return {}
         verdicts = _per_file(proc.stdout, [str(p) for p in paths.values()])
         failing = {r: p for r, p in paths.items() if verdicts.get(str(p)) is False}
         if failing:
             return failing
-        return {r: p for r, p in paths.items() if run_tool("promtool", ["test", "rules", str(p)],
-                bin_path=self.bin_path, timeout_s=timeout_s).returncode != 0}  # fmt: skip
+        return {
+            r: p
+            for r, p in paths.items()
+            if run_tool("promtool", ["test", "rules", str(p)], bin_path=self.bin_path, timeout_s=timeout_s).returncode
+            != 0
+        }
 
     def alertmanager(self, r: MutantResult) -> None:
         assert r.path is not None
@@ -279,8 +219,12 @@ def _wait_with_progress(futures: list[Future[None]], results: list[MutantResult]
         if time.monotonic() - last >= PROGRESS_S:
             last = time.monotonic()
             judged = sum(r.verdict != "survived" for r in results)
-            print(f"mutate: {sum(x.done() for x in futures)}/{len(futures)} batches judged, {judged} mutants "
-                  f"killed or stillborn so far, {last - start:.0f}s", file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"mutate: {sum(x.done() for x in futures)}/{len(futures)} batches judged, {judged} mutants "
+                f"killed or stillborn so far, {last - start:.0f}s",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def sample(mutants: list[Mutant], n: int | None) -> list[Mutant]:
@@ -307,8 +251,11 @@ def _baseline_and_judge(
             + "; ".join(baseline.describe())
             + ". Fix them (alertdrill check shows why), or pass --drop-failing-baseline to leave them out"
         )
-    test_docs = {name: doc for (name, doc), t in zip(tests_for_mutants(config, baseline.groups).items(), rule_tests,
-                 strict=True) if t.name not in baseline.files}  # fmt: skip
+    test_docs = {
+        name: doc
+        for (name, doc), t in zip(tests_for_mutants(config, baseline.groups).items(), rule_tests, strict=True)
+        if t.name not in baseline.files
+    }
     judge = _Judge(
         config,
         [c for c in cases if c.name not in baseline.cases],
@@ -319,8 +266,14 @@ def _baseline_and_judge(
     return baseline, test_docs, judge
 
 
-def _judged_groups(config: MonitoringConfig, index: RuleIndex, test_docs: dict[str, dict[str, Any]], work: Path,
-                   bin_path: str | None, workers: int) -> tuple[list[RuleTestGroup], list[str]]:  # fmt: skip
+def _judged_groups(
+    config: MonitoringConfig,
+    index: RuleIndex,
+    test_docs: dict[str, dict[str, Any]],
+    work: Path,
+    bin_path: str | None,
+    workers: int,
+) -> tuple[list[RuleTestGroup], list[str]]:
     """Every test group measured once on the unmutated config (time, and its slice's verdict),
     cheapest first."""
     groups = collect(test_docs, index)
@@ -348,8 +301,12 @@ def run_mutation(
     unique = distinct(candidates, originals)
     mutants = sample(unique, max_mutants)
     baseline, test_docs, judge = _baseline_and_judge(config, bin_path, drop_failing_baseline)
-    named = {c.get("alertname") for d in test_docs.values() for g in d.get("tests") or []
-             for c in g.get("alert_rule_test") or []}  # fmt: skip
+    named = {
+        c.get("alertname")
+        for d in test_docs.values()
+        for g in d.get("tests") or []
+        for c in g.get("alert_rule_test") or []
+    }
     untested = list(dict.fromkeys(r.name for r in config.rules if r.name not in named))
     failing = [f"{what} (failing on the unmutated config)" for what in baseline.describe()]
     report = MutationReport(left_out=failing, candidates=len(candidates), untested=untested)
@@ -357,8 +314,9 @@ def run_mutation(
     with tempfile.TemporaryDirectory(prefix="alertdrill-mutants-") as tmp:
         index = RuleIndex.of(rf.document for rf in config.rule_files)
         groups, report.notes = _judged_groups(config, index, test_docs, Path(tmp) / "groups", bin_path, workers)
-        report.unread_records = [name for name, ids in index.records.items()
-                                 if not any(g.can_see(rid) for g in groups for rid in ids)]  # fmt: skip
+        report.unread_records = [
+            name for name, ids in index.records.items() if not any(g.can_see(rid) for g in groups for rid in ids)
+        ]
         results = []
         for n, m in enumerate(mutants):
             path, group_files = _write_mutant(Path(tmp), n, config, m, groups)

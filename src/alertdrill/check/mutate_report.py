@@ -3,7 +3,7 @@ killed/survived, the alerts no test names), then the survivors' diffs, as many a
 
 from __future__ import annotations
 
-from alertdrill.check.mutate import MutationReport
+from alertdrill.check.mutation_results import MutationReport
 
 
 def _part_scores(report: MutationReport) -> list[str]:
@@ -11,8 +11,11 @@ def _part_scores(report: MutationReport) -> list[str]:
     makes many mutants, which would otherwise drown what the alerts' own tests catch."""
     parts: dict[str, list[bool]] = {"alerting rules": [], "recording rules": [], "Alertmanager config": []}
     for r in report.counted:
-        part = ("recording rules" if r.mutant.target.startswith("record ") else "alerting rules") if (
-            r.mutant.kind == "rules") else "Alertmanager config"  # fmt: skip
+        part = (
+            ("recording rules" if r.mutant.target.startswith("record ") else "alerting rules")
+            if (r.mutant.kind == "rules")
+            else "Alertmanager config"
+        )
         parts[part].append(r.verdict == "killed")
     return [f"{name} {sum(v) / len(v) * 100:.1f}% ({sum(v)}/{len(v)})" for name, v in parts.items() if v]
 

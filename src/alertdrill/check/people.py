@@ -83,24 +83,41 @@ def contact_findings(am: dict[str, Any], am_file: str, contacts: dict[str, list[
                 reached.setdefault(address, (m.receiver, m.group_wait_s))
         for c in wanted:
             if c.address not in reached:
-                finding("?", "contacts", f"SOP contact {c.address} is never emailed for severity {severity}",
-                        f"add {c.address} to the `to:` of the receiver meant for it")  # fmt: skip
+                finding(
+                    "?",
+                    "contacts",
+                    f"SOP contact {c.address} is never emailed for severity {severity}",
+                    f"add {c.address} to the `to:` of the receiver meant for it",
+                )
                 continue
             receiver, wait = reached[c.address]
             got = format_duration(wait)
             if c.after_s is not None and wait != c.after_s:
                 want = format_duration(c.after_s)
-                finding(receiver, "escalation", f"emails {c.address} after {got} (its route's group_wait); the SOP "
-                        f"says after {want} for {severity}", f"set group_wait: {want} on that route")  # fmt: skip
+                finding(
+                    receiver,
+                    "escalation",
+                    f"emails {c.address} after {got} (its route's group_wait); the SOP "
+                    f"says after {want} for {severity}",
+                    f"set group_wait: {want} on that route",
+                )
             if c.within_s is not None and wait > c.within_s:
                 want = format_duration(c.within_s)
-                finding(receiver, "escalation", f"emails {c.address} only after {got}; the SOP says within {want} "
-                        f"for {severity}", f"lower that route's group_wait to {want} or less")  # fmt: skip
+                finding(
+                    receiver,
+                    "escalation",
+                    f"emails {c.address} only after {got}; the SOP says within {want} for {severity}",
+                    f"lower that route's group_wait to {want} or less",
+                )
         known = {c.address for c in wanted}
         for address, (receiver, _) in sorted(reached.items()):
             if address not in known:
-                finding(receiver, "contacts", f"emails {address}, not an SOP contact of severity {severity}",
-                        f"correct the address, or add it to escalation_policies.{severity}")  # fmt: skip
+                finding(
+                    receiver,
+                    "contacts",
+                    f"emails {address}, not an SOP contact of severity {severity}",
+                    f"correct the address, or add it to escalation_policies.{severity}",
+                )
     return out
 
 
@@ -111,12 +128,22 @@ def _receivers(am: dict[str, Any], rule: AlertRule) -> set[str]:
 def _sample(rule: AlertRule, receiver: str) -> dict[str, Any]:
     labels = {"alertname": rule.name, **rule.labels, "job": "sample-job", "instance": "sample:9100"}
     annotations = {k: re.sub(r"\{\{.*?\}\}", "sample", v) for k, v in rule.annotations.items()}
-    alert = {"status": "firing", "labels": labels, "annotations": annotations, "startsAt": "2026-01-01T00:00:00Z",
-             "generatorURL": "http://prometheus.example/graph"}  # fmt: skip
+    alert = {
+        "status": "firing",
+        "labels": labels,
+        "annotations": annotations,
+        "startsAt": "2026-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.example/graph",
+    }
     return {
-        "receiver": receiver, "status": "firing", "alerts": [alert], "groupLabels": {"alertname": rule.name},
-        "commonLabels": labels, "commonAnnotations": annotations, "externalURL": "http://alertmanager.example",
-    }  # fmt: skip
+        "receiver": receiver,
+        "status": "firing",
+        "alerts": [alert],
+        "groupLabels": {"alertname": rule.name},
+        "commonLabels": labels,
+        "commonAnnotations": annotations,
+        "externalURL": "http://alertmanager.example",
+    }
 
 
 def _render(text: str, data: dict[str, Any], globs: list[str], kind: str, bin_path: str | None) -> tuple[bool, str]:
@@ -131,8 +158,15 @@ def _render(text: str, data: dict[str, Any], globs: list[str], kind: str, bin_pa
         stub.write_text("".join(f'{{{{ define "{n}" }}}}[{n}]{{{{ end }}}}' for n in sorted(used)) or "")
         data_file = Path(tmp) / "data.json"
         data_file.write_text(json.dumps(data))
-        args = ["template", "render", f"--template.glob={stub}", *(f"--template.glob={g}" for g in globs),
-                f"--template.data={data_file}", f"--template.type={kind}", f"--template.text={text}"]  # fmt: skip
+        args = [
+            "template",
+            "render",
+            f"--template.glob={stub}",
+            *(f"--template.glob={g}" for g in globs),
+            f"--template.data={data_file}",
+            f"--template.type={kind}",
+            f"--template.text={text}",
+        ]
         proc = run_tool("amtool", args, bin_path=bin_path)
     return proc.returncode == 0, (proc.stdout if proc.returncode == 0 else proc.stderr).strip()
 
@@ -161,8 +195,9 @@ def template_findings(
             fields = [(f, str(conf[f]), "html" if f == "html" else "text") for f in EMAIL_TEMPLATED if f in conf]
             fields += [(f"headers.{h}", str(v), "text") for h, v in (conf.get("headers") or {}).items()]
             for field, text, kind in fields:
-                results = [(r.name, _problem(field, *_render(text, _sample(r, name), globs, kind, bin_path)))
-                           for r in routed]  # fmt: skip
+                results = [
+                    (r.name, _problem(field, *_render(text, _sample(r, name), globs, kind, bin_path))) for r in routed
+                ]
                 failing = [(rule, p) for rule, p in results if p]
                 if failing:
                     (first, (message, fix)), more = failing[0], len(failing) - 1

@@ -58,14 +58,21 @@ class RuleTestGroup:
     def steps(self) -> float:
         """How much promtool has to evaluate: evaluation steps times input series (the cost order)."""
         interval = parse_duration(self.group.get("interval") or self.header.get("evaluation_interval") or "1m")
-        times = [parse_duration(c["eval_time"]) for key in ("alert_rule_test", "promql_expr_test")
-                 for c in self.group.get(key) or [] if c.get("eval_time") is not None]  # fmt: skip
+        times = [
+            parse_duration(c["eval_time"])
+            for key in ("alert_rule_test", "promql_expr_test")
+            for c in self.group.get(key) or []
+            if c.get("eval_time") is not None
+        ]
         return (max(times, default=0.0) / max(interval, 1e-3) + 1) * (1 + len(self.group.get("input_series") or []))
 
     def too_slow(self) -> str:
         """Why a run of this group was stopped, located and with the timeout's derivation."""
-        why = (f"{TIMEOUT_FACTOR:g} times its {self.seconds:.1f}s on the unmutated config, plus {TIMEOUT_FLOOR_S:g}s"
-               if self.seconds is not None else "before it was measured")  # fmt: skip
+        why = (
+            f"{TIMEOUT_FACTOR:g} times its {self.seconds:.1f}s on the unmutated config, plus {TIMEOUT_FLOOR_S:g}s"
+            if self.seconds is not None
+            else "before it was measured"
+        )
         return f"{self.label}: promtool test rules did not finish in {self.timeout_s:.1f}s ({why})"
 
     def can_see(self, rule: RuleId) -> bool:
@@ -107,15 +114,26 @@ def _measure_one(g: RuleTestGroup, dest: Path, index: RuleIndex, rule_paths: lis
     the whole config instead (and say so). Returns a note, or ""."""
     (path,) = write_groups(dest, [g], index, rule_paths)
     start = time.monotonic()
-    passed = run_tool("promtool", ["test", "rules", str(path)], bin_path=bin_path, timeout_s=UNMEASURED_TIMEOUT_S,
-                      merge_output=True).returncode == 0  # fmt: skip
+    passed = (
+        run_tool(
+            "promtool",
+            ["test", "rules", str(path)],
+            bin_path=bin_path,
+            timeout_s=UNMEASURED_TIMEOUT_S,
+            merge_output=True,
+        ).returncode
+        == 0
+    )
     g.seconds = time.monotonic() - start
     if passed or g.sees is None:
         return "" if passed else f"{g.label} fails on the unmutated config"
     g.sees = None
     note = f"{g.label}: its rule slice does not give promtool's verdict; judged on every rule"
-    return note + ("" if _measure_one(g, dest.with_name(dest.name + "-all"), index, rule_paths, bin_path) == "" else
-                   " (and fails there too)")  # fmt: skip
+    return note + (
+        ""
+        if _measure_one(g, dest.with_name(dest.name + "-all"), index, rule_paths, bin_path) == ""
+        else " (and fails there too)"
+    )
 
 
 def measure_groups(
@@ -129,8 +147,9 @@ def measure_groups(
     """Every group once on the unmutated config, in parallel: its time, and whether its slice holds."""
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            notes = pool.map(lambda ig: _measure_one(ig[1], work / f"g{ig[0]:04d}", index, rule_paths, bin_path),
-                             enumerate(groups))  # fmt: skip
+            notes = pool.map(
+                lambda ig: _measure_one(ig[1], work / f"g{ig[0]:04d}", index, rule_paths, bin_path), enumerate(groups)
+            )
             return [n for n in notes if n]
     except ToolTimeoutError as exc:
         raise ConfigError(f"a rule test group hangs on the unmutated config: {exc}") from None

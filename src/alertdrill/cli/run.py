@@ -77,10 +77,18 @@ def _pytest_args(args: argparse.Namespace, settings: Settings, report_dir: Path)
         else [f"--reports-root={settings.reports_root}"]
     )
     pytest_args = [
-        DRILL_MODULE, "-p", "no:cacheprovider", "--strict-markers", *where,
-        f"--junitxml={report_dir / PARTIAL['junit.xml']}", f"--cucumberjson={report_dir / PARTIAL['cucumber.json']}",
-        "-o", "junit_family=xunit2", f"--run-id={settings.run_id}", f"--keep-runs={settings.keep_runs}",
-    ]  # fmt: skip
+        DRILL_MODULE,
+        "-p",
+        "no:cacheprovider",
+        "--strict-markers",
+        *where,
+        f"--junitxml={report_dir / PARTIAL['junit.xml']}",
+        f"--cucumberjson={report_dir / PARTIAL['cucumber.json']}",
+        "-o",
+        "junit_family=xunit2",
+        f"--run-id={settings.run_id}",
+        f"--keep-runs={settings.keep_runs}",
+    ]
     options = ("stack", "monitoring", "time_scale", "scenarios", "acknowledge_with", "versions")
     for opt in (*options, *(k.replace("-", "_") for k in KUBE_OPTIONS)):
         value = getattr(args, opt)
@@ -105,9 +113,12 @@ def _progress_args(quiet: bool, workers: int) -> list[str]:
     if workers > 1:
         return ["--drill-progress"]
     return [
-        "-o", "log_cli=true", "--log-cli-level=INFO",
-        f"--log-cli-format={LOG_FORMAT}", "--log-cli-date-format=%H:%M:%S",
-    ]  # fmt: skip
+        "-o",
+        "log_cli=true",
+        "--log-cli-level=INFO",
+        f"--log-cli-format={LOG_FORMAT}",
+        "--log-cli-date-format=%H:%M:%S",
+    ]
 
 
 def _dry_run(settings: Settings) -> int:

@@ -79,8 +79,10 @@ def _paths(root: Path, doc: dict[str, Any], key: str, where: Path) -> list[Path]
 def _default(root: Path) -> Layout:
     rules_dir = root / "rules"
     if not rules_dir.is_dir():
-        raise ConfigError(f"{rules_dir}: no rules directory; put Prometheus rule files there, or describe your "
-                          f"layout in {root / LAYOUT_FILE}")  # fmt: skip
+        raise ConfigError(
+            f"{rules_dir}: no rules directory; put Prometheus rule files there, or describe your "
+            f"layout in {root / LAYOUT_FILE}"
+        )
     # read recursively: a team keeps rules in sub-directories (per service, per mixin)
     rules = sorted(p for p in rules_dir.rglob("*") if p.suffix in RULE_SUFFIXES and p.is_file())
     if not rules:

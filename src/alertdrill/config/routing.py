@@ -180,10 +180,16 @@ def inhibits(doc: dict[str, Any], source: dict[str, str], target: dict[str, str]
     decides it: both sides match and every `equal` label has one value on both (absent = empty)."""
     out = []
     for i, rule in enumerate(doc.get("inhibit_rules") or []):
-        src = {"match": rule.get("source_match"), "match_re": rule.get("source_match_re"),
-               "matchers": rule.get("source_matchers")}  # fmt: skip
-        tgt = {"match": rule.get("target_match"), "match_re": rule.get("target_match_re"),
-               "matchers": rule.get("target_matchers")}  # fmt: skip
+        src = {
+            "match": rule.get("source_match"),
+            "match_re": rule.get("source_match_re"),
+            "matchers": rule.get("source_matchers"),
+        }
+        tgt = {
+            "match": rule.get("target_match"),
+            "match_re": rule.get("target_match_re"),
+            "matchers": rule.get("target_matchers"),
+        }
         if source == target or not (_matches(src, source) and _matches(tgt, target)):
             continue
         if all(source.get(str(label), "") == target.get(str(label), "") for label in rule.get("equal") or []):

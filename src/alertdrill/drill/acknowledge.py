@@ -43,9 +43,14 @@ def acknowledge(
         return Acknowledgement(method, sid, f"POST /api/v2/silences -> silenceID {sid}")
     if method == "amtool":
         args = [
-            "silence", "add", f"--alertmanager.url={am.base_url}", f"--author={AUTHOR}", f"--comment={COMMENT}",
-            f"--duration={max(1, round(duration_s))}s", *(f"{k}={v}" for k, v in matchers.items()),
-        ]  # fmt: skip
+            "silence",
+            "add",
+            f"--alertmanager.url={am.base_url}",
+            f"--author={AUTHOR}",
+            f"--comment={COMMENT}",
+            f"--duration={max(1, round(duration_s))}s",
+            *(f"{k}={v}" for k, v in matchers.items()),
+        ]
         proc = run_tool("amtool", args, bin_path=bin_path)
         if proc.returncode != 0:
             raise DrillFailure(f"`amtool silence add` failed ({proc.returncode}): {proc.stderr.strip()}")

@@ -98,9 +98,12 @@ def acknowledge(drill: DrillSession, page: Page, within_production_s: float) -> 
     within = drill.expect.scaled(within_production_s)
     duration = max(drill.expect.scaled(ACK_SILENCE_S), 60.0)
     ack = ack_with(
-        drill.acknowledge_with, drill.alertmanager, {"alertname": page.alert, **page.match}, duration,
+        drill.acknowledge_with,
+        drill.alertmanager,
+        {"alertname": page.alert, **page.match},
+        duration,
         drill.expect.monitoring.bin_path,
-    )  # fmt: skip
+    )
     drill.evidence.acknowledged_at = now
     drill.acknowledgement = ack
     log.info("acknowledged %s %.2fs after the page: %s", page.what, now - page.notified_at, ack.answer)

@@ -82,8 +82,11 @@ def assert_emailed(drill: DrillSession, page: Page, expected: list[str]) -> Page
 
     log.info(
         "checking that exactly %s get the first page of %s: watching %.0fs more (to %.1fs after the fault)",
-        sorted(want), page.what, max(0.0, end - time.time()), end - since,
-    )  # fmt: skip
+        sorted(want),
+        page.what,
+        max(0.0, end - time.time()),
+        end - since,
+    )
     recorder.wait_for(lambda ns: want <= addresses(in_window(ns)), timeout=max(0.0, end - time.time()), since=since)
     time.sleep(max(0.0, end - time.time()))  # anyone else paged in the window must be seen too
     got_ns = in_window(recorder.notifications(since))

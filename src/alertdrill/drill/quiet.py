@@ -56,20 +56,33 @@ def _follow_to_page(
     def pages(ns: list[Notification]) -> list[Notification]:
         return [n for n in ns if n.status == "firing" and n.matches(alert, match)]
 
-    recorder.wait_for(lambda ns: bool(pages(ns)), timeout=max(0.0, fault.fault_at + bound.total - time.time()),
-                      since=fault.fault_at)  # fmt: skip
+    recorder.wait_for(
+        lambda ns: bool(pages(ns)), timeout=max(0.0, fault.fault_at + bound.total - time.time()), since=fault.fault_at
+    )
     got = pages(recorder.notifications(fault.fault_at))
     if not got:
-        states = [f"{a.state} (receivers {list(a.receivers)})" for a in drill.alertmanager.alerts()
-                  if a.name == alert and all(a.labels.get(k) == v for k, v in match.items())]  # fmt: skip
+        states = [
+            f"{a.state} (receivers {list(a.receivers)})"
+            for a in drill.alertmanager.alerts()
+            if a.name == alert and all(a.labels.get(k) == v for k, v in match.items())
+        ]
         raise DrillFailure(
             f"alert {selector(alert, match)} also fired but its page reached nobody within {bound.total:.2f}s of the "
             f"fault (Alertmanager: {', '.join(states) or 'not held'}); is it inhibited or routed nowhere? check "
             f"{drill.expect.monitoring.alertmanager_path}; bound: {bound.explain()}"
         )
     first = min(got, key=lambda n: n.arrived_at)
-    return Page(alert, dict(match), drill.expect.scaled(for_production_s), bound, fault,
-                drill.watch.started_at(alert, match), first.arrived_at, None, first.labels)  # fmt: skip
+    return Page(
+        alert,
+        dict(match),
+        drill.expect.scaled(for_production_s),
+        bound,
+        fault,
+        drill.watch.started_at(alert, match),
+        first.arrived_at,
+        None,
+        first.labels,
+    )
 
 
 def assert_stays_quiet(drill: DrillSession, fault: FaultWindow, alert: str, for_production_s: float) -> None:

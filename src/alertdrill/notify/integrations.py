@@ -50,7 +50,7 @@ def _webhook_alerts(payload: dict[str, Any]) -> tuple[AlertRef, ...]:
             str(a.get("status", "")),
             to_unix(a.get("startsAt")),
             to_unix(a.get("endsAt")),
-        )  # fmt: skip
+        )
         for a in payload.get("alerts") or []
         if isinstance(a, dict)
     )
@@ -71,32 +71,46 @@ def from_http(
         body = _texts(*(v for a in atts for v in (a.get("pretext"), a.get("text"), a.get("fallback"))))
         links = tuple(str(a["title_link"]) for a in atts if a.get("title_link"))
         return Message(
-            **base, status=status_of(title, body), recipients=(str(payload.get("channel", "")),),
-            subject=title, text=body, links=links,
-        )  # fmt: skip
+            **base,
+            status=status_of(title, body),
+            recipients=(str(payload.get("channel", "")),),
+            subject=title,
+            text=body,
+            links=links,
+        )
     if kind == "pagerduty":
         details = payload.get("payload") or {}
         action = str(payload.get("event_action", ""))
         text = _texts(details.get("summary"), json.dumps(details.get("custom_details") or {}, sort_keys=True))
         links = tuple(str(link.get("href")) for link in payload.get("links") or [] if isinstance(link, dict))
         return Message(
-            **base, status={"trigger": "firing", "resolve": "resolved"}.get(action, ""),
-            recipients=(f"pagerduty:{payload.get('routing_key', '')}",), subject=str(details.get("summary", "")),
-            text=text, links=links, extra={"dedup_key": payload.get("dedup_key")},
-        )  # fmt: skip
+            **base,
+            status={"trigger": "firing", "resolve": "resolved"}.get(action, ""),
+            recipients=(f"pagerduty:{payload.get('routing_key', '')}",),
+            subject=str(details.get("summary", "")),
+            text=text,
+            links=links,
+            extra={"dedup_key": payload.get("dedup_key")},
+        )
     if kind == "opsgenie":
         closing = rest.rstrip("/").endswith("/close")
         responders = tuple(
             str(r.get("name") or r.get("username") or r.get("id")) for r in payload.get("responders") or []
         )
         return Message(
-            **base, status="resolved" if closing else "firing", recipients=responders,
-            subject=str(payload.get("message", "")), text=_texts(payload.get("message"), payload.get("description")),
+            **base,
+            status="resolved" if closing else "firing",
+            recipients=responders,
+            subject=str(payload.get("message", "")),
+            text=_texts(payload.get("message"), payload.get("description")),
             extra={"alias": payload.get("alias"), "priority": payload.get("priority")},
-        )  # fmt: skip
+        )
     alerts = _webhook_alerts(payload)
     return Message(
-        **base, status=str(payload.get("status", "")), recipients=(f"{kind}:{receiver}",),
-        text=json.dumps(payload.get("commonAnnotations") or {}), alerts=alerts,
+        **base,
+        status=str(payload.get("status", "")),
+        recipients=(f"{kind}:{receiver}",),
+        text=json.dumps(payload.get("commonAnnotations") or {}),
+        alerts=alerts,
         extra={"group_key": str(payload.get("groupKey", ""))},
-    )  # fmt: skip
+    )

@@ -207,12 +207,32 @@ def kubectl_port_forward(
 
 
 def kubectl_delete_pods(kube: KubeSettings, context: str | None, namespace: str, selector: str) -> list[str]:
-    return kubectl(kube, context, "delete", "pod", "--selector", selector, "--namespace", namespace, "--wait=true",
-                   "--timeout=120s")  # fmt: skip
+    return kubectl(
+        kube,
+        context,
+        "delete",
+        "pod",
+        "--selector",
+        selector,
+        "--namespace",
+        namespace,
+        "--wait=true",
+        "--timeout=120s",
+    )
 
 
 def kubectl_wait_pods_ready(
     kube: KubeSettings, context: str | None, namespace: str, selector: str, timeout_s: int
 ) -> list[str]:
-    return kubectl(kube, context, "wait", "--for=condition=Ready", "pod", "--selector", selector,
-                   "--namespace", namespace, f"--timeout={timeout_s}s")  # fmt: skip
+    return kubectl(
+        kube,
+        context,
+        "wait",
+        "--for=condition=Ready",
+        "pod",
+        "--selector",
+        selector,
+        "--namespace",
+        namespace,
+        f"--timeout={timeout_s}s",
+    )

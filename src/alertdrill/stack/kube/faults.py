@@ -328,11 +328,18 @@ class KubeFaults:
         the stale Ready of the stopped node and would end the recovery at once."""
         kube = self.ctx.settings.kube
         argv = commands.kubectl(kube, commands.kube_context(kube, True), "get", "node", node, "--output", "json")
-        back = poll_command(self.ctx.runner, argv, lambda d: d.returncode == 0 and node_ready_since(d.stdout, started),
-                            timeout_s, run_timeout_s=30)  # fmt: skip
+        back = poll_command(
+            self.ctx.runner,
+            argv,
+            lambda d: d.returncode == 0 and node_ready_since(d.stdout, started),
+            timeout_s,
+            run_timeout_s=30,
+        )
         if back is None:
-            raise FaultError(f"node {node} was started again but its kubelet reported no Ready within "
-                             f"{timeout_s:.0f}s; see `kubectl describe node {node}`")  # fmt: skip
+            raise FaultError(
+                f"node {node} was started again but its kubelet reported no Ready within "
+                f"{timeout_s:.0f}s; see `kubectl describe node {node}`"
+            )
 
     def memory_pressure(self, node: str, usage_ratio: float) -> Injection:
         name = self._node_name(node)  # where the fault pod runs; the `node` label is `node` itself

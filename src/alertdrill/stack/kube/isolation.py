@@ -34,6 +34,8 @@ def restart_alerting(runner: Runner, kube: KubeSettings, context: str | None, sc
         wait = commands.kubectl_wait_pods_ready(kube, context, ns, selector, 120)
         if poll_command(runner, wait, lambda d: d.returncode == 0, RECREATE_TIMEOUT_S) is None:
             hint = f"kubectl describe pod -n {ns} -l {selector}"
-            raise SetupError(f"after a restart for isolation, no Ready pod {selector} in {ns} within "
-                             f"{RECREATE_TIMEOUT_S:.0f}s; see `{hint}`")  # fmt: skip
+            raise SetupError(
+                f"after a restart for isolation, no Ready pod {selector} in {ns} within "
+                f"{RECREATE_TIMEOUT_S:.0f}s; see `{hint}`"
+            )
     time.sleep(MIN_RANGE_SCRAPES * scrape_interval_s)

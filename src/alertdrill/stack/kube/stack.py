@@ -116,8 +116,10 @@ class KubeStack(StackLifecycle):
         if reset_rules and self.is_kind:
             restart_alerting(self.runner, self.kube, self.context, self.timing.scrape_interval_s)
         elif reset_rules:
-            log.warning("isolation: this drill's alert may share an Alertmanager group with an earlier drill's; "
-                        "on an existing cluster alertdrill does not restart Prometheus and Alertmanager")  # fmt: skip
+            log.warning(
+                "isolation: this drill's alert may share an Alertmanager group with an earlier drill's; "
+                "on an existing cluster alertdrill does not restart Prometheus and Alertmanager"
+            )
         self.wait_until_healthy(timeout=max(120.0, 20 * self.timing.eval_interval_s))
 
     def diagnostics(self) -> dict[str, str]:
@@ -137,9 +139,14 @@ class KubeStack(StackLifecycle):
         if self.is_kind:
             argv = commands.kind_export_logs(self.kube, dest)
         else:
-            argv = self._kubectl("cluster-info", "dump", "--namespaces",
-                                 f"{self.kube.namespace},{self.kube.monitoring_namespace}", "--output-directory",
-                                 str(dest))  # fmt: skip
+            argv = self._kubectl(
+                "cluster-info",
+                "dump",
+                "--namespaces",
+                f"{self.kube.namespace},{self.kube.monitoring_namespace}",
+                "--output-directory",
+                str(dest),
+            )
         done = self.runner.run(argv, timeout=300, check=False)
         if done.returncode != 0:
             log.warning("could not export the cluster's logs: %s", (done.stderr or done.stdout).strip()[-300:])
@@ -344,8 +351,11 @@ class KubeStack(StackLifecycle):
         url = f"http://bff.{self.kube.namespace}.svc:{manifests.BFF_PORT}"
         argv = [
             *self._kubectl("exec", "deployment/traffic", "--namespace", self.kube.namespace, "--"),
-            "python", "-m", "alertdrill.workload.load", *plan.args(url),
-        ]  # fmt: skip
+            "python",
+            "-m",
+            "alertdrill.workload.load",
+            *plan.args(url),
+        ]
         done = self.runner.run(argv, timeout=plan.seconds + 60)
         lines = done.stdout.strip().splitlines()
         return dict(json.loads(lines[-1])) if lines else {}

@@ -62,9 +62,19 @@ def workload_pods(
     monitor = f"http://{LOOPBACK}:{ports.nats_monitor}"
     exporter = claim("nats-exporter")
     nats_argv = [
-        str(nats_server), "-a", LOOPBACK, "-p", str(ports.nats), "-m", str(ports.nats_monitor),
-        "-js", "-sd", str(nats_store), "--server_name", "fluo-nats-0",
-    ]  # fmt: skip
+        str(nats_server),
+        "-a",
+        LOOPBACK,
+        "-p",
+        str(ports.nats),
+        "-m",
+        str(ports.nats_monitor),
+        "-js",
+        "-sd",
+        str(nats_store),
+        "--server_name",
+        "fluo-nats-0",
+    ]
     pods = [
         PodPlan(
             "nats",
