@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alertdrill.errors import ConfigError
-from alertdrill.runtime.binaries import CURRENT, check_versions_option
+from alertdrill.runtime.binaries import CURRENT_SET, check_versions_option
 from alertdrill.stack.registry import DEFAULT_STACK, STACK_NAMES, STACKS, interval_at
 
 #: Extra seconds on top of every physical bound. The measured overshoot of the model
@@ -191,7 +191,7 @@ def _versions(where: Callable[[str], str], pick: Callable[[str], object | None])
     if raw is None and pick("bin_path"):
         raw, name = pick("bin_path"), "bin_path"
     if raw is None or raw == "":
-        return CURRENT
+        return CURRENT_SET
     problem = check_versions_option(str(raw))
     if problem:
         raise ConfigError(problem.replace("--versions", where(name), 1))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from alertdrill.errors import BinaryNotFoundError, ConfigError
-from alertdrill.runtime.binaries import DEBIAN, find_binary, server_versions, versions_label
+from alertdrill.runtime.binaries import DEBIAN_SET, find_binary, server_versions, versions_label
 from alertdrill.runtime.upstream import CURRENT, current_bin_dir, current_releases
 from alertdrill.settings import Settings
 
@@ -30,8 +30,8 @@ def test_current_is_the_default_and_reports_the_kube_prometheus_stack_versions()
 
 
 def test_debian_versions_are_the_second_set() -> None:
-    assert find_binary("alertmanager", DEBIAN) == Path("/usr/bin/prometheus-alertmanager")
-    found = server_versions(DEBIAN)
+    assert find_binary("alertmanager", DEBIAN_SET) == Path("/usr/bin/prometheus-alertmanager")
+    found = server_versions(DEBIAN_SET)
     assert found["prometheus"].startswith("2.42.") and found["alertmanager"].startswith("0.25.")
     assert versions_label(found).startswith("prometheus 2.42.")
 

@@ -21,11 +21,11 @@ from alertdrill.config import routing
 from alertdrill.config.durations import format_duration, parse_duration
 from alertdrill.config.ruleset import AlertRule
 from alertdrill.errors import ConfigError
+from alertdrill.notify.message import NO_VALUE
 from alertdrill.runtime.tools import run_tool
 
 #: Email fields whose templates people read; the rest Alertmanager fills from its own defaults.
 EMAIL_TEMPLATED = ("html", "text")
-NO_VALUE = "<no value>"
 #: Names of Alertmanager's built-in templates (default.tmpl): `__subject`, `email.default.html`, ...
 DEFAULT_TEMPLATE = re.compile(r"^(__\w+|\w+\.default\.\w+)$")
 

@@ -9,10 +9,9 @@ from typing import Any
 import promql_parser as pp
 
 from alertdrill.config.durations import parse_duration
+from alertdrill.config.layout import RULE_SUFFIXES
 from alertdrill.errors import ConfigError
 from alertdrill.runtime.yamlfile import load_yaml
-
-RULE_SUFFIXES = (".yml", ".yaml")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import logging
 import time
 
 from alertdrill.drill.acknowledge import acknowledge as ack_with
+from alertdrill.drill.bounds import SOP_RECOVERY_S
 from alertdrill.drill.expectations import CLOCK_EPSILON_S
 from alertdrill.drill.paging import Page
 from alertdrill.drill.people import (
@@ -24,7 +25,7 @@ from alertdrill.drill.people import (
     first_messages,
     first_page_end,
 )
-from alertdrill.drill.session import SOP_RECOVERY_S, DrillSession
+from alertdrill.drill.session import DrillSession
 from alertdrill.drill.watch import POLL_S
 from alertdrill.errors import DrillFailure
 from alertdrill.notify.webhook import Notification

@@ -19,13 +19,12 @@ from alertdrill.drill.expectations import CLOCK_EPSILON_S
 from alertdrill.drill.paging import Page
 from alertdrill.drill.session import DrillSession
 from alertdrill.errors import DrillFailure
-from alertdrill.notify.message import Message
+from alertdrill.notify.message import NO_VALUE, Message
 from alertdrill.notify.webhook import Notification
 
 log = logging.getLogger(__name__)
 
 #: What a template prints for a missing value: never in a page a person reads.
-NO_VALUE = "<no value>"
 
 
 def firing_for(page: Page, ns: list[Notification]) -> list[Notification]:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from alertdrill import grammar
 from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.drill.bounds import SOP_RECOVERY_S
 from alertdrill.drill.expectations import Expectations, FaultWindow
-from alertdrill.drill.session import SOP_RECOVERY_S
 from alertdrill.observe.alerts import selector
 from alertdrill.stack.base import Timing
 

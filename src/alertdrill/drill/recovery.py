@@ -7,9 +7,10 @@ from __future__ import annotations
 import time
 
 from alertdrill.config.routing import sends_resolved
+from alertdrill.drill.bounds import SOP_RECOVERY_S
 from alertdrill.drill.paging import Page
 from alertdrill.drill.people import assert_readable
-from alertdrill.drill.session import SOP_RECOVERY_S, DrillSession
+from alertdrill.drill.session import DrillSession
 from alertdrill.drill.watch import POLL_S
 from alertdrill.errors import DrillFailure
 from alertdrill.notify.webhook import Notification

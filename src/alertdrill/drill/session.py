@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alertdrill.drill.acknowledge import Acknowledgement
+from alertdrill.drill.bounds import SOP_RECOVERY_S
 from alertdrill.drill.expectations import Expectations, FaultWindow
 from alertdrill.drill.record import Evidence
 from alertdrill.drill.watch import AlertHistory, AlertWatch
@@ -29,7 +30,6 @@ from alertdrill.stack.base import Stack
 
 log = logging.getLogger(__name__)
 #: SOP-004 "System Recovery Time: < 5 minutes" (production seconds).
-SOP_RECOVERY_S = 300.0
 #: The steady state before a fault is measured over three SLI windows, plus this much start-up.
 HYPOTHESIS_SETTLE_S = 10.0
 

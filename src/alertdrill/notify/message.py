@@ -19,6 +19,9 @@ from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 
+#: What Alertmanager's Go templates print for a label or annotation the alert does not have.
+NO_VALUE = "<no value>"
+
 #: Firing/resolved as the default templates put it first in a subject or title.
 _STATUS = re.compile(r"\b(FIRING|RESOLVED)\b", re.IGNORECASE)
 _SECTION = re.compile(r"^\[\d+\]\s+(Firing|Resolved)\b")

@@ -18,7 +18,6 @@ report. A SIGKILLed controller: the kernel sends each worker SIGTERM (PDEATHSIG)
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import logging
 import os
@@ -34,6 +33,7 @@ from typing import Any
 import pytest
 
 from alertdrill.runtime.atomic import write_text_atomic
+from alertdrill.runtime.process import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,6 @@ WORKERS_DIR = "workers"
 ALONE = "alone"
 #: How long the controller waits for interrupted workers to roll back and stop their stacks.
 WORKER_STOP_WAIT_S = 60.0
-_PR_SET_PDEATHSIG = 1
 TAIL_KEY = pytest.StashKey["ProgressTail"]()
 REPORT_DIR_KEY = pytest.StashKey[Path]()
 #: Which scenario this process is running (a worker runs one at a time): the log lines' prefix.
@@ -117,8 +116,7 @@ def order_for_workers(items: list[pytest.Item], steps_of: dict[str, list[str]], 
 # -- signals -----------------------------------------------------------------------------------
 def _die_with_controller() -> None:
     """SIGTERM this worker when the controller dies, even by SIGKILL: it then cleans up as on Ctrl-C."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    die_with_parent(signal.SIGTERM)
 
 
 def interrupt_once(on_first: Any = None) -> None:

@@ -23,10 +23,10 @@ from pathlib import Path
 from alertdrill.errors import BinaryNotFoundError
 from alertdrill.runtime.upstream import current_bin_dir, current_releases
 
-CURRENT = "current"
-DEBIAN = "debian"
+CURRENT_SET = "current"
+DEBIAN_SET = "debian"
 #: The named version sets; anything else given to --versions is a directory.
-VERSION_SETS = (CURRENT, DEBIAN)
+VERSION_SETS = (CURRENT_SET, DEBIAN_SET)
 
 #: program -> (names it goes by, upstream's first; Debian path; the Debian package)
 KNOWN: dict[str, tuple[tuple[str, ...], str, str]] = {
@@ -54,20 +54,20 @@ def find_binary(program: str, versions: str | None = None) -> Path:
     if program == "nats-server":
         return _nats_server()
     names, debian_path, package = KNOWN[program]
-    selector = versions or CURRENT
-    if selector == DEBIAN:
+    selector = versions or CURRENT_SET
+    if selector == DEBIAN_SET:
         if Path(debian_path).exists():
             return Path(debian_path)
         raise BinaryNotFoundError(
             f"{program} (Debian's) is not installed ({debian_path} missing); install it with "
             f"`apt-get install -y {package}` (scripts/install does all of it)"
         )
-    search = str(current_bin_dir()) if selector == CURRENT else selector
+    search = str(current_bin_dir()) if selector == CURRENT_SET else selector
     for name in names:
         found = shutil.which(name, path=search)
         if found:
             return Path(found)
-    if selector == CURRENT:
+    if selector == CURRENT_SET:
         releases = current_releases()
         release = releases.get(
             "alertmanager"

@@ -22,10 +22,16 @@ RUN_ID_ENV = "ALERTDRILL_RUN_ID"
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """In the child: ask the kernel to SIGKILL us when the runner dies, even by SIGKILL."""
+def die_with_parent(sig: signal.Signals = signal.SIGKILL) -> None:
+    """Ask the kernel to send this process `sig` when its parent dies, even by SIGKILL (Linux's
+    PR_SET_PDEATHSIG; a no-op where prctl is missing)."""
     with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, sig)
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGKILL us when the runner dies, even by SIGKILL."""
+    die_with_parent(signal.SIGKILL)
 
 
 class ManagedProcess:

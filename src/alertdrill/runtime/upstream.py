@@ -24,8 +24,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: What `--versions current` means: the versions kube-prometheus-stack 88.5.3 ships.
-KUBE_PROMETHEUS_STACK = "88.5.3"
+#: What `--versions current` means: the versions this kube-prometheus-stack chart ships (the kind
+#: backend installs the same chart version, stack/kube/commands.py).
+KUBE_PROMETHEUS_STACK_VERSION = "88.5.3"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from alertdrill.runtime.upstream import KUBE_PROMETHEUS_STACK_VERSION
 from alertdrill.settings import KubeSettings
 
 
@@ -33,7 +34,7 @@ KUBE_PROMETHEUS_STACK = Chart(
     repo_name="prometheus-community",
     repo_url="https://prometheus-community.github.io/helm-charts",
     chart="kube-prometheus-stack",
-    version="88.5.3",
+    version=KUBE_PROMETHEUS_STACK_VERSION,
 )
 #: The NATS chart 2.14.2: JetStream and the prometheus-nats-exporter sidecar (`-prefix=nats`).
 NATS = Chart(
