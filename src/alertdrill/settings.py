@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alertdrill.errors import ConfigError
 from alertdrill.runtime.binaries import CURRENT_SET, check_versions_option
-from alertdrill.stack.registry import DEFAULT_STACK, STACK_NAMES, STACKS, interval_at
+from alertdrill.stack.registry import DEFAULT_STACK, STACKS, interval_at
 
 #: Extra seconds on top of every physical bound. The measured overshoot of the model
 #: `for + scrape + eval + group_wait` is about 20 ms on an idle machine; 1.5 s covers a busy
@@ -133,7 +133,7 @@ class Settings:
 
         stack = str(pick("stack") or DEFAULT_STACK)
         if stack not in STACKS:
-            raise ConfigError(f"--stack {stack!r}: choose one of {', '.join(STACK_NAMES)}")
+            raise ConfigError(f"--stack {stack!r}: choose one of {', '.join(STACKS)}")
         spec = STACKS[stack]
         time_scale = _positive_float(where("time_scale"), pick("time_scale"), spec.default_time_scale)
         interval = interval_at(spec, time_scale)

@@ -58,3 +58,23 @@ def test_layer_contracts_hold() -> None:
         pytest.fail("lint-imports is not installed: pip install -e '.[dev]' (import-linter)")
     proc = subprocess.run([lint_imports], cwd=SRC.parents[1], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+
+
+def test_no_branching_on_a_backends_name_outside_stack() -> None:
+    """A backend is one registry entry: what differs between backends is a StackSpec field, so no
+    code outside stack/ compares with, or tests membership of, a backend's name."""
+    from alertdrill.stack.registry import STACK_NAMES
+
+    found = []
+    for path in _modules():
+        if path.is_relative_to(SRC / "stack"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Compare):
+                continue
+            operands = [node.left, *node.comparators]
+            for operand in operands:
+                elements = operand.elts if isinstance(operand, ast.Tuple | ast.List | ast.Set) else [operand]
+                if any(isinstance(e, ast.Constant) and e.value in STACK_NAMES for e in elements):
+                    found.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert found == [], f"read the backend's ability from its StackSpec instead: {found}"

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from alertdrill.errors import ConfigError
+from alertdrill.errors import ConfigError, SetupError
 from alertdrill.settings import Settings
 from alertdrill.stack.registry import STACK_NAMES, STACKS
 
@@ -33,3 +33,32 @@ def test_the_local_stack_never_imports_the_kubernetes_backend() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_backend_is_one_registry_entry_mocked_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fake backend (a managed Prometheus, say: runs elsewhere, one stack, drills tagged @managed)
+    registered in the registry alone is known to the options, settings, parallelism and the
+    tags that select drills, with no other change."""
+    from alertdrill.cli import build_parser
+    from alertdrill.cli.parallelism import resolve_workers
+    from alertdrill.stack import registry
+
+    fake = registry.StackSpec(
+        "managed",
+        "tests.fake:Managed",
+        "a managed Prometheus",
+        default_time_scale=4.0,
+        interval_s=15.0,
+        scrape_timeout_cap_s=10.0,
+        one_stack_only="a managed Prometheus is one stack",
+        feature_tag="managed",
+    )
+    monkeypatch.setitem(registry.STACKS, "managed", fake)
+    settings = Settings.resolve({"stack": "managed"}, env={})
+    assert (settings.stack, settings.time_scale, settings.scrape_interval_s) == ("managed", 4.0, 15.0)
+    assert build_parser().parse_args(["run", "--stack", "managed"]).stack == "managed"
+    assert resolve_workers((None, False), "managed", False, []) == (1, "a managed Prometheus is one stack")
+    with pytest.raises(SetupError, match="--parallel 3: a managed Prometheus is one stack"):
+        resolve_workers((3, True), "managed", False, [])
+    assert registry.foreign_tags("local") == {"kind", "managed"}
+    assert registry.foreign_tags("managed") == {"kind", "local"}

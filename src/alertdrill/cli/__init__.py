@@ -36,11 +36,11 @@ from alertdrill.report.review_plots import escalation_rows, sop_deviations
 from alertdrill.runtime.atomic import creatable, write_text_atomic
 from alertdrill.runtime.rundir import dead_runs, is_run_alive, sweep_stale_processes
 from alertdrill.settings import ACKNOWLEDGE_WITH, KUBE_OPTIONS, VERSIONS_HELP, Settings
-from alertdrill.stack.registry import STACK_NAMES, open_stack
+from alertdrill.stack.registry import STACKS, open_stack
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--stack", choices=list(STACK_NAMES), default=None)
+    p.add_argument("--stack", choices=list(STACKS), default=None)
     p.add_argument(
         "--monitoring", default=None, metavar="DIR", help="monitoring config under test (default monitoring/)"
     )

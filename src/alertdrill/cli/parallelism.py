@@ -15,6 +15,7 @@ import sys
 from alertdrill.errors import SetupError
 from alertdrill.runtime.capacity import claim_workers
 from alertdrill.settings import Settings
+from alertdrill.stack.registry import STACKS
 
 ENV = "ALERTDRILL_PARALLEL"
 _COLLECTED = re.compile(r"^(\d+)(?:/\d+)? tests? collected", re.MULTILINE)
@@ -62,19 +63,16 @@ def resolve_workers(
     """(workers, why): 1 on kind/cluster, with --keep-stack or fixed --port; never more than the
     drills; auto from the machine."""
     n, explicit = requested
-    if stack != "local" or keep_stack or fixed_ports:
-        why = (
-            "one cluster is one stack"
-            if stack != "local"
-            else "--keep-stack keeps one stack"
-            if keep_stack
-            else "a fixed --port fits one stack"
-        )
+    spec = STACKS[stack]
+    serial = spec.one_stack_only or (
+        "--keep-stack keeps one stack" if keep_stack else "a fixed --port fits one stack" if fixed_ports else None
+    )
+    if serial is not None:
         if explicit and n is not None and n > 1:
-            raise SetupError(f"--parallel {n}: {why}; use --parallel 1 (or auto)")
-        if stack == "local":
-            claim_workers(1, 1, time_scale=time_scale)  # one local stack: in the machine's budget all the same
-        return 1, why
+            raise SetupError(f"--parallel {n}: {serial}; use --parallel 1 (or auto)")
+        if spec.on_this_machine:
+            claim_workers(1, 1, time_scale=time_scale)  # one stack here: in the machine's budget all the same
+        return 1, serial
     if n == 1:
         claim_workers(1, 1, time_scale=time_scale)
         return 1, "--parallel 1" if explicit else ENV
@@ -96,7 +94,6 @@ def preflight(settings: Settings) -> None:
     the config under test and the servers' binaries."""
     from alertdrill.config.monitoring import MonitoringConfig
     from alertdrill.runtime.binaries import find_binary
-    from alertdrill.stack.registry import STACKS
 
     MonitoringConfig.load(settings.monitoring_dir, settings.bin_path)
     for name in STACKS[settings.stack].binaries:

@@ -17,6 +17,7 @@ from alertdrill.drill.bounds import SOP_RECOVERY_S
 from alertdrill.drill.expectations import Expectations, FaultWindow
 from alertdrill.observe.alerts import selector
 from alertdrill.stack.base import Timing
+from alertdrill.stack.registry import foreign_tags
 
 KEYWORDS = re.compile(r"^\s*(Given|When|Then|And|But)\s+(?P<text>.+)$")
 NO_FAULT = FaultWindow(scenario="", fault_at=0.0, ramp_s=0.0, hangs_target=False)
@@ -57,10 +58,10 @@ def bound_lines(
 ) -> list[str]:
     """One line per expected alert of every scenario this stack would run (not @slow, not another
     stack's tag): its fire bound and recovery bound, each with its terms."""
-    other = "kind" if stack == "local" else "local"
+    foreign = foreign_tags(stack)
     lines = []
     for sc in read_scenarios(features_dir):
-        if "slow" in sc.tags or other in sc.tags:
+        if "slow" in sc.tags or foreign & set(sc.tags):
             continue
         expect = Expectations(monitoring, timing, slack_s, grammar.expected_alerts(sc.steps))
         for e in expect.planned:

@@ -46,7 +46,7 @@ from alertdrill.runtime.binaries import versions_label
 from alertdrill.settings import KUBE_OPTIONS, VERSIONS_HELP, Settings
 from alertdrill.slo.under_load import LoadWindow
 from alertdrill.stack.base import Stack
-from alertdrill.stack.registry import STACK_NAMES, open_stack
+from alertdrill.stack.registry import STACKS, foreign_tags, open_stack
 from alertdrill.stack.versions import running_versions
 
 __all__ = [
@@ -62,7 +62,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("alertdrill", "alertdrill drills")
     group.addoption(
         "--stack",
-        choices=list(STACK_NAMES),
+        choices=list(STACKS),
         default=None,
         help="where drills run (default local; env ALERTDRILL_STACK)",
     )
@@ -131,13 +131,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kind (and an existing cluster): the rare drill one stack cannot run.
     """
     wanted = [Path(p).resolve() for p in config.getoption("drill_feature") or []]
-    stack = stack_name(config)
-    other = "kind" if stack == "local" else "local"
+    foreign = foreign_tags(stack_name(config))
     keep, drop = [], []
     for item in items:
         feature = _feature_file(item)
         in_features = not wanted or (feature is not None and any(feature == w or w in feature.parents for w in wanted))
-        if in_features and item.get_closest_marker(other) is None:
+        if in_features and not any(item.get_closest_marker(tag) for tag in foreign):
             keep.append(item)
         else:
             drop.append(item)

@@ -13,7 +13,7 @@ from alertdrill.pytest_plugin import parallel
 from alertdrill.runtime.capacity import machine_dir
 from alertdrill.runtime.machine_share import MachineShare
 from alertdrill.settings import Settings
-from alertdrill.stack.registry import DEFAULT_STACK
+from alertdrill.stack.registry import DEFAULT_STACK, STACKS
 
 #: Set while this process holds the machine alone (an @alone drill, from before its fixtures).
 _ALONE_HELD = pytest.StashKey[bool]()
@@ -22,7 +22,7 @@ _ALONE_HELD = pytest.StashKey[bool]()
 def machine_share(config: pytest.Config, stack: str) -> contextlib.AbstractContextManager[None]:
     """Local stacks share the machine (every run's and every worker's, see machine_share.py),
     except while a drill holds it alone (then it is this process's already)."""
-    if stack != "local" or config.stash.get(_ALONE_HELD, False):
+    if not STACKS[stack].on_this_machine or config.stash.get(_ALONE_HELD, False):
         return contextlib.nullcontext()
     return MachineShare(machine_dir()).shared()
 
@@ -41,7 +41,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     """An @alone drill takes the machine before its fixtures run: its own stack's start-up is
     inside, and no other worker's drill can slip in between its start-up and its first step
     (measured: a 33 s drill did, with every other worker idle behind the gate)."""
-    if item.get_closest_marker(parallel.ALONE) is None or stack_name(item.config) != "local":
+    if item.get_closest_marker(parallel.ALONE) is None or not STACKS[stack_name(item.config)].on_this_machine:
         return (yield)
     with MachineShare(machine_dir()).alone():
         item.config.stash[_ALONE_HELD] = True

@@ -37,6 +37,13 @@ class StackSpec:
     max_interval_s: float = 0.0
     #: Programs the backend runs on this machine (checked once before parallel workers start).
     binaries: tuple[str, ...] = ()
+    #: None: drills may run on several stacks of this backend at once (a worker each); else why not.
+    one_stack_only: str | None = None
+    #: Its stacks run on this machine: they take part in the machine-wide stack budget and yield it
+    #: to an @alone drill (runtime/capacity.py, runtime/machine_share.py).
+    on_this_machine: bool = False
+    #: The feature tag of drills only this kind of backend can run (`@local`, `@kind`).
+    feature_tag: str = ""
 
 
 #: Local default: SOP-004's 30 s..30 min `for` become 0.5..30 s, so every SOP alert drills in
@@ -54,6 +61,8 @@ STACKS: dict[str, StackSpec] = {
             scrape_timeout_cap_s=0.5,
             max_interval_s=15.0,  # Prometheus's own example config; 1 s at scale 60, 15 s at scale 1
             binaries=("prometheus", "alertmanager", "nats-server", "node-exporter"),
+            on_this_machine=True,
+            feature_tag="local",
         ),
         StackSpec(
             "kind",
@@ -64,6 +73,8 @@ STACKS: dict[str, StackSpec] = {
             # The operator sets no scrape_timeout: Prometheus caps its 10 s default at the interval.
             scrape_timeout_cap_s=10.0,
             planner="alertdrill.stack.kube.plan:plan_text",
+            one_stack_only="one cluster is one stack",
+            feature_tag="kind",  # an existing cluster runs what kind runs
         ),
         StackSpec(
             "cluster",
@@ -74,11 +85,19 @@ STACKS: dict[str, StackSpec] = {
             # The operator sets no scrape_timeout: Prometheus caps its 10 s default at the interval.
             scrape_timeout_cap_s=10.0,
             planner="alertdrill.stack.kube.plan:plan_text",
+            one_stack_only="one cluster is one stack",
+            feature_tag="kind",  # an existing cluster runs what kind runs
         ),
     )
 }
 STACK_NAMES: tuple[str, ...] = tuple(STACKS)
 DEFAULT_STACK = "local"
+
+
+def foreign_tags(stack: str) -> frozenset[str]:
+    """Feature tags of drills that only other kinds of backend can run: deselected on `stack`."""
+    own = STACKS[stack].feature_tag
+    return frozenset(spec.feature_tag for spec in STACKS.values() if spec.feature_tag and spec.feature_tag != own)
 
 
 def interval_at(spec: StackSpec, time_scale: float) -> float:
