@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alertdrill.backends import DEFAULT_STACK, STACKS, interval_at
 from alertdrill.errors import ConfigError
 from alertdrill.runtime.binaries import CURRENT_SET, check_versions_option
-from alertdrill.stack.registry import DEFAULT_STACK, STACKS, interval_at
 
 #: Extra seconds on top of every physical bound. The measured overshoot of the model
 #: `for + scrape + eval + group_wait` is about 20 ms on an idle machine; 1.5 s covers a busy
@@ -62,7 +62,7 @@ KUBE_OPTIONS = {
 class Settings:
     """Everything a run needs to know, decided before anything starts."""
 
-    stack: str = DEFAULT_STACK  # a name in alertdrill.stack.registry.STACKS
+    stack: str = DEFAULT_STACK  # a name in alertdrill.backends.STACKS
     time_scale: float = STACKS[DEFAULT_STACK].default_time_scale
     monitoring_dir: Path = Path("monitoring")
     scenarios_dir: Path = Path("scenarios")

@@ -63,7 +63,7 @@ def test_layer_contracts_hold() -> None:
 def test_no_branching_on_a_backends_name_outside_stack() -> None:
     """A backend is one registry entry: what differs between backends is a StackSpec field, so no
     code outside stack/ compares with, or tests membership of, a backend's name."""
-    from alertdrill.stack.registry import STACK_NAMES
+    from alertdrill.backends import STACK_NAMES
 
     found = []
     for path in _modules():

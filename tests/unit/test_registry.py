@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
+from alertdrill.backends import STACK_NAMES, STACKS
 from alertdrill.errors import ConfigError, SetupError
 from alertdrill.settings import Settings
-from alertdrill.stack.registry import STACK_NAMES, STACKS
 
 
 def test_settings_take_each_stacks_defaults_from_the_registry() -> None:
@@ -39,11 +39,11 @@ def test_a_backend_is_one_registry_entry_mocked_backend(monkeypatch: pytest.Monk
     """A fake backend (a managed Prometheus, say: runs elsewhere, one stack, drills tagged @managed)
     registered in the registry alone is known to the options, settings, parallelism and the
     tags that select drills, with no other change."""
+    from alertdrill import backends
     from alertdrill.cli import build_parser
     from alertdrill.cli.parallelism import resolve_workers
-    from alertdrill.stack import registry
 
-    fake = registry.StackSpec(
+    fake = backends.StackSpec(
         "managed",
         "tests.fake:Managed",
         "a managed Prometheus",
@@ -53,12 +53,12 @@ def test_a_backend_is_one_registry_entry_mocked_backend(monkeypatch: pytest.Monk
         one_stack_only="a managed Prometheus is one stack",
         feature_tag="managed",
     )
-    monkeypatch.setitem(registry.STACKS, "managed", fake)
+    monkeypatch.setitem(backends.STACKS, "managed", fake)
     settings = Settings.resolve({"stack": "managed"}, env={})
     assert (settings.stack, settings.time_scale, settings.scrape_interval_s) == ("managed", 4.0, 15.0)
     assert build_parser().parse_args(["run", "--stack", "managed"]).stack == "managed"
     assert resolve_workers((None, False), "managed", False, []) == (1, "a managed Prometheus is one stack")
     with pytest.raises(SetupError, match="--parallel 3: a managed Prometheus is one stack"):
         resolve_workers((3, True), "managed", False, [])
-    assert registry.foreign_tags("local") == {"kind", "managed"}
-    assert registry.foreign_tags("managed") == {"kind", "local"}
+    assert backends.foreign_tags("local") == {"kind", "managed"}
+    assert backends.foreign_tags("managed") == {"kind", "local"}

@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
+from alertdrill.backends import STACKS
 from alertdrill.errors import ConfigError
 from alertdrill.settings import Settings
-from alertdrill.stack.registry import STACKS
 
 
 def test_option_beats_environment_beats_default() -> None:

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from alertdrill.backends import STACKS
 from alertdrill.check.coverage import render as render_coverage
 from alertdrill.check.init_policy import write_initial_policy
 from alertdrill.check.mutant_drills import kill_with_drills
@@ -36,7 +37,7 @@ from alertdrill.report.review_plots import escalation_rows, sop_deviations
 from alertdrill.runtime.atomic import creatable, write_text_atomic
 from alertdrill.runtime.rundir import dead_runs, is_run_alive, sweep_stale_processes
 from alertdrill.settings import ACKNOWLEDGE_WITH, KUBE_OPTIONS, VERSIONS_HELP, Settings
-from alertdrill.stack.registry import STACKS, open_stack
+from alertdrill.stack.registry import open_stack
 
 
 def _common(p: argparse.ArgumentParser) -> None:

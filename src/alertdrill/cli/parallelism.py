@@ -12,10 +12,10 @@ import re
 import subprocess
 import sys
 
+from alertdrill.backends import STACKS
 from alertdrill.errors import SetupError
 from alertdrill.runtime.capacity import claim_workers
 from alertdrill.settings import Settings
-from alertdrill.stack.registry import STACKS
 
 ENV = "ALERTDRILL_PARALLEL"
 _COLLECTED = re.compile(r"^(\d+)(?:/\d+)? tests? collected", re.MULTILINE)

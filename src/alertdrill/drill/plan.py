@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alertdrill import grammar
+from alertdrill.backends import foreign_tags
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.drill.bounds import SOP_RECOVERY_S
 from alertdrill.drill.expectations import Expectations, FaultWindow
 from alertdrill.observe.alerts import selector
 from alertdrill.stack.base import Timing
-from alertdrill.stack.registry import foreign_tags
 
 KEYWORDS = re.compile(r"^\s*(Given|When|Then|And|But)\s+(?P<text>.+)$")
 NO_FAULT = FaultWindow(scenario="", fault_at=0.0, ramp_s=0.0, hangs_target=False)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from alertdrill.backends import STACKS, foreign_tags
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.drill.expectations import Expectations, FaultWindow
 from alertdrill.drill.paging import Page
@@ -46,7 +47,7 @@ from alertdrill.runtime.binaries import versions_label
 from alertdrill.settings import KUBE_OPTIONS, VERSIONS_HELP, Settings
 from alertdrill.slo.under_load import LoadWindow
 from alertdrill.stack.base import Stack
-from alertdrill.stack.registry import STACKS, foreign_tags, open_stack
+from alertdrill.stack.registry import open_stack
 from alertdrill.stack.versions import running_versions
 
 __all__ = [

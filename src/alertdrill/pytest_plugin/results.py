@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from alertdrill.backends import DEFAULT_STACK
 from alertdrill.drill.diagnostics import render_diagnostics
 from alertdrill.drill.record import Outcome
 from alertdrill.drill.session import DrillSession
@@ -27,7 +28,6 @@ from alertdrill.pytest_plugin import parallel
 from alertdrill.report.html import render_html
 from alertdrill.report.results import DrillJSON, drill_json, write_results
 from alertdrill.runtime.atomic import point_link_atomic, write_text_atomic
-from alertdrill.stack.registry import DEFAULT_STACK
 
 
 @dataclass

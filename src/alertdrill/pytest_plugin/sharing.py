@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from alertdrill.backends import DEFAULT_STACK, STACKS
 from alertdrill.errors import ConfigError
 from alertdrill.pytest_plugin import parallel
 from alertdrill.runtime.capacity import machine_dir
 from alertdrill.runtime.machine_share import MachineShare
 from alertdrill.settings import Settings
-from alertdrill.stack.registry import DEFAULT_STACK, STACKS
 
 #: Set while this process holds the machine alone (an @alone drill, from before its fixtures).
 _ALONE_HELD = pytest.StashKey[bool]()

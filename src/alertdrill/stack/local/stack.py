@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from alertdrill.backends import STACKS
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.errors import ObserveError, WaitTimeout
 from alertdrill.notify.recorder import NotificationRecorder
@@ -48,7 +49,6 @@ from alertdrill.stack.local.topology import (
     WorkloadPorts,
     workload_pods,
 )
-from alertdrill.stack.registry import STACKS
 from alertdrill.workload.plan import LoadPlan
 
 log = logging.getLogger(__name__)
