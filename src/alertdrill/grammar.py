@@ -89,6 +89,22 @@ def receiver_names(text: str) -> list[str]:
     return [r.strip().strip('"') for r in text.replace(" and ", ",").split(",") if r.strip()]
 
 
+#: The production waits a step names: a hold ("30 seconds"), an escalation step ("after 5 minutes"),
+#: an escalation window ("15 minute escalation"); a P2 deferral's "4 hours" is not a wait of the drill.
+WAIT = re.compile(r"(\d+) seconds?\b|after (\d+) minutes?\b|(\d+) minute (?:hold|escalation)\b")
+
+
+def longest_wait_s(step_texts: list[str]) -> float:
+    """The longest production wait a scenario's steps name: how long the drill will take, roughly
+    (parallel runs start the longest drills first, so the workers finish together)."""
+    waits = [0.0]
+    for text in step_texts:
+        for m in WAIT.finditer(text):
+            seconds, minutes, more = m.groups()
+            waits.append(float(seconds) if seconds else float(minutes or more) * 60)
+    return max(waits)
+
+
 def drilled_alerts(feature_text: str) -> set[str]:
     """Alerts a feature file drills (names in a fires-step)."""
     return {m["alert"] for m in EXPECTED_ALERT.finditer(feature_text)}

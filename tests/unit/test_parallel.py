@@ -11,7 +11,8 @@ import pytest
 
 from alertdrill.cli.parallelism import parse_parallel, resolve_workers, xdist_args
 from alertdrill.errors import SetupError
-from alertdrill.pytest_plugin.parallel import ProgressTail, child_pids, estimated_wait_s
+from alertdrill.grammar import longest_wait_s
+from alertdrill.pytest_plugin.parallel import ProgressTail, child_pids
 from alertdrill.runtime.capacity import STACK_BUDGET_BYTES, STACKS_PER_CORE, auto_workers
 from alertdrill.runtime.machine_share import MachineShare
 
@@ -84,12 +85,12 @@ def test_xdist_gets_one_drill_at_a_time() -> None:
 
 def test_longest_wait_orders_the_drills() -> None:
     escalation = ['it escalates to "a" after 5 minutes, "b" after 15 minutes and "c" after 30 minutes']
-    assert estimated_wait_s(escalation) == 1800
-    assert estimated_wait_s(['alert "X" fires for job "bff" after holding for 30 seconds']) == 30
-    assert estimated_wait_s(['alert "X" stays quiet for the whole bound of its 900 second hold']) == 900
-    assert estimated_wait_s(["nobody is emailed about it again through its 15 minute escalation"]) == 900
+    assert longest_wait_s(escalation) == 1800
+    assert longest_wait_s(['alert "X" fires for job "bff" after holding for 30 seconds']) == 30
+    assert longest_wait_s(['alert "X" stays quiet for the whole bound of its 900 second hold']) == 900
+    assert longest_wait_s(["nobody is emailed about it again through its 15 minute escalation"]) == 900
     # a recovery bound and a deferral are not waits the drill sits out
-    assert estimated_wait_s(["it resolves within 5 minutes", 'held back from "a" for 4 hours']) == 0
+    assert longest_wait_s(["it resolves within 5 minutes", 'held back from "a" for 4 hours']) == 0
 
 
 def _hold(directory: str, mode: str, seconds: float, log: str) -> None:

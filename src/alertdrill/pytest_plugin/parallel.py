@@ -21,7 +21,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import signal
 import sys
 import threading
@@ -32,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from alertdrill.grammar import longest_wait_s
 from alertdrill.runtime.atomic import write_text_atomic
 from alertdrill.runtime.process import die_with_parent
 
@@ -74,20 +74,6 @@ def workers_dir(report_dir: Path) -> Path:
 
 
 # -- ordering ----------------------------------------------------------------------------------
-_HOLD = re.compile(r"(\d+) seconds?\b|after (\d+) minutes?\b|(\d+) minute (?:hold|escalation)\b")
-
-
-def estimated_wait_s(step_texts: list[str]) -> float:
-    """The longest production wait a scenario's steps name (a hold, an escalation delay): the
-    order key that starts the longest drills first, so the workers finish together."""
-    waits = [0.0]
-    for text in step_texts:
-        for m in _HOLD.finditer(text):
-            seconds, minutes, more = m.groups()
-            waits.append(float(seconds) if seconds else float(minutes or more) * 60)
-    return max(waits)
-
-
 def order_for_workers(items: list[pytest.Item], steps_of: dict[str, list[str]], workers: int) -> None:
     """Longest first, arranged for xdist's first round, @alone drills last; stable and the same
     in every worker (xdist requires one collection order).
@@ -103,7 +89,7 @@ def order_for_workers(items: list[pytest.Item], steps_of: dict[str, list[str]], 
     items.sort(
         key=lambda item: (
             item.get_closest_marker(ALONE) is not None,
-            -estimated_wait_s(steps_of.get(item.nodeid, [])),
+            -longest_wait_s(steps_of.get(item.nodeid, [])),
             index[item.nodeid],
         )
     )
