@@ -12,7 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-from alertdrill.backends import STACKS
 from alertdrill.check.coverage import render as render_coverage
 from alertdrill.check.init_policy import write_initial_policy
 from alertdrill.check.mutant_drills import kill_with_drills
@@ -31,31 +30,14 @@ from alertdrill.cli.run import cmd_run
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.errors import SetupError
 from alertdrill.faults.ledger import revert_offline
+from alertdrill.options import add_to_argparse
 from alertdrill.report.junit import write_junit
 from alertdrill.report.review import group_by_versions, load_runs, render_review, render_table, rerender, summarize
 from alertdrill.report.review_plots import escalation_rows, sop_deviations
 from alertdrill.runtime.atomic import creatable, write_text_atomic
 from alertdrill.runtime.rundir import dead_runs, is_run_alive, sweep_stale_processes
-from alertdrill.settings import ACKNOWLEDGE_WITH, KUBE_OPTIONS, VERSIONS_HELP, Settings
+from alertdrill.settings import VERSIONS_HELP, Settings
 from alertdrill.stack.registry import open_stack
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--stack", choices=list(STACKS), default=None)
-    p.add_argument(
-        "--monitoring", default=None, metavar="DIR", help="monitoring config under test (default monitoring/)"
-    )
-    p.add_argument(
-        "--time-scale",
-        default=None,
-        metavar="N",
-        help="divide alert timings by N (default 60; 1 = production timing)",
-    )
-    p.add_argument("--port", action="append", default=None, metavar="NAME=PORT")
-    _versions_option(p)
-    kube = p.add_argument_group("kind and cluster stacks")
-    for name, text in KUBE_OPTIONS.items():
-        kube.add_argument(f"--{name}", default=None, help=text)
 
 
 def _versions_option(p: argparse.ArgumentParser) -> None:
@@ -64,24 +46,8 @@ def _versions_option(p: argparse.ArgumentParser) -> None:
 
 def _run_parser(run: argparse.ArgumentParser) -> None:
     run.add_argument("features", nargs="*", help="feature files or directories (default: all)")
-    _common(run)
+    add_to_argparse(run)  # the run options (options.py): the plugin takes the same
     run.add_argument("--tags", default=None, metavar="EXPR", help='e.g. "P0 and not slow" (default: "not slow")')
-    run.add_argument(
-        "--report-dir", default=None, metavar="DIR", help="a fixed report dir (default: reports/<run-id>/)"
-    )
-    run.add_argument(
-        "--reports-root", default=None, metavar="DIR", help="where per-run report dirs and `latest` go (reports/)"
-    )
-    run.add_argument("--keep-runs", default=None, metavar="N", help="run dirs kept in .alertdrill/runs/ (20)")
-    run.add_argument("--keep-stack", action="store_true")
-    run.add_argument(
-        "--acknowledge-with",
-        choices=ACKNOWLEDGE_WITH,
-        default=None,
-        help="how drills acknowledge a page: a silence through API v2 (default), `amtool silence add`, or "
-        "SOP-004's command as written (does the runbook's command acknowledge anything?)",
-    )
-    run.add_argument("--scenarios", default=None, metavar="DIR")
     run.add_argument("-k", dest="keyword", default=None, help="pytest -k expression on scenario names")
     run.add_argument("-q", "--quiet", action="store_true", help="no live progress lines")
     run.add_argument(
@@ -122,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     _run_parser(sub.add_parser("run", help="run drills (features) against a stack"))
     stack = sub.add_parser("stack", help="start a local stack to poke around, or clean up")
     stack.add_argument("action", choices=["up", "down", "status"])
-    _common(stack)
+    add_to_argparse(stack, stack_only=True)
     _check_parser(sub.add_parser("check", help="simulated-time checks: rule and routing tests, policy lint, coverage"))
     mutate = sub.add_parser("mutate", help="mutation score of the rule and routing tests")
     mutate.add_argument("--monitoring", default="monitoring", metavar="DIR")

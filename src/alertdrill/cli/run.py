@@ -24,10 +24,11 @@ from alertdrill.cli.parallelism import parse_parallel, preflight, resolve_worker
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.drill.plan import bound_lines
 from alertdrill.errors import SetupError
+from alertdrill.options import forwarded_args
 from alertdrill.report.terminal import summary_table
 from alertdrill.runtime.atomic import creatable
 from alertdrill.runtime.rundir import new_run_id
-from alertdrill.settings import KUBE_OPTIONS, Settings
+from alertdrill.settings import Settings
 from alertdrill.stack.registry import plan_stack
 
 
@@ -89,19 +90,12 @@ def _pytest_args(args: argparse.Namespace, settings: Settings, report_dir: Path)
         f"--run-id={settings.run_id}",
         f"--keep-runs={settings.keep_runs}",
     ]
-    options = ("stack", "monitoring", "time_scale", "scenarios", "acknowledge_with", "versions")
-    for opt in (*options, *(k.replace("-", "_") for k in KUBE_OPTIONS)):
-        value = getattr(args, opt)
-        if value is not None:
-            pytest_args.append(f"--{opt.replace('_', '-')}={value}")
-    pytest_args += [f"--port={port}" for port in args.port or []]
+    pytest_args += forwarded_args(lambda dest: getattr(args, dest, None))  # the run options (options.py)
     pytest_args += [f"--drill-feature={feature}" for feature in args.features]
     # @slow drills (the 4-hour P2 deferral, even scaled) run only when tags are given.
     pytest_args += ["-m", args.tags or "not slow"]
     if args.keyword:
         pytest_args += ["-k", args.keyword]
-    if args.keep_stack:
-        pytest_args.append("--keep-stack")
     return pytest_args
 
 

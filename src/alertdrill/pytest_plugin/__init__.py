@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from alertdrill.backends import STACKS, foreign_tags
+from alertdrill.backends import foreign_tags
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.drill.expectations import Expectations, FaultWindow
 from alertdrill.drill.paging import Page
@@ -24,6 +24,7 @@ from alertdrill.drill.session import DrillSession
 from alertdrill.drill.watch import alerts_fired_since
 from alertdrill.errors import ConfigError, SetupError
 from alertdrill.grammar import expected_alerts
+from alertdrill.options import add_to_pytest, settings_options
 from alertdrill.pytest_plugin import parallel
 from alertdrill.pytest_plugin.results import (
     CONFIG,
@@ -44,7 +45,7 @@ from alertdrill.pytest_plugin.results import (
 )
 from alertdrill.pytest_plugin.sharing import machine_share, pytest_runtest_protocol, stack_name
 from alertdrill.runtime.binaries import versions_label
-from alertdrill.settings import KUBE_OPTIONS, VERSIONS_HELP, Settings
+from alertdrill.settings import Settings
 from alertdrill.slo.under_load import LoadWindow
 from alertdrill.stack.base import Stack
 from alertdrill.stack.registry import open_stack
@@ -61,34 +62,9 @@ __all__ = [
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("alertdrill", "alertdrill drills")
-    group.addoption(
-        "--stack",
-        choices=list(STACKS),
-        default=None,
-        help="where drills run (default local; env ALERTDRILL_STACK)",
-    )
-    group.addoption(
-        "--time-scale",
-        default=None,
-        help="divide every alert timing by N (default 60 locally; 1 = production)",
-    )
-    group.addoption("--monitoring", default=None, help="monitoring config dir (default monitoring/)")
-    group.addoption("--scenarios", default=None, help="scenario dir (default scenarios/)")
-    group.addoption("--versions", default=None, metavar="current|debian|DIR", help=VERSIONS_HELP)
-    group.addoption("--report-dir", default=None, help="a fixed dir for results.json (default reports/<run-id>/)")
-    group.addoption("--reports-root", default=None, help="where per-run report dirs go (default reports/)")
+    add_to_pytest(group.addoption)  # the run options (options.py): `alertdrill run` takes the same
     group.addoption(
         "--run-id", default=None, help="the run's id (alertdrill run chooses it; parallel workers need it with -n N)"
-    )
-    group.addoption("--keep-runs", default=None, help="run dirs kept under .alertdrill/runs/ (default 20)")
-    group.addoption(
-        "--acknowledge-with", default=None, help="how drills acknowledge: silence-api (default), amtool, sop-004"
-    )
-    group.addoption(
-        "--keep-stack",
-        action="store_true",
-        default=None,
-        help="keep the stack running after the drills until Ctrl-C",
     )
     group.addoption(
         "--drill-feature",
@@ -98,20 +74,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only scenarios of these feature files or directories",
     )
     group.addoption(
-        "--port",
-        action="append",
-        default=None,
-        metavar="NAME=PORT",
-        help="fix a port instead of a free one, e.g. prometheus=9090",
-    )
-    group.addoption(
         "--drill-progress",
         action="store_true",
         default=False,
         help="parallel runs: print the workers' progress lines (alertdrill run does unless -q)",
     )
-    for name, text in KUBE_OPTIONS.items():
-        group.addoption(f"--{name}", default=None, help=text)
 
 
 def _exit_on_setup_error(exc: SetupError | str) -> None:
@@ -218,25 +185,8 @@ def _configure_parallel(config: pytest.Config) -> None:
 
 
 def _resolve_settings(config: pytest.Config) -> Settings:
-    opt = config.getoption
-    return Settings.resolve(
-        {
-            "worker": parallel.worker_id(config),
-            "stack": opt("stack"),
-            "time_scale": opt("time_scale"),
-            "monitoring": opt("monitoring"),
-            "scenarios": opt("scenarios"),
-            "report_dir": opt("report_dir"),
-            "reports_root": opt("reports_root"),
-            "run_id": opt("run_id"),
-            "keep_runs": opt("keep_runs"),
-            "keep_stack": opt("keep_stack"),
-            "acknowledge_with": opt("acknowledge_with"),
-            "versions": opt("versions"),
-            "ports": opt("port"),
-            **{name.replace("-", "_"): opt(name.replace("-", "_")) for name in KUBE_OPTIONS},
-        }
-    )
+    options = settings_options(config.getoption)
+    return Settings.resolve({**options, "worker": parallel.worker_id(config), "run_id": config.getoption("run_id")})
 
 
 @pytest.fixture(scope="session")
