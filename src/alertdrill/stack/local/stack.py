@@ -119,7 +119,6 @@ class LocalStack(StackLifecycle):
             self.run_id,
             self._ports["prometheus"],
             self.settings.time_scale,
-            self.timing.scrape_interval_s,
         )
         self._exit.callback(self._alertmanager.stop)
         self._exit.callback(self._prometheus.stop)
