@@ -40,6 +40,22 @@ class StackSpec:
     feature_tag: str = ""
 
 
+def _kubernetes(name: str, summary: str) -> StackSpec:
+    """kind and an existing cluster: one backend class, Prometheus scraping every 5 s."""
+    return StackSpec(
+        name,
+        "alertdrill.stack.kube.stack:KubeStack",
+        summary,
+        default_time_scale=10.0,
+        interval_s=5.0,
+        # The operator sets no scrape_timeout: Prometheus caps its 10 s default at the interval.
+        scrape_timeout_cap_s=10.0,
+        planner="alertdrill.stack.kube.plan:plan_text",
+        one_stack_only="one cluster is one stack",
+        feature_tag="kind",  # an existing cluster runs what kind runs
+    )
+
+
 #: Local default: SOP-004's 30 s..30 min `for` become 0.5..30 s, so every SOP alert drills in
 #: seconds while scrape and evaluation (1 s) stay the same. On kind and a real cluster Prometheus
 #: scrapes every 5 s (the operator's default is 30 s), so SOP timings are compressed only lightly.
@@ -58,30 +74,8 @@ STACKS: dict[str, StackSpec] = {
             on_this_machine=True,
             feature_tag="local",
         ),
-        StackSpec(
-            "kind",
-            "alertdrill.stack.kube.stack:KubeStack",
-            "a kind cluster from kind-config.yaml, with the stack installed by Helm",
-            default_time_scale=10.0,
-            interval_s=5.0,
-            # The operator sets no scrape_timeout: Prometheus caps its 10 s default at the interval.
-            scrape_timeout_cap_s=10.0,
-            planner="alertdrill.stack.kube.plan:plan_text",
-            one_stack_only="one cluster is one stack",
-            feature_tag="kind",  # an existing cluster runs what kind runs
-        ),
-        StackSpec(
-            "cluster",
-            "alertdrill.stack.kube.stack:KubeStack",
-            "an existing cluster (kubeconfig); installs only what --install names",
-            default_time_scale=10.0,
-            interval_s=5.0,
-            # The operator sets no scrape_timeout: Prometheus caps its 10 s default at the interval.
-            scrape_timeout_cap_s=10.0,
-            planner="alertdrill.stack.kube.plan:plan_text",
-            one_stack_only="one cluster is one stack",
-            feature_tag="kind",  # an existing cluster runs what kind runs
-        ),
+        _kubernetes("kind", "a kind cluster from kind-config.yaml, with the stack installed by Helm"),
+        _kubernetes("cluster", "an existing cluster (kubeconfig); installs only what --install names"),
     )
 }
 STACK_NAMES: tuple[str, ...] = tuple(STACKS)
