@@ -202,7 +202,10 @@ def ensure_built(bin_dir: Path | None = None) -> list[str]:
     if not missing:
         return []
     if shutil.which("go") is None:
-        return ["`go` is not on PATH: install Go (>= 1.25) to build the current Prometheus and Alertmanager"]
+        return [
+            "`go` is not on PATH: install Go (>= 1.25.8, what Prometheus 3.14 asks) to build the current "
+            "Prometheus and Alertmanager"
+        ]
     bin_dir.mkdir(parents=True, exist_ok=True)
     work = bin_dir.parent / "src"
     work.mkdir(exist_ok=True)
