@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-from alertdrill.notify.integrations import HTTP_KINDS, from_http, reply_for
+from alertdrill.notify.integrations import KINDS, from_http, reply_for
 from alertdrill.notify.message import Message, from_email, message_to_json
 from alertdrill.notify.smtp import Delivery, SmtpSink
 from alertdrill.notify.webhook import Notification, notifications_of
@@ -164,7 +164,7 @@ def _kind(integration: str) -> str:
     if integration.startswith("stand-in-"):
         return "stand-in"
     kind = integration.rsplit("-", 1)[0]
-    return kind if kind in HTTP_KINDS else "webhook"
+    return kind if kind in KINDS else "webhook"
 
 
 def _handler_for(recorder: NotificationRecorder) -> type[BaseHTTPRequestHandler]:

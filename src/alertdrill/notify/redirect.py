@@ -18,11 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from alertdrill.config.routing import SEND_RESOLVED_DEFAULT
-
-#: Where each HTTP integration takes its URL (Alertmanager's config keys).
-_URL_KEY = {"webhook": "url", "slack": "api_url", "pagerduty": "url", "opsgenie": "api_url"}
-#: Global URL keys that would otherwise supply a real endpoint (or be demanded by the config check).
-_GLOBAL_URLS = {"slack": "slack_api_url", "opsgenie": "opsgenie_api_url", "pagerduty": "pagerduty_url"}
+from alertdrill.notify.integrations import KINDS
 
 
 @dataclass(frozen=True)
@@ -37,9 +33,8 @@ class SinkTargets:
     config_dir: Path | None = None
 
 
-def _http_url(targets: SinkTargets, receiver: str, integration: str) -> str:
-    url = f"{targets.http_url}/receiver/{quote(receiver, safe='')}/{integration}"
-    return url + "/" if integration.startswith("opsgenie") else url  # Opsgenie appends v2/alerts
+def _http_url(targets: SinkTargets, receiver: str, integration: str, suffix: str = "") -> str:
+    return f"{targets.http_url}/receiver/{quote(receiver, safe='')}/{integration}{suffix}"
 
 
 def _email(conf: dict[str, Any], targets: SinkTargets, receiver: str) -> dict[str, Any]:
@@ -58,9 +53,9 @@ def redirect_receivers(doc: dict[str, Any], targets: SinkTargets) -> dict[str, A
     glob = out.setdefault("global", {}) or {}
     out["global"] = glob
     glob.pop("smtp_smarthost", None)  # every email_config gets its own below
-    for kind, key in _GLOBAL_URLS.items():
-        if key in glob:
-            glob[key] = f"{targets.http_url}/unrouted/{kind}"
+    for kind in KINDS.values():  # a global URL would otherwise supply a real endpoint
+        if kind.global_url_key and kind.global_url_key in glob:
+            glob[kind.global_url_key] = f"{targets.http_url}/unrouted/{kind.name}"
     if targets.config_dir is not None and out.get("templates"):
         out["templates"] = [str(targets.config_dir / t) for t in out["templates"]]
     for receiver in out.get("receivers") or []:
@@ -70,10 +65,11 @@ def redirect_receivers(doc: dict[str, Any], targets: SinkTargets) -> dict[str, A
             kind = key.removesuffix("_configs")
             if kind == "email":
                 receiver[key] = [_email(dict(c), targets, name) for c in receiver[key] or []]
-            elif kind in _URL_KEY:
+            elif kind in KINDS:
+                url_key = KINDS[kind].url_key
                 for i, conf in enumerate(receiver[key] or []):
-                    conf.pop(f"{_URL_KEY[kind]}_file", None)
-                    conf[_URL_KEY[kind]] = _http_url(targets, name, f"{kind}-{i}")
+                    conf.pop(f"{url_key}_file", None)
+                    conf[url_key] = _http_url(targets, name, f"{kind}-{i}", KINDS[kind].url_suffix)
             else:
                 for i, conf in enumerate(receiver.pop(key) or []):
                     sends = conf.get("send_resolved", SEND_RESOLVED_DEFAULT.get(key, True))
