@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +21,9 @@ DEFAULT_SLACK_S = 1.5
 DEFAULT_MAX_FAULT_BYTES = 512 * 2**20
 #: Run directories kept under .alertdrill/runs/ (each holds a TSDB, logs and fault records).
 DEFAULT_KEEP_RUNS = 20
+
+#: How `alertdrill run` hands its resolved Settings to pytest and every worker (inherited by them).
+HANDED_SETTINGS_ENV = "ALERTDRILL_RESOLVED_SETTINGS"
 
 PORT_NAMES = ("prometheus", "alertmanager", "recorder", "nats", "nats-monitor", "bff")
 
@@ -91,6 +96,21 @@ class Settings:
     #: How a drill acknowledges a page: a silence via API v2, `amtool silence add`, or SOP-004's
     #: command as written (to prove whether a runbook's command really acknowledges anything).
     acknowledge_with: str = "silence-api"
+
+    def to_json(self) -> str:
+        """The resolved Settings as JSON: what `alertdrill run` hands pytest and its workers."""
+        return json.dumps(dataclasses.asdict(self), default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        """Settings exactly as another process resolved them (to_json), without resolving again."""
+        data = json.loads(text)
+        kube = data.pop("kube")
+        for key in ("monitoring_dir", "scenarios_dir", "report_dir", "reports_root", "state_dir"):
+            data[key] = Path(data[key]) if data[key] is not None else None
+        kube["kubeconfig"] = Path(kube["kubeconfig"]) if kube["kubeconfig"] else None
+        kube["kind_config"], kube["install"] = Path(kube["kind_config"]), tuple(kube["install"])
+        return cls(**data, kube=KubeSettings(**kube))
 
     @property
     def bin_path(self) -> str:

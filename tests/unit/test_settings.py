@@ -1,3 +1,4 @@
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,31 @@ def test_port_allocator_never_hands_out_a_port_twice(monkeypatch) -> None:  # ty
     allocator = ports.PortAllocator()
     allocator.reserve(5002)
     assert [allocator.claim("a"), allocator.claim("b")] == [5000, 5001]
+
+
+def test_resolved_settings_travel_whole_to_pytest_and_its_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`alertdrill run` resolves once and hands the result down; a worker only adds its own id."""
+    from types import SimpleNamespace
+
+    from alertdrill.pytest_plugin import _resolve_settings
+    from alertdrill.settings import HANDED_SETTINGS_ENV
+
+    options = {
+        "stack": "cluster",
+        "time_scale": "7",
+        "ports": ["bff=19091"],
+        "kubeconfig": "/tmp/kc",
+        "install": "workload,monitoring",
+        "report_dir": "/tmp/r",
+        "run_id": "20261201-000000-abcdef",
+        "versions": "debian",
+        "keep_stack": "1",
+    }
+    resolved = Settings.resolve(options, env={"ALERTDRILL_SLACK_S": "2.5"})
+    assert Settings.from_json(resolved.to_json()) == resolved
+    monkeypatch.setenv(HANDED_SETTINGS_ENV, resolved.to_json())
+    worker = SimpleNamespace(getoption=lambda _name: "ignored: the options are not read again")
+    monkeypatch.setattr("alertdrill.pytest_plugin.parallel.worker_id", lambda _config: "gw3")
+    handed = _resolve_settings(worker)  # type: ignore[arg-type]
+    assert handed == dataclasses.replace(resolved, worker="gw3")
+    assert handed.stack_run_id == "20261201-000000-abcdef-gw3" and handed.slack_s == 2.5

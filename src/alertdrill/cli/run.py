@@ -28,7 +28,7 @@ from alertdrill.options import forwarded_args
 from alertdrill.report.terminal import summary_table
 from alertdrill.runtime.atomic import creatable
 from alertdrill.runtime.rundir import new_run_id
-from alertdrill.settings import Settings
+from alertdrill.settings import HANDED_SETTINGS_ENV, Settings
 from alertdrill.stack.registry import plan_stack
 
 
@@ -186,9 +186,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         preflight(settings)
     if not args.quiet:
         print(f"alertdrill: {workers} worker(s), each with its own {settings.stack} stack: {why}", flush=True)
+    # Settings resolved once, here: pytest and every worker take them as they are (the plugin's
+    # _resolve_settings), rather than resolving the forwarded options again each.
+    os.environ[HANDED_SETTINGS_ENV] = settings.to_json()
     try:
         code = int(pytest.main([*pytest_args, *xdist_args(workers), *_progress_args(args.quiet, workers)]))
     finally:
+        os.environ.pop(HANDED_SETTINGS_ENV, None)
         _publish(report_dir)
     results = _this_runs_results(report_dir / "results.json", settings.run_id)
     if results is not None:

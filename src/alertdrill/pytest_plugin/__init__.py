@@ -7,7 +7,9 @@ here because pytest looks for hooks in the registered module.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
+import os
 import signal
 import time
 from collections.abc import Iterator
@@ -45,7 +47,7 @@ from alertdrill.pytest_plugin.results import (
 )
 from alertdrill.pytest_plugin.sharing import machine_share, pytest_runtest_protocol, stack_name
 from alertdrill.runtime.binaries import versions_label
-from alertdrill.settings import Settings
+from alertdrill.settings import HANDED_SETTINGS_ENV, Settings
 from alertdrill.slo.under_load import LoadWindow
 from alertdrill.stack.base import Stack
 from alertdrill.stack.registry import open_stack
@@ -185,6 +187,11 @@ def _configure_parallel(config: pytest.Config) -> None:
 
 
 def _resolve_settings(config: pytest.Config) -> Settings:
+    """The Settings `alertdrill run` resolved and handed down (each worker adds only its own id);
+    resolved here from the options only when pytest is run directly."""
+    handed = os.environ.get(HANDED_SETTINGS_ENV)
+    if handed:
+        return dataclasses.replace(Settings.from_json(handed), worker=parallel.worker_id(config))
     options = settings_options(config.getoption)
     return Settings.resolve({**options, "worker": parallel.worker_id(config), "run_id": config.getoption("run_id")})
 
