@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -72,7 +73,9 @@ class Catalog:
     missing: str = "is produced by no exporter in play"
 
     @staticmethod
+    @functools.cache
     def _data() -> dict[str, Any]:
+        """catalog.yml, parsed once per process (package data: it does not change under us)."""
         return dict(yaml.safe_load(resources.files("alertdrill.check").joinpath("catalog.yml").read_text()))
 
     @classmethod
@@ -159,10 +162,6 @@ class Catalog:
             return f"job {job!r} is unknown to this config, but {close[0]!r} is known", f"did you mean {close[0]!r}?"
         return None
 
-    def suggest(self, metric: str) -> str:
-        problem = self.metric_problem(metric)
-        return problem[1] if problem else "use a metric an exporter in play produces"
-
 
 @dataclass(frozen=True)
 class Policy:
@@ -188,10 +187,11 @@ class Policy:
         for name, target in alerts.items():
             _check_target(path, str(name), target)
         exporters = tuple(_names(data, "exporters", path))
-        unknown = [e for e in exporters if e not in Catalog.exporter_names()]
+        known = Catalog.exporter_names()
+        unknown = [e for e in exporters if e not in known]
         if unknown:
             raise ConfigError(
-                f"{path}: exporters: {', '.join(unknown)} not known; choose from {', '.join(Catalog.exporter_names())} "
+                f"{path}: exporters: {', '.join(unknown)} not known; choose from {', '.join(known)} "
                 "or list your metrics in metrics.yml"
             )
         return cls(

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from alertdrill.errors import BinaryNotFoundError
-from alertdrill.runtime.upstream import current_bin_dir, current_releases
+from alertdrill.runtime.upstream import current_bin_dir, release_of
 
 CURRENT_SET = "current"
 DEBIAN_SET = "debian"
@@ -68,17 +68,9 @@ def find_binary(program: str, versions: str | None = None) -> Path:
         if found:
             return Path(found)
     if selector == CURRENT_SET:
-        releases = current_releases()
-        release = releases.get(
-            "alertmanager"
-            if program in ("alertmanager", "amtool")
-            else "node_exporter"
-            if program == "node-exporter"
-            else "prometheus"
-        )
         raise BinaryNotFoundError(
-            f"{program} {release} is not built yet (looked in {search}); run `scripts/install`, which builds "
-            "the current versions from their Go modules once per machine, or choose Debian's with "
+            f"{program} {release_of(names[0])} is not built yet (looked in {search}); run `scripts/install`, "
+            "which builds the current versions from their Go modules once per machine, or choose Debian's with "
             "`--versions debian`"
         )
     raise BinaryNotFoundError(

@@ -29,11 +29,6 @@ def die_with_parent(sig: signal.Signals = signal.SIGKILL) -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, sig)
 
 
-def _die_with_parent() -> None:
-    """In the child: SIGKILL us when the runner dies, even by SIGKILL."""
-    die_with_parent(signal.SIGKILL)
-
-
 class ManagedProcess:
     """One server or workload process, tagged with the run id and recorded in the run directory.
 
@@ -103,7 +98,7 @@ class ManagedProcess:
                     stdin=subprocess.DEVNULL,
                     env=env,
                     start_new_session=True,
-                    preexec_fn=_die_with_parent,
+                    preexec_fn=die_with_parent,  # SIGKILL the child when the runner dies
                 )
             except OSError as exc:
                 raise ProcessStartError(f"{self.name}: cannot run {self.argv[0]}: {exc}") from exc
