@@ -68,6 +68,12 @@ class ObserveError(DrillError):
 class WaitTimeout(DrillError, TimeoutError):
     """A wait ran out; the message says what was awaited, for how long, and the last state."""
 
+    def __init__(self, message: str, *, what: str = "", waited_s: float | None = None, last_seen: str = "") -> None:
+        super().__init__(message)
+        self.what = what
+        self.waited_s = waited_s
+        self.last_seen = last_seen
+
 
 class DrillFailure(DrillError, AssertionError):
     """An assertion about the alerting pipeline did not hold."""

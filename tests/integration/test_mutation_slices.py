@@ -5,6 +5,7 @@ The config is a small one of our own, written here."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 import subprocess
 from pathlib import Path
@@ -176,7 +177,9 @@ def test_a_hanging_group_is_named_and_the_other_mutants_are_still_judged(
     monkeypatch.setattr(rule_test_groups, "TIMEOUT_FACTOR", 0.0)  # the measured time counts for nothing ...
     # ... and 1 s is too short for 4.3 million evaluations (~3 s here, promtool 2.42 and 3.14 alike),
     # yet ample for the other groups' ~0.07 s even on a busy 2-core machine, where 0.1 s was not
-    monkeypatch.setattr(rule_test_groups, "TIMEOUT_FLOOR_S", 1.0)
+    monkeypatch.setattr(
+        rule_test_groups, "TIMEOUTS", dataclasses.replace(rule_test_groups.TIMEOUTS, rule_tests_floor=1.0)
+    )
     report = run_mutation(write_config(tmp_path / "cfg", [*GROUPS, slow], rules), workers=2)
     timeouts = [r for r in report.results if r.verdict == "timeout"]
     assert timeouts and all(r.mutant.target == "Slow" for r in timeouts)

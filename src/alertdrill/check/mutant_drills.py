@@ -18,10 +18,10 @@ import yaml
 from alertdrill.check.mutation_results import MutantResult
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.grammar import drilled_alerts
+from alertdrill.runtime.timeouts import TIMEOUTS
 
 #: `alertdrill run`'s exit code for "a drill failed" (cli.EXIT_FAILED).
 DRILL_FAILED = 1
-DRILLS_TIMEOUT_S = 1800.0
 
 
 def features_of(alert: str, features_dir: Path) -> list[Path]:
@@ -60,6 +60,6 @@ def kill_with_drills(result: MutantResult, root: Path, features_dir: Path = Path
             "--tags",
             "not slow",
         ]
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=DRILLS_TIMEOUT_S, check=False)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUTS.mutant_drills, check=False)
     if proc.returncode == DRILL_FAILED:
         result.verdict, result.killed_by = "killed", "live drill failed"

@@ -22,13 +22,11 @@ from typing import Any
 from alertdrill.check.rule_slice import RuleId, RuleIndex, group_reads
 from alertdrill.config.durations import parse_duration
 from alertdrill.errors import ConfigError, ToolTimeoutError
+from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.tools import run_tool
 from alertdrill.runtime.yamlfile import dump_yaml
 
 TIMEOUT_FACTOR = 10.0
-TIMEOUT_FLOOR_S = 10.0
-#: Before a group was measured (the measuring run itself): as long as a whole test file may take.
-UNMEASURED_TIMEOUT_S = 300.0
 
 
 @dataclass(eq=False)
@@ -51,8 +49,8 @@ class RuleTestGroup:
     @property
     def timeout_s(self) -> float:
         if self.seconds is None:
-            return UNMEASURED_TIMEOUT_S
-        return self.seconds * TIMEOUT_FACTOR + TIMEOUT_FLOOR_S
+            return TIMEOUTS.rule_tests_unmeasured
+        return self.seconds * TIMEOUT_FACTOR + TIMEOUTS.rule_tests_floor
 
     @property
     def steps(self) -> float:
@@ -69,7 +67,8 @@ class RuleTestGroup:
     def too_slow(self) -> str:
         """Why a run of this group was stopped, located and with the timeout's derivation."""
         why = (
-            f"{TIMEOUT_FACTOR:g} times its {self.seconds:.1f}s on the unmutated config, plus {TIMEOUT_FLOOR_S:g}s"
+            f"{TIMEOUT_FACTOR:g} times its {self.seconds:.1f}s on the unmutated config, "
+            f"plus {TIMEOUTS.rule_tests_floor:g}s"
             if self.seconds is not None
             else "before it was measured"
         )
@@ -119,7 +118,7 @@ def _measure_one(g: RuleTestGroup, dest: Path, index: RuleIndex, rule_paths: lis
             "promtool",
             ["test", "rules", str(path)],
             bin_path=bin_path,
-            timeout_s=UNMEASURED_TIMEOUT_S,
+            timeout_s=TIMEOUTS.rule_tests_unmeasured,
             merge_output=True,
         ).returncode
         == 0

@@ -9,7 +9,6 @@ import argparse
 import logging
 import signal
 import sys
-import time
 from pathlib import Path
 
 from alertdrill.check.coverage import render as render_coverage
@@ -36,6 +35,7 @@ from alertdrill.report.review import group_by_versions, load_runs, render_review
 from alertdrill.report.review_plots import escalation_rows, sop_deviations
 from alertdrill.runtime.atomic import creatable, write_text_atomic
 from alertdrill.runtime.rundir import dead_runs, is_run_alive, sweep_stale_processes
+from alertdrill.runtime.wait import hold_until_interrupted
 from alertdrill.settings import VERSIONS_HELP, Settings
 from alertdrill.stack.registry import open_stack
 
@@ -186,8 +186,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
         if stack.grafana is not None:
             print(f"  {'grafana':13} {stack.grafana.user} / {stack.grafana.password}  (generated for this install)")
         try:
-            while True:
-                time.sleep(3600)
+            hold_until_interrupted()
         except KeyboardInterrupt:
             print("\nstopping the stack")
     return EXIT_OK

@@ -15,6 +15,7 @@ import sys
 from alertdrill.backends import STACKS
 from alertdrill.errors import SetupError
 from alertdrill.runtime.capacity import claim_workers
+from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.settings import Settings
 
 ENV = "ALERTDRILL_PARALLEL"
@@ -45,7 +46,7 @@ def count_drills(pytest_args: list[str]) -> int:
         [sys.executable, "-m", "pytest", *quiet, "--collect-only", "-q", "-p", "no:xdist"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=TIMEOUTS.parallelism_probe,
         check=False,
     )
     m = _COLLECTED.search(proc.stdout)

@@ -17,6 +17,7 @@ import httpx
 
 from alertdrill.errors import DrillFailure, ObserveError
 from alertdrill.observe.alertmanager import AlertmanagerClient
+from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.tools import run_tool
 
 #: Who the drill acknowledges as (SOP-004's on-call engineer), and why.
@@ -59,7 +60,7 @@ def acknowledge(
     if method == "sop-004":
         body = {"status": "acknowledged", "comment": COMMENT}
         try:
-            resp = httpx.post(f"{am.base_url}/api/v1/alerts", json=body, timeout=5.0)
+            resp = httpx.post(f"{am.base_url}/api/v1/alerts", json=body, timeout=TIMEOUTS.acknowledge_request)
             answer = f"POST /api/v1/alerts {json.dumps(body)} -> HTTP {resp.status_code} {resp.text.strip()[:200]}"
         except httpx.HTTPError as exc:
             answer = f"POST /api/v1/alerts failed: {exc}"

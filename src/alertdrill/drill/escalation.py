@@ -29,6 +29,8 @@ from alertdrill.drill.session import DrillSession
 from alertdrill.drill.watch import POLL_S
 from alertdrill.errors import DrillFailure
 from alertdrill.notify.webhook import Notification
+from alertdrill.observe.alertmanager import AmAlert
+from alertdrill.runtime.wait import poll, sleep_until
 
 log = logging.getLogger(__name__)
 
@@ -121,15 +123,20 @@ def acknowledge(drill: DrillSession, page: Page, within_production_s: float) -> 
 
 def _wait_muted(drill: DrillSession, page: Page, silence: str) -> None:
     """Alertmanager marks the alert suppressed by the silence (every route of it is muted from now)."""
-    deadline = time.time() + drill.stack.timing.eval_interval_s + drill.expect.slack_s
-    while True:
-        held = [a for a in drill.alertmanager.alerts() if a.name == page.alert and page.is_target_labels(a.labels)]
-        if held and all(a.state == "suppressed" for a in held):
-            return
-        if time.time() > deadline:
-            states = sorted({a.state for a in held}) or ["not held"]
-            raise DrillFailure(f"silence {silence} did not mute {page.what} in Alertmanager (state {states})")
-        time.sleep(POLL_S)
+
+    def held() -> list[AmAlert]:
+        return [a for a in drill.alertmanager.alerts() if a.name == page.alert and page.is_target_labels(a.labels)]
+
+    waited = poll(
+        f"{page.what} muted by silence {silence}",
+        held,
+        done=lambda alerts: bool(alerts) and all(a.state == "suppressed" for a in alerts),
+        poll_s=POLL_S,
+        until=time.time() + drill.stack.timing.eval_interval_s + drill.expect.slack_s,
+    )
+    if not waited.met:
+        states = sorted({a.state for a in waited.value or []}) or ["not held"]
+        raise DrillFailure(f"silence {silence} did not mute {page.what} in Alertmanager (state {states})")
 
 
 def assert_nobody_paged_after_ack(drill: DrillSession, page: Page, minutes: float) -> None:
@@ -139,7 +146,7 @@ def assert_nobody_paged_after_ack(drill: DrillSession, page: Page, minutes: floa
         raise DrillFailure("no acknowledgement was made: an 'acknowledges' step must come first")
     until = _firing_at(page) + _bound_after(drill, drill.expect.scaled(minutes * 60))
     log.info("checking that nobody is paged about %s until %.1fs after firing", page.what, until - _firing_at(page))
-    time.sleep(max(0.0, until - time.time()))
+    sleep_until(until)
     late = [n for n in drill.stack.recorder.notifications(acked + POLL_S) if page.is_target(n)]
     if late:
         n = late[0]
@@ -170,10 +177,8 @@ def assert_resolves_quietly_when_acknowledged(drill: DrillSession, page: Page, m
 
 
 def _wait_inactive(drill: DrillSession, page: Page, deadline: float, explain: str) -> None:
-    while drill.watch.active(page.alert, page.match):
-        if time.time() > deadline:
-            raise DrillFailure(f"alert {page.what} still active after the rollback; bound: {explain}")
-        time.sleep(POLL_S)
+    if not drill.watch.is_inactive_by(page.alert, page.match, until=deadline):
+        raise DrillFailure(f"alert {page.what} still active after the rollback; bound: {explain}")
     drill.timeline.resolved_at = time.time()
 
 
@@ -194,7 +199,7 @@ def assert_no_escalation_after_early_resolve(drill: DrillSession, page: Page, mi
             "use a smaller --time-scale"
         )
     until = fired + _bound_after(drill, after_s)
-    time.sleep(max(0.0, until - time.time()))
+    sleep_until(until)
     ns = drill.stack.recorder.notifications(page.fault.fault_at)
     addr = address.lower()
     reached = [n for n in firing_for(page, ns) if addr in n.recipients]

@@ -21,6 +21,7 @@ from alertdrill.drill.session import DrillSession
 from alertdrill.errors import DrillFailure
 from alertdrill.notify.message import NO_VALUE, Message
 from alertdrill.notify.webhook import Notification
+from alertdrill.runtime.wait import sleep_until
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def assert_emailed(drill: DrillSession, page: Page, expected: list[str]) -> Page
         end - since,
     )
     recorder.wait_for(lambda ns: want <= addresses(in_window(ns)), timeout=max(0.0, end - time.time()), since=since)
-    time.sleep(max(0.0, end - time.time()))  # anyone else paged in the window must be seen too
+    sleep_until(end)  # anyone else paged in the window must be seen too
     got_ns = in_window(recorder.notifications(since))
     got = addresses(got_ns)
     drill.timeline.receivers = sorted(got)

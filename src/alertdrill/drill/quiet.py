@@ -13,6 +13,7 @@ from alertdrill.drill.session import DrillSession
 from alertdrill.errors import DrillFailure
 from alertdrill.notify.webhook import Notification
 from alertdrill.observe.alerts import describe, selector
+from alertdrill.runtime.wait import sleep_until
 
 log = logging.getLogger(__name__)
 #: Resolution of the subquery that looks back over the fault for a metric's extreme.
@@ -91,7 +92,7 @@ def assert_stays_quiet(drill: DrillSession, fault: FaultWindow, alert: str, for_
     bound = drill.expect.fire_bound(alert, for_production_s, 0.0, fault)
     drill.evidence.alert, drill.evidence.fire_bound = alert, bound
     log.info("checking that %s stays quiet for its bound: %s", alert, bound.explain())
-    time.sleep(max(0.0, fault.fault_at + bound.total - time.time()))
+    sleep_until(fault.fault_at + bound.total)
     fired = drill.watch.fired_since(fault.fault_at, alert)
     if fired:
         raise DrillFailure(f"alert {alert} fired below its threshold: {', '.join(sorted(fired))}")

@@ -11,7 +11,6 @@ from alertdrill.drill.bounds import SOP_RECOVERY_S
 from alertdrill.drill.paging import Page
 from alertdrill.drill.people import assert_readable
 from alertdrill.drill.session import DrillSession
-from alertdrill.drill.watch import POLL_S
 from alertdrill.errors import DrillFailure
 from alertdrill.notify.webhook import Notification
 
@@ -70,14 +69,11 @@ def wait_for_cleared_quietly(
     start = rollback.started_at
     bound = drill.expect.recovery_bound(sop_recovery_production_s, 0.0, rollback.duration_s)
     drill.evidence.recovery_bound = bound
-    deadline = start + bound.total
-    while drill.watch.active(page.alert, page.match):
-        if time.time() > deadline:
-            raise DrillFailure(
-                f"alert {page.what} still active {bound.total:.2f}s after the rollback; "
-                f"{drill.watch.last_state(page.alert, page.match)}; bound: {bound.explain()}"
-            )
-        time.sleep(POLL_S)
+    if not drill.watch.is_inactive_by(page.alert, page.match, until=start + bound.total):
+        raise DrillFailure(
+            f"alert {page.what} still active {bound.total:.2f}s after the rollback; "
+            f"{drill.watch.last_state(page.alert, page.match)}; bound: {bound.explain()}"
+        )
     drill.timeline.resolved_at = time.time()
     paged = [n for n in drill.stack.recorder.notifications(page.fault.fault_at) if page.is_target(n)]
     if paged:

@@ -14,6 +14,7 @@ from alertdrill.notify.recorder import NotificationRecorder
 from alertdrill.observe.alertmanager import AlertmanagerClient
 from alertdrill.observe.alerts import Selector, describe, matches, selector
 from alertdrill.observe.prometheus import PromAlert, PrometheusClient
+from alertdrill.runtime.wait import poll
 from alertdrill.stack.base import MonitoringStack
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,10 @@ class AlertWatch:
     def active(self, alert: str, match: dict[str, str]) -> list[PromAlert]:
         return [a for a in self.prometheus.alerts() if matches(a.name, a.labels, alert, match)]
 
+    def is_inactive_by(self, alert: str, match: dict[str, str], until: float) -> bool:
+        """Whether the alert is neither pending nor firing in Prometheus by wall time `until`."""
+        return poll(f"{alert} inactive", lambda: not self.active(alert, match), poll_s=POLL_S, until=until).met
+
     def active_at(self, alert: str, match: dict[str, str]) -> float | None:
         """When the rule first matched (Prometheus `activeAt`), or None if it cannot be read."""
         try:
@@ -136,22 +141,17 @@ class AlertWatch:
         Only a probe that began by the deadline counts: an answer from a probe that started late
         (a slow reply, an overslept poll) would let an alert past its bound.
         """
-        next_tick = time.time() + 1.0
-        while True:
-            asked_at = time.time()
-            if asked_at > deadline:
-                return []
-            try:
-                found = probe()
-            except ObserveError as exc:  # an observation gap, not a verdict; the deadline decides
-                log.debug("poll failed: %s", exc)
-                found = []
-            if found:
-                return found
-            if time.time() >= next_tick:
-                on_tick()
-                next_tick += 1.0
-            time.sleep(POLL_S)
+        if time.time() > deadline:
+            return []
+        waited = poll(
+            "an answer from the probe",
+            probe,
+            poll_s=POLL_S,
+            until=deadline,
+            tolerate=(ObserveError,),  # an observation gap, not a verdict; the deadline decides
+            on_progress=lambda _: on_tick(),
+        )
+        return (waited.value or []) if waited.met else []
 
 
 def alerts_fired_since(stack: MonitoringStack, since: float) -> list[Selector]:

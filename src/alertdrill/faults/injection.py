@@ -20,10 +20,9 @@ from typing import Any, Literal
 import httpx
 
 from alertdrill.runtime.rundir import process_run_id
+from alertdrill.runtime.timeouts import TIMEOUTS
 
 Revert = Callable[[], None]
-OFFLINE_HTTP_TIMEOUT_S = 2.0
-OFFLINE_COMMAND_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -138,8 +137,8 @@ def apply_offline(undo: OfflineUndo) -> None:
             Path(undo.path).unlink()
     elif isinstance(undo, HttpPostUndo):
         with contextlib.suppress(httpx.HTTPError):
-            httpx.post(undo.url, json=undo.json, timeout=OFFLINE_HTTP_TIMEOUT_S)
+            httpx.post(undo.url, json=undo.json, timeout=TIMEOUTS.offline_revert_request)
     elif isinstance(undo, CommandsUndo):
         for argv in undo.argv:
             with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                subprocess.run(list(argv), capture_output=True, timeout=OFFLINE_COMMAND_TIMEOUT_S, check=False)
+                subprocess.run(list(argv), capture_output=True, timeout=TIMEOUTS.offline_revert_command, check=False)

@@ -15,6 +15,7 @@ import httpx
 
 from alertdrill.notify.message import message_from_json
 from alertdrill.notify.recorder import NotificationRecorder
+from alertdrill.runtime.timeouts import TIMEOUTS
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class RecorderMirror:
     ) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=TIMEOUTS.thread_join)
 
     def poll_once(self, client: httpx.Client) -> int:
         """Fetch and ingest what arrived since the last poll; returns how many payloads."""
@@ -54,7 +55,7 @@ class RecorderMirror:
         return len(data["items"])
 
     def _loop(self) -> None:
-        with httpx.Client(timeout=5.0) as client:
+        with httpx.Client(timeout=TIMEOUTS.webhook_mirror_request) as client:
             while not self._stop.is_set():
                 try:
                     self.poll_once(client)

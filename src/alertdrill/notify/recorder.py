@@ -27,6 +27,7 @@ from alertdrill.notify.message import Message, from_email, message_to_json
 from alertdrill.notify.smtp import Delivery, SmtpSink
 from alertdrill.notify.webhook import Notification, notifications_of
 from alertdrill.runtime.ports import LOOPBACK, claim_port
+from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.tlsca import RunCertificates
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class NotificationRecorder:
             server.shutdown()
             server.server_close()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=TIMEOUTS.thread_join)
             self._thread = None
 
     def _deliver_email(self, d: Delivery) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from alertdrill.runtime.ports import LOOPBACK
+from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.tlsca import RunCertificates
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,9 @@ class SmtpSink:
             return self.ports[receiver]
         if self._loop is None:
             raise RuntimeError("SMTP sink not started")
-        server = asyncio.run_coroutine_threadsafe(self._open(receiver, port), self._loop).result(timeout=10)
+        server = asyncio.run_coroutine_threadsafe(self._open(receiver, port), self._loop).result(
+            timeout=TIMEOUTS.smtp_open
+        )
         self._servers[receiver] = server
         self.ports[receiver] = int(server.sockets[0].getsockname()[1])
         log.debug("SMTP sink for %s on %s:%d", receiver, self._host, self.ports[receiver])
@@ -116,11 +119,11 @@ class SmtpSink:
                 await server.wait_closed()
 
         try:
-            asyncio.run_coroutine_threadsafe(close_all(), loop).result(timeout=5)
+            asyncio.run_coroutine_threadsafe(close_all(), loop).result(timeout=TIMEOUTS.smtp_close)
         except (TimeoutError, RuntimeError) as exc:
             log.debug("SMTP sink close: %s", exc)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=TIMEOUTS.thread_join)
         loop.close()
         self._servers.clear()

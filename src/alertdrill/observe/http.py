@@ -6,14 +6,14 @@ from typing import Self
 
 import httpx
 
-DEFAULT_TIMEOUT_S = 2.0
+from alertdrill.runtime.timeouts import TIMEOUTS
 
 
 class ApiClient:
     """An HTTP API at a base URL; `transport` lets tests use `httpx.MockTransport`."""
 
     def __init__(
-        self, base_url: str, timeout: float = DEFAULT_TIMEOUT_S, transport: httpx.BaseTransport | None = None
+        self, base_url: str, timeout: float = TIMEOUTS.api_request, transport: httpx.BaseTransport | None = None
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)

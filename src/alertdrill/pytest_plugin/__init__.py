@@ -47,6 +47,7 @@ from alertdrill.pytest_plugin.results import (
 )
 from alertdrill.pytest_plugin.sharing import machine_share, pytest_runtest_protocol, stack_name
 from alertdrill.runtime.binaries import versions_label
+from alertdrill.runtime.wait import hold_until_interrupted
 from alertdrill.settings import HANDED_SETTINGS_ENV, Settings
 from alertdrill.slo.under_load import LoadWindow
 from alertdrill.stack.base import Stack
@@ -250,11 +251,8 @@ def _hold(stack: Stack) -> None:
     print("\nstack kept (--keep-stack); Ctrl-C to stop it:")
     for name, url in stack.urls().items():
         print(f"  {name:13} {url}")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+    with contextlib.suppress(KeyboardInterrupt):
+        hold_until_interrupted()
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,14 +33,14 @@ import pytest
 from alertdrill.grammar import longest_wait_s
 from alertdrill.runtime.atomic import write_text_atomic
 from alertdrill.runtime.process import die_with_parent
+from alertdrill.runtime.timeouts import TIMEOUTS
+from alertdrill.runtime.wait import poll
 
 log = logging.getLogger(__name__)
 
 WORKERS_DIR = "workers"
 #: Marker (feature tag @alone) of a drill that needs the machine to itself (the SLO load).
 ALONE = "alone"
-#: How long the controller waits for interrupted workers to roll back and stop their stacks.
-WORKER_STOP_WAIT_S = 60.0
 TAIL_KEY = pytest.StashKey["ProgressTail"]()
 REPORT_DIR_KEY = pytest.StashKey[Path]()
 #: Which scenario this process is running (a worker runs one at a time): the log lines' prefix.
@@ -224,19 +223,20 @@ def worker_states(report_dir: Path) -> list[dict[str, Any]]:
     return states
 
 
-def wait_for_workers(report_dir: Path, timeout_s: float = WORKER_STOP_WAIT_S) -> list[str]:
+def wait_for_workers(report_dir: Path, timeout_s: float = TIMEOUTS.worker_stop) -> list[str]:
     """After an interrupt: wait until every started worker wrote its final records (its fault
     rolled back, its stack stopped) or died; return the workers that did neither in time."""
-    deadline = time.monotonic() + timeout_s
-    said = False
-    while True:
-        pending = [s["worker"] for s in worker_states(report_dir) if not s.get("finished")]
-        if not pending or not child_pids() or time.monotonic() > deadline:
-            return pending
-        if not said:
-            print(f"\nalertdrill: waiting for {len(pending)} worker(s) to roll back and stop their stacks", flush=True)
-            said = True
-        time.sleep(0.2)
+
+    def pending() -> list[str]:
+        return [s["worker"] for s in worker_states(report_dir) if not s.get("finished")]
+
+    first = pending()
+    if first and child_pids():
+        print(f"\nalertdrill: waiting for {len(first)} worker(s) to roll back and stop their stacks", flush=True)
+    waited = poll(
+        "workers finished", pending, done=lambda p: not p or not child_pids(), poll_s=0.2, timeout_s=timeout_s
+    )
+    return waited.value or []
 
 
 class ProgressTail:
@@ -261,7 +261,7 @@ class ProgressTail:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=TIMEOUTS.thread_join)
         self.poll()  # the last lines
 
     def _run(self) -> None:

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from alertdrill.errors import BinaryNotFoundError
+from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.upstream import current_bin_dir, release_of
 
 CURRENT_SET = "current"
@@ -98,7 +99,9 @@ def program_version(program: str, versions: str | None = None) -> str:
     """The release `program --version` reports ("3.14.0"), or "unknown" — never guessed."""
     try:
         binary = find_binary(program, versions)
-        proc = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=10, check=False)
+        proc = subprocess.run(
+            [str(binary), "--version"], capture_output=True, text=True, timeout=TIMEOUTS.version_probe, check=False
+        )
     except (BinaryNotFoundError, OSError, subprocess.TimeoutExpired):
         return "unknown"
     match = _VERSION.search(proc.stdout + proc.stderr)
@@ -113,7 +116,13 @@ def accepts_flag(binary: Path, flag: str) -> bool:
     `--version`, so `binary --flag=value --version` exits 0 exactly when the flag exists.
     """
     try:
-        proc = subprocess.run([str(binary), flag, "--version"], capture_output=True, text=True, timeout=10, check=False)
+        proc = subprocess.run(
+            [str(binary), flag, "--version"],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUTS.version_probe,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return proc.returncode == 0

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import httpx
 
-PROBE_TIMEOUT_S = 0.5
+from alertdrill.runtime.timeouts import TIMEOUTS
 
 
 def http_ok(url: str) -> Callable[[], bool]:
@@ -16,7 +16,7 @@ def http_ok(url: str) -> Callable[[], bool]:
 
     def check() -> bool:
         try:
-            return httpx.get(url, timeout=PROBE_TIMEOUT_S).is_success
+            return httpx.get(url, timeout=TIMEOUTS.readiness_probe).is_success
         except httpx.HTTPError:
             return False
 

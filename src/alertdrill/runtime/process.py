@@ -14,9 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from alertdrill.errors import ProcessStartError
+from alertdrill.errors import ProcessStartError, WaitTimeout
+from alertdrill.runtime.timeouts import TIMEOUTS
+from alertdrill.runtime.wait import wait_for
 
 log = logging.getLogger(__name__)
+#: How often a starting server is asked whether it is ready (its probe is a local HTTP GET).
+READY_POLL_S = 0.02
 
 RUN_ID_ENV = "ALERTDRILL_RUN_ID"
 _PR_SET_PDEATHSIG = 1
@@ -46,9 +50,9 @@ class ManagedProcess:
         run_dir: Path,
         run_id: str,
         ready: Callable[[], bool] | None = None,
-        ready_timeout: float = 10.0,
+        ready_timeout: float = TIMEOUTS.server_ready,
         env: Mapping[str, str] | None = None,
-        stop_timeout: float = 5.0,
+        stop_timeout: float = TIMEOUTS.process_stop,
     ) -> None:
         self.name = name
         self.argv = list(argv)
@@ -119,21 +123,22 @@ class ManagedProcess:
         """Poll the readiness check; fail fast with the log tail if the process exits."""
         if self.ready is None:
             return
-        deadline = time.monotonic() + self.ready_timeout
-        while True:
+        ready = self.ready
+
+        def ready_or_exited() -> bool:
             code = self.returncode()
             if code is not None:
                 raise ProcessStartError(
                     f"{self.name} exited with code {code} before it was ready (log {self.log_path}):\n{self.log_tail()}"
                 )
-            if self.ready():
-                return
-            if time.monotonic() > deadline:
-                raise ProcessStartError(
-                    f"{self.name} was not ready after {self.ready_timeout:.1f}s "
-                    f"(log {self.log_path}):\n{self.log_tail()}"
-                )
-            time.sleep(0.02)
+            return ready()
+
+        try:
+            wait_for(f"{self.name} ready", ready_or_exited, poll_s=READY_POLL_S, timeout_s=self.ready_timeout)
+        except WaitTimeout as exc:
+            raise ProcessStartError(
+                f"{self.name} was not ready after {self.ready_timeout:.1f}s (log {self.log_path}):\n{self.log_tail()}"
+            ) from exc
 
     def stop(self) -> None:
         """Terminate, wait, kill, wait. Safe to call twice, or on a never-started process."""

@@ -12,9 +12,7 @@ from collections.abc import Sequence
 
 from alertdrill.errors import ToolTimeoutError
 from alertdrill.runtime.binaries import find_binary
-
-#: Upper bound for one promtool/amtool call. Large public rule suites take ~45 s in one file.
-TOOL_TIMEOUT_S = 300.0
+from alertdrill.runtime.timeouts import TIMEOUTS
 
 
 def run_tool(
@@ -22,7 +20,7 @@ def run_tool(
     args: Sequence[str],
     *,
     bin_path: str | None = None,
-    timeout_s: float = TOOL_TIMEOUT_S,
+    timeout_s: float = TIMEOUTS.tool_run,
     merge_output: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """Run `program args...`; the caller judges the exit status.

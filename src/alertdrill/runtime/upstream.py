@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alertdrill.runtime.timeouts import TIMEOUTS
+
 #: What `--versions current` means: the versions this kube-prometheus-stack chart ships (the kind
 #: backend installs the same chart version, stack/kube/commands.py).
 KUBE_PROMETHEUS_STACK_VERSION = "88.5.3"
@@ -123,7 +125,9 @@ def _run(argv: list[str], cwd: Path | None, what: str, env: dict[str, str]) -> s
     ticker = threading.Thread(target=heartbeat, daemon=True)
     ticker.start()
     try:
-        proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=1800, check=False)
+        proc = subprocess.run(
+            argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUTS.module_build, check=False
+        )
     except subprocess.TimeoutExpired:
         raise BuildError(f"{what}: `{' '.join(argv[:4])}` did not finish in 30 min") from None
     finally:

@@ -9,7 +9,6 @@ provisioning are then part of what is checked).
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,10 +18,11 @@ import promql_parser
 from alertdrill.config.dashboards import PanelQuery, load_queries, resolve_variables
 from alertdrill.errors import ConfigError
 from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.runtime.timeouts import TIMEOUTS
+from alertdrill.runtime.wait import poll
 from alertdrill.stack.base import MonitoringStack
 
 METRIC_NAME = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{|\[|\)|$)")
-GRAFANA_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def check_with_grafana(
     queries: list[PanelQuery], grafana_url: str, auth: tuple[str, str], scrape_s: float
 ) -> list[PanelResult]:
     """Through Grafana's /api/ds/query with its Prometheus datasource, as a viewer's browser would."""
-    with httpx.Client(base_url=grafana_url.rstrip("/"), auth=auth, timeout=GRAFANA_TIMEOUT_S) as http:
+    with httpx.Client(base_url=grafana_url.rstrip("/"), auth=auth, timeout=TIMEOUTS.grafana_request) as http:
         sources = [s for s in http.get("/api/datasources").raise_for_status().json() if s.get("type") == "prometheus"]
         if not sources:
             raise ConfigError(f"Grafana at {grafana_url} has no Prometheus datasource")
@@ -92,12 +92,11 @@ def check_on_stack(stack: MonitoringStack, timeout_s: float) -> list[PanelResult
     queries = load_queries(stack.monitoring.root / "grafana")
     scrape = stack.timing.scrape_interval_s
     grafana = stack.grafana
-    deadline = time.monotonic() + timeout_s
-    while True:
+
+    def check() -> list[PanelResult]:
         if grafana is not None:
-            results = check_with_grafana(queries, grafana.url, (grafana.user, grafana.password), scrape)
-        else:
-            results = check_with_prometheus(queries, stack.prometheus_url, scrape)
-        if all(r.ok for r in results) or time.monotonic() > deadline:
-            return results
-        time.sleep(1.0)
+            return check_with_grafana(queries, grafana.url, (grafana.user, grafana.password), scrape)
+        return check_with_prometheus(queries, stack.prometheus_url, scrape)
+
+    waited = poll("every panel has data", check, done=lambda rs: all(r.ok for r in rs), poll_s=1.0, timeout_s=timeout_s)
+    return waited.value or []

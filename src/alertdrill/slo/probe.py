@@ -14,6 +14,7 @@ from typing import Any
 
 from alertdrill.config.slos import Slo
 from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.runtime.wait import poll
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,19 @@ def steady_state(
     Returns the last measurements and how long it took. A fault's effect lingers in the rule
     windows for one window after rollback; the wait is how long the system took to return.
     """
-    start = time.monotonic()
     chosen = [s for s in slos if s.steady_state]
-    while True:
+
+    def measured() -> list[Measurement]:
         now = time.time()
-        results = [measure(prom, s, now - window_s, now, phase) for s in chosen]
-        waited = time.monotonic() - start
-        if all(r.met for r in results) or waited >= timeout_s:
-            return results, waited
-        if on_wait is not None:
-            on_wait(results)
-        time.sleep(1.0)
+        return [measure(prom, s, now - window_s, now, phase) for s in chosen]
+
+    waited = poll(
+        "steady state (every SLO met)",
+        measured,
+        done=lambda results: all(r.met for r in results),
+        poll_s=1.0,
+        timeout_s=timeout_s,
+        on_progress=None if on_wait is None else lambda w: on_wait(w.value or []),
+        progress_every_s=0.0,  # every unmet measurement is reported
+    )
+    return waited.value or [], waited.waited_s

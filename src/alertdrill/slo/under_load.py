@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from alertdrill.config.slos import Slo, find
 from alertdrill.errors import ConfigError, DrillFailure
 from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.runtime.timeouts import TIMEOUTS
+from alertdrill.runtime.wait import poll
 from alertdrill.slo.hypothesis import rule_window_s
 from alertdrill.slo.probe import Measurement, measure
 from alertdrill.stack.base import PlatformStack, Timing
 from alertdrill.workload.plan import LoadPlan
 
 log = logging.getLogger(__name__)
-DRAIN_BOUND_S = 30.0
 DRAIN_POLL_S = 0.5
 
 
@@ -66,25 +67,28 @@ def _await_counters(prometheus: PrometheusClient, timing: Timing) -> None:
     """Delivery is a difference of totals from 1 s before the load: on a stack that has just
     started (the first drill of a parallel worker), the recorded totals may not exist yet, and
     the SLO would read "no data" (seen once in 10 parallel runs). Wait, bounded, until they do."""
-    deadline = time.monotonic() + 5 * (timing.scrape_interval_s + timing.eval_interval_s) + 5.0
-    while time.monotonic() < deadline:
-        at = time.time() - 1.0
-        if all(prometheus.query(series, at=at) for series in COUNTERS):
-            return
-        time.sleep(DRAIN_POLL_S)
-    log.warning("%s not recorded yet; delivery may read 'no data'", " and ".join(COUNTERS))
+    recorded = poll(
+        "delivery totals recorded",
+        lambda: all(prometheus.query(series, at=time.time() - 1.0) for series in COUNTERS),
+        poll_s=DRAIN_POLL_S,
+        # five scrape+evaluation rounds (a just-started stack), plus a second for a busy machine
+        timeout_s=5 * (timing.scrape_interval_s + timing.eval_interval_s) + 5.0,
+    )
+    if not recorded.met:
+        log.warning("%s not recorded yet; delivery may read 'no data'", " and ".join(COUNTERS))
 
 
 def _drained(prometheus: PrometheusClient, ended: float) -> float:
     """When the workers had delivered everything published by the end of the load."""
     published = prometheus.query(COUNTERS[0], at=ended)
     target = published[0].value if published else 0.0
-    deadline = time.monotonic() + DRAIN_BOUND_S
-    while time.monotonic() < deadline:
-        delivered = prometheus.query(COUNTERS[1])
-        if delivered and delivered[0].value >= target:
-            break
-        time.sleep(DRAIN_POLL_S)
+    poll(
+        "published messages delivered",
+        lambda: prometheus.query(COUNTERS[1]),
+        done=lambda delivered: bool(delivered) and delivered[0].value >= target,
+        poll_s=DRAIN_POLL_S,
+        timeout_s=TIMEOUTS.load_drain,
+    )
     return time.time()
 
 

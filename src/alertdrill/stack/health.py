@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 
-from alertdrill.errors import ObserveError, WaitTimeout
+from alertdrill.errors import ObserveError
 from alertdrill.observe.alertmanager import AlertmanagerClient
 from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.runtime.wait import wait_for
 
 log = logging.getLogger(__name__)
 
@@ -39,24 +39,15 @@ def wait_until_healthy(
     A server that cannot be reached yet is part of the state, not hidden: the timeout message
     says what was last seen (including the last error) and for how long it was waited for.
     """
-    deadline = time.monotonic() + timeout
-    next_log = time.monotonic() + progress_every_s
-    state = "not asked yet"
     with PrometheusClient(prometheus_url) as prom, AlertmanagerClient(alertmanager_url) as am:
-        while True:
-            try:
-                found = health_state(prom, am, jobs)
-            except ObserveError as exc:
-                found = f"not answering: {exc}"
-            if found is None:
-                return
-            state = found
-            now = time.monotonic()
-            if now > deadline:
-                raise WaitTimeout(
-                    f"stack not healthy after {timeout:.0f}s: {state} (Prometheus {prometheus_url}){hint}"
-                )
-            if now > next_log:
-                log.info("waiting for the stack to settle: %s", state)
-                next_log = now + progress_every_s
-            time.sleep(poll_s)
+        wait_for(
+            f"stack healthy (Prometheus {prometheus_url})",
+            lambda: health_state(prom, am, jobs),
+            done=lambda state: state is None,
+            tolerate=(ObserveError,),
+            poll_s=poll_s,
+            timeout_s=timeout,
+            on_progress=lambda w: log.info("waiting for the stack to settle: %s", w.last_seen()),
+            progress_every_s=progress_every_s,
+            hint=hint,
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.upstream import KUBE_PROMETHEUS_STACK_VERSION
 from alertdrill.settings import KubeSettings
 
@@ -45,7 +46,6 @@ NATS = Chart(
     version="2.14.2",
 )
 CHARTS = (KUBE_PROMETHEUS_STACK, NATS)
-HELM_TIMEOUT = "10m"
 
 
 def kube_context(kube: KubeSettings, kind: bool) -> str | None:
@@ -149,7 +149,7 @@ def helm_upgrade_install(
         str(values),
         "--wait",
         "--timeout",
-        HELM_TIMEOUT,
+        TIMEOUTS.go_duration(TIMEOUTS.kube_helm_wait),
         *_helm_globals(kube, context),
     ]
 
@@ -218,7 +218,7 @@ def kubectl_delete_pods(kube: KubeSettings, context: str | None, namespace: str,
         "--namespace",
         namespace,
         "--wait=true",
-        "--timeout=120s",
+        f"--timeout={TIMEOUTS.go_duration(TIMEOUTS.kube_wait_condition)}",
     )
 
 

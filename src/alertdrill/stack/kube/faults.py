@@ -20,6 +20,8 @@ from typing import Any
 from alertdrill.errors import FaultError
 from alertdrill.faults.injection import CommandsUndo, Injection, NoUndo
 from alertdrill.faults.limits import bounded_bytes, require_http_workload
+from alertdrill.runtime.timeouts import TIMEOUTS
+from alertdrill.runtime.wait import poll
 from alertdrill.settings import Settings
 from alertdrill.stack.kube import commands, manifests
 from alertdrill.stack.kube.api import KubeTarget
@@ -198,28 +200,34 @@ class KubeFaults:
         core = client.CoreV1Api(self.ctx.target.api_client())
         name = manifest["metadata"]["name"]
         core.create_namespaced_pod(self.ctx.ns, manifest)  # type: ignore[arg-type]  # the client takes dicts
-        deadline = time.monotonic() + 120
-        while True:
+
+        def phase() -> str | None:
             status = core.read_namespaced_pod(name, self.ctx.ns).status
-            phase = status.phase if status else None
-            if phase == "Running":
-                break
-            if phase in ("Failed", "Succeeded") or time.monotonic() > deadline:
-                core.delete_namespaced_pod(name, self.ctx.ns, grace_period_seconds=0)
-                raise FaultError(f"{what}: fault pod {name} is {phase}, not Running; see `kubectl logs {name}`")
-            time.sleep(1)
+            return status.phase if status else None
+
+        started = poll(
+            f"fault pod {name} Running",
+            phase,
+            done=lambda p: p in ("Running", "Failed", "Succeeded"),  # the last two will never run
+            poll_s=1.0,
+            timeout_s=TIMEOUTS.kube_fault_pod_running,
+        )
+        if started.value != "Running":
+            core.delete_namespaced_pod(name, self.ctx.ns, grace_period_seconds=0)
+            raise FaultError(f"{what}: fault pod {name} is {started.value}, not Running; see `kubectl logs {name}`")
+
+        def gone() -> bool:
+            try:
+                core.read_namespaced_pod(name, self.ctx.ns)
+            except client.ApiException as exc:
+                if exc.status == 404:
+                    return True
+                raise
+            return False
 
         def delete() -> None:
             core.delete_namespaced_pod(name, self.ctx.ns)
-            end = time.monotonic() + 60
-            while time.monotonic() < end:
-                try:
-                    core.read_namespaced_pod(name, self.ctx.ns)
-                except client.ApiException as exc:
-                    if exc.status == 404:
-                        return
-                    raise
-                time.sleep(1)
+            poll(f"fault pod {name} gone", gone, poll_s=1.0, timeout_s=TIMEOUTS.kube_fault_pod_gone)
 
         undo = self.ctx.kubectl("delete", "pod", name, "--ignore-not-found", "--wait")
         return Injection(delete, _undo(undo))
@@ -311,17 +319,17 @@ class KubeFaults:
         if not self.ctx.kind:
             raise FaultError("stop_node needs the kind stack (a real cluster's nodes are not alertdrill's to stop)")
         container = self._node_name(node)
-        self.ctx.runner.run(commands.docker_stop(container), timeout=120)
+        self.ctx.runner.run(commands.docker_stop(container), timeout=TIMEOUTS.kube_docker_node)
 
         def start() -> None:
             started = time.time()
-            self.ctx.runner.run(commands.docker_start(container), timeout=120)
+            self.ctx.runner.run(commands.docker_start(container), timeout=TIMEOUTS.kube_docker_node)
             self._wait_node_back(container, started)
 
         # A stopped kind node's exporter does not refuse: its scrapes hang until the scrape timeout.
         return Injection(start, _undo(commands.docker_start(container)), hangs_target=True)
 
-    def _wait_node_back(self, node: str, started: float, timeout_s: float = 200.0) -> None:
+    def _wait_node_back(self, node: str, started: float, timeout_s: float = TIMEOUTS.kube_node_back) -> None:
         """Ready *as reported by the restarted kubelet*: a Ready condition whose heartbeat is newer
         than the restart. Why not `kubectl wait --for=condition=Ready`: since Kubernetes 1.32 a
         node turns NotReady only ~50 s after its kubelet stops, so a rollback before that finds
@@ -333,7 +341,7 @@ class KubeFaults:
             argv,
             lambda d: d.returncode == 0 and node_ready_since(d.stdout, started),
             timeout_s,
-            run_timeout_s=30,
+            run_timeout_s=TIMEOUTS.kube_get,
         )
         if back is None:
             raise FaultError(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.settings import Settings
 from alertdrill.stack.base import Timing
 from alertdrill.stack.kube.stack import KubeStack
@@ -35,7 +36,9 @@ class PlanRunner:
 
     calls: list[tuple[str, ...]] = field(default_factory=list)
 
-    def run(self, argv: Any, timeout: float = 600.0, check: bool = True, stdin: str | None = None) -> Completed:
+    def run(
+        self, argv: Any, timeout: float = TIMEOUTS.kube_command, check: bool = True, stdin: str | None = None
+    ) -> Completed:
         cmd = tuple(str(a) for a in argv)
         self.calls.append(cmd)
         out = json.dumps(ASSUMED_PROMETHEUS) if "prometheuses" in cmd else ""

@@ -23,6 +23,7 @@ from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.runtime.ports import free_port
 from alertdrill.runtime.probes import http_ok
 from alertdrill.runtime.process import ManagedProcess
+from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.tlsca import issue_run_certificates
 from alertdrill.settings import Settings
 from alertdrill.stack.base import GrafanaAccess, Timing
@@ -127,7 +128,7 @@ class KubeStack(StackLifecycle):
         for name in ("bff", "workers", "recorder"):
             done = self.runner.run(
                 self._kubectl("logs", f"deployment/{name}", "--tail", "40", "--namespace", self.kube.namespace),
-                timeout=30,
+                timeout=TIMEOUTS.kube_port_forward_ready,
                 check=False,
             )
             out[f"kubectl logs {name}"] = done.stdout or done.stderr
@@ -147,7 +148,7 @@ class KubeStack(StackLifecycle):
                 "--output-directory",
                 str(dest),
             )
-        done = self.runner.run(argv, timeout=300, check=False)
+        done = self.runner.run(argv, timeout=TIMEOUTS.kube_kind_delete, check=False)
         if done.returncode != 0:
             log.warning("could not export the cluster's logs: %s", (done.stderr or done.stdout).strip()[-300:])
             return None
@@ -163,7 +164,7 @@ class KubeStack(StackLifecycle):
         self.install()
         self._connect()
         self._exit.enter_context(RecorderMirror(self._urls["recorder"], self.recorder))
-        self.wait_until_healthy(timeout=300.0)
+        self.wait_until_healthy(timeout=TIMEOUTS.kube_cluster_healthy)
         log.info("%s stack ready in %.0fs: %s", self.settings.stack, time.monotonic() - t0, self._urls)
 
     def install(self) -> None:
@@ -193,33 +194,33 @@ class KubeStack(StackLifecycle):
         return commands.kubectl(self.kube, self.context, *args)
 
     def _ensure_kind_cluster(self) -> None:
-        existing = self.runner.run(commands.kind_get_clusters(), timeout=60).stdout.split()
+        existing = self.runner.run(commands.kind_get_clusters(), timeout=TIMEOUTS.kube_get).stdout.split()
         if self.kube.cluster_name in existing:
             log.info("reusing kind cluster %s", self.kube.cluster_name)
         else:
             require_free_host_ports(kind_host_ports(self.kube.kind_config))
             log.info("creating kind cluster %s from %s (1-2 minutes)", self.kube.cluster_name, self.kube.kind_config)
-            self.runner.run(commands.kind_create(self.kube, self.kube.kind_config), timeout=600)
+            self.runner.run(commands.kind_create(self.kube, self.kube.kind_config), timeout=TIMEOUTS.kube_kind_create)
             self.created_cluster = True
         project = self.kube.kind_config.resolve().parent
         log.info("building the workload image %s", self.kube.image)
-        self.runner.run(commands.docker_build(self.kube, project), timeout=900)
+        self.runner.run(commands.docker_build(self.kube, project), timeout=TIMEOUTS.kube_image_build)
         self._load_image()
 
     def _load_image(self) -> None:
         """`kind load docker-image`, or — where Docker keeps images in containerd's store, which that
         command cannot read — `docker save` and `kind load image-archive`."""
-        done = self.runner.run(commands.kind_load_image(self.kube), timeout=600, check=False)
+        done = self.runner.run(commands.kind_load_image(self.kube), timeout=TIMEOUTS.kube_image_load, check=False)
         if done.returncode == 0:
             return
         log.warning("kind load docker-image failed (%s); loading an image archive instead", done.stderr.strip()[-200:])
         archive = self.run_dir / "workload-image.tar"
-        self.runner.run(commands.docker_save(self.kube, archive), timeout=600)
-        self.runner.run(commands.kind_load_archive(self.kube, archive), timeout=600)
+        self.runner.run(commands.docker_save(self.kube, archive), timeout=TIMEOUTS.kube_image_load)
+        self.runner.run(commands.kind_load_archive(self.kube, archive), timeout=TIMEOUTS.kube_image_load)
 
     def _require_operator_crds(self) -> None:
         """A cluster whose monitoring alertdrill does not install must run the Prometheus operator."""
-        done = self.runner.run(self._kubectl("get", "crd", *OPERATOR_CRDS), timeout=60, check=False)
+        done = self.runner.run(self._kubectl("get", "crd", *OPERATOR_CRDS), timeout=TIMEOUTS.kube_get, check=False)
         if done.returncode != 0:
             raise ConfigError(
                 f"the cluster has no Prometheus operator CRDs ({', '.join(OPERATOR_CRDS)}): install "
@@ -229,7 +230,9 @@ class KubeStack(StackLifecycle):
 
     def _follow_the_clusters_prometheus(self) -> None:
         """Label FLUO's objects as the cluster's Prometheus selects them; bounds at its evaluation interval."""
-        done = self.runner.run(self._kubectl("get", "prometheuses", "--all-namespaces", "-o", "json"), timeout=60)
+        done = self.runner.run(
+            self._kubectl("get", "prometheuses", "--all-namespaces", "-o", "json"), timeout=TIMEOUTS.kube_get
+        )
         self.selection = parse_prometheus_list(done.stdout)
         self.timing = replace(self.timing, eval_interval_s=self.selection.eval_interval_s)
         log.info(
@@ -252,7 +255,7 @@ class KubeStack(StackLifecycle):
 
     def _apply(self, objects: list[manifests.Manifest], name: str) -> None:
         path = values.dump_all(objects, self.run_dir / "manifests" / f"{name}.yaml")
-        self.runner.run(commands.kubectl_apply(self.kube, self.context, path), timeout=180)
+        self.runner.run(commands.kubectl_apply(self.kube, self.context, path), timeout=TIMEOUTS.kube_apply)
 
     def _install_workload(self) -> None:
         ns = self.kube.namespace
@@ -271,7 +274,8 @@ class KubeStack(StackLifecycle):
         self._apply([manifests.sink_tls_secret(ns, self._sink_tls(full=True)), *objects[1:]], "workload")
         for name in ("bff", "workers", "traffic", "recorder"):
             self.runner.run(
-                commands.kubectl_rollout_status(self.kube, self.context, f"deployment/{name}", ns), timeout=330
+                commands.kubectl_rollout_status(self.kube, self.context, f"deployment/{name}", ns),
+                timeout=TIMEOUTS.kube_rollout,
             )
 
     def _sink_tls(self, full: bool) -> dict[str, str]:
@@ -301,17 +305,18 @@ class KubeStack(StackLifecycle):
         self._helm(commands.KUBE_PROMETHEUS_STACK, ns, values.dump_all([kps], self.run_dir / "kps.values.yaml"))
 
     def _helm(self, chart: commands.Chart, namespace: str, values_path: Path) -> None:
-        self.runner.run(commands.helm_repo_add(chart), timeout=120)
+        self.runner.run(commands.helm_repo_add(chart), timeout=TIMEOUTS.kube_helm_repo)
         log.info(
             "installing %s %s into %s (helm --wait, up to %s)",
             chart.chart,
             chart.version,
             namespace,
-            commands.HELM_TIMEOUT,
+            TIMEOUTS.go_duration(TIMEOUTS.kube_helm_wait),
         )
         self._undo.append(commands.helm_uninstall(self.kube, self.context, chart, namespace))
         self.runner.run(
-            commands.helm_upgrade_install(self.kube, self.context, chart, namespace, values_path), timeout=660
+            commands.helm_upgrade_install(self.kube, self.context, chart, namespace, values_path),
+            timeout=TIMEOUTS.kube_helm_install,
         )
 
     def _connect(self) -> None:
@@ -341,7 +346,7 @@ class KubeStack(StackLifecycle):
             run_dir=self.run_dir,
             run_id=self.run_id,
             ready=http_ok(probe),
-            ready_timeout=60,
+            ready_timeout=TIMEOUTS.kube_port_forward_ready,
         )
         self._exit.enter_context(proc)
         return url
@@ -356,7 +361,7 @@ class KubeStack(StackLifecycle):
             "alertdrill.workload.load",
             *plan.args(url),
         ]
-        done = self.runner.run(argv, timeout=plan.seconds + 60)
+        done = self.runner.run(argv, timeout=plan.seconds + TIMEOUTS.kube_load_overrun)
         lines = done.stdout.strip().splitlines()
         return dict(json.loads(lines[-1])) if lines else {}
 
@@ -381,7 +386,7 @@ class KubeStack(StackLifecycle):
             log.info("--keep-stack: leaving the %s stack up (%s)", self.settings.stack, self._urls)
             return
         if self.is_kind and self.created_cluster:
-            self.runner.run(commands.kind_delete(self.kube), timeout=300, check=False)
+            self.runner.run(commands.kind_delete(self.kube), timeout=TIMEOUTS.kube_kind_delete, check=False)
             return
         for argv in reversed(self._undo):
-            self.runner.run(argv, timeout=300, check=False)
+            self.runner.run(argv, timeout=TIMEOUTS.kube_kind_delete, check=False)

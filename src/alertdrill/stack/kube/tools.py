@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from alertdrill.errors import SetupError
+from alertdrill.runtime.timeouts import TIMEOUTS
+from alertdrill.runtime.wait import poll
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,7 @@ class CommandFailed(SetupError):
 
 class Runner(Protocol):
     def run(
-        self, argv: Sequence[str], timeout: float = 600.0, check: bool = True, stdin: str | None = None
+        self, argv: Sequence[str], timeout: float = TIMEOUTS.kube_command, check: bool = True, stdin: str | None = None
     ) -> Completed: ...
 
 
@@ -59,7 +61,7 @@ class SubprocessRunner:
     history: list[tuple[str, ...]] = field(default_factory=list)
 
     def run(
-        self, argv: Sequence[str], timeout: float = 600.0, check: bool = True, stdin: str | None = None
+        self, argv: Sequence[str], timeout: float = TIMEOUTS.kube_command, check: bool = True, stdin: str | None = None
     ) -> Completed:
         cmd = tuple(argv)
         self.history.append(cmd)
@@ -106,19 +108,19 @@ def poll_command(
     argv: Sequence[str],
     ok: Callable[[Completed], bool],
     timeout_s: float,
-    run_timeout_s: float = 150.0,
+    run_timeout_s: float = TIMEOUTS.kube_retry_run,
     interval_s: float = 2.0,
 ) -> Completed | None:
     """Run `argv` until `ok` says its answer is the awaited one (returned), or `timeout_s` passes
     (None: the caller says what was not reached). A failing command is retried, not raised."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        done = runner.run(argv, timeout=run_timeout_s, check=False)
-        if ok(done):
-            return done
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(interval_s)
+    waited = poll(
+        f"`{' '.join(argv[:3])}` answering as awaited",
+        lambda: runner.run(argv, timeout=run_timeout_s, check=False),
+        done=ok,
+        poll_s=interval_s,
+        timeout_s=timeout_s,
+    )
+    return waited.value if waited.met else None
 
 
 def require_tools(tools: Sequence[str]) -> None:
@@ -134,7 +136,9 @@ def require_tools(tools: Sequence[str]) -> None:
 
 def require_docker_daemon(runner: Runner) -> None:
     """`docker` on PATH is not enough: kind needs a daemon that answers."""
-    done = runner.run(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=30.0, check=False)
+    done = runner.run(
+        ["docker", "info", "--format", "{{.ServerVersion}}"], timeout=TIMEOUTS.kube_docker_info, check=False
+    )
     if done.returncode != 0:
         raise SetupError(
             "docker is installed but its daemon does not answer (`docker info` failed: "

@@ -16,6 +16,8 @@ from alertdrill.errors import FaultError
 from alertdrill.faults.injection import DeleteFileUndo, HttpPostUndo, Injection, NoUndo, SignalUndo
 from alertdrill.faults.limits import bounded_bytes, require_http_workload
 from alertdrill.runtime.process import ManagedProcess
+from alertdrill.runtime.timeouts import TIMEOUTS
+from alertdrill.runtime.wait import poll
 from alertdrill.stack.base import Timing
 from alertdrill.stack.local.nodes import VirtualNode, disk_used_bytes, rss_bytes
 from alertdrill.stack.local.pods import Pod, all_pods, pids_on
@@ -23,10 +25,6 @@ from alertdrill.stack.local.supervisor import backoff_s
 
 CRASH_ARGV = [sys.executable, "-c", "import sys; print('crashing at start (crashloop fault)'); sys.exit(1)"]
 FILL_CHUNK = 4 * 2**20
-HOG_READY_S = 30.0
-CRASHLOOP_TIMEOUT_S = 60.0
-BFF_ADMIN_TIMEOUT_S = 2.0
-JOB_SUBMIT_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,7 @@ class LocalFaults:
         url = self.ctx.bff_url + "/admin/fault"
 
         def post(payload: dict[str, float]) -> None:
-            httpx.post(url, json=payload, timeout=BFF_ADMIN_TIMEOUT_S).raise_for_status()
+            httpx.post(url, json=payload, timeout=TIMEOUTS.bff_admin_request).raise_for_status()
 
         post(body)
         return Injection(lambda: post(undo), HttpPostUndo(url, undo))
@@ -122,7 +120,7 @@ class LocalFaults:
         """Real jobs through the BFF's API; they cannot be taken back, the workers drain them."""
         url = self.ctx.bff_url + "/api/jobs"
         interval, start = 1.0 / rate, time.monotonic()
-        with httpx.Client(timeout=JOB_SUBMIT_TIMEOUT_S) as client:
+        with httpx.Client(timeout=TIMEOUTS.job_submit_request) as client:
             for n in range(count):
                 client.post(url, json={}).raise_for_status()
                 delay = start + (n + 1) * interval - time.monotonic()
@@ -156,25 +154,25 @@ class LocalFaults:
 
         return Injection(restore, NoUndo("the command patch lives in memory only"))
 
-    def _wait_for_crashloop(self, pods: list[Pod], timeout: float = CRASHLOOP_TIMEOUT_S) -> None:
+    def _wait_for_crashloop(self, pods: list[Pod], timeout: float = TIMEOUTS.crashloop_established) -> None:
         """Applied once every target is in CrashLoopBackOff with a back-off a scrape can see.
 
         Early back-offs (10 s, 20 s, ... scaled) can be shorter than a scrape interval; until then
         the crash loop is not yet observable, and that ramp belongs to the fault, not the bound.
         """
         scrape = self.ctx.timing.scrape_interval_s
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def established() -> bool:
             with self.ctx.lock:
-                statuses = [st for pod in pods for st in pod.status]
-                if all(
+                return all(
                     st.reason == "CrashLoopBackOff"
                     and backoff_s(st.restarts_in_row, self.ctx.timing.time_scale) >= scrape
-                    for st in statuses
-                ):
-                    return
-            time.sleep(0.02)
-        raise FaultError(f"crash loop of {[p.name for p in pods]} not established after {timeout:.0f}s")
+                    for pod in pods
+                    for st in pod.status
+                )
+
+        if not poll("crash loop established", established, poll_s=0.02, timeout_s=timeout).met:
+            raise FaultError(f"crash loop of {[p.name for p in pods]} not established after {timeout:.0f}s")
 
     # -- node faults -----------------------------------------------------------------------
     def stop_node(self, node_name: str) -> Injection:
@@ -223,7 +221,7 @@ class LocalFaults:
             ],
             run_dir=self.ctx.run_dir,
             run_id=self.ctx.run_id,
-            ready_timeout=HOG_READY_S,
+            ready_timeout=TIMEOUTS.memory_hog_ready,
             ready=lambda: hog.pid is not None and rss_bytes(hog.pid) >= want * 0.95,
         )
         hog.start()

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 
 from alertdrill.errors import FaultError
 from alertdrill.runtime.probes import python_module
 from alertdrill.runtime.process import ManagedProcess
+from alertdrill.runtime.timeouts import TIMEOUTS
+from alertdrill.runtime.wait import poll
 from alertdrill.workload.plan import LoadPlan
 
 log = logging.getLogger(__name__)
-#: How long past its planned duration the generator may run before it counts as hung.
-OVERRUN_S = 30.0
 
 
 def run_local_load(bff_url: str, plan: LoadPlan, run_dir: Path, run_id: str) -> dict[str, float]:
@@ -25,19 +24,21 @@ def run_local_load(bff_url: str, plan: LoadPlan, run_dir: Path, run_id: str) -> 
         python_module("alertdrill.workload.load", *plan.args(bff_url)),
         run_dir=run_dir,
         run_id=run_id,
-        stop_timeout=5.0,
+        stop_timeout=TIMEOUTS.process_stop,
     )
     with proc:
-        deadline = time.monotonic() + plan.seconds + OVERRUN_S
-        last = ""
-        while proc.is_running():
-            if time.monotonic() > deadline:
-                raise FaultError(f"the load generator ran past {plan.seconds + OVERRUN_S:.0f}s; see {proc.log_path}")
+        shown = [""]
+
+        def finished() -> bool:
             tail = proc.log_tail(1).strip()
-            if tail != last and tail.startswith("load "):
+            if tail != shown[0] and tail.startswith("load "):  # the generator's own progress line
                 log.info("%s", tail)
-                last = tail
-            time.sleep(1.0)
+                shown[0] = tail
+            return not proc.is_running()
+
+        limit = plan.seconds + TIMEOUTS.load_overrun
+        if not poll("the load generator finished", finished, poll_s=1.0, timeout_s=limit).met:
+            raise FaultError(f"the load generator ran past {limit:.0f}s; see {proc.log_path}")
         code = proc.returncode()
         lines = proc.log_path.read_text().strip().splitlines()
     if code != 0 or not lines:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from alertdrill.runtime.process import ManagedProcess
+from alertdrill.runtime.timeouts import TIMEOUTS
 
 log = logging.getLogger(__name__)
 
@@ -148,4 +149,4 @@ class NodeAgent(threading.Thread):
     def stop(self) -> None:
         self._stopping.set()
         if self.is_alive():
-            self.join(timeout=5)
+            self.join(timeout=TIMEOUTS.thread_join)

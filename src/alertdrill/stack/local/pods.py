@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Literal
 
 from alertdrill.runtime.process import ManagedProcess
+from alertdrill.runtime.timeouts import TIMEOUTS
 
-READY_TIMEOUT_S = 15.0
 ContainerState = Literal["running", "waiting", "terminated"]
 
 
@@ -68,7 +68,7 @@ class Pod:
                     run_dir=self.run_dir,
                     run_id=self.run_id,
                     ready=c.ready,
-                    ready_timeout=READY_TIMEOUT_S,
+                    ready_timeout=TIMEOUTS.pod_ready,
                 )
                 for c in self.containers
             ]

@@ -13,7 +13,7 @@ import httpx
 
 from alertdrill.backends import STACKS
 from alertdrill.config.monitoring import MonitoringConfig
-from alertdrill.errors import ObserveError, WaitTimeout
+from alertdrill.errors import ObserveError
 from alertdrill.notify.recorder import NotificationRecorder
 from alertdrill.notify.redirect import SinkTargets
 from alertdrill.observe.prometheus import PrometheusClient
@@ -21,7 +21,9 @@ from alertdrill.runtime.binaries import find_binary
 from alertdrill.runtime.ports import LOOPBACK, PortAllocator, worker_port_block
 from alertdrill.runtime.probes import http_ok
 from alertdrill.runtime.process import ManagedProcess
+from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.tlsca import issue_run_certificates
+from alertdrill.runtime.wait import wait_for
 from alertdrill.settings import Settings
 from alertdrill.stack.base import GrafanaAccess, Timing
 from alertdrill.stack.common import StackLifecycle, start_run, write_config
@@ -52,12 +54,9 @@ from alertdrill.stack.local.topology import (
 from alertdrill.workload.plan import LoadPlan
 
 log = logging.getLogger(__name__)
-HEALTH_TIMEOUT_S = 20.0
 #: ... plus this many scrape+evaluation intervals: a target is first scraped within one interval
 #: of discovery, and ServiceDown's absent() pending at start clears one evaluation later.
 HEALTH_INTERVALS = 4
-#: Prometheus learns its Alertmanagers again only at its discovery manager's 5 s tick.
-REDISCOVER_TIMEOUT_S = 15.0
 SERVERS = STACKS["local"].binaries
 
 
@@ -142,7 +141,7 @@ class LocalStack(StackLifecycle):
     def _health_timeout_s(self) -> float:
         """20 s at 1 s intervals measured enough; at production timing (15 s) a target's first
         scrape alone can take 15 s after the 5 s discovery tick (seen: the stack timed out)."""
-        return HEALTH_TIMEOUT_S + HEALTH_INTERVALS * (self.timing.scrape_interval_s + self.timing.eval_interval_s)
+        return TIMEOUTS.stack_healthy + HEALTH_INTERVALS * (self.timing.scrape_interval_s + self.timing.eval_interval_s)
 
     # -- pieces ----------------------------------------------------------------------------
     def _define_nodes(self) -> None:
@@ -299,7 +298,7 @@ class LocalStack(StackLifecycle):
         # Reload first: it stops the old groups' re-sends and gives the notifier a new HTTP
         # client, so the Alertmanager restarted next is reached on fresh connections.
         try:
-            httpx.post(self.prometheus_url + "/-/reload", timeout=10.0).raise_for_status()
+            httpx.post(self.prometheus_url + "/-/reload", timeout=TIMEOUTS.prometheus_reload).raise_for_status()
         except httpx.HTTPError as exc:
             raise ObserveError(
                 f"Prometheus reload at {self.prometheus_url} failed: {exc}; see {self._prometheus.log_path}"
@@ -309,14 +308,12 @@ class LocalStack(StackLifecycle):
         self._alertmanager.start()
         self._alertmanager.wait_ready()
         with PrometheusClient(self.prometheus_url) as prom:
-            deadline = time.monotonic() + REDISCOVER_TIMEOUT_S
-            while not prom.alertmanagers():
-                if time.monotonic() > deadline:
-                    raise WaitTimeout(
-                        f"Prometheus {self.prometheus_url} did not rediscover its Alertmanager within "
-                        f"{REDISCOVER_TIMEOUT_S:.0f}s of a reload"
-                    )
-                time.sleep(0.05)
+            wait_for(
+                f"Prometheus {self.prometheus_url} rediscovering its Alertmanager after a reload",
+                prom.alertmanagers,
+                poll_s=0.05,
+                timeout_s=TIMEOUTS.alertmanager_rediscovered,
+            )
 
     def wait_until_healthy(self, timeout: float) -> None:
         """Every scraped target up, and no alert pending or firing anywhere."""

@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from alertdrill.runtime.ports import LOOPBACK
+from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.stack.local.pods import Pod
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class Supervisor(threading.Thread):
     def stop(self) -> None:
         self._stopping.set()
         if self.is_alive():
-            self.join(timeout=5)
+            self.join(timeout=TIMEOUTS.thread_join)
 
     def backoff_s(self, restarts: int) -> float:
         return backoff_s(restarts, self._scale)
