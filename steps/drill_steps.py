@@ -10,8 +10,9 @@ from __future__ import annotations
 from pytest_bdd import given, parsers, then, when
 
 from alertdrill import grammar as g
-from alertdrill.drill import escalation, paging, people, quiet, recovery
+from alertdrill.drill import escalation, paging, people, pipeline, quiet, recovery
 from alertdrill.drill.expectations import FaultWindow
+from alertdrill.drill.outages import Outage
 from alertdrill.drill.paging import Page
 from alertdrill.drill.session import DrillSession
 
@@ -24,6 +25,12 @@ def _(drill: DrillSession) -> None:
 @when(parsers.parse(g.INJECTS), target_fixture="fault")
 def _(drill: DrillSession, scenario: str) -> FaultWindow:
     return drill.inject(scenario)
+
+
+@when(parsers.parse(g.STRIKES), target_fixture="outages")
+@then(parsers.parse(g.STRIKES), target_fixture="outages")
+def _(drill: DrillSession, scenario: str) -> list[Outage]:
+    return drill.strike(scenario)
 
 
 @then(parsers.parse(g.FIRES), target_fixture="page")
@@ -134,6 +141,16 @@ def _(drill: DrillSession, fault: FaultWindow, expr: str, value: float) -> None:
 @then(parsers.parse(g.DID_NOT_FIRE))
 def _(drill: DrillSession, fault: FaultWindow, alert: str) -> None:
     quiet.assert_not_fired(drill, fault, alert)
+
+
+@then(g.NO_DUPLICATE)
+def _(drill: DrillSession, page: Page) -> None:
+    pipeline.assert_no_duplicates(drill, page)
+
+
+@then(g.CONFIG_REFUSED)
+def _(drill: DrillSession) -> None:
+    pipeline.assert_config_refused(drill)
 
 
 @then(g.NO_OTHER_ALERT)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 HEALTHY = "the stack is healthy"
 INJECTS = 'the scenario "{scenario}" injects its fault'
+STRIKES = 'the pipeline fault "{scenario}" strikes'
 FIRES = 'alert "{alert}" fires for {label} "{value}" after holding for {seconds:d} seconds'
 FIRES_DEFERRED = FIRES + ", held back from paging"
 ALSO_FIRES = 'alert "{alert}" also fires for {label} "{value}" after holding for {seconds:d} seconds'
@@ -36,6 +37,8 @@ REACHED_AT_LEAST = 'Prometheus saw "{expr}" reach at least {value:g}'
 FELL_TO_AT_MOST = 'Prometheus saw "{expr}" fall to at most {value:g}'
 DID_NOT_FIRE = 'alert "{alert}" did not fire'
 NO_OTHER_ALERT = "no other alert fired"
+NO_DUPLICATE = "nobody is emailed twice about it"
+CONFIG_REFUSED = "every Alertmanager refused the broken config and kept routing with its own"
 LOAD = (
     "the load generator sends {subs:d} job submissions/s of {jobs:d} jobs each "
     "and {reads:d} reads/s to the BFF for {seconds:d} seconds"

@@ -16,6 +16,8 @@ DRILL_KEYS = {
     "messages",
     "escalations",
     "acknowledged_s",
+    "pipeline",
+    "duplicates",
     "stack_id",
     "feature",
     "scenario",

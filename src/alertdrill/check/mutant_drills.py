@@ -58,7 +58,7 @@ def kill_with_drills(result: MutantResult, root: Path, features_dir: Path = Path
             "--report-dir",
             str(Path(tmp) / "reports"),
             "--tags",
-            "not slow",
+            "not slow and not pipeline",
         ]
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUTS.mutant_drills, check=False)
     if proc.returncode == DRILL_FAILED:

@@ -28,6 +28,9 @@ from alertdrill.options import forwarded_args
 from alertdrill.report.terminal import summary_table
 from alertdrill.runtime.atomic import creatable
 from alertdrill.runtime.rundir import new_run_id
+
+#: What `alertdrill run` drills without --tags: the README's quick start, under 4 minutes.
+DEFAULT_TAGS = "not slow and not pipeline"
 from alertdrill.settings import HANDED_SETTINGS_ENV, Settings
 from alertdrill.stack.registry import plan_stack
 
@@ -92,8 +95,9 @@ def _pytest_args(args: argparse.Namespace, settings: Settings, report_dir: Path)
     ]
     pytest_args += forwarded_args(lambda dest: getattr(args, dest, None))  # the run options (options.py)
     pytest_args += [f"--drill-feature={feature}" for feature in args.features]
-    # @slow drills (the 4-hour P2 deferral, even scaled) run only when tags are given.
-    pytest_args += ["-m", args.tags or "not slow"]
+    # @slow drills (the 4-hour P2 deferral, even scaled) and the @pipeline drills (their own
+    # budget: nightly and release gate) run only when tags are given.
+    pytest_args += ["-m", args.tags or DEFAULT_TAGS]
     if args.keyword:
         pytest_args += ["-k", args.keyword]
     return pytest_args

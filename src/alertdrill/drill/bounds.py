@@ -34,11 +34,15 @@ class FireBound:
     slack_s: float
     ramp_s: float = 0.0
     grid_s: float = 0.0
+    #: How much later the page may come because the drill broke the pipeline (drill/outages.py).
+    outage_s: float = 0.0
+    outage_note: str = ""
 
     @property
     def total(self) -> float:
         return (
-            self.ramp_s
+            self.outage_s
+            + self.ramp_s
             + self.for_s
             + self.grid_s
             + self.scrape_s
@@ -59,11 +63,13 @@ class FireBound:
         window = f" + 2nd sample for rate() {self.window_s:g}s" if self.window_s else ""
         ramp = f"fault ramp {self.ramp_s:.2f}s + " if self.ramp_s >= 0.005 else ""
         grid = f" + eval grid {self.grid_s:g}s" if self.grid_s else ""
-        return (
+        usual = (
             ramp + f"for {self.for_s:g}s{grid} + scrape {self.scrape_s:g}s + eval {self.eval_s:g}s + "
-            f"group_wait {self.group_wait_s:g}s{hang}{window} + slack {self.slack_s:g}s "
-            f"= {self.total:.2f}s"
+            f"group_wait {self.group_wait_s:g}s{hang}{window} + slack {self.slack_s:g}s"
         )
+        if not self.outage_s:
+            return f"{usual} = {self.total:.2f}s"
+        return f"later of (usual: {usual} = {self.total - self.outage_s:.2f}s) and ({self.outage_note})"
 
 
 @dataclass(frozen=True)

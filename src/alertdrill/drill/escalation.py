@@ -16,6 +16,7 @@ import time
 from alertdrill.drill.acknowledge import acknowledge as ack_with
 from alertdrill.drill.bounds import SOP_RECOVERY_S
 from alertdrill.drill.expectations import CLOCK_EPSILON_S
+from alertdrill.drill.outages import RouteTimers
 from alertdrill.drill.paging import Page
 from alertdrill.drill.people import (
     EscalationStep,
@@ -50,6 +51,22 @@ def _bound_after(drill: DrillSession, after_s: float) -> float:
     return after_s + drill.stack.timing.eval_interval_s + drill.expect.slack_s
 
 
+def _escalation_bound(drill: DrillSession, page: Page, after_s: float) -> tuple[float, str]:
+    """Seconds after firing by which the step must arrive, and why when an outage pushed it out."""
+    fired = _firing_at(page)
+    usual = _bound_after(drill, after_s)
+    group_interval = max(r.group_interval_s for r in drill.expect.routes(page.alert, page.match))
+    term = drill.outage_term(
+        fired,
+        fired + usual,
+        RouteTimers(after_s, group_interval),
+        drill.pipeline_policy.escalation_slip_allowance_s,
+    )
+    if term is None:
+        return usual, ""
+    return term.deadline - fired, f"; {term.explain(fired)}"
+
+
 def assert_escalates(drill: DrillSession, page: Page, steps: list[tuple[str, float]]) -> None:
     """Unacknowledged and unresolved, the page reaches each address no earlier than its delay after
     the alert fired, and within its bound; nobody on the list hears of it before their turn."""
@@ -58,8 +75,8 @@ def assert_escalates(drill: DrillSession, page: Page, steps: list[tuple[str, flo
     for address, after_production_s in steps:
         addr = address.lower()
         after_s = drill.expect.scaled(after_production_s)
-        bound = _bound_after(drill, after_s)
-        log.info("waiting for %s to reach %s: %gs after firing (bound %.2fs)", page.what, addr, after_s, bound)
+        bound, why = _escalation_bound(drill, page, after_s)
+        log.info("waiting for %s to reach %s: %gs after firing (bound %.2fs%s)", page.what, addr, after_s, bound, why)
 
         def reached(ns: list[Notification], addr: str = addr) -> bool:
             return addr in addresses(firing_for(page, ns))
@@ -67,12 +84,12 @@ def assert_escalates(drill: DrillSession, page: Page, steps: list[tuple[str, flo
         recorder.wait_for(reached, timeout=max(0.0, fired + bound - time.time()), since=page.fault.fault_at)
         first = first_messages(firing_for(page, recorder.notifications(page.fault.fault_at))).get(addr)
         step = EscalationStep(
-            addr, after_production_s, after_s, bound, None if first is None else first.arrived_at - fired
+            addr, after_production_s, after_s, bound, None if first is None else first.arrived_at - fired, why
         )
         drill.evidence.escalations.append(step.as_dict())
         if first is None:
             raise DrillFailure(
-                f"alert {page.what} did not escalate to {addr} within {bound:.2f}s of firing (SOP-004: after "
+                f"alert {page.what} did not escalate to {addr} within {bound:.2f}s of firing{why} (SOP-004: after "
                 f"{after_production_s / 60:g} minutes, {after_s:g}s scaled); check the escalation route to {addr} "
                 f"(`continue: true` on the routes before it, group_wait {after_production_s / 60:g}m) in "
                 f"{drill.expect.monitoring.alertmanager_path}"

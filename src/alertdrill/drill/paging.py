@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 from alertdrill.drill.bounds import FireBound
 from alertdrill.drill.expectations import CLOCK_EPSILON_S, FaultWindow
+from alertdrill.drill.outages import RouteTimers
 from alertdrill.drill.session import DrillSession
 from alertdrill.errors import DrillFailure
 from alertdrill.notify.webhook import Notification
@@ -59,7 +60,10 @@ def wait_for_page(
     """The first firing notification, within the bound; it did not come before `for`."""
     for_s = _expect_primary(drill, alert, for_production_s)
     routes = drill.expect.routes(alert, match)
-    bound = drill.expect.fire_bound(alert, for_production_s, min(r.group_wait_s for r in routes), fault)
+    group_wait = min(r.group_wait_s for r in routes)
+    bound = drill.expect.fire_bound(alert, for_production_s, group_wait, fault)
+    timers = RouteTimers(group_wait, max(r.group_interval_s for r in routes), for_s)
+    bound = drill.extend_for_outages(bound, fault, timers)
     drill.evidence.fire_bound = bound
     what = selector(alert, match)
     log.info("waiting for %s to page: bound %s", what, bound.explain())
@@ -75,8 +79,9 @@ def wait_for_page(
         on_tick=lambda _: drill.watch.log_progress(alert, match, "fire", fault.fault_at, bound.total),
     )
     if not arrived:
+        lost = "; the page was lost to the pipeline fault" if drill.outages else ""
         raise DrillFailure(
-            f"alert {what} was not notified within {bound.total:.2f}s of the fault; "
+            f"alert {what} was not notified within {bound.total:.2f}s of the fault{lost}; "
             f"{drill.watch.last_state(alert, match)}; bound: {bound.explain()} (rule for={for_production_s:g}s "
             f"at time scale {drill.stack.timing.time_scale:g})"
         )

@@ -162,14 +162,23 @@ class EscalationStep:
     after_s: float
     bound_s: float
     arrived_s: float | None = None  # since the alert fired
+    bound_explain: str = ""  # set when a pipeline outage the drill caused pushed the bound out
+
+    @property
+    def slip_s(self) -> float | None:
+        """How much later than the SOP's delay it arrived (an outage's cost, measured)."""
+        return None if self.arrived_s is None else self.arrived_s - self.after_s
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "address": self.address,
             "after_s": round(self.after_s, 3),
             "bound_s": round(self.bound_s, 3),
             "arrived_s": None if self.arrived_s is None else round(self.arrived_s, 3),
         }
+        if self.bound_explain:
+            out |= {"slip_s": None if self.slip_s is None else round(self.slip_s, 3), "bound": self.bound_explain}
+        return out
 
 
 def assert_held_back_from(drill: DrillSession, page: Page, expected: list[str], hours: float) -> None:

@@ -38,6 +38,10 @@ class Evidence:
     #: SOP-004 escalation steps: address, delay, bound and arrival (seconds after firing).
     escalations: list[dict[str, object]] = field(default_factory=list)
     acknowledged_at: float | None = None
+    #: Pipeline faults the drill struck (component, down and back since the fault) and what they
+    #: cost: duplicate pages by address.
+    pipeline: list[dict[str, object]] = field(default_factory=list)
+    duplicates: dict[str, int] = field(default_factory=dict)
 
     def record(self, feature: str, scenario: str, outcome: Outcome, message: str) -> DrillRecord:
         return DrillRecord(
@@ -59,6 +63,8 @@ class Evidence:
             messages=tuple(dict(m) for m in self.messages),
             escalations=tuple(dict(e) for e in self.escalations),
             acknowledged_at=self.acknowledged_at,
+            pipeline=tuple(dict(o) for o in self.pipeline),
+            duplicates=dict(self.duplicates),
         )
 
 
@@ -84,3 +90,5 @@ class DrillRecord:
     messages: tuple[dict[str, object], ...] = ()
     escalations: tuple[dict[str, object], ...] = ()
     acknowledged_at: float | None = None
+    pipeline: tuple[dict[str, object], ...] = ()
+    duplicates: dict[str, int] = field(default_factory=dict)

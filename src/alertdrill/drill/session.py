@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from alertdrill.config.pipeline import PipelinePolicy
 from alertdrill.drill.acknowledge import Acknowledgement
-from alertdrill.drill.bounds import SOP_RECOVERY_S
+from alertdrill.drill.bounds import SOP_RECOVERY_S, FireBound
 from alertdrill.drill.expectations import Expectations, FaultWindow
+from alertdrill.drill.outages import Outage, OutageTerm, RouteTimers, latest_term
 from alertdrill.drill.record import Evidence
 from alertdrill.drill.watch import AlertHistory, AlertWatch
-from alertdrill.errors import DrillFailure, ObserveError
-from alertdrill.faults.actions import SESSION, FaultSession
+from alertdrill.errors import ConfigError, DrillFailure, ObserveError
 from alertdrill.faults.ledger import FaultLedger
 from alertdrill.faults.scenario import Scenario, find_scenario
+from alertdrill.faults.session import SESSION, FaultSession
 from alertdrill.observe.alertmanager import AlertmanagerClient
 from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.observe.timeline import Timeline
@@ -62,6 +64,10 @@ class DrillSession:
         self.silences: list[str] = []
         self.acknowledge_with = "silence-api"
         self.acknowledgement: Acknowledgement | None = None
+        #: Pipeline faults this drill struck, with their scenarios (rolled back with the drill's).
+        self.outages: list[Outage] = []
+        self._pipeline_scenarios: list[Scenario] = []
+        self.pipeline_policy = PipelinePolicy.load(stack.monitoring.root)
 
     @property
     def timeline(self) -> Timeline:
@@ -83,7 +89,7 @@ class DrillSession:
                 + "; ".join(m.describe() for m in before.measurements if not m.met)
             )
         first = len(self.ledger.applied)
-        with SESSION.active(FaultSession(self.stack.faults(), self.ledger)):
+        with SESSION.active(self._fault_session()):
             self.scenario.inject()
         applied = self.ledger.applied[first:]
         now = time.time()
@@ -97,6 +103,53 @@ class DrillSession:
         self.timeline.fault_at = fault.fault_at
         return fault
 
+    def strike(self, scenario_name: str) -> list[Outage]:
+        """A pipeline scenario, mid-drill: it breaks Prometheus, Alertmanager, the relay or the
+        link (its subject, not the harness's trouble), for a while or until the rollback."""
+        scenario = find_scenario(self.scenarios_dir, scenario_name, PROBES)
+        first = len(self.ledger.applied)
+        with SESSION.active(self._fault_session()):
+            outputs = scenario.inject()
+        self._pipeline_scenarios.append(scenario)
+        healed = [o.get("healed_at") for o in outputs if isinstance(o, dict)]
+        struck = [
+            Outage(scenario_name, a.pipeline or "?", a.started_at, healed[i] if i < len(healed) else None)
+            for i, a in enumerate(self.ledger.applied[first:])
+        ]
+        if not any(a.pipeline for a in self.ledger.applied[first:]):
+            raise ConfigError(f"scenario {scenario_name!r} breaks no part of the alerting pipeline; use 'injects'")
+        self.outages += struck
+        for outage in struck:
+            log.info("pipeline fault: %s", outage.describe(self.timeline.fault_at or outage.struck_at))
+        return struck
+
+    def outage_term(
+        self, start: float, usual_deadline: float, route: RouteTimers, allowance_production_s: float
+    ) -> OutageTerm | None:
+        """The latest outage this drill caused that pushes a message due by `usual_deadline` out."""
+        return latest_term(
+            self.outages,
+            start,
+            usual_deadline,
+            self.stack.timing,
+            route,
+            len(self.stack.alertmanager_urls),
+            self.expect.slack_s,
+            self.expect.scaled(allowance_production_s),
+        )
+
+    def extend_for_outages(self, bound: FireBound, fault: FaultWindow, route: RouteTimers) -> FireBound:
+        """The page's bound, pushed out by the latest outage the drill caused that overlaps it."""
+        allowance = self.pipeline_policy.page_delay_allowance_s
+        term = self.outage_term(fault.fault_at, fault.fault_at + bound.total, route, allowance)
+        if term is None:
+            return bound
+        extra = term.deadline - (fault.fault_at + bound.total)
+        return replace(bound, outage_s=extra, outage_note=term.explain(fault.fault_at))
+
+    def _fault_session(self) -> FaultSession:
+        return FaultSession(self.stack.faults(), self.ledger, self.stack.timing.time_scale)
+
     def roll_back(self) -> Rollback:
         """Run the scenario's rollbacks, then anything they did not cover; return when it began and
         when it was done (a node that must restart and turn Ready takes a while)."""
@@ -104,10 +157,14 @@ class DrillSession:
         self.timeline.rollback_at = rollback_at
         if self.scenario is None:
             raise DrillFailure("no scenario was injected yet: a 'When ... injects' step must come first")
-        with SESSION.active(FaultSession(self.stack.faults(), self.ledger)):
+        with SESSION.active(self._fault_session()):
             self.scenario.roll_back()
+            for scenario in reversed(self._pipeline_scenarios):
+                scenario.roll_back()
         self.ledger.revert_all()
-        return Rollback(rollback_at, time.time())
+        done = time.time()
+        self.outages = [replace(o, healed_at=done) if o.healed_at is None else o for o in self.outages]
+        return Rollback(rollback_at, done)
 
     def _hypothesis(self, phase: str, timeout_s: float) -> ProbeSession | None:
         """The scenario's steady-state hypothesis (SOP-004's SLOs), if it has one."""
@@ -166,6 +223,8 @@ class DrillSession:
         try:
             self.ledger.revert_all()
         finally:
+            origin = self.timeline.fault_at or time.time()
+            self.evidence.pipeline = [o.as_evidence(origin) for o in self.outages]
             self._expire_silences()
             self._note_messages()
             if self.timeline.fault_at is not None:

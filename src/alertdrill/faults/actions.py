@@ -7,51 +7,20 @@ The `configuration`/`secrets` parameters are Chaos Toolkit's calling convention.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from alertdrill.errors import FaultError
-from alertdrill.faults.injection import Injection
-from alertdrill.faults.ledger import FaultLedger
-from alertdrill.runtime.ambient import Ambient
-
-Output = dict[str, float]
-
-
-class FaultBackend(Protocol):
-    """What a stack must be able to do; each fault returns how to undo it."""
-
-    def kill_workload(self, workload: str) -> Injection: ...
-    def freeze_workload(self, workload: str) -> Injection: ...
-    def inject_errors(self, workload: str, ratio: float) -> Injection: ...
-    def inject_latency(self, workload: str, seconds: float) -> Injection: ...
-    def pause_consumers(self, workload: str) -> Injection: ...
-    def submit_jobs(self, count: int, rate: float) -> Injection: ...
-    def crashloop_workload(self, workload: str, pods: int) -> Injection: ...
-    def stop_node(self, node: str) -> Injection: ...
-    def memory_pressure(self, node: str, usage_ratio: float) -> Injection: ...
-    def fill_disk(self, node: str, free_ratio: float) -> Injection: ...
-
-
-@dataclass(frozen=True)
-class FaultSession:
-    """The active stack's backend and the drill's ledger, while a scenario runs."""
-
-    backend: FaultBackend
-    ledger: FaultLedger
-
-
-SESSION: Ambient[FaultSession] = Ambient(
-    "alertdrill_fault_session", FaultError, "no alertdrill stack is active: run scenarios through `alertdrill run`"
+from alertdrill.faults.pipeline import (
+    break_alertmanager_config,
+    cut_alertmanager_link,
+    fail_mail_relay,
+    kill_alertmanager,
+    kill_prometheus,
 )
+from alertdrill.faults.session import SESSION, FaultBackend, FaultSession, Output
+from alertdrill.faults.session import inject as _inject
 
-
-def _inject(name: str, apply: Callable[[FaultBackend], Injection]) -> Output:
-    """Apply through the ledger; the output is what Chaos Toolkit's journal keeps (JSON)."""
-    s = SESSION.get()
-    applied = s.ledger.inject(name, lambda: apply(s.backend))
-    return {"started_at": applied.started_at, "injected_at": applied.injected_at}
+__all__ = ["SESSION", "FaultBackend", "FaultSession", "Output"]
 
 
 def _ratio(name: str, value: float) -> float:
@@ -138,6 +107,11 @@ FAULT_FUNCTIONS = {
         stop_node,
         memory_pressure,
         fill_disk,
+        kill_alertmanager,
+        kill_prometheus,
+        fail_mail_relay,
+        cut_alertmanager_link,
+        break_alertmanager_config,
     )
 }
 ROLLBACK_FUNCTIONS = {"revert_faults": revert_faults}

@@ -80,6 +80,9 @@ class Injection:
     revert: Revert
     offline: OfflineUndo
     hangs_target: bool = False
+    #: The part of the alerting pipeline this fault breaks ("alertmanager", "prometheus",
+    #: "mail relay", "link", "alertmanager config"), None for a fault on the monitored system.
+    pipeline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class AppliedFault:
     started_at: float
     injected_at: float
     hangs_target: bool
+    pipeline: str | None = None
 
     @property
     def ramp_s(self) -> float:

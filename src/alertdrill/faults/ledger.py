@@ -34,6 +34,7 @@ class _Entry:
     name: str
     revert: Revert
     record: Path
+    applied: AppliedFault
 
 
 class FaultLedger:
@@ -60,11 +61,22 @@ class FaultLedger:
         record = self.records_dir / f"{self._seq:03d}.json"
         offline = undo_to_json(injection.offline)
         record.write_text(json.dumps({"name": name, "injected_at": injected_at, "offline": offline}))
-        self._entries.append(_Entry(name, injection.revert, record))
-        applied = AppliedFault(name, started_at, injected_at, injection.hangs_target)
+        applied = AppliedFault(name, started_at, injected_at, injection.hangs_target, injection.pipeline)
+        self._entries.append(_Entry(name, injection.revert, record, applied))
         self.applied.append(applied)
         log.info("fault injected: %s", name)
         return applied
+
+    def revert(self, applied: AppliedFault) -> float:
+        """Revert this one fault now (a timed outage healing); return when the revert finished."""
+        for i, entry in enumerate(self._entries):
+            if entry.applied is applied:
+                del self._entries[i]
+                entry.revert()
+                entry.record.unlink(missing_ok=True)
+                log.info("fault healed: %s", entry.name)
+                return time.time()
+        raise KeyError(f"{applied.name} is not outstanding")
 
     @property
     def outstanding(self) -> list[str]:

@@ -67,6 +67,13 @@ class NotificationRecorder:
             raise RuntimeError("recorder not started")
         return self._smtp.endpoint(receiver, port)
 
+    @property
+    def relay(self) -> SmtpSink:
+        """The SMTP sink, as the mail relay the pipeline faults act on."""
+        if self._smtp is None:
+            raise RuntimeError("recorder not started")
+        return self._smtp
+
     def start(self) -> None:
         port = claim_port("recorder", self._requested_port)
         self._server = ThreadingHTTPServer((self._host, port), _handler_for(self))

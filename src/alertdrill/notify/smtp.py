@@ -37,14 +37,21 @@ class Delivery:
     tls: bool
 
 
+#: What a failing relay answers: a transient error (RFC 5321 4yz), which the sender must retry.
+RELAY_FAILURE_REPLY = "451 4.3.0 relay unavailable (alertdrill fault: the mail relay fails)"
+
+
 class _Handler:
     """aiosmtpd handler bound to one receiver."""
 
-    def __init__(self, receiver: str, deliver: Callable[[Delivery], None]) -> None:
+    def __init__(self, receiver: str, deliver: Callable[[Delivery], None], failing: Callable[[], bool]) -> None:
         self.receiver = receiver
         self.deliver = deliver
+        self.failing = failing
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd
+        if self.failing():
+            return RELAY_FAILURE_REPLY
         raw = envelope.original_content or envelope.content or b""
         content = raw if isinstance(raw, bytes) else str(raw).encode()
         self.deliver(
@@ -73,6 +80,8 @@ class SmtpSink:
         self._thread: threading.Thread | None = None
         self._servers: dict[str, asyncio.Server] = {}
         self.ports: dict[str, int] = {}
+        #: The relay fault in force: None (healthy), "4xx" (answers 451) or "refuse" (not listening).
+        self.failure: str | None = None
 
     def __enter__(self) -> SmtpSink:
         self.start()
@@ -93,7 +102,7 @@ class SmtpSink:
         if self._loop is None:
             raise RuntimeError("SMTP sink not started")
         server = asyncio.run_coroutine_threadsafe(self._open(receiver, port), self._loop).result(
-            timeout=TIMEOUTS.smtp_open
+            timeout=TIMEOUTS.listener_open
         )
         self._servers[receiver] = server
         self.ports[receiver] = int(server.sockets[0].getsockname()[1])
@@ -101,12 +110,38 @@ class SmtpSink:
         return self.ports[receiver]
 
     async def _open(self, receiver: str, port: int) -> asyncio.Server:
-        handler = _Handler(receiver, self._deliver)
+        handler = _Handler(receiver, self._deliver, lambda: self.failure == "4xx")
         kwargs: dict[str, Any] = {"hostname": "alertdrill-sink", "ident": "alertdrill SMTP sink"}
         if self._certs is not None:
             kwargs |= {"tls_context": self._certs.server_context(), "require_starttls": False}
         loop = asyncio.get_running_loop()
         return await loop.create_server(lambda: SMTP(handler, **kwargs), self._host, port)
+
+    def fail(self, mode: str) -> None:
+        """The relay fails until `heal()`: "4xx" answers every message with a transient error;
+        "refuse" stops listening, so every connection is refused (the ports are kept)."""
+        if mode not in ("4xx", "refuse"):
+            raise ValueError(f"unknown relay failure {mode!r}: 4xx or refuse")
+        self.failure = mode
+        if mode == "refuse":
+            self._on_loop(self._close_listeners())
+
+    def heal(self) -> None:
+        """Accept mail again, on the same ports the senders were configured with."""
+        was, self.failure = self.failure, None
+        if was == "refuse":
+            for receiver, port in list(self.ports.items()):
+                self._servers[receiver] = self._on_loop(self._open(receiver, port))
+
+    async def _close_listeners(self) -> None:
+        for server in self._servers.values():
+            server.close()
+            await server.wait_closed()
+
+    def _on_loop(self, coro: Any) -> Any:
+        if self._loop is None:
+            raise RuntimeError("SMTP sink not started")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=TIMEOUTS.listener_open)
 
     def stop(self) -> None:
         loop, self._loop = self._loop, None
@@ -119,7 +154,7 @@ class SmtpSink:
                 await server.wait_closed()
 
         try:
-            asyncio.run_coroutine_threadsafe(close_all(), loop).result(timeout=TIMEOUTS.smtp_close)
+            asyncio.run_coroutine_threadsafe(close_all(), loop).result(timeout=TIMEOUTS.listener_close)
         except (TimeoutError, RuntimeError) as exc:
             log.debug("SMTP sink close: %s", exc)
         loop.call_soon_threadsafe(loop.stop)

@@ -53,6 +53,35 @@ class AlertmanagerClient(ApiClient):
         status = self._get("/api/v2/status")
         return str(status.get("versionInfo", {}).get("version") or "unknown")
 
+    def status(self) -> dict[str, Any]:
+        """`/api/v2/status`: version, running config (`config.original`), cluster."""
+        return dict(self._get("/api/v2/status"))
+
+    def cluster(self) -> tuple[str, int]:
+        """Gossip state (`/api/v2/status`): ("ready" | "settling" | "disabled", peers seen)."""
+        cluster = self._get("/api/v2/status").get("cluster", {})
+        return str(cluster.get("status", "disabled")), len(cluster.get("peers") or [])
+
+    def is_settled(self, peers: int) -> bool:
+        """Ready, and (clustered) gossip settled with every peer: before that a restarted peer may
+        page from its stale snapshot (its silences and notification log not yet merged)."""
+        if not self.is_ready():
+            return False
+        if peers <= 1:
+            return True
+        try:
+            status, seen = self.cluster()
+        except ObserveError:
+            return False
+        return status == "ready" and seen >= peers
+
+    def config_reload_ok(self) -> bool:
+        """`alertmanager_config_last_reload_successful`: 0 after a reload it refused."""
+        for line in str(self._get("/metrics")).splitlines():
+            if line.startswith("alertmanager_config_last_reload_successful "):
+                return float(line.split()[1]) == 1.0
+        raise ObserveError(f"Alertmanager {self.base_url}/metrics has no alertmanager_config_last_reload_successful")
+
     def aggregation_groups(self) -> int:
         """`alertmanager_dispatcher_aggregation_groups`: groups alive, including resolved ones."""
         for line in str(self._get("/metrics")).splitlines():

@@ -137,6 +137,12 @@ def _messages_table(d: Mapping[str, Any]) -> str:
         )
     if d.get("acknowledged_s") is not None:
         out.append(f"<p>acknowledged (silence) at +{float(d['acknowledged_s']):.2f}s</p>")
+    for o in d.get("pipeline") or []:
+        back = "until rollback" if o.get("back_s") is None else f"back at +{float(o['back_s']):.2f}s"
+        out.append(f"<p>pipeline fault: {_e(o.get('component'))} down at +{float(o['down_s']):.2f}s, {back}</p>")
+    if d.get("duplicates"):
+        dup = ", ".join(f"{_e(a)} ×{n}" for a, n in sorted(d["duplicates"].items()))
+        out.append(f"<p>paged more than once for this incident: {dup}</p>")
     return "".join(out)
 
 

@@ -44,6 +44,10 @@ class DrillJSON(TypedDict):
     #: SOP-004 escalation steps: address, after_s (scaled delay), bound_s, arrived_s (since firing).
     escalations: list[dict[str, object]]
     acknowledged_s: float | None  # fault -> acknowledgement (a silence), if the drill acknowledged
+    #: Pipeline faults the drill struck: component, down_s and back_s since the fault (back_s None:
+    #: until rollback); and duplicate pages by address (issue 25).
+    pipeline: list[dict[str, object]]
+    duplicates: dict[str, int]
     #: The run dir id of the stack that ran the drill: the run's id, or `<run_id>-gwN` for a
     #: parallel worker's own stack (its logs and fault records are under .alertdrill/runs/ by it).
     stack_id: str | None
@@ -107,6 +111,8 @@ def drill_json(record: DrillRecord, stack_id: str | None = None) -> DrillJSON:
         messages=[dict(m) for m in record.messages],
         escalations=[dict(e) for e in record.escalations],
         acknowledged_s=t.since_fault(record.acknowledged_at),
+        pipeline=[dict(o) for o in record.pipeline],
+        duplicates=dict(record.duplicates),
         stack_id=stack_id,
     )
 

@@ -39,8 +39,8 @@ class Timeouts:
     memory_hog_ready: float = 30.0  # the hog has allocated its share of memory (GiBs on a busy host)
     process_stop: float = 5.0  # SIGTERM to exit; then SIGKILL (a server flushing its TSDB)
     thread_join: float = 5.0  # a helper thread (recorder, supervisor, mirror) ending after stop
-    smtp_open: float = 10.0  # the SMTP sink's listener bound on its event loop
-    smtp_close: float = 5.0  # the SMTP sink's listeners closed
+    listener_open: float = 10.0  # a local listener (SMTP sink, link relay) bound on its event loop
+    listener_close: float = 5.0  # those listeners closed
     version_probe: float = 10.0  # `prometheus --version` and friends
     tool_run: float = 300.0  # one promtool/amtool run (a large rule set's tests take minutes)
     offline_revert_command: float = 300.0  # a recorded revert command (kubectl, docker) offline

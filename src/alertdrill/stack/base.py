@@ -13,13 +13,46 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from alertdrill.config.monitoring import MonitoringConfig
-from alertdrill.faults.actions import FaultBackend
+from alertdrill.faults.session import FaultBackend
 from alertdrill.notify.recorder import NotificationRecorder
 from alertdrill.settings import Settings
 from alertdrill.workload.plan import LoadPlan
 
 #: Scaled range windows never go below this many scrapes, so rate() always has samples.
 MIN_RANGE_SCRAPES = 4
+
+
+@dataclass(frozen=True)
+class PipelineTimers:
+    """The alerting pipeline's own timers as run (seconds): what a page lost in an outage waits
+    for once the pipeline is back. Each is scaled with the time scale like `for` and group_wait
+    (floored where a real process needs a real second), except where marked."""
+
+    resend_delay_s: float  # Prometheus re-sends a firing alert after this (--rules.alert.resend-delay, 1m)
+    alertmanager_timeout_s: float  # Prometheus' send timeout per Alertmanager (alerting config, 10s)
+    peer_timeout_s: float  # Alertmanager peer N waits N × this before it pages (--cluster.peer-timeout, 15s)
+    for_grace_period_s: float  # a `for` this long or longer is restored after a restart (10m)
+    for_outage_tolerance_s: float  # ...if Prometheus was down less than this (1h)
+    #: Alertmanager's least flush deadline (notify.MinTimeout): compiled in, never scaled.
+    flush_min_timeout_s: float = 10.0
+    #: Alertmanager writes silences and its notification log every 15m (and on a clean stop):
+    #: never scaled, so a SIGKILL loses what it loses in production.
+    maintenance_interval_s: float = 900.0
+
+    @classmethod
+    def scaled(cls, time_scale: float) -> PipelineTimers:
+        return cls(
+            resend_delay_s=max(1.0, 60.0 / time_scale),
+            alertmanager_timeout_s=max(1.0, 10.0 / time_scale),
+            peer_timeout_s=max(1.0, 15.0 / time_scale),
+            for_grace_period_s=600.0 / time_scale,
+            for_outage_tolerance_s=3600.0 / time_scale,
+        )
+
+    @classmethod
+    def production(cls) -> PipelineTimers:
+        """A Prometheus and Alertmanager run with upstream's defaults (a cluster's, unscaled)."""
+        return cls.scaled(1.0)
 
 
 @dataclass(frozen=True)
@@ -30,6 +63,12 @@ class Timing:
     eval_interval_s: float
     scrape_timeout_s: float
     time_scale: float
+    #: None: the pipeline's timers are scaled with `time_scale` (how the local stack runs them).
+    pipeline_timers: PipelineTimers | None = None
+
+    @property
+    def pipeline(self) -> PipelineTimers:
+        return self.pipeline_timers or PipelineTimers.scaled(self.time_scale)
 
     @classmethod
     def of(cls, settings: Settings) -> Timing:
@@ -67,6 +106,10 @@ class MonitoringStack(Protocol):
     def prometheus_url(self) -> str: ...
     @property
     def alertmanager_url(self) -> str: ...
+    @property
+    def alertmanager_urls(self) -> list[str]:
+        """Every Alertmanager the drill can reach (peers of one cluster), the first being `alertmanager_url`."""
+
     @property
     def grafana(self) -> GrafanaAccess | None:
         """The stack's Grafana, if it runs one (dashboards are then checked through it)."""

@@ -26,7 +26,7 @@ from alertdrill.runtime.process import ManagedProcess
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.tlsca import issue_run_certificates
 from alertdrill.settings import Settings
-from alertdrill.stack.base import GrafanaAccess, Timing
+from alertdrill.stack.base import GrafanaAccess, PipelineTimers, Timing
 from alertdrill.stack.common import StackLifecycle, start_run, write_config
 from alertdrill.stack.health import wait_until_healthy
 from alertdrill.stack.kube import commands, manifests, values
@@ -68,7 +68,9 @@ class KubeStack(StackLifecycle):
         self.runner: Runner = runner or SubprocessRunner()
         self.context = commands.kube_context(self.kube, self.is_kind)
         self.target = KubeTarget(self.kube.kubeconfig, self.context)
-        self.timing = Timing.of(settings)
+        # The operator runs Prometheus and Alertmanager with upstream's pipeline timers (resend
+        # 1m, peer timeout 15s, for grace 10m): pipeline-fault bounds add them unscaled.
+        self.timing = replace(Timing.of(settings), pipeline_timers=PipelineTimers.production())
         self.recorder = NotificationRecorder()  # fed by the mirror, never listening itself
         self.installs_monitoring = self.is_kind or "monitoring" in self.kube.install
         self.installs_workload = self.is_kind or "workload" in self.kube.install
@@ -88,6 +90,11 @@ class KubeStack(StackLifecycle):
     @property
     def alertmanager_url(self) -> str:
         return self._urls["alertmanager"]
+
+    @property
+    def alertmanager_urls(self) -> list[str]:
+        """One port-forward to the Alertmanager service: whichever peer it lands on."""
+        return [self.alertmanager_url]
 
     @property
     def grafana(self) -> GrafanaAccess | None:

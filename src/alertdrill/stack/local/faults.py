@@ -20,6 +20,7 @@ from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.wait import poll
 from alertdrill.stack.base import Timing
 from alertdrill.stack.local.nodes import VirtualNode, disk_used_bytes, rss_bytes
+from alertdrill.stack.local.pipeline_faults import LocalPipelineFaults, PipelineParts
 from alertdrill.stack.local.pods import Pod, all_pods, pids_on
 from alertdrill.stack.local.supervisor import backoff_s
 
@@ -47,11 +48,12 @@ class LocalFaultContext:
         return pids_on(self.pods, node)
 
 
-class LocalFaults:
+class LocalFaults(LocalPipelineFaults):
     """Every fault acts on real processes or real bytes, under the stack's lock."""
 
-    def __init__(self, ctx: LocalFaultContext) -> None:
+    def __init__(self, ctx: LocalFaultContext, parts: PipelineParts) -> None:
         self.ctx = ctx
+        self.parts = parts
 
     # -- helpers ---------------------------------------------------------------------------
     def _pods(self, workload: str) -> list[Pod]:

@@ -15,6 +15,7 @@ from alertdrill.runtime.binaries import accepts_flag
 from alertdrill.runtime.ports import LOOPBACK
 from alertdrill.runtime.process import ManagedProcess
 from alertdrill.runtime.yamlfile import dump_yaml
+from alertdrill.stack.base import PipelineTimers
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,8 @@ def write_prometheus_config(
     eval_s: float,
     scrape_timeout_s: float,
     rule_files: list[Path],
-    alertmanager: str,
+    alertmanagers: list[str],
+    send_timeout_s: float,
     sd_dir: Path,
     jobs: list[ScrapeJob],
 ) -> None:
@@ -42,7 +44,11 @@ def write_prometheus_config(
             "scrape_timeout": format_duration(scrape_timeout_s),
         },
         "rule_files": [str(p) for p in rule_files],
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
+        "alerting": {
+            "alertmanagers": [
+                {"static_configs": [{"targets": alertmanagers}], "timeout": format_duration(send_timeout_s)}
+            ]
+        },
         "scrape_configs": [
             {
                 "job_name": job.name,
@@ -88,8 +94,14 @@ def prometheus_process(
 ) -> ManagedProcess:
     """Prometheus on 127.0.0.1 with its own data dir and a reloadable config."""
     # Resend delay follows the time scale (1m in production): lower than that, Alertmanager
-    # resolves alerts falsely whenever Prometheus is briefly unreachable.
-    resend = max(1.0, 60.0 / time_scale)
+    # resolves alerts falsely whenever Prometheus is briefly unreachable. `for` restore after a
+    # restart follows it like `for` itself: a rule whose `for` is shorter than the grace period
+    # (10m) restarts its clock; others resume within the outage tolerance (1h). Unscaled, every
+    # `for` of a scaled drill would fall under 10 m.
+    timers = PipelineTimers.scaled(time_scale)
+    resend = timers.resend_delay_s
+    for_grace = format_duration(timers.for_grace_period_s)
+    for_tolerance = format_duration(timers.for_outage_tolerance_s)
     reload_s = discovery_reload_s(binary, time_scale)
     scaled = [f"--{DISCOVERY_RELOAD_FLAG}={format_duration(reload_s)}"] if reload_s != DISCOVERY_RELOAD_S else []
     return ManagedProcess(
@@ -100,6 +112,8 @@ def prometheus_process(
             f"--storage.tsdb.path={run_dir / 'prometheus-data'}",
             f"--web.listen-address={LOOPBACK}:{port}",
             f"--rules.alert.resend-delay={resend:g}s",
+            f"--rules.alert.for-grace-period={for_grace}",
+            f"--rules.alert.for-outage-tolerance={for_tolerance}",
             *scaled,
             "--web.enable-lifecycle",
             "--storage.tsdb.retention.time=1d",
@@ -111,21 +125,69 @@ def prometheus_process(
     )
 
 
-def alertmanager_process(binary: Path, config: Path, run_dir: Path, run_id: str, port: int) -> ManagedProcess:
-    """Alertmanager on 127.0.0.1, gossip off."""
-    # An empty cluster address turns gossip off: with it on, the first notification waits
-    # ~10 s for gossip to settle and the port binds 0.0.0.0:9094.
+@dataclass(frozen=True)
+class AlertmanagerPeer:
+    """One Alertmanager of the stack: its web port and, clustered, its gossip port and peers'."""
+
+    index: int
+    web_port: int
+    cluster_port: int | None = None  # None: one Alertmanager, gossip off
+    peer_ports: tuple[int, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return "alertmanager" if self.index == 0 else f"alertmanager-{self.index}"
+
+
+#: Alertmanager's cluster timers in production, and the floors below which scaling stops.
+GOSSIP_INTERVAL_S, GOSSIP_INTERVAL_FLOOR_S = 0.2, 0.05
+SETTLE_TIMEOUT_S, SETTLE_TIMEOUT_FLOOR_S = 60.0, 1.0
+
+
+def cluster_flags(binary: Path, peer: AlertmanagerPeer, time_scale: float) -> list[str]:
+    """Gossip on 127.0.0.1 with the stack's other Alertmanagers (upstream's Procfile does the same).
+
+    Scaled like group_wait, with floors: the peer timeout (how long peer N waits for the ones
+    before it, 15 s) to 1 s, five gossip rounds; the gossip interval (200 ms) to 50 ms; the
+    settle timeout (1 m) to 1 s. The notification log and silence snapshot interval
+    (`--data.maintenance-interval`, 15 m) is NOT scaled: it decides what a SIGKILL loses, and
+    a drill must lose what production loses.
+    """
+    if peer.cluster_port is None:
+        # An empty cluster address turns gossip off: with it on, the first notification waits
+        # for gossip to settle and the port binds 0.0.0.0:9094.
+        return ["--cluster.listen-address="]
+    address = f"{LOOPBACK}:{peer.cluster_port}"
+    flags = [
+        f"--cluster.listen-address={address}",
+        f"--cluster.advertise-address={address}",
+        *[f"--cluster.peer={LOOPBACK}:{p}" for p in peer.peer_ports],
+        f"--cluster.peer-timeout={format_duration(PipelineTimers.scaled(time_scale).peer_timeout_s)}",
+        f"--cluster.gossip-interval={format_duration(max(GOSSIP_INTERVAL_FLOOR_S, GOSSIP_INTERVAL_S / time_scale))}",
+        f"--cluster.settle-timeout={format_duration(max(SETTLE_TIMEOUT_FLOOR_S, SETTLE_TIMEOUT_S / time_scale))}",
+    ]
+    # A stable name keeps a restarted peer's position (and so its wait) as it was (0.30+).
+    if accepts_flag(binary, f"--cluster.peer-name={peer.name}"):
+        flags.append(f"--cluster.peer-name={peer.name}")
+    return flags
+
+
+def alertmanager_process(
+    binary: Path, config: Path, run_dir: Path, run_id: str, peer: AlertmanagerPeer, time_scale: float, peers: int
+) -> ManagedProcess:
+    """One Alertmanager on 127.0.0.1 with its own storage; ready once gossip settled (clustered)."""
+    url = f"http://{LOOPBACK}:{peer.web_port}"
     return ManagedProcess(
-        "alertmanager",
+        peer.name,
         [
             str(binary),
             f"--config.file={config}",
-            f"--storage.path={run_dir / 'alertmanager-data'}",
-            f"--web.listen-address={LOOPBACK}:{port}",
-            "--cluster.listen-address=",
+            f"--storage.path={run_dir / f'{peer.name}-data'}",
+            f"--web.listen-address={LOOPBACK}:{peer.web_port}",
+            *cluster_flags(binary, peer, time_scale),
             "--log.level=warn",
         ],
         run_dir=run_dir,
         run_id=run_id,
-        ready=AlertmanagerClient(f"http://{LOOPBACK}:{port}").is_ready,
+        ready=lambda: AlertmanagerClient(url).is_settled(peers),
     )

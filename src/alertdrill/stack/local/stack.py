@@ -4,26 +4,21 @@ workload as processes on 127.0.0.1, placed on virtual nodes and tended by a smal
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 import time
 from pathlib import Path
 
-import httpx
-
 from alertdrill.backends import STACKS
 from alertdrill.config.monitoring import MonitoringConfig
-from alertdrill.errors import ObserveError
+from alertdrill.config.pipeline import PipelinePolicy
 from alertdrill.notify.recorder import NotificationRecorder
 from alertdrill.notify.redirect import SinkTargets
-from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.runtime.binaries import find_binary
 from alertdrill.runtime.ports import LOOPBACK, PortAllocator, worker_port_block
 from alertdrill.runtime.probes import http_ok
 from alertdrill.runtime.process import ManagedProcess
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.tlsca import issue_run_certificates
-from alertdrill.runtime.wait import wait_for
 from alertdrill.settings import Settings
 from alertdrill.stack.base import GrafanaAccess, Timing
 from alertdrill.stack.common import StackLifecycle, start_run, write_config
@@ -31,14 +26,10 @@ from alertdrill.stack.health import wait_until_healthy
 from alertdrill.stack.local.faults import LocalFaultContext, LocalFaults
 from alertdrill.stack.local.load import run_local_load
 from alertdrill.stack.local.nodes import NodeAgent, VirtualNode
+from alertdrill.stack.local.pipeline import LocalPipeline, PipelineSetup
+from alertdrill.stack.local.pipeline_faults import PipelineParts
 from alertdrill.stack.local.pods import Pod, all_pods, pids_on
-from alertdrill.stack.local.servers import (
-    ScrapeJob,
-    alertmanager_process,
-    prometheus_process,
-    write_prometheus_config,
-    write_targets,
-)
+from alertdrill.stack.local.servers import ScrapeJob, write_targets
 from alertdrill.stack.local.supervisor import KubeStateCollector, KubeStateServer, Supervisor
 from alertdrill.stack.local.topology import (
     NAMESPACE,
@@ -76,14 +67,11 @@ class LocalStack(StackLifecycle):
         self.scale_notes: list[str] = []
         self.binaries: dict[str, Path] = {}
         self.node_agent: NodeAgent | None = None
-        self._prometheus: ManagedProcess | None = None
-        self._alertmanager: ManagedProcess | None = None
+        self.pipeline: LocalPipeline | None = None
         self._ports: dict[str, int] = {}
         self._port_allocator = PortAllocator(
             worker_port_block(settings.run_id, settings.worker) if settings.run_id and settings.worker else None
         )
-        self._rule_paths: list[Path] = []
-        self._epoch = 0
 
     # -- lifecycle -------------------------------------------------------------------------
     def _smarthost(self, receiver: str) -> str:
@@ -105,35 +93,24 @@ class LocalStack(StackLifecycle):
             self.monitoring, self.run.sub("config"), self.timing, sinks
         )
         fixed = self.settings.fixed_ports
-        for name in ("prometheus", "alertmanager", "nats", "nats-monitor", "bff", "kube-state-metrics"):
+        for name in ("nats", "nats-monitor", "bff", "kube-state-metrics"):
             self._ports[name] = self._port_allocator.claim(name, fixed.get(name))
-        self._rule_paths = rule_paths
-        self._alertmanager = alertmanager_process(
-            self.binaries["alertmanager"], am_config, self.run_dir, self.run_id, self._ports["alertmanager"]
-        )
-        self._prometheus = prometheus_process(
-            self.binaries["prometheus"],
-            self._write_prometheus_config(rule_paths),
-            self.run_dir,
-            self.run_id,
-            self._ports["prometheus"],
-            self.settings.time_scale,
-        )
-        self._exit.callback(self._alertmanager.stop)
-        self._exit.callback(self._prometheus.stop)
+        self.pipeline = self._define_pipeline(am_config)
+        self.pipeline.enter(self._exit)  # the links listen before Prometheus is configured with them
+        for link in self.pipeline.links:
+            self._port_allocator.reserve(link.port)
+        self.pipeline.define_prometheus(rule_paths)
         self._define_nodes()
         self._define_pods()
         # Prometheus first: its scrape manager takes discovered targets only on a ticker (5 s
         # fixed on 2.42, measured 5.3 s to the first scrape; scaled on Prometheus 3, see
         # servers.discovery_reload_s), so everything else starts in that shadow.
         self._write_all_targets()
-        self._alertmanager.start()
-        self._prometheus.start()
+        self.pipeline.start()
         self._start_nodes()
         self._start_workload()
         self._start_kube_state()
-        self._alertmanager.wait_ready()
-        self._prometheus.wait_ready()
+        self.pipeline.wait_ready()
         self.wait_until_healthy(timeout=self._health_timeout_s())
         self.ready_s = time.monotonic() - t0
         log.info("local stack ready in %.2fs: %s", self.ready_s, self.urls())
@@ -231,38 +208,50 @@ class LocalStack(StackLifecycle):
         write_targets(sd, "node-exporter", [(n.metrics, {"node": n.name}) for n in self.nodes.values()])
         write_targets(sd, "kube-state-metrics", [(f"{LOOPBACK}:{self._ports['kube-state-metrics']}", {})])
 
-    def _write_prometheus_config(self, rule_paths: list[Path]) -> Path:
-        t = self.timing
-        config = self.run_dir / "config" / "prometheus.yml"
-        write_prometheus_config(
-            config,
-            scrape_s=t.scrape_interval_s,
-            eval_s=t.eval_interval_s,
-            scrape_timeout_s=t.scrape_timeout_s,
-            rule_files=rule_paths,
-            alertmanager=f"{LOOPBACK}:{self._ports['alertmanager']}",
+    def _define_pipeline(self, am_config: Path) -> LocalPipeline:
+        replicas = PipelinePolicy.load(self.monitoring.root).alertmanager_replicas
+        setup = PipelineSetup(
+            prometheus_binary=self.binaries["prometheus"],
+            alertmanager_binary=self.binaries["alertmanager"],
+            alertmanager_config=am_config,
+            run_dir=self.run_dir,
+            run_id=self.run_id,
+            timing=self.timing,
+            replicas=replicas,
             sd_dir=self.run_dir / "targets",
             jobs=[ScrapeJob(job, honor_labels=job == "kube-state-metrics") for job in SCRAPED_JOBS],
         )
-        return config
+        return LocalPipeline(setup, self._port_allocator.claim, self.settings.fixed_ports)
+
+    def _pipeline(self) -> LocalPipeline:
+        if self.pipeline is None:
+            raise RuntimeError("the local stack is not started")
+        return self.pipeline
 
     # -- the monitoring half ---------------------------------------------------------------
     @property
     def prometheus_url(self) -> str:
-        return f"http://{LOOPBACK}:{self._ports['prometheus']}"
+        return self._pipeline().prometheus_url
 
     @property
     def alertmanager_url(self) -> str:
-        return f"http://{LOOPBACK}:{self._ports['alertmanager']}"
+        """The first Alertmanager: the one people acknowledge at (its peers learn by gossip)."""
+        return self._pipeline().alertmanager_urls[0]
+
+    @property
+    def alertmanager_urls(self) -> list[str]:
+        return self._pipeline().alertmanager_urls
 
     @property
     def grafana(self) -> GrafanaAccess | None:
         return None  # no Grafana locally: dashboards are checked against Prometheus directly
 
     def urls(self) -> dict[str, str]:
+        peers = {f"alertmanager-{i}": url for i, url in enumerate(self._pipeline().alertmanager_urls) if i > 0}
         return {
             "prometheus": self.prometheus_url,
             "alertmanager": self.alertmanager_url,
+            **peers,
             "recorder": self.recorder.url,
             "bff": f"http://{LOOPBACK}:{self._ports['bff']}",
             "nats-monitor": f"http://{LOOPBACK}:{self._ports['nats-monitor']}",
@@ -286,34 +275,7 @@ class LocalStack(StackLifecycle):
         self.wait_until_healthy(timeout=self._health_timeout_s())
 
     def _reset_alerting_state(self) -> None:
-        assert self._prometheus and self._alertmanager
-        self._epoch += 1
-        epoch_dir = self.run_dir / "config" / f"rules-{self._epoch}"
-        epoch_dir.mkdir(parents=True)
-        fresh = []
-        for path in self._rule_paths:
-            shutil.copy(path, epoch_dir / path.name)
-            fresh.append(epoch_dir / path.name)
-        self._write_prometheus_config(fresh)
-        # Reload first: it stops the old groups' re-sends and gives the notifier a new HTTP
-        # client, so the Alertmanager restarted next is reached on fresh connections.
-        try:
-            httpx.post(self.prometheus_url + "/-/reload", timeout=TIMEOUTS.prometheus_reload).raise_for_status()
-        except httpx.HTTPError as exc:
-            raise ObserveError(
-                f"Prometheus reload at {self.prometheus_url} failed: {exc}; see {self._prometheus.log_path}"
-            ) from exc
-        self._alertmanager.stop()
-        shutil.rmtree(self.run_dir / "alertmanager-data", ignore_errors=True)
-        self._alertmanager.start()
-        self._alertmanager.wait_ready()
-        with PrometheusClient(self.prometheus_url) as prom:
-            wait_for(
-                f"Prometheus {self.prometheus_url} rediscovering its Alertmanager after a reload",
-                prom.alertmanagers,
-                poll_s=0.05,
-                timeout_s=TIMEOUTS.alertmanager_rediscovered,
-            )
+        self._pipeline().reset_alerting_state()
 
     def wait_until_healthy(self, timeout: float) -> None:
         """Every scraped target up, and no alert pending or firing anywhere."""
@@ -333,7 +295,8 @@ class LocalStack(StackLifecycle):
                 timing=self.timing,
                 max_fault_bytes=self.settings.max_fault_bytes,
                 bff_url=self.urls()["bff"],
-            )
+            ),
+            PipelineParts(self._pipeline(), self.recorder.relay),
         )
 
     def run_load(self, plan: LoadPlan) -> dict[str, float]:
@@ -343,7 +306,7 @@ class LocalStack(StackLifecycle):
         """Every live process of the stack by name (for measurements and leak checks)."""
         procs = [p for pod in self.all_pods() for p in pod.processes]
         procs += [n.exporter for n in self.nodes.values() if n.exporter is not None]
-        procs += [p for p in (self._prometheus, self._alertmanager) if p is not None]
+        procs += self._pipeline().processes() if self.pipeline is not None else []
         return {p.name: p.pid for p in procs if p.pid is not None and p.is_running()}
 
     def export_logs(self, dest: Path) -> Path | None:
@@ -354,7 +317,6 @@ class LocalStack(StackLifecycle):
         out: dict[str, str] = {}
         for pod in self.all_pods():
             out.update(pod.log_tails())
-        for proc in (self._prometheus, self._alertmanager):
-            if proc is not None:
-                out[proc.name] = proc.log_tail()
+        for proc in self.pipeline.processes() if self.pipeline is not None else []:
+            out[proc.name] = proc.log_tail()
         return out
