@@ -47,7 +47,12 @@ def _versions_option(p: argparse.ArgumentParser) -> None:
 def _run_parser(run: argparse.ArgumentParser) -> None:
     run.add_argument("features", nargs="*", help="feature files or directories (default: all)")
     add_to_argparse(run)  # the run options (options.py): the plugin takes the same
-    run.add_argument("--tags", default=None, metavar="EXPR", help='e.g. "P0 and not slow", "pipeline" (default: "not slow and not pipeline")')
+    run.add_argument(
+        "--tags",
+        default=None,
+        metavar="EXPR",
+        help='e.g. "P0 and not slow", "pipeline" (default: "not slow and not pipeline")',
+    )
     run.add_argument("-k", dest="keyword", default=None, help="pytest -k expression on scenario names")
     run.add_argument("-q", "--quiet", action="store_true", help="no live progress lines")
     run.add_argument(

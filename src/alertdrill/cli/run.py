@@ -28,11 +28,11 @@ from alertdrill.options import forwarded_args
 from alertdrill.report.terminal import summary_table
 from alertdrill.runtime.atomic import creatable
 from alertdrill.runtime.rundir import new_run_id
+from alertdrill.settings import HANDED_SETTINGS_ENV, Settings
+from alertdrill.stack.registry import plan_stack
 
 #: What `alertdrill run` drills without --tags: the README's quick start, under 4 minutes.
 DEFAULT_TAGS = "not slow and not pipeline"
-from alertdrill.settings import HANDED_SETTINGS_ENV, Settings
-from alertdrill.stack.registry import plan_stack
 
 
 def _check_run_options(args: argparse.Namespace) -> Settings:

@@ -30,7 +30,7 @@ from alertdrill.drill.session import DrillSession
 from alertdrill.drill.watch import POLL_S
 from alertdrill.errors import DrillFailure
 from alertdrill.notify.webhook import Notification
-from alertdrill.observe.alertmanager import AmAlert
+from alertdrill.observe.alertmanager import AlertmanagerClient, AmAlert
 from alertdrill.runtime.wait import poll, sleep_until
 
 log = logging.getLogger(__name__)
@@ -139,21 +139,29 @@ def acknowledge(drill: DrillSession, page: Page, within_production_s: float) -> 
 
 
 def _wait_muted(drill: DrillSession, page: Page, silence: str) -> None:
-    """Alertmanager marks the alert suppressed by the silence (every route of it is muted from now)."""
+    """Every Alertmanager marks the alert suppressed by the silence (every route of it is muted
+    from now). With peers, an acknowledgement is in force once gossip carried it to all of them."""
+    clients = [AlertmanagerClient(url) for url in drill.stack.alertmanager_urls]
 
     def held() -> list[AmAlert]:
-        return [a for a in drill.alertmanager.alerts() if a.name == page.alert and page.is_target_labels(a.labels)]
+        return [a for am in clients for a in am.alerts() if a.name == page.alert and page.is_target_labels(a.labels)]
 
-    waited = poll(
-        f"{page.what} muted by silence {silence}",
-        held,
-        done=lambda alerts: bool(alerts) and all(a.state == "suppressed" for a in alerts),
-        poll_s=POLL_S,
-        until=time.time() + drill.stack.timing.eval_interval_s + drill.expect.slack_s,
-    )
+    try:
+        waited = poll(
+            f"{page.what} muted by silence {silence} on every Alertmanager",
+            held,
+            done=lambda alerts: len(alerts) >= len(clients) and all(a.state == "suppressed" for a in alerts),
+            poll_s=POLL_S,
+            until=time.time() + drill.stack.timing.eval_interval_s + drill.expect.slack_s,
+        )
+    finally:
+        for am in clients:
+            am.close()
     if not waited.met:
         states = sorted({a.state for a in waited.value or []}) or ["not held"]
-        raise DrillFailure(f"silence {silence} did not mute {page.what} in Alertmanager (state {states})")
+        raise DrillFailure(
+            f"silence {silence} did not mute {page.what} on all {len(clients)} Alertmanager(s) (states {states})"
+        )
 
 
 def assert_nobody_paged_after_ack(drill: DrillSession, page: Page, minutes: float) -> None:
@@ -171,7 +179,22 @@ def assert_nobody_paged_after_ack(drill: DrillSession, page: Page, minutes: floa
         raise DrillFailure(
             f"alert {page.what} was acknowledged ({how}) but {', '.join(n.recipients) or n.receiver} was still "
             f"emailed ({n.status}) {n.arrived_at - acked:.2f}s later: the acknowledgement did not stop the page"
+            + _lost_with_outage(drill, page)
         )
+
+
+def _lost_with_outage(drill: DrillSession, page: Page) -> str:
+    """Why an acknowledgement can vanish: the Alertmanager holding it was killed before it wrote it."""
+    killed = [o for o in drill.outages if o.component == "alertmanager"]
+    if not killed:
+        return ""
+    replicas = len(drill.stack.alertmanager_urls)
+    return (
+        f"; it was lost with the Alertmanager outage ({killed[0].describe(page.fault.fault_at)}): Alertmanager "
+        f"writes silences to disk every {drill.stack.timing.pipeline.maintenance_interval_s / 60:g} minutes (not "
+        f"scaled) and on a clean stop, so a SIGKILL loses them unless a peer holds them; this stack runs {replicas} "
+        f"Alertmanager(s) ({drill.pipeline_policy.replicas_from})"
+    )
 
 
 def assert_resolves_quietly_when_acknowledged(drill: DrillSession, page: Page, minutes: float) -> None:

@@ -201,7 +201,10 @@ class DrillSession:
             try:
                 self.alertmanager.expire_silence(silence)
             except ObserveError as exc:  # the next drill's isolation must not inherit it: say so loudly
-                log.error("could not expire acknowledgement silence %s: %s", silence, exc)
+                if any(o.component == "alertmanager" for o in self.outages):
+                    log.warning("acknowledgement silence %s is gone (the drill killed Alertmanager): %s", silence, exc)
+                else:
+                    log.error("could not expire acknowledgement silence %s: %s", silence, exc)
         self.silences.clear()
 
     def _note_messages(self) -> None:

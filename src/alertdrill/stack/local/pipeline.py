@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from alertdrill.errors import FaultError, ObserveError
+from alertdrill.observe.alertmanager import AlertmanagerClient
 from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.runtime.ports import LOOPBACK
 from alertdrill.runtime.process import ManagedProcess
@@ -100,9 +101,23 @@ class LocalPipeline:
         stack.callback(self.stop)
 
     def start(self) -> None:
-        for am in self.alertmanagers:
-            am.start()
+        self._start_alertmanagers()
         self._prometheus().start()
+
+    def _start_alertmanagers(self) -> None:
+        """The first one answering before its peers start: peers started at the same instant can
+        each find the other's gossip port closed and form no cluster."""
+        first, *others = self.alertmanagers
+        first.start()
+        if others:
+            wait_for(
+                f"{first.name} answering",
+                _web_ready(self.alertmanager_urls[0]),
+                poll_s=0.02,
+                timeout_s=TIMEOUTS.server_ready,
+            )
+        for am in others:
+            am.start()
 
     def wait_ready(self) -> None:
         for am in self.alertmanagers:
@@ -193,8 +208,7 @@ class LocalPipeline:
         for am, peer in zip(self.alertmanagers, self.peers, strict=True):
             am.stop()
             shutil.rmtree(self.setup.run_dir / f"{peer.name}-data", ignore_errors=True)
-        for am in self.alertmanagers:
-            am.start()
+        self._start_alertmanagers()
         for am in self.alertmanagers:
             am.wait_ready()
         with PrometheusClient(self.prometheus_url) as prom:
@@ -205,6 +219,10 @@ class LocalPipeline:
                 poll_s=0.05,
                 timeout_s=TIMEOUTS.alertmanager_rediscovered,
             )
+
+
+def _web_ready(url: str) -> Callable[[], bool]:
+    return AlertmanagerClient(url).is_ready
 
 
 def _web_name(index: int) -> str:
