@@ -16,6 +16,7 @@ from alertdrill.faults.pipeline import (
     fail_mail_relay,
     kill_alertmanager,
     kill_prometheus,
+    reload_alertmanager_config,
 )
 from alertdrill.faults.session import SESSION, FaultBackend, FaultSession, Output
 from alertdrill.faults.session import inject as _inject
@@ -112,6 +113,7 @@ FAULT_FUNCTIONS = {
         fail_mail_relay,
         cut_alertmanager_link,
         break_alertmanager_config,
+        reload_alertmanager_config,
     )
 }
 ROLLBACK_FUNCTIONS = {"revert_faults": revert_faults}

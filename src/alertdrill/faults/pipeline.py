@@ -61,6 +61,11 @@ def cut_alertmanager_link(down_for: float | None = 180, configuration: Any = Non
     )
 
 
+def reload_alertmanager_config(configuration: Any = None, secrets: Any = None) -> Output:
+    """Reload every Alertmanager with the config it runs (accepted: the twin of the broken push)."""
+    return inject("reload_alertmanager_config", lambda b: b.break_alertmanager_config(broken=False))
+
+
 def break_alertmanager_config(configuration: Any = None, secrets: Any = None) -> Output:
     """Push an invalid config to every Alertmanager and reload: it must refuse it and keep routing."""
-    return inject("break_alertmanager_config", lambda b: b.break_alertmanager_config())
+    return inject("break_alertmanager_config", lambda b: b.break_alertmanager_config(broken=True))
