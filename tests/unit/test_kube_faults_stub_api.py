@@ -19,6 +19,7 @@ from alertdrill.errors import FaultError
 from alertdrill.settings import Settings
 from alertdrill.stack.kube.api import KubeTarget
 from alertdrill.stack.kube.faults import CRASH_COMMAND, KubeFaultContext, KubeFaults, signal_all
+from alertdrill.stack.kube.pipeline_faults import PipelineTarget
 
 NS = "alertdrill"
 POD = {
@@ -125,8 +126,9 @@ def stub(tmp_path: Path) -> Iterator[tuple[StubApi, KubeFaults]]:
         return [float(v) for k, v in memory.items() if expr.startswith(k + "{")]
 
     faults = KubeFaults(
-        KubeFaultContext(settings, KubeTarget(kubeconfig, "stub"), runner=None, kind=False, query=query)
-    )  # type: ignore[arg-type]
+        KubeFaultContext(settings, KubeTarget(kubeconfig, "stub"), runner=None, kind=False, query=query),  # type: ignore[arg-type]
+        PipelineTarget(None, settings.kube, "stub", 2),  # type: ignore[arg-type]
+    )
     try:
         yield api, faults
     finally:

@@ -175,11 +175,18 @@ def _kind(integration: str) -> str:
     return kind if kind in KINDS else "webhook"
 
 
+#: Where a cluster run switches the in-cluster recorder's SMTP listeners into a failing relay.
+RELAY_ADMIN_PATH = "/admin/relay"
+
+
 def _handler_for(recorder: NotificationRecorder) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             arrived = time.time()
             body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+            if self.path == RELAY_ADMIN_PATH:
+                self._relay(body)
+                return
             route = _route(self.path)
             if route is None:
                 self.send_error(404, "POST /receiver/<name>/<integration>")
@@ -198,6 +205,20 @@ def _handler_for(recorder: NotificationRecorder) -> type[BaseHTTPRequestHandler]
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
             self.wfile.write(reply.body)
+
+        def _relay(self, body: bytes) -> None:
+            """The mail relay fault of a cluster run: {"mode": "4xx" | "refuse" | null (heal)}."""
+            try:
+                mode = json.loads(body or b"{}").get("mode")
+                if mode:
+                    recorder.relay.fail(mode)
+                else:
+                    recorder.relay.heal()
+            except (ValueError, AttributeError) as exc:
+                self.send_error(400, f'{{"mode": "4xx" | "refuse" | null}}: {exc}')
+                return
+            self.send_response(204)
+            self.end_headers()
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             parsed = urlparse(self.path)

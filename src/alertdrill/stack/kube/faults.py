@@ -25,6 +25,7 @@ from alertdrill.runtime.wait import poll
 from alertdrill.settings import Settings
 from alertdrill.stack.kube import commands, manifests
 from alertdrill.stack.kube.api import KubeTarget
+from alertdrill.stack.kube.pipeline_faults import KubePipelineFaults, PipelineTarget
 from alertdrill.stack.kube.tools import Runner, poll_command
 
 log = logging.getLogger(__name__)
@@ -105,11 +106,12 @@ def _chaos_env(target: KubeTarget) -> Iterator[None]:
                 os.environ[key] = value
 
 
-class KubeFaults:
+class KubeFaults(KubePipelineFaults):
     """The FaultBackend of the kind and cluster stacks."""
 
-    def __init__(self, ctx: KubeFaultContext) -> None:
+    def __init__(self, ctx: KubeFaultContext, pipeline: PipelineTarget) -> None:
         self.ctx = ctx
+        self.pipeline = pipeline
 
     # -- helpers ---------------------------------------------------------------------------
     def _chaos(self, func: Callable[..., Any], **kwargs: Any) -> Any:

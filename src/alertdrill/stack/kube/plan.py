@@ -8,11 +8,13 @@ docker. The values and manifests it would apply are written to the run directory
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.faults.injection import Injection
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.settings import Settings
 from alertdrill.stack.base import Timing
@@ -52,6 +54,28 @@ class KubePlan:
     files: list[Path]
     urls: dict[str, str]
     notes: list[str]
+    #: What each pipeline fault (features/pipeline/) runs: inject, then heal.
+    pipeline_faults: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+
+
+def plan_pipeline_faults(stack: KubeStack, runner: PlanRunner) -> dict[str, list[tuple[str, ...]]]:
+    """Each pipeline fault applied and healed through the recording runner: the lines a drill runs."""
+    faults = stack.faults()
+    cases: dict[str, Callable[[], Injection]] = {
+        "kill_alertmanager(replica 0)": lambda: faults.kill_alertmanager(0),
+        "kill_alertmanager(last replica, held down)": lambda: faults.kill_alertmanager(-1),
+        "kill_prometheus": faults.kill_prometheus,
+        "fail_mail_relay(4xx)": lambda: faults.fail_mail_relay("4xx"),
+        "fail_mail_relay(refuse)": lambda: faults.fail_mail_relay("refuse"),
+        "cut_alertmanager_link": faults.cut_alertmanager_link,
+        "break_alertmanager_config": lambda: faults.break_alertmanager_config(broken=True),
+    }
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for name, inject in cases.items():
+        first = len(runner.calls)
+        inject().revert()
+        out[name] = runner.calls[first:]
+    return out
 
 
 def plan_kube_run(settings: Settings, monitoring: MonitoringConfig) -> tuple[KubePlan, KubeStack]:
@@ -73,7 +97,8 @@ def plan_kube_run(settings: Settings, monitoring: MonitoringConfig) -> tuple[Kub
         from alertdrill.stack.kube.kind_config import kind_host_ports
 
         urls = {k: f"http://127.0.0.1:{v}" for k, v in kind_host_ports(settings.kube.kind_config).items()}
-    return KubePlan(runner.calls[:installed], runner.calls[installed:], files, urls, notes), stack
+    teardown = runner.calls[installed:]
+    return KubePlan(runner.calls[:installed], teardown, files, urls, notes, plan_pipeline_faults(stack, runner)), stack
 
 
 def render_plan(plan: KubePlan) -> str:
@@ -84,6 +109,10 @@ def render_plan(plan: KubePlan) -> str:
     if plan.urls:
         lines += ["", "# where the runner reaches the cluster (kind-config.yaml)"]
         lines += [f"{name:13} {url}" for name, url in plan.urls.items()]
+    if plan.pipeline_faults:
+        lines += ["", "# pipeline faults (features/pipeline/): each injected, then healed"]
+        for name, calls in plan.pipeline_faults.items():
+            lines += [f"## {name}"] + [" ".join(c) for c in calls]
     if plan.notes:
         lines += ["", "# notes"] + plan.notes
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.config.pipeline import PipelinePolicy
 from alertdrill.errors import ConfigError
 from alertdrill.notify.mirror import RecorderMirror
 from alertdrill.notify.recorder import NotificationRecorder
@@ -35,6 +36,7 @@ from alertdrill.stack.kube.faults import KubeFaultContext, KubeFaults
 from alertdrill.stack.kube.isolation import KPS_SERVICES, restart_alerting
 from alertdrill.stack.kube.kind_config import kind_host_ports, require_free_host_ports
 from alertdrill.stack.kube.operator import PrometheusSelection, parse_prometheus_list
+from alertdrill.stack.kube.pipeline_faults import PipelineTarget
 from alertdrill.stack.kube.tools import (
     CLUSTER_TOOLS,
     KIND_TOOLS,
@@ -107,7 +109,11 @@ class KubeStack(StackLifecycle):
         return dict(self._urls)
 
     def faults(self) -> KubeFaults:
-        return KubeFaults(KubeFaultContext(self.settings, self.target, self.runner, self.is_kind, self._query))
+        replicas = PipelinePolicy.load(self.monitoring.root).alertmanager_replicas
+        return KubeFaults(
+            KubeFaultContext(self.settings, self.target, self.runner, self.is_kind, self._query),
+            PipelineTarget(self.runner, self.kube, self.context, replicas),
+        )
 
     def isolate(self, reset_rules: bool) -> None:
         """Wait until every alert of the previous drill is gone from Prometheus and Alertmanager;
