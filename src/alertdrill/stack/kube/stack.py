@@ -32,6 +32,7 @@ from alertdrill.stack.common import StackLifecycle, start_run, write_config
 from alertdrill.stack.health import wait_until_healthy
 from alertdrill.stack.kube import commands, manifests, values
 from alertdrill.stack.kube.api import KubeTarget
+from alertdrill.stack.kube.evidence import export_cluster_logs, workload_log_tails
 from alertdrill.stack.kube.faults import KubeFaultContext, KubeFaults
 from alertdrill.stack.kube.isolation import KPS_SERVICES, restart_alerting
 from alertdrill.stack.kube.kind_config import kind_host_ports, require_free_host_ports
@@ -137,36 +138,10 @@ class KubeStack(StackLifecycle):
         self.wait_until_healthy(timeout=max(120.0, 20 * self.timing.eval_interval_s))
 
     def diagnostics(self) -> dict[str, str]:
-        out = {}
-        for name in ("bff", "workers", "recorder"):
-            done = self.runner.run(
-                self._kubectl("logs", f"deployment/{name}", "--tail", "40", "--namespace", self.kube.namespace),
-                timeout=TIMEOUTS.kube_port_forward_ready,
-                check=False,
-            )
-            out[f"kubectl logs {name}"] = done.stdout or done.stderr
-        return out
+        return workload_log_tails(self.runner, self.kube, self._kubectl)
 
     def export_logs(self, dest: Path) -> Path | None:
-        """kind: `kind export logs` (every node's kubelet, containerd and pod logs) before the
-        cluster is deleted; a cluster: `kubectl cluster-info dump` of alertdrill's namespaces."""
-        if self.is_kind:
-            argv = commands.kind_export_logs(self.kube, dest)
-        else:
-            argv = self._kubectl(
-                "cluster-info",
-                "dump",
-                "--namespaces",
-                f"{self.kube.namespace},{self.kube.monitoring_namespace}",
-                "--output-directory",
-                str(dest),
-            )
-        done = self.runner.run(argv, timeout=TIMEOUTS.kube_kind_delete, check=False)
-        if done.returncode != 0:
-            log.warning("could not export the cluster's logs: %s", (done.stderr or done.stdout).strip()[-300:])
-            return None
-        log.info("cluster logs of the failed run: %s", dest)
-        return dest
+        return export_cluster_logs(self.runner, self.kube, self.is_kind, self._kubectl, dest)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
