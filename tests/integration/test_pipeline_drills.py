@@ -105,3 +105,23 @@ def test_a_config_alertmanager_accepts_is_not_reported_as_refused(tmp_path: Path
     assert proc.returncode == 1, proc.stdout[-5000:] + proc.stderr[-2000:]
     (drill,) = _drills(runner).values()
     assert "reports its last config reload successful" in str(drill["message"])
+
+
+def test_an_alertmanager_down_until_the_rollback_loses_the_escalation(tmp_path: Path) -> None:
+    """The twin of "the escalation survives a restart": with FLUO's one Alertmanager killed and
+    not restarted until the rollback, the senior engineer's 5-minute step cannot come; the drill
+    must fail naming the step and the outage, not pass on the first page alone."""
+    runner = Runner(tmp_path)
+    scenarios = tmp_path / "scenarios"
+    shutil.copytree(REPO / "scenarios", scenarios)
+    killed = scenarios / "alertmanager-killed.yaml"
+    killed.write_text(killed.read_text().replace("down_for: 0", "down_for: null"))
+    monitoring = _fluo_before(tmp_path)
+    args = ["--monitoring", str(monitoring), "--scenarios", str(scenarios), "--tags", "pipeline"]
+    proc = runner.run("run", "-q", *args, "-k", "killed_after_the_first_page", timeout=300)
+    assert proc.returncode == 1, proc.stdout[-5000:] + proc.stderr[-2000:]
+    (drill,) = _drills(runner).values()
+    message = str(drill["message"])
+    assert "did not escalate to senior-engineer@fluo.com" in message, message
+    assert "lost to the pipeline fault: alertmanager down" in message and "until the rollback" in message
+    assert drill["pipeline"] and drill["pipeline"][0]["component"] == "alertmanager"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 
@@ -18,10 +19,11 @@ from alertdrill.stack.kube.pipeline_faults import (
     link_policy,
 )
 from alertdrill.stack.kube.plan import PlanRunner
+from alertdrill.stack.kube.tools import Completed
 
 
-def _faults(replicas: int = 2) -> tuple[KubePipelineFaults, PlanRunner]:
-    runner = PlanRunner()
+def _faults(replicas: int = 2, runner: PlanRunner | None = None) -> tuple[KubePipelineFaults, PlanRunner]:
+    runner = runner or PlanRunner()
     faults = KubePipelineFaults()
     faults.pipeline = PipelineTarget(runner, Settings.resolve({"stack": "kind"}, env={}).kube, "kind-x", replicas)
     return faults, runner
@@ -40,7 +42,7 @@ def test_killing_the_first_alertmanager_force_deletes_its_pod_and_heals_by_waiti
     ]
     injection.revert()
     (heal,) = _joined(runner)[1:]
-    assert "wait --for=condition=Ready pod --selector alertmanager=kps-kube-prometheus-stack-alertmanager" in heal
+    assert "wait --for=condition=Ready pod/alertmanager-kps-kube-prometheus-stack-alertmanager-0" in heal
     assert injection.pipeline == "alertmanager"
 
 
@@ -48,8 +50,8 @@ def test_the_last_alertmanager_is_held_down_by_scaling_the_operators_object_reco
     faults, runner = _faults(replicas=2)
     injection = faults.kill_alertmanager(-1)
     calls = _joined(runner)
-    assert "alertmanager-kps-kube-prometheus-stack-alertmanager-1" in calls[0]
-    assert calls[1].endswith('--patch {"spec": {"replicas": 1}}')
+    assert calls[0].endswith('--patch {"spec": {"replicas": 1}}')  # scaled down first: not recreated
+    assert "delete pod alertmanager-kps-kube-prometheus-stack-alertmanager-1" in calls[1]
     injection.revert()
     assert _joined(runner)[2].endswith('--patch {"spec": {"replicas": 2}}')
     # offline (`alertdrill revert` after a crash): the same scale-back line
@@ -91,5 +93,23 @@ def test_a_broken_config_goes_into_the_operators_secret_and_the_original_comes_b
     pushed = json.loads(put.split("--patch ", 1)[1])["data"]["alertmanager.yaml"]
     assert base64.b64decode(pushed).decode().startswith("route: [")
     injection.revert()
-    assert json.loads(_joined(runner)[-1].split("--patch ", 1)[1]) == {"data": {"alertmanager.yaml": ""}}
-    assert injection.pipeline.endswith("(operator)")
+    restored = json.loads(_joined(runner)[-1].split("--patch ", 1)[1])["data"]["alertmanager.yaml"]
+    assert restored == "(its-current-value)"  # what the recording runner answered for the Secret's value
+    assert injection.pipeline is not None and injection.pipeline.endswith("(operator)")
+
+
+class _SecretWithoutConfig(PlanRunner):
+    """Answers every read with nothing, as a Secret without an alertmanager.yaml key would."""
+
+    def run(self, argv: Any, timeout: float = 0, check: bool = True, stdin: str | None = None) -> Completed:
+        cmd = tuple(str(a) for a in argv)
+        self.calls.append(cmd)
+        return Completed(cmd, 0, "", "")
+
+
+def test_a_secret_without_a_config_is_not_broken_recorded_kubectl() -> None:
+    """Restoring an empty value would leave Alertmanager with no config: refuse before pushing."""
+    faults, runner = _faults(runner=_SecretWithoutConfig())
+    with pytest.raises(FaultError, match="has no alertmanager.yaml"):
+        faults.break_alertmanager_config(broken=True)
+    assert len(runner.calls) == 1  # the read only: nothing was pushed

@@ -59,7 +59,7 @@ def _escalation_bound(drill: DrillSession, page: Page, after_s: float) -> tuple[
     term = drill.outage_term(
         fired,
         fired + usual,
-        RouteTimers(after_s, group_interval),
+        RouteTimers(after_s, group_interval, page.for_s),
         drill.pipeline_policy.escalation_slip_allowance_s,
     )
     if term is None:
@@ -92,7 +92,7 @@ def assert_escalates(drill: DrillSession, page: Page, steps: list[tuple[str, flo
                 f"alert {page.what} did not escalate to {addr} within {bound:.2f}s of firing{why} (SOP-004: after "
                 f"{after_production_s / 60:g} minutes, {after_s:g}s scaled); check the escalation route to {addr} "
                 f"(`continue: true` on the routes before it, group_wait {after_production_s / 60:g}m) in "
-                f"{drill.expect.monitoring.alertmanager_path}"
+                f"{drill.expect.monitoring.alertmanager_path}" + drill.outages_behind(fired, fired + bound)
             )
         if first.arrived_at - fired < after_s - CLOCK_EPSILON_S:
             raise DrillFailure(
@@ -143,14 +143,14 @@ def _wait_muted(drill: DrillSession, page: Page, silence: str) -> None:
     from now). With peers, an acknowledgement is in force once gossip carried it to all of them."""
     clients = [AlertmanagerClient(url) for url in drill.stack.alertmanager_urls]
 
-    def held() -> list[AmAlert]:
-        return [a for am in clients for a in am.alerts() if a.name == page.alert and page.is_target_labels(a.labels)]
+    def held() -> list[list[AmAlert]]:
+        return [[a for a in am.alerts() if a.name == page.alert and page.is_target_labels(a.labels)] for am in clients]
 
     try:
         waited = poll(
             f"{page.what} muted by silence {silence} on every Alertmanager",
             held,
-            done=lambda alerts: len(alerts) >= len(clients) and all(a.state == "suppressed" for a in alerts),
+            done=lambda per_am: all(alerts and all(a.state == "suppressed" for a in alerts) for alerts in per_am),
             poll_s=POLL_S,
             until=time.time() + drill.stack.timing.eval_interval_s + drill.expect.slack_s,
         )
@@ -158,9 +158,10 @@ def _wait_muted(drill: DrillSession, page: Page, silence: str) -> None:
         for am in clients:
             am.close()
     if not waited.met:
-        states = sorted({a.state for a in waited.value or []}) or ["not held"]
+        states = [sorted({a.state for a in alerts}) or ["not held"] for alerts in waited.value or []]
         raise DrillFailure(
-            f"silence {silence} did not mute {page.what} on all {len(clients)} Alertmanager(s) (states {states})"
+            f"silence {silence} did not mute {page.what} on all {len(clients)} Alertmanager(s) "
+            f"(states by peer {states})"
         )
 
 
@@ -169,7 +170,9 @@ def assert_nobody_paged_after_ack(drill: DrillSession, page: Page, minutes: floa
     acked = drill.evidence.acknowledged_at
     if acked is None:
         raise DrillFailure("no acknowledgement was made: an 'acknowledges' step must come first")
-    until = _firing_at(page) + _bound_after(drill, drill.expect.scaled(minutes * 60))
+    # An Alertmanager restarted after the acknowledgement rebuilds its escalation groups, whose
+    # group_wait starts again: the window reaches as far as the outage pushes the last step.
+    until = _firing_at(page) + _escalation_bound(drill, page, drill.expect.scaled(minutes * 60))[0]
     log.info("checking that nobody is paged about %s until %.1fs after firing", page.what, until - _firing_at(page))
     sleep_until(until)
     late = [n for n in drill.stack.recorder.notifications(acked + POLL_S) if page.is_target(n)]
@@ -188,7 +191,7 @@ def _lost_with_outage(drill: DrillSession, page: Page) -> str:
     killed = [o for o in drill.outages if o.component == "alertmanager"]
     if not killed:
         return ""
-    replicas = len(drill.stack.alertmanager_urls)
+    replicas = drill.pipeline_policy.alertmanager_replicas
     return (
         f"; it was lost with the Alertmanager outage ({killed[0].describe(page.fault.fault_at)}): Alertmanager "
         f"writes silences to disk every {drill.stack.timing.pipeline.maintenance_interval_s / 60:g} minutes (not "

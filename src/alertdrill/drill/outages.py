@@ -102,6 +102,8 @@ def redelivery_terms(
             terms.append((f"peer wait ({replicas - 1} × peer timeout)", (replicas - 1) * t.peer_timeout_s))
     elif component == RELAY:
         terms.append(("flush deadline max(group_interval, 10s)", max(route.group_interval_s, t.flush_min_timeout_s)))
+        if replicas > 1:  # the flush deadline of peer N includes its wait
+            terms.append((f"peer wait ({replicas - 1} × peer timeout)", (replicas - 1) * t.peer_timeout_s))
     elif component == PROMETHEUS:
         if route.for_s >= t.for_grace_period_s:
             terms.append(("`for` restored after 2 evaluations", 2 * timing.eval_interval_s))

@@ -79,9 +79,7 @@ def wait_for_page(
         on_tick=lambda _: drill.watch.log_progress(alert, match, "fire", fault.fault_at, bound.total),
     )
     if not arrived:
-        lost = "".join(
-            f"; lost to the pipeline fault: {o.describe(fault.fault_at)}" for o in drill.outages if o.component
-        )
+        lost = drill.outages_behind(fault.fault_at, fault.fault_at + bound.total)
         raise DrillFailure(
             f"alert {what} was not notified within {bound.total:.2f}s of the fault{lost}; "
             f"{drill.watch.last_state(alert, match)}; bound: {bound.explain()} (rule for={for_production_s:g}s "

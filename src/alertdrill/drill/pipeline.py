@@ -9,6 +9,7 @@ person paged twice is a failure is the team's call (`pipeline.duplicates` in pol
 from __future__ import annotations
 
 import logging
+import time
 
 import yaml
 
@@ -17,6 +18,7 @@ from alertdrill.drill.people import firing_for
 from alertdrill.drill.session import DrillSession
 from alertdrill.errors import DrillFailure, ObserveError
 from alertdrill.observe.alertmanager import AlertmanagerClient
+from alertdrill.runtime.wait import sleep_until
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,15 @@ def duplicates(drill: DrillSession, page: Page) -> dict[str, list[float]]:
 
 
 def assert_no_duplicates(drill: DrillSession, page: Page) -> None:
-    """Count every page sent twice; fail only when the team's policy says duplicates fail."""
+    """Count every page sent twice; fail only when the team's policy says duplicates fail.
+
+    Counted once a duplicate could have come: a group interval after the first page (a restarted
+    peer's next flush), plus each later peer's wait and the slack."""
+    routes = drill.expect.routes(page.alert, page.match)
+    peers = drill.pipeline_policy.alertmanager_replicas - 1
+    first = page.notified_at or time.time()
+    timers = drill.stack.timing.pipeline
+    sleep_until(first + max(r.group_interval_s for r in routes) + peers * timers.peer_timeout_s + drill.expect.slack_s)
     found = duplicates(drill, page)
     drill.evidence.duplicates = {a: len(ts) for a, ts in found.items()}
     if not found:

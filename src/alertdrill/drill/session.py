@@ -111,12 +111,13 @@ class DrillSession:
         with SESSION.active(self._fault_session()):
             outputs = scenario.inject()
         self._pipeline_scenarios.append(scenario)
-        healed = [o.get("healed_at") for o in outputs if isinstance(o, dict)]
+        healed = {o["started_at"]: o.get("healed_at") for o in outputs if isinstance(o, dict) and "started_at" in o}
         struck = [
-            Outage(scenario_name, a.pipeline or "?", a.started_at, healed[i] if i < len(healed) else None)
-            for i, a in enumerate(self.ledger.applied[first:])
+            Outage(scenario_name, a.pipeline, a.started_at, healed.get(a.started_at))
+            for a in self.ledger.applied[first:]
+            if a.pipeline
         ]
-        if not any(a.pipeline for a in self.ledger.applied[first:]):
+        if not struck:
             raise ConfigError(f"scenario {scenario_name!r} breaks no part of the alerting pipeline; use 'injects'")
         self.outages += struck
         for outage in struck:
@@ -133,9 +134,16 @@ class DrillSession:
             usual_deadline,
             self.stack.timing,
             route,
-            len(self.stack.alertmanager_urls),
+            self.pipeline_policy.alertmanager_replicas,
             self.expect.slack_s,
             self.expect.scaled(allowance_production_s),
+        )
+
+    def outages_behind(self, start: float, deadline: float) -> str:
+        """ "; lost to the pipeline fault: …" for each outage this drill caused that overlaps the
+        window a message was due in (empty when none did: the config, not the fault, is to blame)."""
+        return "".join(
+            f"; lost to the pipeline fault: {o.describe(start)}" for o in self.outages if o.overlaps(start, deadline)
         )
 
     def extend_for_outages(self, bound: FireBound, fault: FaultWindow, route: RouteTimers) -> FireBound:

@@ -71,8 +71,11 @@ class FaultLedger:
         """Revert this one fault now (a timed outage healing); return when the revert finished."""
         for i, entry in enumerate(self._entries):
             if entry.applied is applied:
+                try:
+                    entry.revert()
+                except Exception as exc:  # kept in the ledger: the rollback tries it again
+                    raise RevertError([(entry.name, exc)]) from exc
                 del self._entries[i]
-                entry.revert()
                 entry.record.unlink(missing_ok=True)
                 log.info("fault healed: %s", entry.name)
                 return time.time()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,8 +16,8 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from alertdrill.runtime.loop_thread import LoopThread
 from alertdrill.runtime.ports import LOOPBACK
-from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.tlsca import RunCertificates
 
 log = logging.getLogger(__name__)
@@ -76,8 +75,7 @@ class SmtpSink:
         self._deliver = deliver
         self._certs = certs
         self._host = host
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._loop = LoopThread("smtp-sink")
         self._servers: dict[str, asyncio.Server] = {}
         self.ports: dict[str, int] = {}
         #: The relay fault in force: None (healthy), "4xx" (answers 451) or "refuse" (not listening).
@@ -91,19 +89,13 @@ class SmtpSink:
         self.stop()
 
     def start(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="smtp-sink", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def endpoint(self, receiver: str, port: int = 0) -> int:
         """The port `receiver`'s mail arrives on (a listener opened the first time it is asked for)."""
         if receiver in self.ports:
             return self.ports[receiver]
-        if self._loop is None:
-            raise RuntimeError("SMTP sink not started")
-        server = asyncio.run_coroutine_threadsafe(self._open(receiver, port), self._loop).result(
-            timeout=TIMEOUTS.listener_open
-        )
+        server = self._loop.run(self._open(receiver, port))
         self._servers[receiver] = server
         self.ports[receiver] = int(server.sockets[0].getsockname()[1])
         log.debug("SMTP sink for %s on %s:%d", receiver, self._host, self.ports[receiver])
@@ -122,43 +114,22 @@ class SmtpSink:
         "refuse" stops listening, so every connection is refused (the ports are kept)."""
         if mode not in ("4xx", "refuse"):
             raise ValueError(f"unknown relay failure {mode!r}: 4xx or refuse")
-        self.failure = mode
         if mode == "refuse":
-            self._on_loop(self._close_listeners())
+            self._loop.run(self._close_listeners())
+        self.failure = mode  # only once in force: a close that failed leaves the relay healthy
 
     def heal(self) -> None:
         """Accept mail again, on the same ports the senders were configured with."""
         was, self.failure = self.failure, None
         if was == "refuse":
             for receiver, port in list(self.ports.items()):
-                self._servers[receiver] = self._on_loop(self._open(receiver, port))
+                self._servers[receiver] = self._loop.run(self._open(receiver, port))
 
     async def _close_listeners(self) -> None:
         for server in self._servers.values():
             server.close()
             await server.wait_closed()
 
-    def _on_loop(self, coro: Any) -> Any:
-        if self._loop is None:
-            raise RuntimeError("SMTP sink not started")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=TIMEOUTS.listener_open)
-
     def stop(self) -> None:
-        loop, self._loop = self._loop, None
-        if loop is None:
-            return
-
-        async def close_all() -> None:
-            for server in self._servers.values():
-                server.close()
-                await server.wait_closed()
-
-        try:
-            asyncio.run_coroutine_threadsafe(close_all(), loop).result(timeout=TIMEOUTS.listener_close)
-        except (TimeoutError, RuntimeError) as exc:
-            log.debug("SMTP sink close: %s", exc)
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(timeout=TIMEOUTS.thread_join)
-        loop.close()
+        self._loop.stop(last=self._close_listeners() if self._loop.running else None)
         self._servers.clear()

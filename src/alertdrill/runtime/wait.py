@@ -47,6 +47,9 @@ class Waited(Generic[T]):
         return WaitTimeout(text, what=self.what, waited_s=self.waited_s, last_seen=self.last_seen())
 
 
+_GAVE_UP = object()  # what the retrying returns when the deadline passed first
+
+
 class _TooLate(Exception):
     """The next ask would begin after the deadline: it is not made."""
 
@@ -78,7 +81,7 @@ def poll(
     next_progress = started + progress_every_s
 
     def ask() -> T:
-        if waited.attempts > 0 and time.time() > deadline:
+        if time.time() > deadline:
             raise _TooLate  # an answer to a question asked after the deadline must not count
         waited.attempts += 1
         try:
@@ -102,14 +105,12 @@ def poll(
         stop=lambda _: time.time() >= deadline,
         wait=lambda _: max(0.0, min(poll_s, deadline - time.time())),
         before_sleep=progress,
-        retry_error_callback=lambda _: None,
+        retry_error_callback=lambda _: _GAVE_UP,
         sleep=time.sleep,
     )
     value = retrying(ask)
     waited.waited_s = time.monotonic() - started
-    waited.met = waited.attempts > 0 and waited.error is None and done(waited.value)  # type: ignore[arg-type]
-    if waited.met:
-        waited.value = value
+    waited.met = value is not _GAVE_UP  # tenacity returned the probe's own, awaited answer
     return waited
 
 

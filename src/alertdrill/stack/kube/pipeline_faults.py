@@ -100,11 +100,12 @@ class KubePipelineFaults:
     def _run(self, argv: list[str]) -> None:
         self.pipeline.runner.run(argv, timeout=TIMEOUTS.kube_command)
 
-    def _wait_ready(self, selector: str) -> None:
+    def _wait_ready(self, pod: str) -> None:
+        """The named pod (recreated by its StatefulSet) Ready: not merely a peer of it."""
         t = self.pipeline
-        wait = t.kubectl("wait", "--for=condition=Ready", "pod", "--selector", selector, "--namespace", t.monitoring_ns)
+        wait = t.kubectl("wait", "--for=condition=Ready", f"pod/{pod}", "--namespace", t.monitoring_ns)
         if poll_command(t.runner, wait, lambda d: d.returncode == 0, TIMEOUTS.kube_recreate) is None:
-            raise FaultError(f"no Ready pod {selector} in {t.monitoring_ns} within {TIMEOUTS.kube_recreate:.0f}s")
+            raise FaultError(f"pod {pod} in {t.monitoring_ns} not Ready within {TIMEOUTS.kube_recreate:.0f}s")
 
     def _force_delete(self, pod: str) -> list[str]:
         t = self.pipeline
@@ -116,45 +117,34 @@ class KubePipelineFaults:
         index = replica if replica >= 0 else t.alertmanager_replicas + replica
         if not 0 <= index <= last:
             raise FaultError(f"no Alertmanager {replica} (the cluster runs {t.alertmanager_replicas})")
-        self._run(self._force_delete(_pod("alertmanager", ALERTMANAGER_OBJECT, index)))
-        selector = f"alertmanager={ALERTMANAGER_OBJECT}"
+        pod = _pod("alertmanager", ALERTMANAGER_OBJECT, index)
         if index != last:  # recreated at once by its StatefulSet: healing is waiting for it
-            return Injection(lambda: self._wait_ready(selector), CommandsUndo(()), pipeline="alertmanager")
-        # The last one is held down by scaling the operator's object: `down_for` and until-rollback work.
-        scale = t.kubectl(
-            "patch",
-            "alertmanager",
-            ALERTMANAGER_OBJECT,
-            "--namespace",
-            t.monitoring_ns,
-            "--type",
-            "merge",
-            "--patch",
-            json.dumps({"spec": {"replicas": last}}),
-        )
-        restore = t.kubectl(
-            "patch",
-            "alertmanager",
-            ALERTMANAGER_OBJECT,
-            "--namespace",
-            t.monitoring_ns,
-            "--type",
-            "merge",
-            "--patch",
-            json.dumps({"spec": {"replicas": t.alertmanager_replicas}}),
-        )
+            self._run(self._force_delete(pod))
+            return Injection(lambda: self._wait_ready(pod), CommandsUndo(()), pipeline="alertmanager")
+        # The last one is held down by scaling the operator's object first (so the StatefulSet does
+        # not bring it back), then SIGKILLed: `down_for` and until-rollback work.
+        scale, restore = self._scale_alertmanagers(last), self._scale_alertmanagers(t.alertmanager_replicas)
         self._run(scale)
+        self._run(self._force_delete(pod))
 
         def heal() -> None:
             self._run(restore)
-            self._wait_ready(selector)
+            self._wait_ready(pod)
 
         return Injection(heal, CommandsUndo((tuple(restore),)), pipeline="alertmanager")
 
+    def _scale_alertmanagers(self, replicas: int) -> list[str]:
+        t = self.pipeline
+        patch = json.dumps({"spec": {"replicas": replicas}})
+        ns = t.monitoring_ns
+        return t.kubectl(
+            "patch", "alertmanager", ALERTMANAGER_OBJECT, "--namespace", ns, "--type", "merge", "--patch", patch
+        )
+
     def kill_prometheus(self) -> Injection:
-        self._run(self._force_delete(_pod("prometheus", PROMETHEUS_OBJECT, 0)))
-        selector = f"prometheus={PROMETHEUS_OBJECT}"
-        return Injection(lambda: self._wait_ready(selector), CommandsUndo(()), pipeline="prometheus")
+        pod = _pod("prometheus", PROMETHEUS_OBJECT, 0)
+        self._run(self._force_delete(pod))
+        return Injection(lambda: self._wait_ready(pod), CommandsUndo(()), pipeline="prometheus")
 
     def _relay_command(self, mode: str | None) -> list[str]:
         t = self.pipeline
@@ -191,6 +181,11 @@ class KubePipelineFaults:
             "jsonpath={.data.alertmanager\\.yaml}",
         )
         original = t.runner.run(get, timeout=TIMEOUTS.kube_get).stdout.strip()
+        if not original:  # restoring "" would leave Alertmanager's config empty for good
+            raise FaultError(
+                f"secret {ALERTMANAGER_CONFIG_SECRET} in {t.monitoring_ns} has no alertmanager.yaml: "
+                "nothing to restore, so no broken config is pushed"
+            )
 
         def put(data_b64: str) -> list[str]:
             return t.kubectl(

@@ -15,10 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 
+from alertdrill.runtime.loop_thread import LoopThread
 from alertdrill.runtime.ports import LOOPBACK
-from alertdrill.runtime.timeouts import TIMEOUTS
 
 log = logging.getLogger(__name__)
 CHUNK = 65536
@@ -32,8 +31,7 @@ class LinkRelay:
         self.target_port = target_port
         self.port = port
         self.is_cut = False
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._loop = LoopThread(f"link-{name}")
         self._server: asyncio.Server | None = None
         self._flowing: asyncio.Event | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -46,14 +44,12 @@ class LinkRelay:
         self.stop()
 
     def start(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name=f"link-{self.name}", daemon=True)
-        self._thread.start()
-        self._run(self._listen())
-
-    def _run(self, coro: object) -> object:
-        assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=TIMEOUTS.listener_open)  # type: ignore[arg-type]
+        self._loop.start()
+        try:
+            self._loop.run(self._listen())
+        except BaseException:
+            self._loop.stop()  # `with` never reaches __exit__ when __enter__ raises
+            raise
 
     async def _listen(self) -> None:
         self._flowing = asyncio.Event()
@@ -88,13 +84,13 @@ class LinkRelay:
     def cut(self) -> None:
         """From now on nothing passes either way, and nothing is refused."""
         self.is_cut = True
-        self._run(self._set_flowing(False))
+        self._loop.run(self._set_flowing(False))
         log.info("link %s cut", self.name)
 
     def heal(self) -> None:
         """Connections held across the cut are closed; new ones flow."""
         self.is_cut = False
-        self._run(self._set_flowing(True))
+        self._loop.run(self._set_flowing(True))
         log.info("link %s healed", self.name)
 
     async def _set_flowing(self, flowing: bool) -> None:
@@ -108,21 +104,12 @@ class LinkRelay:
             self._flowing.clear()
 
     def stop(self) -> None:
-        loop, self._loop = self._loop, None
-        if loop is None:
-            return
+        self._loop.stop(last=self._close() if self._loop.running else None)
 
-        async def close() -> None:
-            if self._server is not None:
-                self._server.close()
-            for w in list(self._writers):
-                w.close()
-            if self._flowing is not None:
-                self._flowing.set()  # release held pumps so their tasks end
-
-        with contextlib.suppress(TimeoutError, RuntimeError):
-            asyncio.run_coroutine_threadsafe(close(), loop).result(timeout=TIMEOUTS.listener_close)
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread is not None:
-            self._thread.join(timeout=TIMEOUTS.thread_join)
-        loop.close()
+    async def _close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for w in list(self._writers):
+            w.close()
+        if self._flowing is not None:
+            self._flowing.set()  # release held pumps so their tasks end

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,6 @@ from pathlib import Path
 import httpx
 
 from alertdrill.errors import FaultError, ObserveError
-from alertdrill.observe.alertmanager import AlertmanagerClient
 from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.runtime.ports import LOOPBACK
 from alertdrill.runtime.process import ManagedProcess
@@ -105,17 +105,13 @@ class LocalPipeline:
         self._prometheus().start()
 
     def _start_alertmanagers(self) -> None:
-        """The first one answering before its peers start: peers started at the same instant can
-        each find the other's gossip port closed and form no cluster."""
+        """The first one's gossip port listening before its peers start: peers started at the same
+        instant can each find the other's port closed and form no cluster."""
         first, *others = self.alertmanagers
         first.start()
-        if others:
-            wait_for(
-                f"{first.name} answering",
-                _web_ready(self.alertmanager_urls[0]),
-                poll_s=0.02,
-                timeout_s=TIMEOUTS.server_ready,
-            )
+        gossip = self.peers[0].cluster_port
+        if others and gossip is not None:
+            wait_for(f"{first.name}'s gossip port", _listening(gossip), poll_s=0.01, timeout_s=TIMEOUTS.server_ready)
         for am in others:
             am.start()
 
@@ -221,8 +217,13 @@ class LocalPipeline:
             )
 
 
-def _web_ready(url: str) -> Callable[[], bool]:
-    return AlertmanagerClient(url).is_ready
+def _listening(port: int) -> Callable[[], bool]:
+    def probe() -> bool:
+        with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=TIMEOUTS.readiness_probe):
+            return True
+        return False
+
+    return probe
 
 
 def _web_name(index: int) -> str:

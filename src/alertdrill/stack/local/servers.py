@@ -141,7 +141,6 @@ class AlertmanagerPeer:
 
 #: Alertmanager's cluster timers in production, and the floors below which scaling stops.
 GOSSIP_INTERVAL_S, GOSSIP_INTERVAL_FLOOR_S = 0.2, 0.05
-SETTLE_TIMEOUT_S, SETTLE_TIMEOUT_FLOOR_S = 60.0, 1.0
 
 
 def cluster_flags(binary: Path, peer: AlertmanagerPeer, time_scale: float) -> list[str]:
@@ -149,7 +148,7 @@ def cluster_flags(binary: Path, peer: AlertmanagerPeer, time_scale: float) -> li
 
     Scaled like group_wait, with floors: the peer timeout (how long peer N waits for the ones
     before it, 15 s) to 1 s, five gossip rounds; the gossip interval (200 ms) to 50 ms; the
-    settle timeout (1 m) to 1 s. The notification log and silence snapshot interval
+    settle timeout is 200 ms (see PipelineTimers.settle_timeout_s). The notification log and silence snapshot interval
     (`--data.maintenance-interval`, 15 m) is NOT scaled: it decides what a SIGKILL loses, and
     a drill must lose what production loses.
     """
@@ -158,18 +157,24 @@ def cluster_flags(binary: Path, peer: AlertmanagerPeer, time_scale: float) -> li
         # for gossip to settle and the port binds 0.0.0.0:9094.
         return ["--cluster.listen-address="]
     address = f"{LOOPBACK}:{peer.cluster_port}"
+    timers = PipelineTimers.scaled(time_scale)
     flags = [
         f"--cluster.listen-address={address}",
         f"--cluster.advertise-address={address}",
         *[f"--cluster.peer={LOOPBACK}:{p}" for p in peer.peer_ports],
-        f"--cluster.peer-timeout={format_duration(PipelineTimers.scaled(time_scale).peer_timeout_s)}",
+        f"--cluster.peer-timeout={format_duration(timers.peer_timeout_s)}",
         f"--cluster.gossip-interval={format_duration(max(GOSSIP_INTERVAL_FLOOR_S, GOSSIP_INTERVAL_S / time_scale))}",
-        f"--cluster.settle-timeout={format_duration(max(SETTLE_TIMEOUT_FLOOR_S, SETTLE_TIMEOUT_S / time_scale))}",
+        f"--cluster.settle-timeout={format_duration(timers.settle_timeout_s)}",
     ]
     # A stable name keeps a restarted peer's position (and so its wait) as it was (0.30+).
     if accepts_flag(binary, f"--cluster.peer-name={peer.name}"):
         flags.append(f"--cluster.peer-name={peer.name}")
     return flags
+
+
+def _settled(url: str, peers: int) -> bool:
+    with AlertmanagerClient(url) as am:
+        return am.is_settled(peers)
 
 
 def alertmanager_process(
@@ -189,5 +194,5 @@ def alertmanager_process(
         ],
         run_dir=run_dir,
         run_id=run_id,
-        ready=lambda: AlertmanagerClient(url).is_settled(peers),
+        ready=lambda: _settled(url, peers),
     )
