@@ -18,7 +18,7 @@ from alertdrill.observe.alertmanager import AlertmanagerClient
 from alertdrill.runtime.binaries import find_binary
 from alertdrill.runtime.ports import LOOPBACK, free_port
 from alertdrill.runtime.tlsca import issue_run_certificates
-from alertdrill.stack.local.servers import alertmanager_process
+from alertdrill.stack.local.servers import AlertmanagerPeer, alertmanager_process
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +53,8 @@ def start_alertmanager(tmp_path: Path) -> Iterator[Callable[[NotificationRecorde
         config = tmp_path / "alertmanager.yml"
         config.write_text(yaml.safe_dump(redirect_receivers(CONFIG, targets)))
         port = free_port()
-        proc = alertmanager_process(find_binary("alertmanager"), config, tmp_path, "sinks", port)
+        peer = AlertmanagerPeer(0, port)  # one Alertmanager, gossip off
+        proc = alertmanager_process(find_binary("alertmanager"), config, tmp_path, "sinks", peer, 60.0, 1)
         started.append(proc)
         proc.start()
         proc.wait_ready()

@@ -113,3 +113,13 @@ def test_a_secret_without_a_config_is_not_broken_recorded_kubectl() -> None:
     with pytest.raises(FaultError, match="has no alertmanager.yaml"):
         faults.break_alertmanager_config(broken=True)
     assert len(runner.calls) == 1  # the read only: nothing was pushed
+
+
+def test_an_existing_clusters_own_monitoring_is_never_broken_recorded_kubectl() -> None:
+    """On `--stack cluster` Prometheus and Alertmanager are the team's: refused before any command."""
+    faults, runner = _faults()
+    faults.pipeline = PipelineTarget(runner, faults.pipeline.kube, "ctx", 2, owned=False)
+    for fault in (lambda: faults.kill_alertmanager(0), faults.kill_prometheus, faults.cut_alertmanager_link):
+        with pytest.raises(FaultError, match="the team's own"):
+            fault()
+    assert runner.calls == []

@@ -48,6 +48,16 @@ class PipelineTarget:
     kube: KubeSettings
     context: str | None
     alertmanager_replicas: int
+    #: kind only: on an existing cluster these are the team's own Prometheus and Alertmanager,
+    #: which alertdrill never breaks (as it never restarts them for isolation).
+    owned: bool = True
+
+    def require_owned(self, fault: str) -> None:
+        if not self.owned:
+            raise FaultError(
+                f"{fault}: pipeline faults break Prometheus and Alertmanager themselves; on an existing "
+                "cluster those are the team's own, so alertdrill runs them on kind (or the local stack) only"
+            )
 
     @property
     def monitoring_ns(self) -> str:
@@ -113,6 +123,7 @@ class KubePipelineFaults:
 
     def kill_alertmanager(self, replica: int) -> Injection:
         t = self.pipeline
+        t.require_owned("kill_alertmanager")
         last = t.alertmanager_replicas - 1
         index = replica if replica >= 0 else t.alertmanager_replicas + replica
         if not 0 <= index <= last:
@@ -142,6 +153,7 @@ class KubePipelineFaults:
         )
 
     def kill_prometheus(self) -> Injection:
+        self.pipeline.require_owned("kill_prometheus")
         pod = _pod("prometheus", PROMETHEUS_OBJECT, 0)
         self._run(self._force_delete(pod))
         return Injection(lambda: self._wait_ready(pod), CommandsUndo(()), pipeline="prometheus")
@@ -162,6 +174,7 @@ class KubePipelineFaults:
 
     def cut_alertmanager_link(self) -> Injection:
         t = self.pipeline
+        t.require_owned("cut_alertmanager_link")
         self.pipeline.runner.run(
             t.kubectl("apply", "-f", "-"), timeout=TIMEOUTS.kube_apply, stdin=json.dumps(link_policy(t.monitoring_ns))
         )
@@ -171,6 +184,7 @@ class KubePipelineFaults:
     def break_alertmanager_config(self, broken: bool) -> Injection:
         """The operator's input Secret gets a config that does not parse (`broken`) or a copy of its own."""
         t = self.pipeline
+        t.require_owned("break_alertmanager_config")
         get = t.kubectl(
             "get",
             "secret",

@@ -100,7 +100,13 @@ def plan_kube_run(settings: Settings, monitoring: MonitoringConfig) -> tuple[Kub
 
         urls = {k: f"http://127.0.0.1:{v}" for k, v in kind_host_ports(settings.kube.kind_config).items()}
     teardown = runner.calls[installed:]
-    return KubePlan(runner.calls[:installed], teardown, files, urls, notes, plan_pipeline_faults(stack, runner)), stack
+    faults = plan_pipeline_faults(stack, runner) if stack.is_kind else {}
+    if not stack.is_kind:
+        notes.append(
+            "pipeline faults (features/pipeline/) run on kind or the local stack only, never on a cluster's "
+            "own Prometheus and Alertmanager"
+        )
+    return KubePlan(runner.calls[:installed], teardown, files, urls, notes, faults), stack
 
 
 def render_plan(plan: KubePlan) -> str:

@@ -113,7 +113,7 @@ class KubeStack(StackLifecycle):
         replicas = PipelinePolicy.load(self.monitoring.root).alertmanager_replicas
         return KubeFaults(
             KubeFaultContext(self.settings, self.target, self.runner, self.is_kind, self._query),
-            PipelineTarget(self.runner, self.kube, self.context, replicas),
+            PipelineTarget(self.runner, self.kube, self.context, replicas, owned=self.is_kind),
         )
 
     def isolate(self, reset_rules: bool) -> None:
