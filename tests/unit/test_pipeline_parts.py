@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from alertdrill.config.pipeline import PipelinePolicy
-from alertdrill.drill.outages import ALERTMANAGER, LINK, PROMETHEUS, RELAY, Outage, RouteTimers, latest_term
+from alertdrill.drill.outages import Outage, RouteTimers, latest_term
 from alertdrill.errors import ConfigError
+from alertdrill.faults.injection import ALERTMANAGER, LINK, MAIL_RELAY, PROMETHEUS
 from alertdrill.notify.smtp import SmtpSink
 from alertdrill.stack.base import Timing
 from alertdrill.stack.local.link import LinkRelay
@@ -88,7 +89,7 @@ ROUTE = RouteTimers(group_wait_s=0.5, group_interval_s=5.0, for_s=0.5)
             LINK,
             {"Prometheus send timeout": 1.0, "resend delay": 1.0, "evaluation": 1.0, "group_wait": 0.5, "slack": 1.5},
         ),
-        (RELAY, {"flush deadline max(group_interval, 10s)": 10.0, "slack": 1.5}),
+        (MAIL_RELAY, {"flush deadline max(group_interval, 10s)": 10.0, "slack": 1.5}),
     ],
 )
 def test_a_page_after_an_outage_waits_for_the_named_timers_of_the_part_that_broke(

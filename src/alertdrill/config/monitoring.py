@@ -9,6 +9,7 @@ from typing import Any
 
 from alertdrill.config import routing
 from alertdrill.config.layout import AM_CANDIDATES, LAYOUT_FILE, Layout, load_layout
+from alertdrill.config.pipeline import PipelinePolicy
 from alertdrill.config.ruleset import AlertRule, RuleFile, alert_rules, load_rule_file
 from alertdrill.config.slos import Slo, slos_of
 from alertdrill.config.timescale import ScaleNote, scale_rule_file
@@ -29,6 +30,8 @@ class MonitoringConfig:
     bin_path: str | None = None
     slos: list[Slo] = field(default_factory=list)  # <root>/slo.yml: SOP-004's objectives
     layout: Layout | None = None  # where the files are (FLUO's default, or <root>/alertdrill.yml)
+    #: policy.yml's `pipeline:` promises and the Alertmanagers the team runs (read once, here)
+    pipeline: PipelinePolicy = field(default_factory=PipelinePolicy)
 
     @classmethod
     def load(cls, root: Path, bin_path: str | None = None) -> MonitoringConfig:
@@ -55,6 +58,7 @@ class MonitoringConfig:
             bin_path=bin_path,
             slos=slos_of(root, [rf.document for rf in files]),
             layout=layout,
+            pipeline=PipelinePolicy.load(root),
         )
 
     def rule_path(self, rf: RuleFile) -> Path:

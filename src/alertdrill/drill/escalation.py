@@ -29,6 +29,7 @@ from alertdrill.drill.people import (
 from alertdrill.drill.session import DrillSession
 from alertdrill.drill.watch import POLL_S
 from alertdrill.errors import DrillFailure
+from alertdrill.faults.injection import ALERTMANAGER
 from alertdrill.notify.webhook import Notification
 from alertdrill.observe.alertmanager import AlertmanagerClient, AmAlert
 from alertdrill.runtime.wait import poll, sleep_until
@@ -188,7 +189,7 @@ def assert_nobody_paged_after_ack(drill: DrillSession, page: Page, minutes: floa
 
 def _lost_with_outage(drill: DrillSession, page: Page) -> str:
     """Why an acknowledgement can vanish: the Alertmanager holding it was killed before it wrote it."""
-    killed = [o for o in drill.outages if o.component == "alertmanager"]
+    killed = [o for o in drill.outages if o.component == ALERTMANAGER]
     if not killed:
         return ""
     replicas = drill.pipeline_policy.alertmanager_replicas

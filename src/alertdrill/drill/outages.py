@@ -21,15 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alertdrill.faults.injection import ALERTMANAGER, LINK, MAIL_RELAY, PROMETHEUS
 from alertdrill.stack.base import Timing
-
-ALERTMANAGER, PROMETHEUS, RELAY, LINK, AM_CONFIG = (
-    "alertmanager",
-    "prometheus",
-    "mail relay",
-    "link",
-    "alertmanager config",
-)
 
 
 @dataclass(frozen=True)
@@ -100,7 +93,7 @@ def redelivery_terms(
         ]
         if replicas > 1:
             terms.append((f"peer wait ({replicas - 1} × peer timeout)", (replicas - 1) * t.peer_timeout_s))
-    elif component == RELAY:
+    elif component == MAIL_RELAY:
         terms.append(("flush deadline max(group_interval, 10s)", max(route.group_interval_s, t.flush_min_timeout_s)))
         if replicas > 1:  # the flush deadline of peer N includes its wait
             terms.append((f"peer wait ({replicas - 1} × peer timeout)", (replicas - 1) * t.peer_timeout_s))

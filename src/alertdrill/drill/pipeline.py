@@ -17,6 +17,7 @@ from alertdrill.drill.paging import Page
 from alertdrill.drill.people import firing_for
 from alertdrill.drill.session import DrillSession
 from alertdrill.errors import DrillFailure, ObserveError
+from alertdrill.faults.injection import AM_CONFIG_VIA_OPERATOR
 from alertdrill.observe.alertmanager import AlertmanagerClient
 from alertdrill.runtime.wait import sleep_until
 
@@ -74,7 +75,7 @@ def assert_config_refused(drill: DrillSession) -> None:
     Where prometheus-operator hands configs to Alertmanager (kind, clusters), the operator refuses
     a config that does not parse before any Alertmanager sees it: there only "runs the routes it
     had" can be observed, and the fault says so by naming the operator as the part it broke."""
-    via_operator = any(o.component.endswith("(operator)") for o in drill.outages)
+    via_operator = any(o.component == AM_CONFIG_VIA_OPERATOR for o in drill.outages)
     expected = sorted(r.get("name") for r in drill.expect.monitoring.alertmanager.get("receivers") or [])
     for url in drill.stack.alertmanager_urls:
         with AlertmanagerClient(url) as am:

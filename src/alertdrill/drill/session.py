@@ -21,7 +21,9 @@ from alertdrill.drill.outages import Outage, OutageTerm, RouteTimers, latest_ter
 from alertdrill.drill.record import Evidence
 from alertdrill.drill.watch import AlertHistory, AlertWatch
 from alertdrill.errors import ConfigError, DrillFailure, ObserveError
+from alertdrill.faults.injection import ALERTMANAGER
 from alertdrill.faults.ledger import FaultLedger
+from alertdrill.faults.pipeline import PIPELINE_FAULTS
 from alertdrill.faults.scenario import Scenario, find_scenario
 from alertdrill.faults.session import SESSION, FaultSession
 from alertdrill.observe.alertmanager import AlertmanagerClient
@@ -67,7 +69,10 @@ class DrillSession:
         #: Pipeline faults this drill struck, with their scenarios (rolled back with the drill's).
         self.outages: list[Outage] = []
         self._pipeline_scenarios: list[Scenario] = []
-        self.pipeline_policy = PipelinePolicy.load(stack.monitoring.root)
+
+    @property
+    def pipeline_policy(self) -> PipelinePolicy:
+        return self.stack.monitoring.pipeline
 
     @property
     def timeline(self) -> Timeline:
@@ -107,6 +112,8 @@ class DrillSession:
         """A pipeline scenario, mid-drill: it breaks Prometheus, Alertmanager, the relay or the
         link (its subject, not the harness's trouble), for a while or until the rollback."""
         scenario = find_scenario(self.scenarios_dir, scenario_name, PROBES)
+        if not any(step.func in PIPELINE_FAULTS for step in scenario.method):  # checked before it runs
+            raise ConfigError(f"scenario {scenario_name!r} breaks no part of the alerting pipeline; use 'injects'")
         first = len(self.ledger.applied)
         with SESSION.active(self._fault_session()):
             outputs = scenario.inject()
@@ -117,8 +124,6 @@ class DrillSession:
             for a in self.ledger.applied[first:]
             if a.pipeline
         ]
-        if not struck:
-            raise ConfigError(f"scenario {scenario_name!r} breaks no part of the alerting pipeline; use 'injects'")
         self.outages += struck
         for outage in struck:
             log.info("pipeline fault: %s", outage.describe(self.timeline.fault_at or outage.struck_at))
@@ -209,7 +214,7 @@ class DrillSession:
             try:
                 self.alertmanager.expire_silence(silence)
             except ObserveError as exc:  # the next drill's isolation must not inherit it: say so loudly
-                if any(o.component == "alertmanager" for o in self.outages):
+                if any(o.component == ALERTMANAGER for o in self.outages):
                     log.warning("acknowledgement silence %s is gone (the drill killed Alertmanager): %s", silence, exc)
                 else:
                     log.error("could not expire acknowledgement silence %s: %s", silence, exc)

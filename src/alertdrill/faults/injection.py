@@ -24,6 +24,12 @@ from alertdrill.runtime.timeouts import TIMEOUTS
 
 Revert = Callable[[], None]
 
+#: The parts of the alerting pipeline a fault can break (`Injection.pipeline`). A config change
+#: the operator refuses before any Alertmanager sees it (kind, clusters) is its own part: there
+#: only "kept routing" can be observed, not Alertmanager's own refusal.
+ALERTMANAGER, PROMETHEUS, MAIL_RELAY, LINK = "alertmanager", "prometheus", "mail relay", "link"
+AM_CONFIG, AM_CONFIG_VIA_OPERATOR = "alertmanager config", "alertmanager config (operator)"
+
 
 @dataclass(frozen=True)
 class SignalUndo:

@@ -69,3 +69,16 @@ def reload_alertmanager_config(configuration: Any = None, secrets: Any = None) -
 def break_alertmanager_config(configuration: Any = None, secrets: Any = None) -> Output:
     """Push an invalid config to every Alertmanager and reload: it must refuse it and keep routing."""
     return inject("break_alertmanager_config", lambda b: b.break_alertmanager_config(broken=True))
+
+
+#: What a pipeline scenario's method may call (`When the pipeline fault "…" strikes`).
+PIPELINE_FAULTS = frozenset(
+    {
+        kill_alertmanager,
+        kill_prometheus,
+        fail_mail_relay,
+        cut_alertmanager_link,
+        break_alertmanager_config,
+        reload_alertmanager_config,
+    }
+)

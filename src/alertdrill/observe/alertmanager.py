@@ -75,19 +75,25 @@ class AlertmanagerClient(ApiClient):
             return False
         return status == "ready" and seen >= peers
 
+    def _gauge(self, name: str) -> float | None:
+        """One unlabelled sample of Alertmanager's own `/metrics`, or None when it has none."""
+        for line in str(self._get("/metrics")).splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return None
+
     def config_reload_ok(self) -> bool:
         """`alertmanager_config_last_reload_successful`: 0 after a reload it refused."""
-        for line in str(self._get("/metrics")).splitlines():
-            if line.startswith("alertmanager_config_last_reload_successful "):
-                return float(line.split()[1]) == 1.0
-        raise ObserveError(f"Alertmanager {self.base_url}/metrics has no alertmanager_config_last_reload_successful")
+        value = self._gauge("alertmanager_config_last_reload_successful")
+        if value is None:
+            raise ObserveError(
+                f"Alertmanager {self.base_url}/metrics has no alertmanager_config_last_reload_successful"
+            )
+        return value == 1.0
 
     def aggregation_groups(self) -> int:
         """`alertmanager_dispatcher_aggregation_groups`: groups alive, including resolved ones."""
-        for line in str(self._get("/metrics")).splitlines():
-            if line.startswith("alertmanager_dispatcher_aggregation_groups "):
-                return int(float(line.split()[1]))
-        return 0
+        return int(self._gauge("alertmanager_dispatcher_aggregation_groups") or 0)
 
     def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
         """`POST /api/v2/alerts`: what Prometheus does (tests of the sinks stand in for it)."""

@@ -32,6 +32,7 @@ class Timeouts:
     webhook_mirror_request: float = 5.0  # copying a recorded payload to a user's real endpoint
     acknowledge_request: float = 5.0  # the SOP's acknowledge call (a POST to Alertmanager)
     prometheus_reload: float = 10.0  # /-/reload re-reads rules; a large rule set takes seconds
+    alertmanager_reload: float = 10.0  # /-/reload re-reads and validates the config (templates included)
     grafana_request: float = 10.0  # a dashboard query through Grafana's datasource proxy
     # -- local processes -------------------------------------------------------------------
     server_ready: float = 10.0  # a server on 127.0.0.1 answering /-/ready (measured 0.2-4 s)

@@ -24,7 +24,15 @@ import json
 from dataclasses import dataclass
 
 from alertdrill.errors import FaultError
-from alertdrill.faults.injection import CommandsUndo, Injection
+from alertdrill.faults.injection import (
+    ALERTMANAGER,
+    AM_CONFIG_VIA_OPERATOR,
+    LINK,
+    MAIL_RELAY,
+    PROMETHEUS,
+    CommandsUndo,
+    Injection,
+)
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.settings import KubeSettings
 from alertdrill.stack.kube import commands
@@ -131,7 +139,7 @@ class KubePipelineFaults:
         pod = _pod("alertmanager", ALERTMANAGER_OBJECT, index)
         if index != last:  # recreated at once by its StatefulSet: healing is waiting for it
             self._run(self._force_delete(pod))
-            return Injection(lambda: self._wait_ready(pod), CommandsUndo(()), pipeline="alertmanager")
+            return Injection(lambda: self._wait_ready(pod), CommandsUndo(()), pipeline=ALERTMANAGER)
         # The last one is held down by scaling the operator's object first (so the StatefulSet does
         # not bring it back), then SIGKILLed: `down_for` and until-rollback work.
         scale, restore = self._scale_alertmanagers(last), self._scale_alertmanagers(t.alertmanager_replicas)
@@ -142,7 +150,7 @@ class KubePipelineFaults:
             self._run(restore)
             self._wait_ready(pod)
 
-        return Injection(heal, CommandsUndo((tuple(restore),)), pipeline="alertmanager")
+        return Injection(heal, CommandsUndo((tuple(restore),)), pipeline=ALERTMANAGER)
 
     def _scale_alertmanagers(self, replicas: int) -> list[str]:
         t = self.pipeline
@@ -156,7 +164,7 @@ class KubePipelineFaults:
         self.pipeline.require_owned("kill_prometheus")
         pod = _pod("prometheus", PROMETHEUS_OBJECT, 0)
         self._run(self._force_delete(pod))
-        return Injection(lambda: self._wait_ready(pod), CommandsUndo(()), pipeline="prometheus")
+        return Injection(lambda: self._wait_ready(pod), CommandsUndo(()), pipeline=PROMETHEUS)
 
     def _relay_command(self, mode: str | None) -> list[str]:
         t = self.pipeline
@@ -170,7 +178,7 @@ class KubePipelineFaults:
     def fail_mail_relay(self, mode: str) -> Injection:
         self._run(self._relay_command(mode))
         heal = self._relay_command(None)
-        return Injection(lambda: self._run(heal), CommandsUndo((tuple(heal),)), pipeline="mail relay")
+        return Injection(lambda: self._run(heal), CommandsUndo((tuple(heal),)), pipeline=MAIL_RELAY)
 
     def cut_alertmanager_link(self) -> Injection:
         t = self.pipeline
@@ -179,7 +187,7 @@ class KubePipelineFaults:
             t.kubectl("apply", "-f", "-"), timeout=TIMEOUTS.kube_apply, stdin=json.dumps(link_policy(t.monitoring_ns))
         )
         heal = t.kubectl("delete", "networkpolicy", LINK_POLICY, "--namespace", t.monitoring_ns, "--ignore-not-found")
-        return Injection(lambda: self._run(heal), CommandsUndo((tuple(heal),)), pipeline="link")
+        return Injection(lambda: self._run(heal), CommandsUndo((tuple(heal),)), pipeline=LINK)
 
     def break_alertmanager_config(self, broken: bool) -> Injection:
         """The operator's input Secret gets a config that does not parse (`broken`) or a copy of its own."""
@@ -219,9 +227,7 @@ class KubePipelineFaults:
         else:
             self._run(put(original))
         restore = put(original)
-        return Injection(
-            lambda: self._run(restore), CommandsUndo((tuple(restore),)), pipeline="alertmanager config (operator)"
-        )
+        return Injection(lambda: self._run(restore), CommandsUndo((tuple(restore),)), pipeline=AM_CONFIG_VIA_OPERATOR)
 
 
 def _b64(text: str) -> str:

@@ -16,7 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from alertdrill.config.monitoring import MonitoringConfig
-from alertdrill.config.pipeline import PipelinePolicy
 from alertdrill.errors import ConfigError
 from alertdrill.notify.mirror import RecorderMirror
 from alertdrill.notify.recorder import NotificationRecorder
@@ -110,7 +109,7 @@ class KubeStack(StackLifecycle):
         return dict(self._urls)
 
     def faults(self) -> KubeFaults:
-        replicas = PipelinePolicy.load(self.monitoring.root).alertmanager_replicas
+        replicas = self.monitoring.pipeline.alertmanager_replicas
         return KubeFaults(
             KubeFaultContext(self.settings, self.target, self.runner, self.is_kind, self._query),
             PipelineTarget(self.runner, self.kube, self.context, replicas, owned=self.is_kind),

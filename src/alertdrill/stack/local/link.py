@@ -30,7 +30,6 @@ class LinkRelay:
         self.name = name
         self.target_port = target_port
         self.port = port
-        self.is_cut = False
         self._loop = LoopThread(f"link-{name}")
         self._server: asyncio.Server | None = None
         self._flowing: asyncio.Event | None = None
@@ -83,13 +82,11 @@ class LinkRelay:
 
     def cut(self) -> None:
         """From now on nothing passes either way, and nothing is refused."""
-        self.is_cut = True
         self._loop.run(self._set_flowing(False))
         log.info("link %s cut", self.name)
 
     def heal(self) -> None:
         """Connections held across the cut are closed; new ones flow."""
-        self.is_cut = False
         self._loop.run(self._set_flowing(True))
         log.info("link %s healed", self.name)
 

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 import httpx
 
 from alertdrill.errors import FaultError
-from alertdrill.faults.injection import Injection, NoUndo
+from alertdrill.faults.injection import (
+    ALERTMANAGER,
+    AM_CONFIG,
+    LINK,
+    MAIL_RELAY,
+    PROMETHEUS,
+    Injection,
+    NoUndo,
+)
 from alertdrill.notify.smtp import SmtpSink
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.stack.local.pipeline import LocalPipeline
@@ -46,7 +54,7 @@ class LocalPipelineFaults:
         return Injection(
             lambda: pipeline.start_alertmanager(index),
             NoUndo("a killed Alertmanager is gone with its runner"),
-            pipeline="alertmanager",
+            pipeline=ALERTMANAGER,
         )
 
     def kill_prometheus(self) -> Injection:
@@ -56,13 +64,13 @@ class LocalPipelineFaults:
             raise FaultError("Prometheus is not running: nothing to kill")
         prometheus.send_signal(signal.SIGKILL)
         return Injection(
-            pipeline.restart_prometheus, NoUndo("a killed Prometheus is gone with its runner"), pipeline="prometheus"
+            pipeline.restart_prometheus, NoUndo("a killed Prometheus is gone with its runner"), pipeline=PROMETHEUS
         )
 
     def fail_mail_relay(self, mode: str) -> Injection:
         relay = self.parts.relay
         relay.fail(mode)
-        return Injection(relay.heal, NoUndo("the SMTP sink lives in the runner"), pipeline="mail relay")
+        return Injection(relay.heal, NoUndo("the SMTP sink lives in the runner"), pipeline=MAIL_RELAY)
 
     def cut_alertmanager_link(self) -> Injection:
         links = self.parts.pipeline.links
@@ -73,7 +81,7 @@ class LocalPipelineFaults:
             for link in links:
                 link.heal()
 
-        return Injection(heal, NoUndo("the link relay lives in the runner"), pipeline="link")
+        return Injection(heal, NoUndo("the link relay lives in the runner"), pipeline=LINK)
 
     def break_alertmanager_config(self, broken: bool) -> Injection:
         """Every Alertmanager is asked to reload a broken file (`broken`; else its own file, which it
@@ -90,12 +98,12 @@ class LocalPipelineFaults:
             path.write_text(original)
             _reload_all(pipeline)
 
-        return Injection(restore, NoUndo("the config copy lives in the run directory"), pipeline="alertmanager config")
+        return Injection(restore, NoUndo("the config copy lives in the run directory"), pipeline=AM_CONFIG)
 
 
 def _reload_all(pipeline: LocalPipeline) -> None:
     for url in pipeline.alertmanager_urls:
         try:
-            httpx.post(url + "/-/reload", timeout=TIMEOUTS.prometheus_reload)  # refused: HTTP 500, by design
+            httpx.post(url + "/-/reload", timeout=TIMEOUTS.alertmanager_reload)  # refused: HTTP 500, by design
         except httpx.HTTPError as exc:
             raise FaultError(f"Alertmanager {url} did not answer its reload: {exc}") from exc

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from alertdrill.backends import STACKS
 from alertdrill.config.monitoring import MonitoringConfig
-from alertdrill.config.pipeline import PipelinePolicy
 from alertdrill.notify.recorder import NotificationRecorder
 from alertdrill.notify.redirect import SinkTargets
 from alertdrill.runtime.binaries import find_binary
@@ -209,7 +208,7 @@ class LocalStack(StackLifecycle):
         write_targets(sd, "kube-state-metrics", [(f"{LOOPBACK}:{self._ports['kube-state-metrics']}", {})])
 
     def _define_pipeline(self, am_config: Path) -> LocalPipeline:
-        replicas = PipelinePolicy.load(self.monitoring.root).alertmanager_replicas
+        replicas = self.monitoring.pipeline.alertmanager_replicas
         setup = PipelineSetup(
             prometheus_binary=self.binaries["prometheus"],
             alertmanager_binary=self.binaries["alertmanager"],
