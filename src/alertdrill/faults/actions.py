@@ -7,10 +7,12 @@ The `configuration`/`secrets` parameters are Chaos Toolkit's calling convention.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from alertdrill.errors import FaultError
 from alertdrill.faults.pipeline import (
+    PIPELINE_FAULTS,
     break_alertmanager_config,
     cut_alertmanager_link,
     fail_mail_relay,
@@ -21,7 +23,20 @@ from alertdrill.faults.pipeline import (
 from alertdrill.faults.session import SESSION, FaultBackend, FaultSession, Output
 from alertdrill.faults.session import inject as _inject
 
-__all__ = ["SESSION", "FaultBackend", "FaultSession", "Output"]
+# The pipeline faults are re-exported: scenarios (and `chaos run`) name every action as
+# alertdrill.faults.actions.<func>.
+__all__ = [
+    "SESSION",
+    "FaultBackend",
+    "FaultSession",
+    "Output",
+    "break_alertmanager_config",
+    "cut_alertmanager_link",
+    "fail_mail_relay",
+    "kill_alertmanager",
+    "kill_prometheus",
+    "reload_alertmanager_config",
+]
 
 
 def _ratio(name: str, value: float) -> float:
@@ -95,25 +110,17 @@ def revert_faults(configuration: Any = None, secrets: Any = None) -> dict[str, f
     return {"reverted_at": SESSION.get().ledger.revert_all()}
 
 
-FAULT_FUNCTIONS = {
-    f.__name__: f
-    for f in (
-        kill_workload,
-        freeze_workload,
-        inject_errors,
-        inject_latency,
-        pause_consumers,
-        submit_jobs,
-        crashloop_workload,
-        stop_node,
-        memory_pressure,
-        fill_disk,
-        kill_alertmanager,
-        kill_prometheus,
-        fail_mail_relay,
-        cut_alertmanager_link,
-        break_alertmanager_config,
-        reload_alertmanager_config,
-    )
-}
+WORKLOAD_FAULTS: tuple[Callable[..., Output], ...] = (
+    kill_workload,
+    freeze_workload,
+    inject_errors,
+    inject_latency,
+    pause_consumers,
+    submit_jobs,
+    crashloop_workload,
+    stop_node,
+    memory_pressure,
+    fill_disk,
+)
+FAULT_FUNCTIONS: dict[str, Callable[..., Output]] = {f.__name__: f for f in (*WORKLOAD_FAULTS, *PIPELINE_FAULTS)}
 ROLLBACK_FUNCTIONS = {"revert_faults": revert_faults}

@@ -8,6 +8,7 @@ the fault holds until the scenario's rollback. What each fault is predicted to c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from alertdrill.errors import FaultError
@@ -72,7 +73,7 @@ def break_alertmanager_config(configuration: Any = None, secrets: Any = None) ->
 
 
 #: What a pipeline scenario's method may call (`When the pipeline fault "…" strikes`).
-PIPELINE_FAULTS = frozenset(
+PIPELINE_FAULTS: frozenset[Callable[..., Output]] = frozenset(
     {
         kill_alertmanager,
         kill_prometheus,
