@@ -7,6 +7,7 @@ the receivers or addresses they confirmed.
 
 from __future__ import annotations
 
+import pytest
 from pytest_bdd import given, parsers, then, when
 
 from alertdrill import grammar as g
@@ -15,6 +16,7 @@ from alertdrill.drill.expectations import FaultWindow
 from alertdrill.drill.outages import Outage
 from alertdrill.drill.paging import Page
 from alertdrill.drill.session import DrillSession
+from alertdrill.drill.told import Told, told_again, told_by_alert, told_by_heartbeat
 
 
 @given(g.HEALTHY)
@@ -31,6 +33,30 @@ def _(drill: DrillSession, scenario: str) -> FaultWindow:
 @then(parsers.parse(g.STRIKES), target_fixture="outages")
 def _(drill: DrillSession, scenario: str) -> list[Outage]:
     return drill.strike(scenario)
+
+
+@when(parsers.parse(g.BREAKS), target_fixture="fault")
+def _(drill: DrillSession, scenario: str) -> FaultWindow:
+    return drill.breaks(scenario)
+
+
+@then(parsers.parse(g.TOLD_BY_HEARTBEAT), target_fixture="told")
+def _(drill: DrillSession, addresses: str) -> Told:
+    return told_by_heartbeat(drill, g.receiver_names(addresses))
+
+
+@then(parsers.parse(g.TOLD_BY_ALERT), target_fixture="told")
+def _(drill: DrillSession, alert: str, receivers: str, request: pytest.FixtureRequest) -> Told:
+    try:  # the incident whose email is the first to fail, when the drill has one
+        page: Page | None = request.getfixturevalue("page")
+    except pytest.FixtureLookupError:
+        page = None
+    return told_by_alert(drill, alert, g.receiver_names(receivers), page)
+
+
+@then(g.TOLD_AGAIN)
+def _(drill: DrillSession, told: Told) -> None:
+    told_again(drill, told)
 
 
 @then(parsers.parse(g.FIRES), target_fixture="page")

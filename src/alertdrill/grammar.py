@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 HEALTHY = "the stack is healthy"
 INJECTS = 'the scenario "{scenario}" injects its fault'
 STRIKES = 'the pipeline fault "{scenario}" strikes'
+#: A drill whose only fault is on the pipeline (no incident): when alerting itself breaks.
+BREAKS = 'alerting itself breaks: the pipeline fault "{scenario}" strikes'
+TOLD_BY_HEARTBEAT = "the heartbeat service tells {addresses} that alerting is down, within the detection limit"
+TOLD_BY_ALERT = 'alert "{alert}" tells {receivers} that alerting is degraded, within the detection limit'
+TOLD_AGAIN = "they are told again when it recovers"
 FIRES = 'alert "{alert}" fires for {label} "{value}" after holding for {seconds:d} seconds'
 FIRES_DEFERRED = FIRES + ", held back from paging"
 ALSO_FIRES = 'alert "{alert}" also fires for {label} "{value}" after holding for {seconds:d} seconds'
@@ -62,6 +67,11 @@ class ExpectedAlert:
     match: dict[str, str] = field(default_factory=dict)
     for_s: float | None = None  # production seconds, as the feature states it
     also: bool = False
+
+
+def strikes_pipeline(step_texts: list[str]) -> bool:
+    """The scenario breaks the alerting pipeline itself (its alerts about the pipeline may fire)."""
+    return any("the pipeline fault " in text for text in step_texts)
 
 
 def expected_alerts(step_texts: list[str]) -> list[ExpectedAlert]:

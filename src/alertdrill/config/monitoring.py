@@ -9,6 +9,7 @@ from typing import Any
 
 from alertdrill.config import routing
 from alertdrill.config.layout import AM_CANDIDATES, LAYOUT_FILE, Layout, load_layout
+from alertdrill.config.meta import MetaMonitoring, load_meta_monitoring
 from alertdrill.config.pipeline import PipelinePolicy
 from alertdrill.config.ruleset import AlertRule, RuleFile, alert_rules, load_rule_file
 from alertdrill.config.slos import Slo, slos_of
@@ -32,6 +33,8 @@ class MonitoringConfig:
     layout: Layout | None = None  # where the files are (FLUO's default, or <root>/alertdrill.yml)
     #: policy.yml's `pipeline:` promises and the Alertmanagers the team runs (read once, here)
     pipeline: PipelinePolicy = field(default_factory=PipelinePolicy)
+    #: policy.yml's `meta_monitoring:`: the heartbeat and the alerts about the pipeline (None: not opted in)
+    meta: MetaMonitoring | None = None
 
     @classmethod
     def load(cls, root: Path, bin_path: str | None = None) -> MonitoringConfig:
@@ -59,7 +62,15 @@ class MonitoringConfig:
             slos=slos_of(root, [rf.document for rf in files]),
             layout=layout,
             pipeline=PipelinePolicy.load(root),
+            meta=load_meta_monitoring(root),
         )
+
+    @property
+    def always_firing(self) -> frozenset[str]:
+        """Alerts that fire on a healthy system by design: the team's heartbeat (policy.yml)."""
+        if self.meta is None or self.meta.heartbeat is None:
+            return frozenset()
+        return frozenset({self.meta.heartbeat.alert})
 
     def rule_path(self, rf: RuleFile) -> Path:
         """A rule file's path below the layout's rules base (sub-directories kept in every copy)."""

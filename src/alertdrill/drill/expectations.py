@@ -39,12 +39,19 @@ class Expectations:
     """The scenario's expected alerts, and bounds from the config, its timing and the slack."""
 
     def __init__(
-        self, monitoring: MonitoringConfig, timing: Timing, slack_s: float, planned: list[ExpectedAlert]
+        self,
+        monitoring: MonitoringConfig,
+        timing: Timing,
+        slack_s: float,
+        planned: list[ExpectedAlert],
+        breaks_pipeline: bool = False,
     ) -> None:
         self.monitoring = monitoring
         self.timing = timing
         self.slack_s = slack_s
         self.planned = planned
+        #: The drill breaks the pipeline on purpose: the team's alerts about it may fire.
+        self.breaks_pipeline = breaks_pipeline
 
     def group_keys(self) -> list[GroupKey]:
         """How Alertmanager will group each expected alert (for isolation from earlier drills)."""
@@ -56,7 +63,13 @@ class Expectations:
         return keys
 
     def allows(self, name: str, labels: dict[str, str]) -> bool:
-        """Whether an alert that fired is one this scenario expects."""
+        """Whether an alert that fired is one this scenario expects: planned, the team's heartbeat
+        (always firing), or one of its alerts about the pipeline in a drill that breaks it."""
+        meta = self.monitoring.meta
+        if meta is not None and meta.heartbeat is not None and name == meta.heartbeat.alert:
+            return True
+        if meta is not None and self.breaks_pipeline and name in meta.names:
+            return True
         return any(matches(name, labels, e.alert, e.match) for e in self.planned)
 
     def describe_allowed(self) -> list[str]:

@@ -30,7 +30,7 @@ def assert_slos(drill: DrillSession, window: LoadWindow, table: list[list[str]])
 
 
 def assert_no_alert_fired(drill: DrillSession, window: LoadWindow) -> None:
-    under_load.assert_no_alert_fired(drill.prometheus, window)
+    under_load.assert_no_alert_fired(drill.prometheus, window, drill.stack.monitoring.always_firing)
 
 
 def check_dashboards(drill: DrillSession) -> None:

@@ -63,7 +63,9 @@ def bound_lines(
     for sc in read_scenarios(features_dir):
         if "slow" in sc.tags or foreign & set(sc.tags):
             continue
-        expect = Expectations(monitoring, timing, slack_s, grammar.expected_alerts(sc.steps))
+        expect = Expectations(
+            monitoring, timing, slack_s, grammar.expected_alerts(sc.steps), grammar.strikes_pipeline(sc.steps)
+        )
         for e in expect.planned:
             routes = expect.routes(e.alert, e.match)
             wait = 0.0 if e.also else min(r.group_wait_s for r in routes)

@@ -42,6 +42,8 @@ class Evidence:
     #: cost: duplicate pages by address.
     pipeline: list[dict[str, object]] = field(default_factory=list)
     duplicates: dict[str, int] = field(default_factory=dict)
+    #: When alerting itself broke: who was told, how, when and within what bound (issue 26).
+    told: list[dict[str, object]] = field(default_factory=list)
 
     def record(self, feature: str, scenario: str, outcome: Outcome, message: str) -> DrillRecord:
         return DrillRecord(
@@ -65,6 +67,7 @@ class Evidence:
             acknowledged_at=self.acknowledged_at,
             pipeline=tuple(dict(o) for o in self.pipeline),
             duplicates=dict(self.duplicates),
+            told=tuple(dict(t) for t in self.told),
         )
 
 
@@ -92,3 +95,4 @@ class DrillRecord:
     acknowledged_at: float | None = None
     pipeline: tuple[dict[str, object], ...] = ()
     duplicates: dict[str, int] = field(default_factory=dict)
+    told: tuple[dict[str, object], ...] = ()

@@ -129,6 +129,14 @@ class DrillSession:
             log.info("pipeline fault: %s", outage.describe(self.timeline.fault_at or outage.struck_at))
         return struck
 
+    def breaks(self, scenario_name: str) -> FaultWindow:
+        """A drill whose only fault is a pipeline fault: it counts from when the part broke."""
+        struck = self.strike(scenario_name)
+        fault_at = min((o.struck_at for o in struck), default=time.time())
+        if self.timeline.fault_at is None:
+            self.timeline.fault_at = fault_at
+        return FaultWindow(scenario=scenario_name, fault_at=fault_at, ramp_s=0.0, hangs_target=False)
+
     def outage_term(
         self, start: float, usual_deadline: float, route: RouteTimers, allowance_production_s: float
     ) -> OutageTerm | None:
@@ -168,10 +176,11 @@ class DrillSession:
         when it was done (a node that must restart and turn Ready takes a while)."""
         rollback_at = time.time()
         self.timeline.rollback_at = rollback_at
-        if self.scenario is None:
+        if self.scenario is None and not self._pipeline_scenarios:
             raise DrillFailure("no scenario was injected yet: a 'When ... injects' step must come first")
         with SESSION.active(self._fault_session()):
-            self.scenario.roll_back()
+            if self.scenario is not None:
+                self.scenario.roll_back()
             for scenario in reversed(self._pipeline_scenarios):
                 scenario.roll_back()
         self.ledger.revert_all()

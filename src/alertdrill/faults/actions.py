@@ -17,6 +17,7 @@ from alertdrill.faults.pipeline import (
     cut_alertmanager_link,
     fail_mail_relay,
     kill_alertmanager,
+    kill_every_alertmanager,
     kill_prometheus,
     reload_alertmanager_config,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "cut_alertmanager_link",
     "fail_mail_relay",
     "kill_alertmanager",
+    "kill_every_alertmanager",
     "kill_prometheus",
     "reload_alertmanager_config",
 ]

@@ -39,6 +39,14 @@ def kill_alertmanager(
     )
 
 
+def kill_every_alertmanager(down_for: float | None = 0, configuration: Any = None, secrets: Any = None) -> Output:
+    """SIGKILL every Alertmanager of the cluster at once (nothing can page: only a heartbeat
+    service outside it notices) and start them again on their storage after `down_for`."""
+    return inject(
+        f"kill_every_alertmanager({_lasting(down_for)})", lambda b: b.kill_every_alertmanager(), _duration(down_for)
+    )
+
+
 def kill_prometheus(down_for: float | None = 0, configuration: Any = None, secrets: Any = None) -> Output:
     """SIGKILL Prometheus and start it again on its data after `down_for` (rule state as it restores it)."""
     return inject(f"kill_prometheus({_lasting(down_for)})", lambda b: b.kill_prometheus(), _duration(down_for))
@@ -76,6 +84,7 @@ def break_alertmanager_config(configuration: Any = None, secrets: Any = None) ->
 PIPELINE_FAULTS: frozenset[Callable[..., Output]] = frozenset(
     {
         kill_alertmanager,
+        kill_every_alertmanager,
         kill_prometheus,
         fail_mail_relay,
         cut_alertmanager_link,

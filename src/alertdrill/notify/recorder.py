@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from alertdrill.notify.heartbeat import HeartbeatService, HeartbeatSpec
 from alertdrill.notify.integrations import KINDS, from_http, reply_for
 from alertdrill.notify.message import Message, from_email, message_to_json
 from alertdrill.notify.smtp import Delivery, SmtpSink
@@ -46,6 +47,7 @@ class NotificationRecorder:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._smtp: SmtpSink | None = None
+        self._heartbeats: dict[str, HeartbeatService] = {}
         self.port = 0
 
     @property
@@ -85,7 +87,18 @@ class NotificationRecorder:
         self._smtp.start()
         log.debug("recorder listening on %s", self.url)
 
+    def serve_heartbeat(self, spec: HeartbeatSpec) -> None:
+        """Play the external heartbeat service for `spec.receiver`: its messages are pings."""
+        if spec.receiver in self._heartbeats:
+            raise ValueError(f"a heartbeat service already watches receiver {spec.receiver!r}")
+        service = HeartbeatService(spec, self.ingest)
+        self._heartbeats[spec.receiver] = service
+        service.start()
+
     def stop(self) -> None:
+        for service in self._heartbeats.values():
+            service.stop()
+        self._heartbeats.clear()
         smtp, self._smtp = self._smtp, None
         if smtp is not None:
             smtp.stop()
@@ -117,6 +130,9 @@ class NotificationRecorder:
             self._messages.append(message)
             self._items.extend(new)
             self._lock.notify_all()
+        service = self._heartbeats.get(message.receiver)
+        if service is not None:
+            service.ping(message.arrived_at)
         log.debug("%s %s message -> %s %s", message.status, message.kind, message.receiver, list(message.recipients))
 
     def messages(self, since: float = 0.0) -> list[Message]:
@@ -251,6 +267,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--tls-dir", type=Path, help="directory with sink.pem and sink.key (STARTTLS)")
     parser.add_argument(
+        "--heartbeat", action="append", default=[], metavar="JSON", help="play a heartbeat service (HeartbeatSpec)"
+    )
+    parser.add_argument(
         "--smtp", action="append", default=[], metavar="RECEIVER=PORT", help="an SMTP listener per receiver"
     )
     args = parser.parse_args()
@@ -264,6 +283,8 @@ def main() -> None:
         for spec in args.smtp:
             receiver, _, port = spec.rpartition("=")
             recorder.smtp_port(receiver, int(port))
+        for spec in args.heartbeat:
+            recorder.serve_heartbeat(HeartbeatSpec.from_arg(spec))
         log.info("recorder listening on %s:%d, SMTP %s", args.host, recorder.port, args.smtp)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()

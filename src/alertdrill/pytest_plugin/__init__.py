@@ -25,10 +25,11 @@ from alertdrill.drill.paging import Page
 from alertdrill.drill.session import DrillSession
 from alertdrill.drill.watch import alerts_fired_since
 from alertdrill.errors import ConfigError, SetupError
-from alertdrill.grammar import expected_alerts
+from alertdrill.grammar import expected_alerts, strikes_pipeline
 from alertdrill.options import add_to_pytest, settings_options
 from alertdrill.pytest_plugin import parallel
 from alertdrill.pytest_plugin.results import (
+    BREAKS_KEY,
     CONFIG,
     FEATURE_KEY,
     INDEX_KEY,
@@ -259,7 +260,8 @@ def _hold(stack: Stack) -> None:
 def expect(stack: Stack, settings: Settings, request: pytest.FixtureRequest) -> Expectations:
     """The scenario's expected alerts (read from its steps before it ran) and the bounds."""
     planned = request.node.stash.get(PLAN_KEY, [])
-    return Expectations(stack.monitoring, stack.timing, settings.slack_s, planned)
+    breaks = request.node.stash.get(BREAKS_KEY, False)
+    return Expectations(stack.monitoring, stack.timing, settings.slack_s, planned, breaks)
 
 
 @pytest.fixture
@@ -302,6 +304,7 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     parallel.set_scenario(str(scenario.name))
     # What the drill will expect, known before its first step (isolation, "no other alert").
     request.node.stash[PLAN_KEY] = expected_alerts([step.name for step in scenario.steps])
+    request.node.stash[BREAKS_KEY] = strikes_pipeline([step.name for step in scenario.steps])
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist sends it (worker) and pytest-bdd writes it (controller)

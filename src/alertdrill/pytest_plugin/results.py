@@ -59,6 +59,8 @@ CONFIG: ContextVar[pytest.Config] = ContextVar("alertdrill_pytest_config")
 LATEST = "latest"
 FEATURE_KEY = pytest.StashKey[tuple[str, str]]()
 PLAN_KEY = pytest.StashKey[list[ExpectedAlert]]()
+#: The scenario breaks the alerting pipeline itself (grammar.strikes_pipeline).
+BREAKS_KEY = pytest.StashKey[bool]()
 CALL_KEY = pytest.StashKey[tuple[Outcome, str]]()
 RESULTS_KEY = pytest.StashKey[list[DrillJSON]]()
 RUN_KEY = pytest.StashKey[RunInfo]()

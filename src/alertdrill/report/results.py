@@ -48,6 +48,9 @@ class DrillJSON(TypedDict):
     #: until rollback); and duplicate pages by address (issue 25).
     pipeline: list[dict[str, object]]
     duplicates: dict[str, int]
+    #: When alerting itself broke (issue 26): how and whom it told, told_s and bound_s since the
+    #: pipeline fault, each bound term, and recovered_s when it said the part was back.
+    told: list[dict[str, object]]
     #: The run dir id of the stack that ran the drill: the run's id, or `<run_id>-gwN` for a
     #: parallel worker's own stack (its logs and fault records are under .alertdrill/runs/ by it).
     stack_id: str | None
@@ -113,6 +116,7 @@ def drill_json(record: DrillRecord, stack_id: str | None = None) -> DrillJSON:
         acknowledged_s=t.since_fault(record.acknowledged_at),
         pipeline=[dict(o) for o in record.pipeline],
         duplicates=dict(record.duplicates),
+        told=[dict(t) for t in record.told],
         stack_id=stack_id,
     )
 

@@ -152,6 +152,23 @@ class KubePipelineFaults:
 
         return Injection(heal, CommandsUndo((tuple(restore),)), pipeline=ALERTMANAGER)
 
+    def kill_every_alertmanager(self) -> Injection:
+        """Scaled to 0 (so the StatefulSet brings none back), then every pod force-deleted."""
+        t = self.pipeline
+        t.require_owned("kill_every_alertmanager")
+        pods = [_pod("alertmanager", ALERTMANAGER_OBJECT, i) for i in range(t.alertmanager_replicas)]
+        scale, restore = self._scale_alertmanagers(0), self._scale_alertmanagers(t.alertmanager_replicas)
+        self._run(scale)
+        for pod in pods:
+            self._run(self._force_delete(pod))
+
+        def heal() -> None:
+            self._run(restore)
+            for pod in pods:
+                self._wait_ready(pod)
+
+        return Injection(heal, CommandsUndo((tuple(restore),)), pipeline=ALERTMANAGER)
+
     def _scale_alertmanagers(self, replicas: int) -> list[str]:
         t = self.pipeline
         patch = json.dumps({"spec": {"replicas": replicas}})

@@ -66,6 +66,7 @@ def plan_pipeline_faults(stack: KubeStack, runner: PlanRunner) -> dict[str, list
     cases: dict[str, Callable[[], Injection]] = {
         "kill_alertmanager(replica 0)": lambda: faults.kill_alertmanager(0),
         "kill_alertmanager(last replica, held down)": lambda: faults.kill_alertmanager(-1),
+        "kill_every_alertmanager": faults.kill_every_alertmanager,
         "kill_prometheus": faults.kill_prometheus,
         "fail_mail_relay(4xx)": lambda: faults.fail_mail_relay("4xx"),
         "fail_mail_relay(refuse)": lambda: faults.fail_mail_relay("refuse"),

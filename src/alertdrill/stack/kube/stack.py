@@ -365,6 +365,7 @@ class KubeStack(StackLifecycle):
             timeout,
             poll_s=1.0,
             hint=f" on the {self.settings.stack} stack",
+            always_firing=self.monitoring.always_firing,
         )
 
     def _teardown(self) -> None:

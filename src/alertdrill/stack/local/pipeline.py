@@ -171,6 +171,13 @@ class LocalPipeline:
             am.start()
         am.wait_ready()
 
+    def start_every_alertmanager(self) -> None:
+        """After every peer died: started as at first (the first one's gossip port before its
+        peers'), then each waited for until it sees the others."""
+        self._start_alertmanagers()
+        for am in self.alertmanagers:
+            am.wait_ready()
+
     def restart_prometheus(self) -> None:
         """Start Prometheus again on its data (WAL replay): rule state comes back as Prometheus restores it."""
         prometheus = self._prometheus()

@@ -57,6 +57,18 @@ class LocalPipelineFaults:
             pipeline=ALERTMANAGER,
         )
 
+    def kill_every_alertmanager(self) -> Injection:
+        """Every peer SIGKILLed; healed in the order they first started (the first one's gossip
+        port listening before its peers join)."""
+        pipeline = self.parts.pipeline
+        running = [i for i, am in enumerate(pipeline.alertmanagers) if am.is_running()]
+        if not running:
+            raise FaultError("no Alertmanager is running: nothing to kill")
+        for i in running:
+            pipeline.alertmanager(i).send_signal(signal.SIGKILL)
+
+        return Injection(pipeline.start_every_alertmanager, NoUndo("a killed Alertmanager is gone with its runner"), pipeline=ALERTMANAGER)
+
     def kill_prometheus(self) -> Injection:
         pipeline = self.parts.pipeline
         prometheus = pipeline.prometheus

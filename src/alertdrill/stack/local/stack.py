@@ -10,6 +10,7 @@ from pathlib import Path
 
 from alertdrill.backends import STACKS
 from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.notify.heartbeat import heartbeat_spec
 from alertdrill.notify.recorder import NotificationRecorder
 from alertdrill.notify.redirect import SinkTargets
 from alertdrill.runtime.binaries import find_binary
@@ -85,6 +86,9 @@ class LocalStack(StackLifecycle):
         log.info("local stack %s starting in %s", self.run.run_id, self.run.path)
         self.recorder.certs = issue_run_certificates(self.run.sub("tls"), [LOOPBACK, "localhost"])
         self._exit.enter_context(self.recorder)  # bound first: no port below can collide with it
+        heartbeat = heartbeat_spec(self.monitoring.meta, self.timing.time_scale)
+        if heartbeat is not None:
+            self.recorder.serve_heartbeat(heartbeat)
         self._port_allocator.reserve(self.recorder.port)
         sinks = SinkTargets(self.recorder.url, self._smarthost, str(self.recorder.certs.ca_file))
         # the SMTP listeners (opened while writing the config) are bound before the ports below are picked
@@ -206,6 +210,9 @@ class LocalStack(StackLifecycle):
             write_targets(sd, job, targets)
         write_targets(sd, "node-exporter", [(n.metrics, {"node": n.name}) for n in self.nodes.values()])
         write_targets(sd, "kube-state-metrics", [(f"{LOOPBACK}:{self._ports['kube-state-metrics']}", {})])
+        pipeline = self._pipeline()
+        write_targets(sd, "alertmanager", [(url.removeprefix("http://"), {}) for url in pipeline.alertmanager_urls])
+        write_targets(sd, "prometheus", [(pipeline.prometheus_url.removeprefix("http://"), {})])
 
     def _define_pipeline(self, am_config: Path) -> LocalPipeline:
         replicas = self.monitoring.pipeline.alertmanager_replicas
@@ -279,7 +286,12 @@ class LocalStack(StackLifecycle):
     def wait_until_healthy(self, timeout: float) -> None:
         """Every scraped target up, and no alert pending or firing anywhere."""
         wait_until_healthy(
-            self.prometheus_url, self.alertmanager_url, SCRAPED_JOBS, timeout, hint=f"; see logs in {self.run_dir}"
+            self.prometheus_url,
+            self.alertmanager_url,
+            SCRAPED_JOBS,
+            timeout,
+            hint=f"; see logs in {self.run_dir}",
+            always_firing=self.monitoring.always_firing,
         )
 
     # -- the platform half -----------------------------------------------------------------

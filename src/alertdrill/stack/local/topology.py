@@ -17,7 +17,9 @@ from alertdrill.stack.local.pods import ContainerSpec
 
 NAMESPACE = "fluo"
 WORKLOAD_JOBS = ["bff", "workers", "nats"]
-SCRAPED_JOBS = [*WORKLOAD_JOBS, "node-exporter", "kube-state-metrics"]
+#: The pipeline scrapes itself too: the team's alerts about Alertmanager and Prometheus need it.
+PIPELINE_JOBS = ["alertmanager", "prometheus"]
+SCRAPED_JOBS = [*WORKLOAD_JOBS, "node-exporter", "kube-state-metrics", *PIPELINE_JOBS]
 TRAFFIC_RPS = 20.0
 NODE_MEMORY_BYTES = 512 * 2**20
 NODE_DISK_BYTES = 256 * 2**20
