@@ -118,6 +118,18 @@ def longest_wait_s(step_texts: list[str]) -> float:
     return max(waits)
 
 
+#: A told-by-alert step names the team's alert about its pipeline.
+TOLD_ALERT = re.compile(r'alert "(?P<alert>[^"]+)" tells ')
+#: What `drilled_alerts` returns for a feature whose heartbeat service must page: the heartbeat
+#: alert's name is the team's (policy.yml), not the feature's.
+HEARTBEAT_DRILLED = "<heartbeat>"
+
+
 def drilled_alerts(feature_text: str) -> set[str]:
-    """Alerts a feature file drills (names in a fires-step)."""
-    return {m["alert"] for m in EXPECTED_ALERT.finditer(feature_text)}
+    """Alerts a feature file drills (names in a fires-step or a told-step; HEARTBEAT_DRILLED when
+    the heartbeat service must page)."""
+    found = {m["alert"] for m in EXPECTED_ALERT.finditer(feature_text)}
+    found |= {m["alert"] for m in TOLD_ALERT.finditer(feature_text)}
+    if "the heartbeat service tells " in feature_text:
+        found.add(HEARTBEAT_DRILLED)
+    return found

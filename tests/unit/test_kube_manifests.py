@@ -122,6 +122,8 @@ def test_kube_prometheus_stack_values_carry_fluo_config(scaled: tuple[list[Path]
     assert alerts == {
         "ServiceDown", "HighErrorRate", "KubernetesNodeDown", "PodCrashLooping",
         "HighLatency", "MessageQueueBacklog", "HighMemoryUsage", "DiskSpaceRunningLow",
+        "Heartbeat", "AlertmanagerDown", "AlertmanagerNotificationsFailing", "PrometheusNotificationsFailing",
+        "AlertmanagerConfigReloadFailed",
     }  # fmt: skip
     assert kps["prometheus"]["prometheusSpec"]["scrapeInterval"] == "5s"
     assert kps["prometheus"]["prometheusSpec"]["ruleSelectorNilUsesHelmValues"] is False  # base values kept
@@ -165,7 +167,7 @@ def test_prometheus_rule_object_passes_promtool(scaled: tuple[list[Path], Path],
     promtool = find_binary("promtool", None)
     done = subprocess.run([str(promtool), "check", "rules", str(spec)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "18 rules found" in done.stdout  # 8 alerts, 10 SLO recordings
+    assert "23 rules found" in done.stdout  # 8 alerts, 10 SLO recordings
 
 
 def test_helm_values_merge_replaces_lists_and_merges_maps() -> None:

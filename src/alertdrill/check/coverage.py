@@ -47,10 +47,15 @@ class CoverageRow:
         return ", ".join(kinds) or "none"
 
 
-def drilled_alerts(features_dir: Path) -> set[str]:
+def drilled_alerts(features_dir: Path, heartbeat: str | None = None) -> set[str]:
+    """Every alert a feature drills; the team's heartbeat (its name from policy.yml) when a
+    feature makes its service page."""
     if not features_dir.is_dir():
         return set()
-    return {alert for p in features_dir.rglob("*.feature") for alert in grammar.drilled_alerts(p.read_text())}
+    found = {alert for p in features_dir.rglob("*.feature") for alert in grammar.drilled_alerts(p.read_text())}
+    if grammar.HEARTBEAT_DRILLED in found and heartbeat is not None:
+        found.add(heartbeat)
+    return found - {grammar.HEARTBEAT_DRILLED}
 
 
 def _routing(rule: AlertRule, severity: str, cases: list[RouteCase]) -> str:

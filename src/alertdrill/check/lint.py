@@ -173,6 +173,9 @@ class Policy:
     neutral: bool = False
     #: The exporters the team runs (names in catalog.yml): their metrics and jobs are in play.
     exporters: tuple[str, ...] = ()
+    #: The team's heartbeat (policy.yml meta_monitoring.heartbeat.alert): it pages nobody, so it
+    #: carries no priority.
+    heartbeat: str | None = None
 
     @classmethod
     def load(cls, path: Path) -> Policy:
@@ -200,7 +203,13 @@ class Policy:
             tuple(_names(data, "paging_severities", path)),
             dict(alerts),
             exporters=exporters,
+            heartbeat=_heartbeat_name(data),
         )
+
+
+def _heartbeat_name(data: dict[str, Any]) -> str | None:
+    hb = (data.get("meta_monitoring") or {}).get("heartbeat") if isinstance(data.get("meta_monitoring"), dict) else None
+    return str(hb["alert"]) if isinstance(hb, dict) and hb.get("alert") else None
 
 
 def _check_target(path: Path, name: str, target: object) -> None:
@@ -224,7 +233,7 @@ Problem = tuple[str, str, str]  # (check, message, fix)
 def _label_problems(rule: AlertRule, policy: Policy) -> list[Problem]:
     """Severity and priority as the SOP maps them (or only a severity, for teams without priorities)."""
     priority, severity = rule.labels.get("priority"), rule.labels.get("severity")
-    if policy.neutral:
+    if policy.neutral or rule.name == policy.heartbeat:
         return []
     if not policy.priorities:
         return (

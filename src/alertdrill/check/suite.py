@@ -209,7 +209,7 @@ def run_check(
         config.rules,
         tested,
         cases,
-        drilled_alerts(features_dir),
+        drilled_alerts(features_dir, config.meta.heartbeat.alert if config.meta and config.meta.heartbeat else None),
         receivers,
     )
     for row in report.coverage:

@@ -67,7 +67,11 @@ class LocalPipelineFaults:
         for i in running:
             pipeline.alertmanager(i).send_signal(signal.SIGKILL)
 
-        return Injection(pipeline.start_every_alertmanager, NoUndo("a killed Alertmanager is gone with its runner"), pipeline=ALERTMANAGER)
+        return Injection(
+            pipeline.start_every_alertmanager,
+            NoUndo("a killed Alertmanager is gone with its runner"),
+            pipeline=ALERTMANAGER,
+        )
 
     def kill_prometheus(self) -> Injection:
         pipeline = self.parts.pipeline
