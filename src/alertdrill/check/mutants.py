@@ -20,6 +20,7 @@ from typing import Any
 import promql_parser as pp
 import yaml
 
+from alertdrill.config.durations import format_duration
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.config.promql import _OPS
 
@@ -245,6 +246,55 @@ def config_mutants(doc: dict[str, Any]) -> Iterator[Mutant]:
                     f"{key}[{k}] send_resolved off",
                     lambda d, r=r, key=key, k=k: d["receivers"][r][key][k].__setitem__("send_resolved", False),
                 )
+
+
+#: What a silenced heartbeat evaluates to: never true, as if the rule were gone.
+NEVER = "vector(1) unless vector(1)"
+
+
+def meta_mutants(config: MonitoringConfig) -> Iterator[Mutant]:
+    """The ways a heartbeat stops telling anyone (configs whose policy.yml names one): its rule
+    silenced, its route removed, its repeat_interval as long as the detection limit, `continue`
+    dropped on a route just before it, its service reached by email (through the mail relay)."""
+    hb = config.meta.heartbeat if config.meta else None
+    if hb is None or config.meta is None:
+        return
+    for fi, rf in enumerate(config.rule_files):
+        for gi, group in enumerate(rf.document.get("groups") or []):
+            for ri, rule in enumerate(group.get("rules") or []):
+                if rule.get("alert") == hb.alert:
+                    new = copy.deepcopy(rf.document)
+                    new["groups"][gi]["rules"][ri]["expr"] = NEVER
+                    yield Mutant("rules", hb.alert, "heartbeat rule silenced (never fires)", new, fi, (gi, ri))
+    doc = config.alertmanager
+    children = doc["route"].get("routes") or []
+    at = next((i for i, c in enumerate(children) if c.get("receiver") == hb.receiver), None)
+
+    def mutant(desc: str, edit: Any) -> Mutant:
+        new = copy.deepcopy(doc)
+        edit(new)
+        return Mutant("alertmanager", f"heartbeat {hb.receiver}", desc, new)
+
+    if at is not None:
+        yield mutant("heartbeat route removed", lambda d: d["route"]["routes"].pop(at))
+        limit = format_duration(config.meta.detection_limit_s)
+        yield mutant(
+            f"heartbeat repeat_interval -> {limit}",
+            lambda d: d["route"]["routes"][at].__setitem__("repeat_interval", limit),
+        )
+        if at > 0 and children[at - 1].get("continue"):
+            yield mutant(
+                "continue removed on the route before the heartbeat's",
+                lambda d: d["route"]["routes"][at - 1].pop("continue"),
+            )
+    for r, receiver in enumerate(doc.get("receivers") or []):
+        if receiver.get("name") == hb.receiver and receiver.get("webhook_configs"):
+
+            def by_email(d: dict[str, Any], r: int = r) -> None:
+                d["receivers"][r].pop("webhook_configs")
+                d["receivers"][r]["email_configs"] = [{"to": "heartbeat@heartbeat.invalid", "send_resolved": False}]
+
+            yield mutant("heartbeat sent by email (through the mail relay)", by_email)
 
 
 #: A subject that reads an annotation no rule has: it renders empty (Alertmanager prints nothing).

@@ -8,6 +8,7 @@ syntax check is stillborn and not counted. Score = killed / (killed + survived).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import tempfile
@@ -19,7 +20,8 @@ from typing import Any
 
 from alertdrill.check.accepted import accepting, load_accepted, stale
 from alertdrill.check.baseline import Baseline, measure, without_failing_groups
-from alertdrill.check.mutants import Mutant, config_mutants, distinct, mutant_diff, rule_mutants
+from alertdrill.check.meta_lint import lint_meta
+from alertdrill.check.mutants import Mutant, config_mutants, distinct, meta_mutants, mutant_diff, rule_mutants
 from alertdrill.check.mutation_results import MutantResult, MutationReport
 from alertdrill.check.routetests import (
     InhibitCase,
@@ -205,6 +207,10 @@ class _Judge:
         if people:
             r.verdict, r.killed_by = "killed", f"people lint: {people[0]}"
             return
+        meta = lint_meta(dataclasses.replace(self.config, alertmanager=r.mutant.document))
+        if meta:
+            r.verdict, r.killed_by = "killed", f"meta-monitoring lint: {meta[0]}"
+            return
         paging = paging_receivers_of(self.config, r.mutant.document, self.cases)
         problems = send_resolved_problems(r.mutant.document, paging)
         if problems:
@@ -297,7 +303,11 @@ def run_mutation(
     config = MonitoringConfig.load(root, bin_path)
     originals: dict[tuple[str, int], Any] = {("rules", i): rf.document for i, rf in enumerate(config.rule_files)}
     originals[("alertmanager", 0)] = config.alertmanager
-    candidates = [*rule_mutants([rf.document for rf in config.rule_files]), *config_mutants(config.alertmanager)]
+    candidates = [
+        *rule_mutants([rf.document for rf in config.rule_files]),
+        *config_mutants(config.alertmanager),
+        *meta_mutants(config),
+    ]
     unique = distinct(candidates, originals)
     mutants = sample(unique, max_mutants)
     baseline, test_docs, judge = _baseline_and_judge(config, bin_path, drop_failing_baseline)

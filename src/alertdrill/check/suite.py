@@ -11,6 +11,7 @@ from alertdrill.check.accepted import Accepted, accepting, load_accepted, stale
 from alertdrill.check.coverage import CoverageRow, coverage, drilled_alerts
 from alertdrill.check.dashboards import lint_queries
 from alertdrill.check.lint import Catalog, Finding, Policy, lint
+from alertdrill.check.meta_lint import lint_meta
 from alertdrill.check.people import contact_findings, load_contacts, template_findings
 from alertdrill.check.routetests import (
     RouteCase,
@@ -170,6 +171,17 @@ def _lint_rules(report: CheckReport, config: MonitoringConfig, policy: Policy, c
     return catalog
 
 
+def _lint_meta(report: CheckReport, config: MonitoringConfig) -> None:
+    """Told when alerting breaks (only for a config whose policy.yml opts in with meta_monitoring:)."""
+    if config.meta is None:
+        return
+    findings = lint_meta(config)
+    for f in findings:
+        report.items.append(CheckItem("meta-monitoring", f"{f.what}: {f.check}", False, str(f)))
+    if not findings:
+        report.items.append(CheckItem("meta-monitoring", "heartbeat and alerts about the pipeline", True))
+
+
 def run_check(
     root: Path, features_dir: Path, bin_path: str | None = None, prometheus_url: str | None = None
 ) -> CheckReport:
@@ -203,6 +215,7 @@ def run_check(
         CheckItem("routing tests", "send_resolved on every paging receiver", not problems, "; ".join(problems))
     )
     catalog = _lint_rules(report, config, policy, catalog)
+    _lint_meta(report, config)
     _check_people(report, config, cases_file=config.routing_tests, bin_path=bin_path)
     _check_dashboards(report, root, config, catalog)
     report.coverage = coverage(

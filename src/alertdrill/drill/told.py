@@ -235,9 +235,10 @@ def told_again(drill: DrillSession, told: Told) -> None:
         def want(n: Notification) -> bool:
             return n.receiver == SERVICE_RECEIVER and n.status == "resolved"
     else:
-        rule = drill.expect.rule(told.alert)
-        window = max((parse_duration(w, told.alert) for w in _RANGE.findall(rule.expr)), default=0.0)
-        gi = max(r.group_interval_s for r in drill.expect.routes(told.alert, {}) if r.receiver in told.receivers)
+        alert = told.alert
+        rule = drill.expect.rule(alert)
+        window = max((parse_duration(w, alert) for w in _RANGE.findall(rule.expr)), default=0.0)
+        gi = max(r.group_interval_s for r in drill.expect.routes(alert, {}) if r.receiver in told.receivers)
         terms = (
             ("flush deadline max(group_interval, 10s)", max(gi, timing.pipeline.flush_min_timeout_s)),
             ("range window of its rule", drill.expect.scaled(window)),
@@ -248,7 +249,7 @@ def told_again(drill: DrillSession, told: Told) -> None:
         )
 
         def want(n: Notification) -> bool:
-            return n.receiver in told.receivers and n.status == "resolved" and n.matches(told.alert, {})
+            return n.receiver in told.receivers and n.status == "resolved" and n.matches(alert, {})
 
     deadline = back + sum(v for _, v in terms)
     n = _first(drill, told.at, deadline, want)
