@@ -20,10 +20,15 @@ def fluo_before(tmp: Path, duplicates: str = "report") -> Path:
     """FLUO's monitoring dir with the two files the pipeline drills changed, as they were."""
     dest = tmp / "monitoring-before"
     shutil.copytree(REPO / "monitoring", dest)
-    shutil.copy(BEFORE / "policy.yml", dest / "policy.yml")
-    shutil.copy(
-        BEFORE / "k8s" / "kube-prometheus-stack.values.yaml", dest / "k8s" / "kube-prometheus-stack.values.yaml"
-    )
+    for rel in (
+        "policy.yml",
+        "k8s/kube-prometheus-stack.values.yaml",
+        "alertmanager/alertmanager.yml",
+        "tests/routing.test.yml",
+    ):
+        shutil.copy(BEFORE / rel, dest / rel)
+    (dest / "rules" / "fluo.meta.rules.yml").unlink()  # no heartbeat, no alerts about the pipeline
+    (dest / "tests" / "fluo.meta.test.yml").unlink()
     if duplicates != "report":
         with (dest / "policy.yml").open("a") as f:
             f.write(f"pipeline: {{duplicates: {duplicates}}}\n")

@@ -22,9 +22,15 @@ def test_every_pipeline_drill_passes_on_fluos_config(tmp_path: Path) -> None:
     proc = runner.run("run", "-q", "--tags", "pipeline", "--parallel", "auto", timeout=600)
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
     drills = drills_of(runner)
-    assert len(drills) == 9 and all(d["outcome"] == "passed" for d in drills.values())
+    assert len(drills) == 13 and all(d["outcome"] == "passed" for d in drills.values())
+    told = {name: d["told"] for name, d in drills.items() if d["told"]}
+    assert len(told) == 4  # features/pipeline/heartbeat.feature: someone told, and told again
     for name, d in drills.items():
         assert d["pipeline"], name  # every one struck its pipeline fault and recorded it
+        for t in d["told"]:
+            assert t["told_s"] <= t["bound_s"] and t["recovered_s"] <= t["recovery_bound_s"], (name, t)
+        if d["alert"] is None:  # a drill whose only fault is the pipeline: nothing to page
+            continue
         assert d["notify_latency_s"] is not None and d["notify_latency_s"] <= d["expected"]["fire_bound_s"], name
     slipped = drills[KILLED_DRILL]["escalations"]
     assert slipped and slipped[0]["slip_s"] is not None and slipped[0]["arrived_s"] <= slipped[0]["bound_s"]

@@ -25,7 +25,8 @@ def health_state(
     alerts += [a.name for a in am.alerts() if a.name not in always_firing]
     if not down and not missing and not alerts:
         return None
-    return f"targets not up: {down or missing}; alerts present: {alerts}"
+    hint = " (an alert that always fires, a heartbeat, is named in policy.yml meta_monitoring.heartbeat)"
+    return f"targets not up: {down or missing}; alerts present: {alerts}" + (hint if alerts else "")
 
 
 def wait_until_healthy(
