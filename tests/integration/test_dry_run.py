@@ -23,6 +23,9 @@ def test_kind_dry_run_prints_commands_in_order_values_and_bounds_without_any_too
     service_down = next(line for line in out.splitlines() if "the BFF is killed: ServiceDown" in line)
     assert "for 3s + eval grid 2s + scrape 5s + eval 5s" in service_down  # time scale 10, 5 s intervals
     assert "HighMemoryUsage" not in out  # @local drills do not run on kind
+    # the heartbeat (issue 26): its route to the in-cluster recorder, which plays the service
+    assert "route: alert Heartbeat -> receiver heartbeat -> http://recorder.alertdrill.svc:8080/receiver/" in out
+    assert 'service: the recorder pod, --heartbeat {"receiver":"heartbeat"' in out
     assert runner.leftovers() == []
 
 

@@ -159,6 +159,28 @@ def test_recorder_pod_listens_for_every_email_receiver_with_the_run_certificate(
     assert "recorder.alertdrill.svc" in manifests.sink_hosts(KUBE)
 
 
+def test_recorder_pod_plays_the_heartbeat_service_and_the_recorder_main_reads_it() -> None:
+    """Offline (no cluster here): the pod gets the team's heartbeat, scaled, as its argument, and
+    the recorder's own entry point parses that argument back into the same service."""
+    from alertdrill.notify.heartbeat import HeartbeatSpec, heartbeat_spec
+
+    monitoring = MonitoringConfig.load(REPO / "monitoring")
+    spec = heartbeat_spec(monitoring.meta, time_scale=10.0)
+    assert spec == HeartbeatSpec("heartbeat", "Heartbeat", 6.0, 6.0, ("on-call-engineer@fluo.com",))
+    dep, _ = manifests.recorder(KUBE, monitoring.alertmanager, kind=True, placement=None, heartbeat=spec)
+    args = dep["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert HeartbeatSpec.from_arg(args[args.index("--heartbeat") + 1]) == spec
+    no_policy, _ = manifests.recorder(KUBE, monitoring.alertmanager, kind=True, placement=None)
+    assert "--heartbeat" not in no_policy["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+def test_kube_values_name_the_pipeline_jobs_as_the_rules_read_them() -> None:
+    """FLUO's AlertmanagerDown reads job="alertmanager": the chart's ServiceMonitors are relabelled."""
+    doc = yaml.safe_load((REPO / "monitoring" / "k8s" / "kube-prometheus-stack.values.yaml").read_text())
+    for part in ("alertmanager", "prometheus"):
+        assert {"targetLabel": "job", "replacement": part} in doc[part]["serviceMonitor"]["relabelings"]
+
+
 def test_prometheus_rule_object_passes_promtool(scaled: tuple[list[Path], Path], tmp_path: Path) -> None:
     rule_paths, _ = scaled
     obj = values.prometheus_rule(rule_paths, "alertdrill", {"release": "kps"})

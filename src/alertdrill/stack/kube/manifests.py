@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from alertdrill.notify.heartbeat import HeartbeatSpec
 from alertdrill.notify.redirect import SinkTargets
 from alertdrill.settings import KubeSettings
 
@@ -166,8 +167,10 @@ def workload(
     traffic_rps: float = 20.0,
     monitor_labels: dict[str, str] | None = None,
     am: dict[str, Any] | None = None,
+    heartbeat: HeartbeatSpec | None = None,
 ) -> list[Manifest]:
-    """The FLUO sample workload, the traffic that keeps its metrics alive, and the recorder."""
+    """The FLUO sample workload, the traffic that keeps its metrics alive, and the recorder (with
+    the team's heartbeat service, when its policy names one)."""
     nats_url = f"nats://{NATS_SERVICE}.{kube.namespace}.svc:4222"
     bff_url = f"http://bff.{kube.namespace}.svc:{BFF_PORT}"
     where = kind_placements(kube) if kind else {}
@@ -199,7 +202,7 @@ def workload(
             ["traffic", "--url", bff_url, "--rps", f"{traffic_rps:g}", "--max-seconds", "86400"],
             placement=where.get("traffic"),
         ),
-        *recorder(kube, am or {}, kind, where.get("recorder")),
+        *recorder(kube, am or {}, kind, where.get("recorder"), heartbeat),
     ]
 
 
@@ -300,12 +303,21 @@ def sink_tls_secret(namespace_name: str, files: dict[str, str]) -> Manifest:
     }
 
 
-def recorder(kube: KubeSettings, am: dict[str, Any], kind: bool, placement: Placement | None) -> list[Manifest]:
+def recorder(
+    kube: KubeSettings,
+    am: dict[str, Any],
+    kind: bool,
+    placement: Placement | None,
+    heartbeat: HeartbeatSpec | None = None,
+) -> list[Manifest]:
     """The recorder: HTTP for webhook-like integrations, an SMTP listener per email receiver (STARTTLS
-    with the run's certificate from the Secret)."""
+    with the run's certificate from the Secret), and the heartbeat service it plays in the cluster
+    (its pages are recorded there, with the pings' own arrival times, and mirrored like any message)."""
     ports = smtp_ports(am)
     args = ["recorder", "--host", "0.0.0.0", "--port", str(RECORDER_PORT), "--tls-dir", SINK_TLS_DIR]
     args += [a for r, p in ports.items() for a in ("--smtp", f"{r}={p}")]
+    if heartbeat is not None:
+        args += ["--heartbeat", heartbeat.to_arg()]
     dep = deployment(kube, "recorder", args, port=RECORDER_PORT, placement=placement, probe_path="/-/healthy")
     pod = dep["spec"]["template"]["spec"]
     pod["volumes"] = [{"name": "tls", "secret": {"secretName": SINK_TLS_SECRET}}]

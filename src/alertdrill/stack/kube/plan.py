@@ -15,9 +15,11 @@ from typing import Any
 
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.faults.injection import Injection
+from alertdrill.notify.heartbeat import heartbeat_spec
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.settings import Settings
 from alertdrill.stack.base import Timing
+from alertdrill.stack.kube import manifests
 from alertdrill.stack.kube.stack import KubeStack
 from alertdrill.stack.kube.tools import Completed
 
@@ -58,6 +60,8 @@ class KubePlan:
     notes: list[str]
     #: What each pipeline fault (features/pipeline/) runs: inject, then heal.
     pipeline_faults: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    #: The heartbeat's route and the service the in-cluster recorder plays (issue 26).
+    heartbeat: list[str] = field(default_factory=list)
 
 
 def plan_pipeline_faults(stack: KubeStack, runner: PlanRunner) -> dict[str, list[tuple[str, ...]]]:
@@ -107,7 +111,22 @@ def plan_kube_run(settings: Settings, monitoring: MonitoringConfig) -> tuple[Kub
             "pipeline faults (features/pipeline/) run on kind or the local stack only, never on a cluster's "
             "own Prometheus and Alertmanager"
         )
-    return KubePlan(runner.calls[:installed], teardown, files, urls, notes, faults), stack
+    plan = KubePlan(runner.calls[:installed], teardown, files, urls, notes, faults, heartbeat=_heartbeat_lines(stack))
+    return plan, stack
+
+
+def _heartbeat_lines(stack: KubeStack) -> list[str]:
+    """Where the team's heartbeat goes and who plays its service (policy.yml meta_monitoring)."""
+    spec = heartbeat_spec(stack.monitoring.meta, stack.timing.time_scale)
+    if spec is None:
+        return []
+    url = f"{manifests.recorder_url_in_cluster(stack.kube)}/receiver/{spec.receiver}/webhook-0"
+    return [
+        f"route: alert {spec.alert} -> receiver {spec.receiver} -> {url} (its ping URL, redirected)",
+        f"service: the recorder pod, --heartbeat {spec.to_arg()}",
+        f"pages {', '.join(spec.notify) or 'nobody'} when no ping came for {spec.period_s:g}s "
+        f"+ grace {spec.grace_s:g}s",
+    ]
 
 
 def render_plan(plan: KubePlan) -> str:
@@ -122,6 +141,8 @@ def render_plan(plan: KubePlan) -> str:
         lines += ["", "# pipeline faults (features/pipeline/): each injected, then healed"]
         for name, calls in plan.pipeline_faults.items():
             lines += [f"## {name}"] + [" ".join(c) for c in calls]
+    if plan.heartbeat:
+        lines += ["", "# heartbeat (policy.yml meta_monitoring): who notices when alerting is down"] + plan.heartbeat
     if plan.notes:
         lines += ["", "# notes"] + plan.notes
     return "\n".join(lines)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.errors import ConfigError
+from alertdrill.notify.heartbeat import heartbeat_spec
 from alertdrill.notify.mirror import RecorderMirror
 from alertdrill.notify.recorder import NotificationRecorder
 from alertdrill.observe.prometheus import PrometheusClient
@@ -257,6 +258,7 @@ class KubeStack(StackLifecycle):
             self.is_kind,
             monitor_labels=sel.service_monitor_labels if sel else None,
             am=self.monitoring.alertmanager,
+            heartbeat=heartbeat_spec(self.monitoring.meta, self.timing.time_scale),
         )
         self._apply([manifests.sink_tls_secret(ns, self._sink_tls(full=True)), *objects[1:]], "workload")
         for name in ("bff", "workers", "traffic", "recorder"):
