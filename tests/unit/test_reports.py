@@ -137,3 +137,42 @@ def test_review_shows_escalation_latency_against_its_bound_across_runs() -> None
     text = render_table(summarize(runs), len(runs), rows)
     assert "escalation senior@x (not before 5s)" in text and "2/3 in time" in text
     assert "senior@x" in escalation_table(runs) and "<svg" in escalation_table(runs)
+
+
+def _heartbeat_drill(told_s: float, bound_s: float) -> dict:  # type: ignore[type-arg]
+    drill = copy.deepcopy(DRILL)
+    drill["pipeline"] = [{"scenario": "prometheus-down-10m", "component": "prometheus", "down_s": 0.0, "back_s": 10.1}]
+    drill["told"] = [
+        {
+            "how": "heartbeat service",
+            "who": ["on-call@x"],
+            "fault": "prometheus",
+            "scenario": "prometheus-down-10m",
+            "told_s": told_s,
+            "bound_s": bound_s,
+            "terms": [["heartbeat service period", 1.0], ["its grace", 1.0]],
+            "recovered_s": 11.4,
+            "recovery_bound_s": 15.0,
+        }
+    ]
+    return drill
+
+
+def test_timeline_draws_the_outage_as_a_band_and_when_someone_was_told() -> None:
+    parser = _Collect()
+    parser.feed(timeline_svg(_heartbeat_drill(4.45, 7.52)))
+    outage = [a for t, a in parser.tags if t == "rect" and a.get("class") == "outage"]
+    told = [a for t, a in parser.tags if t == "path" and a.get("class") == "told"]
+    assert len(outage) == 1 and len(told) == 2  # told it broke, told it recovered
+    assert "prometheus down" in "".join(parser.text)
+
+
+def test_review_shows_time_to_told_per_fault_across_runs() -> None:
+    from alertdrill.report.review_plots import told_rows, told_table
+
+    runs = [{"drills": [_heartbeat_drill(t, 7.52)]} for t in (4.45, 4.1, 8.0)]
+    rows = told_rows(runs)
+    assert [ok for _, _, ok in rows[("prometheus", "heartbeat service")]] == [True, True, False]
+    table = told_table(runs)
+    assert "4.10 / 4.45 / 8.00s" in table and "2/3" in table and "<svg" in table
+    assert "no drill broke the alerting pipeline" in told_table([{"drills": [DRILL]}])

@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from alertdrill.report.results import told_cells
+
 EVENTS = (  # key in observed, label, colour
     ("fault_at", "fault", "#b00020"),
     ("pending_at", "pending", "#e6a700"),
@@ -52,6 +54,8 @@ def timeline_svg(drill: Mapping[str, Any], width: int = 760, height: int = 120) 
     ends = [p[2] for p in points] + [fire_bound or 0]
     if rollback is not None and rec_bound:
         ends.append(rollback - t0 + rec_bound)
+    ends += [float(o["back_s"]) for o in drill.get("pipeline") or [] if o.get("back_s") is not None]
+    ends += [float(m) for m, _ in _told_marks(drill)]
     span = max(ends + [1.0]) * 1.05
     left, right = 40, width - 20
 
@@ -81,6 +85,7 @@ def timeline_svg(drill: Mapping[str, Any], width: int = 760, height: int = 120) 
             f'<text x="{x(r0 + rec_bound) - 2:.1f}" y="17" font-size="10" text-anchor="end" '
             f'fill="#2e7d32">recovery bound {rec_bound:.2f}s</text>'
         )
+    parts += [_outage_band(o, x, span) for o in drill.get("pipeline") or []]
     parts.append(f'<line x1="{left}" y1="60" x2="{right}" y2="60" stroke="#555"/>')
     step = max(1, round(span / 10))
     for tick in range(0, int(span) + 1, step):
@@ -97,8 +102,41 @@ def timeline_svg(drill: Mapping[str, Any], width: int = 760, height: int = 120) 
             f'class="event">{_e(label)} +{sec:.2f}s</text>'
         )
     parts += [_message_tick(m, x) for m in drill.get("messages") or []]
+    parts += [_told_mark(sec, what, x) for sec, what in _told_marks(drill)]
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _outage_band(o: Mapping[str, Any], x: Callable[[float], float], span: float) -> str:
+    """A pipeline part the drill broke, down from `down_s` to `back_s` (to the edge: until rollback)."""
+    down = float(o["down_s"])
+    back = float(o["back_s"]) if o.get("back_s") is not None else span
+    label = f"{o.get('component')} down" + ("" if o.get("back_s") is not None else " until rollback")
+    return (
+        f'<rect x="{x(down):.1f}" y="30" width="{max(1.0, x(back) - x(down)):.1f}" height="26" fill="#555" '
+        f'opacity="0.12" class="outage"><title>{_e(label)}: +{down:.2f}s to +{back:.2f}s</title></rect>'
+        f'<text x="{x(down) + 2:.1f}" y="40" font-size="10" fill="#444">{_e(label)}</text>'
+    )
+
+
+def _told_marks(drill: Mapping[str, Any]) -> list[tuple[float, str]]:
+    """When someone was told that alerting broke, and told it recovered (seconds since the fault)."""
+    outages = {str(o.get("scenario")): float(o["down_s"]) for o in drill.get("pipeline") or []}
+    marks = []
+    for t in drill.get("told") or []:
+        down = outages.get(str(t.get("scenario")), 0.0)
+        marks.append((down + float(t["told_s"]), "told"))
+        if t.get("recovered_s") is not None:
+            marks.append((down + float(t["recovered_s"]), "told back"))
+    return marks
+
+
+def _told_mark(sec: float, what: str, x: Callable[[float], float]) -> str:
+    return (
+        f'<path d="M{x(sec):.1f},22 l-5,-8 h10 z" fill="#6a1b9a" class="told">'
+        f"<title>{_e(what)} at +{sec:.2f}s</title></path>"
+        f'<text x="{x(sec) + 7:.1f}" y="14" font-size="10" fill="#6a1b9a">{_e(what)} +{sec:.2f}s</text>'
+    )
 
 
 def _message_tick(m: Mapping[str, Any], x: Callable[[float], float]) -> str:
@@ -137,6 +175,14 @@ def _messages_table(d: Mapping[str, Any]) -> str:
         )
     if d.get("acknowledged_s") is not None:
         out.append(f"<p>acknowledged (silence) at +{float(d['acknowledged_s']):.2f}s</p>")
+    for t in d.get("told") or []:
+        terms = " + ".join(f"{n} {float(v):g}s" for n, v in t.get("terms") or [])
+        back = f"; told it recovered at +{float(t['recovered_s']):.2f}s" if t.get("recovered_s") is not None else ""
+        out.append(
+            f"<p class='told'>{_e(', '.join(t.get('who') or []))} told by {_e(t.get('how'))} that alerting broke "
+            f"({_e(t.get('fault'))}): +{float(t['told_s']):.2f}s after it, bound {float(t['bound_s']):.2f}s "
+            f"({_e(terms)}){_e(back)}</p>"
+        )
     for o in d.get("pipeline") or []:
         back = "until rollback" if o.get("back_s") is None else f"back at +{float(o['back_s']):.2f}s"
         out.append(f"<p>pipeline fault: {_e(o.get('component'))} down at +{float(o['down_s']):.2f}s, {back}</p>")
@@ -253,6 +299,13 @@ def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | Non
             if d.get("notify_latency_s") is not None
             else f"({_s(d.get('fire_latency_s'))})"
         )
+        told = told_cells(d)
+        if told is not None:  # alerting itself broke: when someone was told, and told it was back
+            out.append(
+                f"<tr><td>{_e(told[0])}</td><td>{_e(d['scenario'])}</td><td class='{_e(d['outcome'])}'>"
+                f"{_e(d['outcome'])}</td><td>{_e(told[1])}</td><td>–</td><td>{_e(told[2])}</td></tr>"
+            )
+            continue
         out.append(
             f"<tr><td>{_e(d.get('alert') or '–')}</td><td>{_e(d['scenario'])}</td>"
             f"<td class='{_e(d['outcome'])}'>{_e(d['outcome'])}</td><td>{seen} / {_s(e.get('fire_bound_s'))}</td>"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from alertdrill.drill.record import DrillRecord, Outcome
 from alertdrill.runtime.atomic import write_text_atomic
@@ -155,3 +156,15 @@ def write_results(
     )
     write_text_atomic(path, json.dumps(results, indent=2))
     return results
+
+
+def told_cells(d: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """For a drill whose only fault was the pipeline: what broke, "told X / bound" (scaled seconds)
+    and "recovered X / bound", for the summary tables in place of the alert's page (None: not one)."""
+    told = d.get("told") or []
+    if d.get("alert") or not told:
+        return None
+    t = told[0]
+    back = t.get("recovered_s")
+    recovered = f"told {back:.2f}s / {float(t['recovery_bound_s']):.2f}s" if back is not None else "-"
+    return f"({t.get('fault')} down)", f"told {float(t['told_s']):.2f}s / {float(t['bound_s']):.2f}s", recovered

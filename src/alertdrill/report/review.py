@@ -17,7 +17,7 @@ from typing import Any
 
 from alertdrill.errors import ConfigError
 from alertdrill.report.html import CSS, _e, render_html
-from alertdrill.report.review_plots import dot_plot, escalation_table, slo_table
+from alertdrill.report.review_plots import dot_plot, escalation_table, slo_table, told_table
 from alertdrill.runtime.atomic import write_text_atomic
 from alertdrill.runtime.binaries import versions_label
 
@@ -135,6 +135,7 @@ def render_review(
     out.append("</table>")
     out.append("<h2>SOP-004 escalation across runs</h2>" + escalation_table(runs))
     out.append("<h2>SOP-004 SLOs across runs</h2>" + slo_table(runs))
+    out.append("<h2>When alerting itself broke: time to someone told, per fault</h2>" + told_table(runs))
     out.append(
         "<h2>runs</h2><ul>"
         + "".join(

@@ -121,3 +121,33 @@ def escalation_table(runs: Sequence[Mapping[str, Any]]) -> str:
         "<table id='escalations'><tr><th>escalated to</th><th>not before (scaled)</th>"
         "<th>arrived after firing min/med/max</th><th>per run</th><th>in time</th></tr>" + "".join(body) + "</table>"
     )
+
+
+def told_rows(runs: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], list[tuple[float, float, bool]]]:
+    """Per (fault, how told): (told after the fault, bound, in time) of every run (scaled seconds)."""
+    out: dict[tuple[str, str], list[tuple[float, float, bool]]] = defaultdict(list)
+    for run in runs:
+        for d in run.get("drills", []):
+            for t in d.get("told") or []:
+                told, bound = float(t["told_s"]), float(t["bound_s"])
+                out[(str(t.get("fault")), str(t.get("how")))].append((told, bound, told <= bound))
+    return dict(out)
+
+
+def told_table(runs: Sequence[Mapping[str, Any]]) -> str:
+    """When alerting itself broke: time to "someone is told", per fault, across runs."""
+    rows = told_rows(runs)
+    if not rows:
+        return "<p class='muted'>no drill broke the alerting pipeline in these runs</p>"
+    body = []
+    for (fault, how), points in sorted(rows.items()):
+        values = [p[0] for p in points]
+        body.append(
+            f"<tr><td>{_e(fault)}</td><td>{_e(how)}</td>"
+            f"<td>{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}s</td>"
+            f"<td>{dot_plot(points)}</td><td>{sum(p[2] for p in points)}/{len(points)}</td></tr>"
+        )
+    return (
+        "<table id='told'><tr><th>pipeline fault</th><th>told by</th><th>time to told min/med/max</th>"
+        "<th>per run</th><th>in time</th></tr>" + "".join(body) + "</table>"
+    )
