@@ -11,11 +11,10 @@ the promise, on any config, without a stack.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from alertdrill.config.meta import Heartbeat, MetaMonitoring, detection_terms, ping_interval_s
 from alertdrill.config.monitoring import MonitoringConfig
-from alertdrill.config.routing import match_routes
+from alertdrill.config.routing import RouteMatch, match_routes
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ def integration_kinds(config: MonitoringConfig, receiver: str) -> set[str]:
     return set()
 
 
-def _receivers(config: MonitoringConfig, labels: dict[str, str]) -> list[Any]:
+def _receivers(config: MonitoringConfig, labels: dict[str, str]) -> list[RouteMatch]:
     return match_routes(config.alertmanager, labels)
 
 
@@ -107,7 +106,12 @@ def _heartbeat_findings(config: MonitoringConfig, meta: MetaMonitoring, hb: Hear
                 f"give receiver {hb.receiver} a webhook_configs entry with the service's ping URL",
             )
         )
-    route = mine[0]
+    return out + _timer_findings(meta, hb, mine[0])
+
+
+def _timer_findings(meta: MetaMonitoring, hb: Heartbeat, route: RouteMatch) -> list[MetaFinding]:
+    """Pings often enough for the service, and a page within the detection limit."""
+    out: list[MetaFinding] = []
     interval = ping_interval_s(route.group_interval_s, route.repeat_interval_s)
     if interval > hb.period_s + 1e-9:
         out.append(

@@ -66,25 +66,7 @@ def timeline_svg(drill: Mapping[str, Any], width: int = 760, height: int = 120) 
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
         f'aria-label="timeline of {_e(drill["scenario"])}">'
     ]
-    if fire_bound:
-        parts.append(
-            f'<rect x="{x(0):.1f}" y="20" width="{x(fire_bound) - x(0):.1f}" height="40" '
-            f'fill="#1565c0" opacity="0.08"><title>fire bound {fire_bound:.2f}s</title></rect>'
-        )
-        parts.append(
-            f'<text x="{x(fire_bound) - 2:.1f}" y="17" font-size="10" text-anchor="end" '
-            f'fill="#1565c0">fire bound {fire_bound:.2f}s</text>'
-        )
-    if rollback is not None and rec_bound:
-        r0 = rollback - t0
-        parts.append(
-            f'<rect x="{x(r0):.1f}" y="20" width="{x(r0 + rec_bound) - x(r0):.1f}" height="40" '
-            f'fill="#2e7d32" opacity="0.08"><title>recovery bound {rec_bound:.2f}s</title></rect>'
-        )
-        parts.append(
-            f'<text x="{x(r0 + rec_bound) - 2:.1f}" y="17" font-size="10" text-anchor="end" '
-            f'fill="#2e7d32">recovery bound {rec_bound:.2f}s</text>'
-        )
+    parts += _bound_bands(fire_bound, rec_bound, None if rollback is None else rollback - t0, x)
     parts += [_outage_band(o, x, span) for o in drill.get("pipeline") or []]
     parts.append(f'<line x1="{left}" y1="60" x2="{right}" y2="60" stroke="#555"/>')
     step = max(1, round(span / 10))
@@ -105,6 +87,33 @@ def timeline_svg(drill: Mapping[str, Any], width: int = 760, height: int = 120) 
     parts += [_told_mark(sec, what, x) for sec, what in _told_marks(drill)]
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _bound_bands(
+    fire_bound: float | None, rec_bound: float | None, rollback_s: float | None, x: Callable[[float], float]
+) -> list[str]:
+    """The fire bound from the fault and the recovery bound from the rollback, as shaded bands."""
+    parts = []
+    if fire_bound:
+        parts.append(
+            f'<rect x="{x(0):.1f}" y="20" width="{x(fire_bound) - x(0):.1f}" height="40" '
+            f'fill="#1565c0" opacity="0.08"><title>fire bound {fire_bound:.2f}s</title></rect>'
+        )
+        parts.append(
+            f'<text x="{x(fire_bound) - 2:.1f}" y="17" font-size="10" text-anchor="end" '
+            f'fill="#1565c0">fire bound {fire_bound:.2f}s</text>'
+        )
+    if rollback_s is not None and rec_bound:
+        r0 = rollback_s
+        parts.append(
+            f'<rect x="{x(r0):.1f}" y="20" width="{x(r0 + rec_bound) - x(r0):.1f}" height="40" '
+            f'fill="#2e7d32" opacity="0.08"><title>recovery bound {rec_bound:.2f}s</title></rect>'
+        )
+        parts.append(
+            f'<text x="{x(r0 + rec_bound) - 2:.1f}" y="17" font-size="10" text-anchor="end" '
+            f'fill="#2e7d32">recovery bound {rec_bound:.2f}s</text>'
+        )
+    return parts
 
 
 def _outage_band(o: Mapping[str, Any], x: Callable[[float], float], span: float) -> str:
@@ -271,6 +280,26 @@ def _interrupted(results: Mapping[str, Any]) -> str:
     return f"<p id='interrupted' class='failed'>Interrupted{during}; drills not yet started did not run.</p>"
 
 
+def _summary_row(d: Mapping[str, Any]) -> str:
+    """One drill in the summary table (a pipeline-only drill: when someone was told)."""
+    e = d["expected"]
+    seen = (
+        _s(d.get("notify_latency_s")) if d.get("notify_latency_s") is not None else f"({_s(d.get('fire_latency_s'))})"
+    )
+    told = told_cells(d)
+    if told is not None:  # alerting itself broke: when someone was told, and told it was back
+        return (
+            f"<tr><td>{_e(told[0])}</td><td>{_e(d['scenario'])}</td><td class='{_e(d['outcome'])}'>"
+            f"{_e(d['outcome'])}</td><td>{_e(told[1])}</td><td>–</td><td>{_e(told[2])}</td></tr>"
+        )
+    return (
+        f"<tr><td>{_e(d.get('alert') or '–')}</td><td>{_e(d['scenario'])}</td>"
+        f"<td class='{_e(d['outcome'])}'>{_e(d['outcome'])}</td><td>{seen} / {_s(e.get('fire_bound_s'))}</td>"
+        f"<td>{_e(', '.join(d['observed'].get('receivers') or []) or '–')}</td>"
+        f"<td>{_s(d.get('recovery_s'))} / {_s(e.get('recovery_bound_s'))}</td></tr>"
+    )
+
+
 def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | None = None) -> str:
     """The whole report as one HTML string."""
     diagnostics = diagnostics or {}
@@ -292,32 +321,13 @@ def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | Non
         "<table id='drills'><tr><th>alert</th><th>scenario</th><th>verdict</th><th>paged (fired) / bound</th>"
         "<th>receivers</th><th>recovery / bound</th></tr>",
     ]
-    for d in results.get("drills", []):
-        e = d["expected"]
-        seen = (
-            _s(d.get("notify_latency_s"))
-            if d.get("notify_latency_s") is not None
-            else f"({_s(d.get('fire_latency_s'))})"
-        )
-        told = told_cells(d)
-        if told is not None:  # alerting itself broke: when someone was told, and told it was back
-            out.append(
-                f"<tr><td>{_e(told[0])}</td><td>{_e(d['scenario'])}</td><td class='{_e(d['outcome'])}'>"
-                f"{_e(d['outcome'])}</td><td>{_e(told[1])}</td><td>–</td><td>{_e(told[2])}</td></tr>"
-            )
-            continue
-        out.append(
-            f"<tr><td>{_e(d.get('alert') or '–')}</td><td>{_e(d['scenario'])}</td>"
-            f"<td class='{_e(d['outcome'])}'>{_e(d['outcome'])}</td><td>{seen} / {_s(e.get('fire_bound_s'))}</td>"
-            f"<td>{_e(', '.join(d['observed'].get('receivers') or []) or '–')}</td>"
-            f"<td>{_s(d.get('recovery_s'))} / {_s(e.get('recovery_bound_s'))}</td></tr>"
-        )
+    out += [_summary_row(d) for d in results.get("drills", [])]
     out.append("</table>")
     for d in results.get("drills", []):
         state = "ok" if d["outcome"] == "passed" else "bad"
         out.append(
             f"<div class='card {state}' data-outcome='{_e(d['outcome'])}'>"
-            f"<h2>{_e(d.get('alert') or '–')} — {_e(d['scenario'])} "
+            f"<h2>{_e(d.get('alert') or (told_cells(d) or ('–',))[0])} — {_e(d['scenario'])} "
             f"<span class='{_e(d['outcome'])}'>{_e(d['outcome'])}</span></h2>"
             f"<p>{_e(d['feature'])}{_stack_of(d)}</p>{timeline_svg(d)}{_labels_table(d)}{_messages_table(d)}"
         )
