@@ -104,3 +104,46 @@ def test_meta_mutants_break_the_heartbeat_five_ways(tmp_path: Path) -> None:
         "continue removed on the route before the heartbeat's",
         "heartbeat sent by email (through the mail relay)",
     ]
+
+
+def test_policy_blanks_take_their_defaults_and_typos_are_located(tmp_path: Path) -> None:
+    def policy(meta: dict) -> None:  # type: ignore[type-arg]
+        (tmp_path / "policy.yml").write_text(yaml.safe_dump({"meta_monitoring": meta}))
+
+    policy({"detection_limit": None, "heartbeat": {"alert": "H", "receiver": "hb", "period": None, "grace": ""}})
+    meta = load_meta_monitoring(tmp_path)
+    assert meta is not None and meta.detection_limit_s == 300 and meta.heartbeat is not None
+    assert (meta.heartbeat.period_s, meta.heartbeat.grace_s) == (60, 60)
+    policy({"prometheus": {"resend-delay": "2m"}})
+    with pytest.raises(ConfigError, match=r"meta_monitoring.prometheus: unknown key\(s\) \['resend-delay'\]"):
+        load_meta_monitoring(tmp_path)
+    policy({"alerts": {"EmailFailing": {"watches": "smtp"}}})
+    with pytest.raises(ConfigError, match=r"alerts.EmailFailing.watches: 'smtp' is no Alertmanager integration"):
+        load_meta_monitoring(tmp_path)
+    policy({"heartbeat": {"alert": "H", "receiver": "heartbeat-service"}})
+    with pytest.raises(ConfigError, match=r"'heartbeat-service' is where alertdrill records the heartbeat service"):
+        load_meta_monitoring(tmp_path)
+
+
+def test_a_resolved_heartbeat_is_one_more_ping_and_the_bound_says_so() -> None:
+    meta = load_meta_monitoring(REPO / "monitoring")
+    assert meta is not None and meta.heartbeat is not None
+    terms = detection_terms(meta.heartbeat, True, 120, resolved_ping_s=30)
+    assert ("its resolved message, a last ping: group_interval", 30) in terms
+    assert detection_terms(meta.heartbeat, False, 120, resolved_ping_s=30)[0][0] == "heartbeat service period"
+
+
+def test_an_up_is_never_stamped_before_the_down_it_answers() -> None:
+    """A ping stamped before the service decided "down" but delivered after it (concurrent
+    handlers) ends the silence, and its "up" comes after the "down"."""
+    spec = HeartbeatSpec("heartbeat", "Heartbeat", period_s=0.1, grace_s=0.05, notify=())
+    with NotificationRecorder() as recorder:
+        recorder.serve_heartbeat(spec)
+        _ping(recorder)
+        time.sleep(0.4)  # down
+        from alertdrill.notify.message import Message
+
+        stamped = time.time() - 0.3  # arrived "before" the page, handled after it
+        recorder.ingest(Message("heartbeat", "webhook-0", "webhook", stamped, "firing"))
+        (down, up) = _service_messages(recorder)
+        assert down[0] == "firing" and up[0] == "resolved" and up[1] >= down[1]

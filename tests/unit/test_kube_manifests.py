@@ -174,6 +174,19 @@ def test_recorder_pod_plays_the_heartbeat_service_and_the_recorder_main_reads_it
     assert "--heartbeat" not in no_policy["spec"]["template"]["spec"]["containers"][0]["args"]
 
 
+def test_kube_runs_the_teams_resend_delay_scaled(scaled: tuple[list[Path], Path]) -> None:
+    """FLUO's values say 30s; at scale 10 the chart gets 3s (the heartbeat's bound depends on it),
+    and the stack's timing says the same."""
+    from alertdrill.stack.kube.stack import KubeStack
+
+    rule_paths, am_path = scaled
+    kps = values.kube_prometheus_stack_values(REPO / "monitoring", rule_paths, am_path, 5.0, "monitoring", None, 3.0)
+    assert kps["prometheus"]["prometheusSpec"]["additionalArgs"] == [{"name": "rules.alert.resend-delay", "value": "3s"}]
+    settings = Settings.resolve({"stack": "kind"}, env={})
+    stack = KubeStack(settings, MonitoringConfig.load(REPO / "monitoring"))
+    assert stack.timing.pipeline.resend_delay_s == 30.0 / settings.time_scale
+
+
 def test_kube_values_name_the_pipeline_jobs_as_the_rules_read_them() -> None:
     """FLUO's AlertmanagerDown reads job="alertmanager": the chart's ServiceMonitors are relabelled."""
     doc = yaml.safe_load((REPO / "monitoring" / "k8s" / "kube-prometheus-stack.values.yaml").read_text())

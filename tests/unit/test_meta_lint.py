@@ -132,3 +132,30 @@ def test_meta_alert_without_a_watched_integration_is_not_judged_on_channels(tmp_
         p["meta_monitoring"]["alerts"]["AlertmanagerNotificationsFailing"] = {}
 
     assert _findings(_copy(tmp_path, am=no_second_channel, policy=watches_nothing)) == []
+
+
+def test_a_heartbeat_that_sends_resolved_gets_the_extra_ping_in_its_bound(tmp_path: Path) -> None:
+    """Default resend delay (6 min already) and send_resolved on: the finding names the extra term."""
+
+    def resolved(doc: dict[str, Any]) -> None:
+        next(r for r in doc["receivers"] if r["name"] == "heartbeat")["webhook_configs"][0]["send_resolved"] = True
+
+    def default_resend(doc: dict[str, Any]) -> None:
+        doc["prometheus"]["prometheusSpec"].pop("additionalArgs")
+
+    findings = lint_meta(MonitoringConfig.load(_copy(tmp_path, am=resolved, values=default_resend)))
+    assert [(f.what, f.check) for f in findings] == [("Heartbeat", "timers")]
+    assert "its resolved message, a last ping: group_interval 30s" in findings[0].message
+    assert "390s" in findings[0].message
+
+
+def test_mutate_refuses_to_judge_with_a_lint_that_fails_the_unmutated_config(tmp_path: Path) -> None:
+    """Else every Alertmanager mutant would be "killed" by a finding the config already had."""
+    from alertdrill.check.mutate import run_mutation
+    from alertdrill.errors import ConfigError
+
+    def default_resend(doc: dict[str, Any]) -> None:
+        doc["prometheus"]["prometheusSpec"].pop("additionalArgs")
+
+    with pytest.raises(ConfigError, match="meta-monitoring lint: Heartbeat: with Prometheus down"):
+        run_mutation(_copy(tmp_path, values=default_resend))

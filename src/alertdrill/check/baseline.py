@@ -27,16 +27,18 @@ class Baseline:
     files: dict[str, str] = field(default_factory=dict)  # test files failing as a whole (no group named)
     cases: list[str] = field(default_factory=list)
     people: list[str] = field(default_factory=list)
+    meta: list[str] = field(default_factory=list)  # the meta-monitoring lint (policy.yml meta_monitoring:)
 
     @property
     def ok(self) -> bool:
-        return not (self.groups or self.files or self.cases or self.people)
+        return not (self.groups or self.files or self.cases or self.people or self.meta)
 
     def describe(self) -> list[str]:
         out = [f"{f}: test group {g!r} fails" for f, gs in self.groups.items() for g in gs]
         out += [f"{f}: {why}" for f, why in self.files.items()]
         out += [f"routing case {c!r} fails" for c in self.cases]
         out += [f"people lint: {p}" for p in self.people]
+        out += [f"meta-monitoring lint: {m}" for m in self.meta]
         return out
 
 

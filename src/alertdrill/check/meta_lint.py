@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alertdrill.config.meta import Heartbeat, MetaMonitoring, detection_terms, ping_interval_s
+from alertdrill.config.meta import (
+    Heartbeat,
+    MetaMonitoring,
+    detection_terms,
+    group_interval_of,
+    ping_interval_s,
+    sends_resolved,
+)
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.config.routing import RouteMatch, match_routes
 
@@ -97,23 +104,32 @@ def _heartbeat_findings(config: MonitoringConfig, meta: MetaMonitoring, hb: Hear
         )
     kinds = integration_kinds(config, hb.receiver)
     if "email" in kinds or not kinds & {"webhook"}:
+        why = (
+            "email rides the mail relay and its retries, which the detection bound does not allow for"
+            if "email" in kinds
+            else "a heartbeat service is pinged at its URL, by a webhook"
+        )
         out.append(
             MetaFinding(
                 hb.alert,
                 "integration",
-                f"the heartbeat reaches its service through {sorted(kinds) or 'nothing'}, not the service's ping URL: "
-                "email rides the mail relay and its retries, which the detection bound does not allow for",
+                f"the heartbeat reaches its service through {sorted(kinds) or 'nothing'}, not its ping URL: {why}",
                 f"give receiver {hb.receiver} a webhook_configs entry with the service's ping URL",
             )
         )
-    return out + _timer_findings(meta, hb, mine[0])
+    resolved = sends_resolved(config.alertmanager, hb.receiver)
+    evaluation = group_interval_of([rf.document for rf in config.rule_files], hb.alert)
+    return out + _timer_findings(meta, hb, mine[0], resolved, evaluation)
 
 
-def _timer_findings(meta: MetaMonitoring, hb: Heartbeat, route: RouteMatch) -> list[MetaFinding]:
-    """Pings often enough for the service, and a page within the detection limit."""
+def _timer_findings(
+    meta: MetaMonitoring, hb: Heartbeat, route: RouteMatch, resolved: bool, group_interval_s: float | None
+) -> list[MetaFinding]:
+    """Pings often enough for the service, and a page within the detection limit (the heartbeat's
+    rule group interval, and a resolved message that pings once more, counted)."""
     out: list[MetaFinding] = []
     interval = ping_interval_s(route.group_interval_s, route.repeat_interval_s)
-    if interval > hb.period_s + 1e-9:
+    if interval > hb.period_s + 1e-6:
         out.append(
             MetaFinding(
                 hb.alert,
@@ -124,7 +140,8 @@ def _timer_findings(meta: MetaMonitoring, hb: Heartbeat, route: RouteMatch) -> l
                 "lower repeat_interval below the period (e.g. 45s with group_interval 30s pings every 60s)",
             )
         )
-    terms = detection_terms(hb, True, meta.prometheus.valid_for_s)
+    valid_for = meta.prometheus.valid_for(group_interval_s or meta.prometheus.evaluation_interval_s)
+    terms = detection_terms(hb, True, valid_for, resolved_ping_s=route.group_interval_s if resolved else 0.0)
     total = sum(v for _, v in terms)
     if total > meta.detection_limit_s:
         explain = " + ".join(f"{n} {v:g}s" for n, v in terms)

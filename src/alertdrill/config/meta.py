@@ -25,21 +25,30 @@ from pathlib import Path
 from typing import Any
 
 from alertdrill.config.durations import parse_duration
-from alertdrill.config.pipeline import KUBE_VALUES, POLICY_FILE
+from alertdrill.config.pipeline import (
+    DEFAULT_RESEND_DELAY_S,
+    KUBE_VALUES,
+    POLICY_FILE,
+    prometheus_spec,
+    resend_delay_of,
+)
+from alertdrill.config.routing import SEND_RESOLVED_DEFAULT
 from alertdrill.errors import ConfigError
 from alertdrill.runtime.yamlfile import load_yaml
 
 SECTION = "meta_monitoring"
+#: Alertmanager's integrations, by their `<name>_configs` key: what `watches:` may name.
+INTEGRATIONS = frozenset(k.removesuffix("_configs") for k in SEND_RESOLVED_DEFAULT)
 #: SOP-004 "System Recovery Time: < 5 minutes": the default limit for being told.
 DEFAULT_DETECTION_LIMIT_S = 300.0
-#: Prometheus' own default (--rules.alert.resend-delay) and prometheus-operator's evaluationInterval.
-DEFAULT_RESEND_DELAY_S = 60.0
+#: prometheus-operator's evaluationInterval when the values set none.
 DEFAULT_EVALUATION_INTERVAL_S = 30.0
 #: Prometheus marks a sent alert valid for this many times max(evaluation interval, resend delay).
 VALID_FOR_SENDS = 4
-RESEND_DELAY_ARG = "rules.alert.resend-delay"
 _KEYS = {"detection_limit", "heartbeat", "alerts", "prometheus"}
 _HEARTBEAT_KEYS = {"alert", "receiver", "period", "grace", "notify"}
+#: The receiver name the heartbeat service's own pages are recorded under (notify/heartbeat.py).
+SERVICE_PAGES_RECEIVER = "heartbeat-service"
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,11 @@ class PrometheusTimers:
     @property
     def valid_for_s(self) -> float:
         """How long Alertmanager keeps an alert firing after Prometheus' last send of it."""
-        return VALID_FOR_SENDS * max(self.evaluation_interval_s, self.resend_delay_s)
+        return self.valid_for(self.evaluation_interval_s)
+
+    def valid_for(self, evaluation_interval_s: float) -> float:
+        """The same for a rule group evaluated every `evaluation_interval_s` (its own `interval:`)."""
+        return VALID_FOR_SENDS * max(evaluation_interval_s, self.resend_delay_s)
 
 
 @dataclass(frozen=True)
@@ -95,18 +108,49 @@ def ping_interval_s(group_interval_s: float, repeat_interval_s: float) -> float:
 
 
 def detection_terms(
-    heartbeat: Heartbeat, prometheus_stopped: bool, valid_for_s: float, scale: float = 1.0
+    heartbeat: Heartbeat,
+    prometheus_stopped: bool,
+    valid_for_s: float,
+    scale: float = 1.0,
+    resolved_ping_s: float = 0.0,
 ) -> tuple[tuple[str, float], ...]:
     """From the fault to the heartbeat service's page, each term named (seconds / `scale`).
 
     `prometheus_stopped`: Prometheus' sends stopped (Prometheus down, or the link cut), so the
     heartbeat stays firing in Alertmanager for `valid_for_s` first; else every Alertmanager is down.
+    `resolved_ping_s`: the heartbeat's receiver sends resolved messages (webhooks do by default),
+    and a service counts one as a ping: it comes up to a group_interval after the heartbeat expired.
     """
     terms: list[tuple[str, float]] = []
     if prometheus_stopped:
         terms.append(("heartbeat kept firing in Alertmanager: 4 × max(evaluation, resend delay)", valid_for_s))
+        if resolved_ping_s:
+            terms.append(("its resolved message, a last ping: group_interval", resolved_ping_s))
     terms += [("heartbeat service period", heartbeat.period_s / scale), ("its grace", heartbeat.grace_s / scale)]
     return tuple(terms)
+
+
+def sends_resolved(alertmanager: dict[str, Any], receiver: str) -> bool:
+    """Whether any integration of `receiver` sends resolved messages (each kind's default applies)."""
+    for r in alertmanager.get("receivers") or []:
+        if isinstance(r, dict) and r.get("name") == receiver:
+            return any(
+                bool(conf.get("send_resolved", SEND_RESOLVED_DEFAULT.get(key, True)))
+                for key, confs in r.items()
+                if key.endswith("_configs")
+                for conf in confs or []
+                if isinstance(conf, dict)
+            )
+    return False
+
+
+def group_interval_of(documents: list[dict[str, Any]], alert: str) -> float | None:
+    """The `interval:` of the rule group that defines `alert` (None: the global evaluation interval)."""
+    for doc in documents:
+        for group in doc.get("groups") or []:
+            if any(r.get("alert") == alert for r in group.get("rules") or []) and group.get("interval"):
+                return parse_duration(group["interval"], f"rule group {group.get('name')}.interval")
+    return None
 
 
 def load_meta_monitoring(root: Path) -> MetaMonitoring | None:
@@ -121,9 +165,7 @@ def load_meta_monitoring(root: Path) -> MetaMonitoring | None:
         raise ConfigError(f"{where}: must be a mapping (heartbeat:, alerts:, detection_limit:)")
     _no_unknown(section, _KEYS, where)
     return MetaMonitoring(
-        detection_limit_s=parse_duration(
-            section.get("detection_limit", DEFAULT_DETECTION_LIMIT_S), f"{where}.detection_limit"
-        ),
+        detection_limit_s=_duration(section, "detection_limit", DEFAULT_DETECTION_LIMIT_S, where),
         heartbeat=_heartbeat(section.get("heartbeat"), f"{where}.heartbeat"),
         alerts=_alerts(section.get("alerts"), f"{where}.alerts"),
         prometheus=_prometheus_timers(root, section.get("prometheus"), f"{where}.prometheus"),
@@ -143,14 +185,19 @@ def _heartbeat(value: Any, where: str) -> Heartbeat | None:
     if not isinstance(value, dict) or not value.get("alert") or not value.get("receiver"):
         raise ConfigError(f"{where}: give alert:, receiver:, period: and grace: (e.g. {{alert: Heartbeat, ...}})")
     _no_unknown(value, _HEARTBEAT_KEYS, where)
+    if str(value["receiver"]) == SERVICE_PAGES_RECEIVER:
+        raise ConfigError(
+            f"{where}.receiver: {SERVICE_PAGES_RECEIVER!r} is where alertdrill records the heartbeat service's "
+            "own pages; name the heartbeat's receiver something else"
+        )
     notify = value.get("notify") or []
     if not isinstance(notify, list) or not all(isinstance(n, str) for n in notify):
         raise ConfigError(f"{where}.notify: a list of addresses the service pages")
     return Heartbeat(
         alert=str(value["alert"]),
         receiver=str(value["receiver"]),
-        period_s=parse_duration(value.get("period", "1m"), f"{where}.period"),
-        grace_s=parse_duration(value.get("grace", "1m"), f"{where}.grace"),
+        period_s=_duration(value, "period", 60.0, where),
+        grace_s=_duration(value, "grace", 60.0, where),
         notify=tuple(notify),
     )
 
@@ -165,30 +212,39 @@ def _alerts(value: Any, where: str) -> tuple[MetaAlert, ...]:
         spec = spec or {}
         if not isinstance(spec, dict) or set(spec) - {"watches"}:
             raise ConfigError(f"{where}.{name}: only `watches: <integration kind>` is known, got {spec!r}")
-        out.append(MetaAlert(str(name), str(spec["watches"]) if spec.get("watches") else None))
+        watches = str(spec["watches"]) if spec.get("watches") else None
+        if watches is not None and watches not in INTEGRATIONS:
+            raise ConfigError(
+                f"{where}.{name}.watches: {watches!r} is no Alertmanager integration; "
+                f"use one of {', '.join(sorted(INTEGRATIONS))}"
+            )
+        out.append(MetaAlert(str(name), watches))
     return tuple(out)
 
 
 def _prometheus_timers(root: Path, value: Any, where: str) -> PrometheusTimers:
     """The policy's values, else the kube-prometheus-stack values, else the upstream defaults."""
-    if isinstance(value, dict):
+    if value is not None:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: a mapping {{evaluation_interval: 30s, resend_delay: 1m}}")
+        _no_unknown(value, {"evaluation_interval", "resend_delay"}, where)
         return PrometheusTimers(
-            parse_duration(value.get("evaluation_interval", "30s"), f"{where}.evaluation_interval"),
-            parse_duration(value.get("resend_delay", "1m"), f"{where}.resend_delay"),
+            _duration(value, "evaluation_interval", DEFAULT_EVALUATION_INTERVAL_S, where),
+            _duration(value, "resend_delay", DEFAULT_RESEND_DELAY_S, where),
             where,
         )
-    values_path = root / KUBE_VALUES
-    values = load_yaml(values_path) if values_path.is_file() else None
-    spec = ((values or {}).get("prometheus") or {}).get("prometheusSpec") or {} if isinstance(values, dict) else {}
-    evaluation = spec.get("evaluationInterval") or None
-    args = [a for a in spec.get("additionalArgs") or [] if isinstance(a, dict)]
-    resend = next((a.get("value") for a in args if a.get("name") == RESEND_DELAY_ARG), None)
+    evaluation = prometheus_spec(root).get("evaluationInterval") or None
+    resend = resend_delay_of(root)
     return PrometheusTimers(
-        parse_duration(evaluation, f"{values_path}: evaluationInterval")
+        parse_duration(evaluation, f"{root / KUBE_VALUES}: evaluationInterval")
         if evaluation
         else DEFAULT_EVALUATION_INTERVAL_S,
-        parse_duration(resend, f"{values_path}: additionalArgs {RESEND_DELAY_ARG}")
-        if resend
-        else DEFAULT_RESEND_DELAY_S,
-        str(values_path) if (evaluation or resend) else "upstream defaults",
+        DEFAULT_RESEND_DELAY_S if resend is None else resend,
+        str(root / KUBE_VALUES) if (evaluation or resend is not None) else "upstream defaults",
     )
+
+
+def _duration(section: dict[str, Any], key: str, default: float, where: str) -> float:
+    """A duration key; absent or blank (`period:`) is its default."""
+    value = section.get(key)
+    return default if value is None or value == "" else parse_duration(value, f"{where}.{key}")

@@ -22,6 +22,10 @@ POLICY_FILE = "policy.yml"
 KUBE_VALUES = Path("k8s") / "kube-prometheus-stack.values.yaml"
 DUPLICATE_VERDICTS = ("report", "fail")
 _KEYS = {"alertmanager_replicas", "page_delay_allowance", "escalation_slip_allowance", "duplicates"}
+#: Prometheus' flag, as kube-prometheus-stack values pass it (prometheusSpec.additionalArgs).
+RESEND_DELAY_ARG = "rules.alert.resend-delay"
+#: Prometheus' own default for it.
+DEFAULT_RESEND_DELAY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,9 @@ class PipelinePolicy:
     escalation_slip_allowance_s: float = 0.0
     duplicates: str = "report"  # "fail": a person paged twice for one incident fails the drill
     replicas_from: str = "default (1)"
+    #: Prometheus' resend delay in production (kube values' additionalArgs, else the default):
+    #: the stacks run it scaled, and the heartbeat's bound depends on it.
+    resend_delay_s: float = DEFAULT_RESEND_DELAY_S
 
     @classmethod
     def load(cls, root: Path) -> PipelinePolicy:
@@ -55,6 +62,7 @@ class PipelinePolicy:
             ),
             duplicates=duplicates,
             replicas_from=source,
+            resend_delay_s=resend_delay_of(root) or DEFAULT_RESEND_DELAY_S,
         )
 
 
@@ -80,6 +88,20 @@ def _replicas(root: Path, section: dict[str, Any], where: str) -> tuple[int, str
     if not isinstance(value, int) or not 1 <= value <= 3:
         raise ConfigError(f"{source}: {value!r}; give 1, 2 or 3 Alertmanagers")
     return value, source
+
+
+def prometheus_spec(root: Path) -> dict[str, Any]:
+    """The kube-prometheus-stack values' `prometheus.prometheusSpec` ({} without the file)."""
+    values = root / KUBE_VALUES
+    spec = _dig(load_yaml(values) if values.is_file() else None, "prometheus", "prometheusSpec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def resend_delay_of(root: Path) -> float | None:
+    """`--rules.alert.resend-delay` as the values pass it (None: not set, Prometheus' default)."""
+    args = [a for a in prometheus_spec(root).get("additionalArgs") or [] if isinstance(a, dict)]
+    value = next((a.get("value") for a in args if a.get("name") == RESEND_DELAY_ARG), None)
+    return None if value is None else parse_duration(value, f"{root / KUBE_VALUES}: additionalArgs {RESEND_DELAY_ARG}")
 
 
 def _dig(data: Any, *keys: str) -> Any:

@@ -17,7 +17,14 @@ import time
 from dataclasses import dataclass
 
 from alertdrill.config.durations import parse_duration
-from alertdrill.config.meta import Heartbeat, MetaMonitoring, detection_terms, ping_interval_s
+from alertdrill.config.meta import (
+    Heartbeat,
+    MetaMonitoring,
+    detection_terms,
+    group_interval_of,
+    ping_interval_s,
+    sends_resolved,
+)
 from alertdrill.drill.outages import Outage, RouteTimers, redelivery_terms
 from alertdrill.drill.paging import Page
 from alertdrill.drill.session import DrillSession
@@ -28,7 +35,8 @@ from alertdrill.notify.webhook import Notification
 
 log = logging.getLogger(__name__)
 Terms = tuple[tuple[str, float], ...]
-_RANGE = re.compile(r"\[(\d+(?:\.\d+)?[smhdwy]+)\]")
+#: A range or subquery window: `[5m]`, `[1m30s]`, `[4000ms:1s]` (the window, not the step).
+_RANGE = re.compile(r"\[((?:\d+(?:\.\d+)?(?:ms|[smhdwy]))+)(?::[^\]]*)?\]")
 
 
 @dataclass(frozen=True)
@@ -84,24 +92,27 @@ def _heartbeat(drill: DrillSession, meta: MetaMonitoring) -> Heartbeat:
 
 def _heartbeat_route(drill: DrillSession, hb: Heartbeat) -> RouteTimers:
     """Its route as run; a heartbeat routed elsewhere, or pinging slower than the service expects,
-    is named here (a service that pages between pings tells nobody anything)."""
-    routes = drill.expect.routes(hb.alert, {})
-    mine = [r for r in routes if r.receiver == hb.receiver]
-    if not mine:
+    is named here (a service that pages between pings tells nobody anything). The ping interval is
+    judged on the config's own timers: scaled ones are rounded to milliseconds."""
+    monitoring = drill.stack.monitoring
+    labels = {**drill.expect.rule(hb.alert).labels, "alertname": hb.alert}
+    production = [r for r in monitoring.routes_for(labels, 1.0) if r.receiver == hb.receiver]
+    if not production:
+        routes = [r.receiver for r in monitoring.routes_for(labels, 1.0)]
         raise DrillFailure(
             f"the heartbeat never reaches its service: alert {hb.alert} routes to "
-            f"{[r.receiver for r in routes]}, not {hb.receiver!r} (check {drill.stack.monitoring.alertmanager_path})"
+            f"{routes}, not {hb.receiver!r} (check {monitoring.alertmanager_path})"
         )
-    route = mine[0]
+    route = production[0]
     interval = ping_interval_s(route.group_interval_s, route.repeat_interval_s)
-    period = drill.expect.scaled(hb.period_s)
-    if interval > period + 1e-9:
+    if interval > hb.period_s + 1e-6:
         raise DrillFailure(
-            f"the heartbeat pings every {interval:g}s as run (group_interval {route.group_interval_s:g}s, "
-            f"repeat_interval {route.repeat_interval_s:g}s) but its service expects one every {period:g}s: it "
-            "pages while alerting works, so its page says nothing about this fault"
+            f"the heartbeat pings every {interval:g}s (group_interval {route.group_interval_s:g}s, "
+            f"repeat_interval {route.repeat_interval_s:g}s) but its service expects one every {hb.period_s:g}s: "
+            "it pages while alerting works, so its page says nothing about this fault"
         )
-    return RouteTimers(route.group_wait_s, route.group_interval_s)
+    scaled = next(r for r in drill.expect.routes(hb.alert, {}) if r.receiver == hb.receiver)
+    return RouteTimers(scaled.group_wait_s, scaled.group_interval_s)
 
 
 def _check_limit(meta: MetaMonitoring, production: Terms, what: str) -> None:
@@ -127,17 +138,16 @@ def told_by_heartbeat(drill: DrillSession, addresses: list[str]) -> Told:
     meta = _meta(drill)
     hb = _heartbeat(drill, meta)
     outage = _struck(drill, (PROMETHEUS, ALERTMANAGER, LINK))
-    _heartbeat_route(drill, hb)  # routed to its service, pinging often enough: else named here
+    route = _heartbeat_route(drill, hb)  # routed to its service, pinging often enough: else named here
     stopped = outage.component in (PROMETHEUS, LINK)
-    timing = drill.stack.timing
-    valid_for = 4 * max(timing.eval_interval_s, timing.pipeline.resend_delay_s)
-    scale = timing.time_scale
-    terms = detection_terms(hb, stopped, valid_for, scale) + (
-        ("service check tick", TICK_SHARE * hb.period_s / scale),
-        ("slack", drill.expect.slack_s),
-    )
-    _check_limit(meta, detection_terms(hb, stopped, meta.prometheus.valid_for_s), "the heartbeat")
+    terms, production = _heartbeat_terms(drill, meta, hb, route, stopped)
+    _check_limit(meta, production, "the heartbeat")
     deadline = outage.struck_at + sum(v for _, v in terms)
+    if outage.healed_at is not None and outage.healed_at < deadline - drill.expect.slack_s:
+        raise ConfigError(
+            f"{outage.scenario!r} is over {outage.healed_at - outage.struck_at:.2f}s after it struck, before the "
+            f"heartbeat service can notice it ({_explain(terms)}): strike a longer outage"
+        )
     page = _first(
         drill,
         outage.struck_at,
@@ -145,7 +155,8 @@ def told_by_heartbeat(drill: DrillSession, addresses: list[str]) -> Told:
         lambda n: n.receiver == SERVICE_RECEIVER and n.status == "firing" and n.arrived_at <= deadline,
     )
     if page is None:
-        raise DrillFailure(_not_told_by_heartbeat(drill, hb, outage, terms))
+        _note_not_told(drill, "heartbeat service", outage, deadline, terms)
+        raise DrillFailure(_not_told_by_heartbeat(drill, hb, outage, deadline, terms))
     got = page.message.recipients if page.message else ()
     missing = [a for a in addresses if a not in got]
     if missing:
@@ -155,13 +166,44 @@ def told_by_heartbeat(drill: DrillSession, addresses: list[str]) -> Told:
     return told
 
 
-def _not_told_by_heartbeat(drill: DrillSession, hb: Heartbeat, outage: Outage, terms: Terms) -> str:
+def _heartbeat_terms(
+    drill: DrillSession, meta: MetaMonitoring, hb: Heartbeat, route: RouteTimers, stopped: bool
+) -> tuple[Terms, Terms]:
+    """From the fault to the service's page: as run (scaled, floored), and in production."""
+    monitoring = drill.stack.monitoring
+    timing = drill.stack.timing
+    scale = timing.time_scale
+    group_interval = group_interval_of([rf.document for rf in monitoring.rule_files], hb.alert)
+    evaluation = max(timing.eval_interval_s, (group_interval or 0.0) / scale)
+    resolved = sends_resolved(monitoring.alertmanager, hb.receiver)
+    as_run = detection_terms(
+        hb,
+        stopped,
+        4 * max(evaluation, timing.pipeline.resend_delay_s),
+        scale,
+        route.group_interval_s if resolved else 0.0,
+    ) + (("service check tick", TICK_SHARE * hb.period_s / scale), ("slack", drill.expect.slack_s))
+    labels = {**drill.expect.rule(hb.alert).labels, "alertname": hb.alert}
+    production_gi = next(r for r in monitoring.routes_for(labels, 1.0) if r.receiver == hb.receiver).group_interval_s
+    production = detection_terms(
+        hb,
+        stopped,
+        meta.prometheus.valid_for(group_interval or meta.prometheus.evaluation_interval_s),
+        resolved_ping_s=production_gi if resolved else 0.0,
+    )
+    return as_run, production
+
+
+def _not_told_by_heartbeat(drill: DrillSession, hb: Heartbeat, outage: Outage, deadline: float, terms: Terms) -> str:
     pings = [n for n in drill.stack.recorder.notifications() if n.receiver == hb.receiver]
     origin = outage.struck_at
+    before = [n for n in pings if n.arrived_at <= deadline]
     if not pings:
         why = f"its service never received a ping from receiver {hb.receiver!r}, so it was never armed"
+    elif before:
+        why = f"the last ping before the deadline came at {before[-1].arrived_at - origin:+.2f}s"
     else:
-        why = f"the last ping came at {pings[-1].arrived_at - origin:+.2f}s"
+        why = "no ping came before the deadline"
     return (
         f"nobody was told that alerting is down: the heartbeat service did not page within "
         f"{_explain(terms)} of the fault ({outage.describe(origin)}); {why}"
@@ -205,6 +247,7 @@ def told_by_alert(drill: DrillSession, alert: str, receivers: list[str], page: P
             lambda n, r=receiver: n.receiver == r and n.status == "firing" and n.matches(alert, {}),
         )
         if n is None or n.arrived_at > deadline:
+            _note_not_told(drill, alert, outage, deadline, terms)
             raise DrillFailure(
                 f"nobody was told that alerting is degraded: alert {alert} did not reach {receiver} within "
                 f"{_explain(terms)} of the fault ({outage.describe(outage.struck_at)})"
@@ -237,11 +280,12 @@ def told_again(drill: DrillSession, told: Told) -> None:
     else:
         alert = told.alert
         rule = drill.expect.rule(alert)
-        window = max((parse_duration(w, alert) for w in _RANGE.findall(rule.expr)), default=0.0)
+        scaled_expr = drill.expect.scaled_expr(rule.expr)  # windows as the stack runs them (floored)
+        window = max((parse_duration(w, alert) for w in _RANGE.findall(scaled_expr)), default=0.0)
         gi = max(r.group_interval_s for r in drill.expect.routes(alert, {}) if r.receiver in told.receivers)
         terms = (
             ("flush deadline max(group_interval, 10s)", max(gi, timing.pipeline.flush_min_timeout_s)),
-            ("range window of its rule", drill.expect.scaled(window)),
+            ("range window of its rule, as run", window),
             ("scrape", timing.scrape_interval_s),
             ("evaluation", timing.eval_interval_s),
             ("group_interval", gi),
@@ -252,7 +296,7 @@ def told_again(drill: DrillSession, told: Told) -> None:
             return n.receiver in told.receivers and n.status == "resolved" and n.matches(alert, {})
 
     deadline = back + sum(v for _, v in terms)
-    n = _first(drill, told.at, deadline, want)
+    n = _first(drill, back, deadline, want)  # said before the part was back, it would be wrong
     if n is None or n.arrived_at > deadline:
         raise DrillFailure(
             f"the {told.how} told {list(told.who)} that alerting broke, but not that it recovered within "
@@ -261,6 +305,22 @@ def told_again(drill: DrillSession, told: Told) -> None:
     drill.evidence.told[-1]["recovered_s"] = round(n.arrived_at - outage.struck_at, 3)
     drill.evidence.told[-1]["recovery_bound_s"] = round(deadline - outage.struck_at, 3)
     log.info("told again %.2fs after %s was back (bound %.2fs)", n.arrived_at - back, outage.component, deadline - back)
+
+
+def _note_not_told(drill: DrillSession, how: str, outage: Outage, deadline: float, terms: Terms) -> None:
+    """A drill where nobody was told is evidence too: the review counts it against its bound."""
+    drill.evidence.told.append(
+        {
+            "how": how,
+            "who": [],
+            "fault": outage.component,
+            "scenario": outage.scenario,
+            "told_s": None,
+            "bound_s": round(deadline - outage.struck_at, 3),
+            "terms": [[name, round(value, 3)] for name, value in terms],
+            "time_scale": drill.stack.timing.time_scale,
+        }
+    )
 
 
 def _note(drill: DrillSession, told: Told, n: Notification) -> None:

@@ -18,12 +18,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from alertdrill.config.meta import MetaMonitoring
+from alertdrill.config.meta import SERVICE_PAGES_RECEIVER, MetaMonitoring
 from alertdrill.notify.message import AlertRef, Message
 from alertdrill.runtime.timeouts import TIMEOUTS
 
-#: The receiver name the service's own pages are recorded under.
-SERVICE_RECEIVER = "heartbeat-service"
+#: The receiver name the service's own pages are recorded under (a team's receiver may not take it).
+SERVICE_RECEIVER = SERVICE_PAGES_RECEIVER
 #: How often the service looks for a late ping, as a share of its period (and never less often than this).
 TICK_SHARE = 0.02
 
@@ -67,6 +67,7 @@ class HeartbeatService:
         self._lock = threading.Lock()
         self._last_ping: float | None = None
         self._down = False
+        self._down_at = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -81,11 +82,14 @@ class HeartbeatService:
             self._thread = None
 
     def ping(self, at: float) -> None:
+        """A ping that arrived at `at` (HTTP handlers run concurrently: the latest one counts, and an
+        "up" is never stamped before the "down" it answers)."""
         with self._lock:
-            self._last_ping = at
+            self._last_ping = max(at, self._last_ping or at)
             was_down, self._down = self._down, False
+            up_at = max(at, self._down_at)
         if was_down:
-            self._page(self._message("resolved", at, "[UP]", "pings are arriving again"))
+            self._page(self._message("resolved", up_at, "[UP]", "pings are arriving again"))
 
     def _watch(self) -> None:
         while not self._stop.wait(self.spec.tick_s):
@@ -94,7 +98,7 @@ class HeartbeatService:
                 late = self._last_ping is not None and not self._down
                 late = late and now > (self._last_ping or 0.0) + self.spec.period_s + self.spec.grace_s
                 if late:
-                    self._down = True
+                    self._down, self._down_at = True, now
                 silent_s = now - (self._last_ping or now)
             if late:
                 self._page(self._message("firing", now, "[DOWN]", f"no ping for {silent_s:.2f}s"))

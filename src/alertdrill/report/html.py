@@ -133,6 +133,8 @@ def _told_marks(drill: Mapping[str, Any]) -> list[tuple[float, str]]:
     outages = {str(o.get("scenario")): float(o["down_s"]) for o in drill.get("pipeline") or []}
     marks = []
     for t in drill.get("told") or []:
+        if t.get("told_s") is None:  # nobody was told: nothing to mark
+            continue
         down = outages.get(str(t.get("scenario")), 0.0)
         marks.append((down + float(t["told_s"]), "told"))
         if t.get("recovered_s") is not None:
@@ -185,6 +187,9 @@ def _messages_table(d: Mapping[str, Any]) -> str:
     if d.get("acknowledged_s") is not None:
         out.append(f"<p>acknowledged (silence) at +{float(d['acknowledged_s']):.2f}s</p>")
     for t in d.get("told") or []:
+        if t.get("told_s") is None:
+            out.append(f"<p class='told'>nobody was told by {_e(t.get('how'))} within {float(t['bound_s']):.2f}s</p>")
+            continue
         terms = " + ".join(f"{n} {float(v):g}s" for n, v in t.get("terms") or [])
         back = f"; told it recovered at +{float(t['recovered_s']):.2f}s" if t.get("recovered_s") is not None else ""
         out.append(

@@ -165,6 +165,8 @@ def told_cells(d: Mapping[str, Any]) -> tuple[str, str, str] | None:
     if d.get("alert") or not told:
         return None
     t = told[0]
+    if t.get("told_s") is None:
+        return f"({t.get('fault')} down)", f"nobody told / {float(t['bound_s']):.2f}s", "-"
     back = t.get("recovered_s")
     recovered = f"told {back:.2f}s / {float(t['recovery_bound_s']):.2f}s" if back is not None else "-"
     return f"({t.get('fault')} down)", f"told {float(t['told_s']):.2f}s / {float(t['bound_s']):.2f}s", recovered

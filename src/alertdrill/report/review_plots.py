@@ -128,8 +128,9 @@ def told_rows(runs: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], list[t
     out: dict[tuple[str, str], list[tuple[float, float, bool]]] = defaultdict(list)
     for run in runs:
         for d in run.get("drills", []):
-            for t in d.get("told") or []:
-                told, bound = float(t["told_s"]), float(t["bound_s"])
+            for t in d.get("told") or []:  # told_s None: nobody was told (counted, not plotted)
+                bound = float(t["bound_s"])
+                told = float(t["told_s"]) if t.get("told_s") is not None else float("nan")
                 out[(str(t.get("fault")), str(t.get("how")))].append((told, bound, told <= bound))
     return dict(out)
 
@@ -141,11 +142,12 @@ def told_table(runs: Sequence[Mapping[str, Any]]) -> str:
         return "<p class='muted'>no drill broke the alerting pipeline in these runs</p>"
     body = []
     for (fault, how), points in sorted(rows.items()):
-        values = [p[0] for p in points]
+        told = [p for p in points if p[0] == p[0]]  # NaN: nobody was told in that run
+        values = [p[0] for p in told]
+        spread = f"{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}s" if values else "never"
         body.append(
-            f"<tr><td>{_e(fault)}</td><td>{_e(how)}</td>"
-            f"<td>{min(values):.2f} / {statistics.median(values):.2f} / {max(values):.2f}s</td>"
-            f"<td>{dot_plot(points)}</td><td>{sum(p[2] for p in points)}/{len(points)}</td></tr>"
+            f"<tr><td>{_e(fault)}</td><td>{_e(how)}</td><td>{spread}</td>"
+            f"<td>{dot_plot(told) if told else '–'}</td><td>{sum(p[2] for p in points)}/{len(points)}</td></tr>"
         )
     return (
         "<table id='told'><tr><th>pipeline fault</th><th>told by</th><th>time to told min/med/max</th>"

@@ -45,9 +45,10 @@ class PipelineTimers:
     maintenance_interval_s: float = 900.0
 
     @classmethod
-    def scaled(cls, time_scale: float) -> PipelineTimers:
+    def scaled(cls, time_scale: float, resend_delay_s: float = 60.0) -> PipelineTimers:
+        """`resend_delay_s`: the team's production resend delay (policy's kube values; default 1m)."""
         return cls(
-            resend_delay_s=max(1.0, 60.0 / time_scale),
+            resend_delay_s=max(1.0, resend_delay_s / time_scale),
             alertmanager_timeout_s=max(1.0, 10.0 / time_scale),
             peer_timeout_s=max(1.0, 15.0 / time_scale),
             for_grace_period_s=600.0 / time_scale,

@@ -46,6 +46,7 @@ from alertdrill.stack.kube.tools import (
     require_docker_daemon,
     require_tools,
 )
+from alertdrill.stack.kube.values import scaled_resend_delay_s
 from alertdrill.workload.plan import LoadPlan
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,12 @@ class KubeStack(StackLifecycle):
         self.target = KubeTarget(self.kube.kubeconfig, self.context)
         # The operator runs Prometheus and Alertmanager with upstream's pipeline timers (resend
         # 1m, peer timeout 15s, for grace 10m): pipeline-fault bounds add them unscaled.
-        self.timing = replace(Timing.of(settings), pipeline_timers=PipelineTimers.production())
+        # The operator runs Prometheus' and Alertmanager's timers as in production, except the resend
+        # delay, which the values pass as a flag: scaled there (values.kube_prometheus_stack_values).
+        resend = scaled_resend_delay_s(monitoring.pipeline.resend_delay_s, settings.time_scale)
+        self.timing = replace(
+            Timing.of(settings), pipeline_timers=replace(PipelineTimers.production(), resend_delay_s=resend)
+        )
         self.recorder = NotificationRecorder()  # fed by the mirror, never listening itself
         self.installs_monitoring = self.is_kind or "monitoring" in self.kube.install
         self.installs_workload = self.is_kind or "workload" in self.kube.install
@@ -290,6 +296,7 @@ class KubeStack(StackLifecycle):
             self.timing.scrape_interval_s,
             ns,
             kind=self.kube if self.is_kind else None,
+            resend_delay_s=self.timing.pipeline.resend_delay_s,
         )
         self._helm(commands.KUBE_PROMETHEUS_STACK, ns, values.dump_all([kps], self.run_dir / "kps.values.yaml"))
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from alertdrill.config.pipeline import RESEND_DELAY_ARG
 from alertdrill.errors import ConfigError
 from alertdrill.runtime.yamlfile import load_yaml
 from alertdrill.settings import KubeSettings
@@ -105,9 +106,12 @@ def kube_prometheus_stack_values(
     interval_s: float,
     namespace: str,
     kind: KubeSettings | None = None,
+    resend_delay_s: float = 60.0,
 ) -> dict[str, Any]:
     """The chart's values with FLUO's (already scaled and redirected) config merged in, and on kind
     (given kind's settings) the placement, NodePorts and node names of `kind_placement()`."""
+    base = load_values(monitoring_dir, KPS_VALUES)
+    base_spec = (base.get("prometheus") or {}).get("prometheusSpec") or {}
     groups: list[Any] = []
     for path in rule_files:
         groups += (load_yaml(path) or {}).get("groups", [])
@@ -117,13 +121,30 @@ def kube_prometheus_stack_values(
         "additionalPrometheusRulesMap": {"fluo": {"groups": groups}},
         # The run's CA for the SMTP sink's STARTTLS, mounted at AM_SECRETS_DIR/<secret>/ca.pem.
         "alertmanager": {"config": load_yaml(alertmanager_config), "alertmanagerSpec": {"secrets": [SINK_TLS_SECRET]}},
-        "prometheus": {"prometheusSpec": {"scrapeInterval": interval, "evaluationInterval": interval}},
+        "prometheus": {
+            "prometheusSpec": {
+                "scrapeInterval": interval,
+                "evaluationInterval": interval,
+                "additionalArgs": _with_resend_delay(base_spec.get("additionalArgs"), resend_delay_s),
+            }
+        },
         "grafana": {
             "admin": {"existingSecret": GRAFANA_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"}
         },
     }
-    base = load_values(monitoring_dir, KPS_VALUES)
     return merge(merge(base, kind_placement(kind)) if kind is not None else base, run_values)
+
+
+def scaled_resend_delay_s(production_s: float, time_scale: float) -> float:
+    """Prometheus' resend delay as a kube run passes it: scaled like `for` (a 1 s floor)."""
+    return max(1.0, production_s / time_scale)
+
+
+def _with_resend_delay(args: Any, resend_delay_s: float) -> list[dict[str, str]]:
+    """The values' additionalArgs with the resend delay set to the run's (lists are replaced by
+    a merge: the team's other arguments are kept here)."""
+    kept = [a for a in args or [] if isinstance(a, dict) and a.get("name") != RESEND_DELAY_ARG]
+    return [*kept, {"name": RESEND_DELAY_ARG, "value": f"{resend_delay_s:g}s"}]
 
 
 def nats_values(monitoring_dir: Path, kind: bool, pod_monitor_labels: dict[str, str] | None = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from alertdrill.backends import STACKS
@@ -20,7 +21,7 @@ from alertdrill.runtime.process import ManagedProcess
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.tlsca import issue_run_certificates
 from alertdrill.settings import Settings
-from alertdrill.stack.base import GrafanaAccess, Timing
+from alertdrill.stack.base import GrafanaAccess, PipelineTimers, Timing
 from alertdrill.stack.common import StackLifecycle, start_run, write_config
 from alertdrill.stack.health import wait_until_healthy
 from alertdrill.stack.local.faults import LocalFaultContext, LocalFaults
@@ -58,7 +59,11 @@ class LocalStack(StackLifecycle):
         super().__init__()
         self.settings = settings
         self.monitoring = monitoring
-        self.timing = Timing.of(settings)
+        # Prometheus' resend delay as the team runs it (its kube values), scaled like the rest
+        self.timing = replace(
+            Timing.of(settings),
+            pipeline_timers=PipelineTimers.scaled(settings.time_scale, monitoring.pipeline.resend_delay_s),
+        )
         self.recorder = NotificationRecorder(settings.fixed_ports.get("recorder"))
         self.pods: dict[str, list[Pod]] = {}
         self.nodes: dict[str, VirtualNode] = {}
