@@ -181,7 +181,8 @@ def test_kube_runs_the_teams_resend_delay_scaled(scaled: tuple[list[Path], Path]
 
     rule_paths, am_path = scaled
     kps = values.kube_prometheus_stack_values(REPO / "monitoring", rule_paths, am_path, 5.0, "monitoring", None, 3.0)
-    assert kps["prometheus"]["prometheusSpec"]["additionalArgs"] == [{"name": "rules.alert.resend-delay", "value": "3s"}]
+    args = kps["prometheus"]["prometheusSpec"]["additionalArgs"]
+    assert args == [{"name": "rules.alert.resend-delay", "value": "3s"}]
     settings = Settings.resolve({"stack": "kind"}, env={})
     stack = KubeStack(settings, MonitoringConfig.load(REPO / "monitoring"))
     assert stack.timing.pipeline.resend_delay_s == 30.0 / settings.time_scale
