@@ -35,7 +35,7 @@ def test_undefined_receiver_in_alertmanager_config(runner: Runner, monitoring_co
         "alertmanager/alertmanager.yml",
     )
     proc = runner.run("run", "-q", "--monitoring", str(broken))
-    _assert_clean_usage_error(proc, "alertmanager.yml: route.routes[6] uses undefined receiver 'medium-oncal'")
+    _assert_clean_usage_error(proc, "alertmanager.yml: route.routes[8] uses undefined receiver 'medium-oncal'")
 
 
 def test_step_without_definition_names_feature_and_line(runner: Runner, project_copy: Path) -> None:

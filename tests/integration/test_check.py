@@ -20,7 +20,9 @@ def test_check_passes_on_fluo_and_writes_junit(runner: Runner, tmp_path: Path) -
     proc = runner.run("check", "--junit", str(junit))
     assert proc.returncode == 0, proc.stdout
     assert re.search(r"passed in [\d.]+s", proc.stdout)
-    assert "DiskSpaceRunningLow  medium    yes        severity only  yes         medium-oncall" in proc.stdout
+    assert re.search(r"DiskSpaceRunningLow +medium +yes +severity only +yes +medium-oncall", proc.stdout)
+    assert re.search(r"Heartbeat +none +yes +named +yes +heartbeat\n", proc.stdout)  # the heartbeat drills
+    assert "meta-monitoring: 1/1 passed" in proc.stdout
     suites = {s.get("name"): s for s in ET.parse(junit).getroot()}
     assert {"syntax", "rule tests", "routing tests", "policy lint", "coverage"} <= set(suites)
     assert all(s.get("failures") == "0" for s in suites.values())
@@ -141,7 +143,7 @@ def test_rules_in_sub_directories_are_read_and_tested(runner: Runner, monitoring
     test.write_text(test.read_text().replace("../rules/fluo.rules.yml", "../rules/fluo/fluo.rules.yml"))
     proc = runner.run("check", "--monitoring", str(root))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "rule tests: 2/2 passed" in proc.stdout
+    assert "rule tests: 3/3 passed" in proc.stdout  # fluo.rules, fluo.slo and fluo.meta tests
 
 
 def test_init_policy_drafts_what_the_config_does_and_never_overwrites(
@@ -155,6 +157,9 @@ def test_init_policy_drafts_what_the_config_does_and_never_overwrites(
     drafted = (root / "policy.yml").read_text()
     assert "paging_severities:\n- critical\n- high\n- medium" in drafted
     assert "- senior-engineer@fluo.com\n    after: 5m" in drafted  # the escalation timeline, as routed
+    # the always-firing alert routed to a webhook, drafted as the heartbeat (not a paging severity)
+    assert "meta_monitoring:\n  heartbeat:\n    alert: Heartbeat\n    receiver: heartbeat\n    period: 1m" in drafted
+    assert "- none" not in drafted
     proc = runner.run("check", "--monitoring", str(root), "--init-policy")
     assert proc.returncode == 2 and "never overwrites" in proc.stderr
 

@@ -13,6 +13,7 @@ from tests.conftest import Runner
 pytestmark = pytest.mark.integration
 
 DRILL_KEYS = {
+    "told",
     "messages",
     "escalations",
     "acknowledged_s",

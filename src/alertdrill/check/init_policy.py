@@ -15,9 +15,11 @@ from typing import Any
 import yaml
 
 from alertdrill.check.lint import Catalog
-from alertdrill.config import routing
+from alertdrill.config import promql, routing
 from alertdrill.config.durations import format_duration
+from alertdrill.config.meta import ping_interval_s
 from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.config.ruleset import AlertRule
 from alertdrill.errors import SetupError
 from alertdrill.runtime.atomic import write_text_atomic
 
@@ -26,7 +28,9 @@ HEADER = """\
 # Edit it into what it SHOULD do (your SOP); `alertdrill check` then lints every rule and receiver
 # against it. Keys: priorities (priority label -> severity), required_annotations,
 # paging_severities (receivers of these must send_resolved), alerts ({{Name: {{threshold, for}}}}),
-# escalation_policies ({{severity: [{{notify: [addresses], within|after: duration}}]}}).
+# escalation_policies ({{severity: [{{notify: [addresses], within|after: duration}}]}}),
+# meta_monitoring (an always-firing alert routed to a webhook is drafted as your heartbeat: set its
+# service's real period, grace and whom it pages; name your alerts about the pipeline under alerts:).
 # Not drafted, because only you know it: `exporters: [...]`, the exporters you run (names alertdrill
 # knows: {exporters}); with them (or a metrics.yml, or --prometheus-url) a metric or job no
 # exporter produces is a finding, without them only a near miss of your own config's names is.
@@ -42,9 +46,36 @@ def _has_integration(am: dict[str, Any], receiver: str) -> bool:
     return any(k.endswith("_configs") and v for k, v in item.items())
 
 
+def _always_firing(rule: AlertRule) -> bool:
+    """A heartbeat (the mixins' Watchdog): an expression that reads no series, e.g. `vector(1)`."""
+    try:
+        return not promql.selectors(rule.expr) and rule.for_s == 0
+    except ValueError:
+        return False
+
+
+def _draft_heartbeat(config: MonitoringConfig, rule: AlertRule) -> dict[str, Any] | None:
+    """`meta_monitoring.heartbeat` for an always-firing rule routed to a webhook (its service's ping
+    URL): the service's period drafted as the ping interval its route gives, grace the same."""
+    am = config.alertmanager
+    for m in routing.match_routes(am, {**rule.labels, "alertname": rule.name}):
+        if _receiver(am, m.receiver).get("webhook_configs"):
+            period = ping_interval_s(m.group_interval_s, m.repeat_interval_s)
+            return {
+                "alert": rule.name,
+                "receiver": m.receiver,
+                "period": format_duration(period),
+                "grace": format_duration(period),
+                "notify": [],
+            }
+    return None
+
+
 def draft_policy(config: MonitoringConfig) -> dict[str, Any]:
     am = config.alertmanager
-    severities = sorted({str(r.labels["severity"]) for r in config.rules if "severity" in r.labels})
+    heartbeats = {r.name: hb for r in config.rules if _always_firing(r) and (hb := _draft_heartbeat(config, r))}
+    rules = [r for r in config.rules if r.name not in heartbeats]  # a heartbeat pages nobody
+    severities = sorted({str(r.labels["severity"]) for r in rules if "severity" in r.labels})
     paging = [
         s
         for s in severities
@@ -52,7 +83,7 @@ def draft_policy(config: MonitoringConfig) -> dict[str, Any]:
     ]
     pairs = Counter(
         (str(r.labels["priority"]), str(r.labels["severity"]))
-        for r in config.rules
+        for r in rules
         if "priority" in r.labels and "severity" in r.labels
     )
     priorities: dict[str, str] = {}
@@ -80,6 +111,8 @@ def draft_policy(config: MonitoringConfig) -> dict[str, Any]:
     }
     if any(escalation.values()):
         policy["escalation_policies"] = {s: steps for s, steps in escalation.items() if steps}
+    if heartbeats:  # who the service pages is not in any file: left for the team to fill in
+        policy["meta_monitoring"] = {"heartbeat": next(iter(heartbeats.values()))}
     return policy
 
 
