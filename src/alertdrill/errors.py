@@ -11,10 +11,14 @@
     │   └── RevertError            one or more reverts failed (all were attempted)
     ├── ObserveError               Prometheus/Alertmanager answered badly or not at all
     ├── WaitTimeout                (also a TimeoutError) a wait ran out: what, how long, last state
+    ├── Inconclusive               the system was not in its steady state before the fault
     └── DrillFailure               an assertion about the alerting pipeline did not hold
 
-`SetupError` subclasses map to exit code 2 in the CLI and the pytest plugin; `DrillFailure` and
-`WaitTimeout` are verdicts about the config under test and map to exit code 1.
+`SetupError` subclasses map to exit code 2 in the CLI and the pytest plugin. A drill's outcome is
+decided by the exception's type, at one boundary (`drill.outcome.classify`): `DrillFailure` is a
+verdict about the monitoring ("failed", exit 1); `Inconclusive` means no verdict could be drawn
+("inconclusive"); anything else, ours or foreign, means the drill could not be carried out
+("error"; with no failure, exit 3).
 """
 
 from __future__ import annotations
@@ -73,6 +77,10 @@ class WaitTimeout(DrillError, TimeoutError):
         self.what = what
         self.waited_s = waited_s
         self.last_seen = last_seen
+
+
+class Inconclusive(DrillError):
+    """The system was not in its steady state (the SOP's SLOs) before the fault: no verdict."""
 
 
 class DrillFailure(DrillError, AssertionError):

@@ -75,7 +75,14 @@ def test_every_sop_alert_drill_passes_and_leaves_nothing_behind(
     assert {"run_id", "stack", "time_scale", "started_at", "finished_at"} <= set(results)
     assert results["stack"] == "local" and results["time_scale"] == 60
     drills = results["drills"]
-    assert results["summary"] == {"passed": len(drills), "failed": 0, "skipped": 0, "error": 0, "interrupted": 0}
+    assert results["summary"] == {
+        "passed": len(drills),
+        "failed": 0,
+        "skipped": 0,
+        "error": 0,
+        "inconclusive": 0,
+        "interrupted": 0,
+    }
     assert results["outcome"] == "completed" and results["interrupted_drill"] is None
     # run in parallel (auto), each drill on its worker's own stack, merged into one report
     assert results["workers"] > 1 and results["interrupted_drills"] == []

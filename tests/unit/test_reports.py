@@ -176,3 +176,16 @@ def test_review_shows_time_to_told_per_fault_across_runs() -> None:
     table = told_table(runs)
     assert "4.10 / 4.45 / 8.00s" in table and "2/3" in table and "<svg" in table
     assert "no drill broke the alerting pipeline" in told_table([{"drills": [DRILL]}])
+
+
+def test_markdown_summary_puts_counts_and_reasons_first() -> None:
+    from alertdrill.report.markdown import render_markdown
+
+    failed = {**copy.deepcopy(DRILL), "outcome": "failed", "message": "DrillFailure: ServiceDown was not notified"}
+    error = {**copy.deepcopy(DRILL), "scenario": "s2", "outcome": "error", "message": "FaultError: kubectl\nmore"}
+    results = {**RESULTS, "summary": {"passed": 1, "failed": 1, "error": 1, "inconclusive": 0}}
+    md = render_markdown({**results, "drills": [DRILL, failed, error]}, Path("reports/r1"))
+    assert md.startswith("## alertdrill run r1: 1 passed, 1 failed, 1 error\n")
+    assert "| ❌ failed | ServiceDown | the BFF is killed | 1.80s / 4.17s | 5.00s / 13.50s |" in md
+    assert "- **error** s2: FaultError: kubectl\n" in md  # the first line of the reason only
+    assert "`reports/r1/report.html`" in md

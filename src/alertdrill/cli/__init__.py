@@ -6,6 +6,7 @@ Exit codes: 0 all passed; 1 a drill or check failed; 2 usage or environment erro
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -31,6 +32,7 @@ from alertdrill.errors import SetupError
 from alertdrill.faults.ledger import revert_offline
 from alertdrill.options import add_to_argparse
 from alertdrill.report.junit import write_junit
+from alertdrill.report.markdown import render_markdown
 from alertdrill.report.review import group_by_versions, load_runs, render_review, render_table, rerender, summarize
 from alertdrill.report.review_plots import escalation_rows, sop_deviations
 from alertdrill.runtime.atomic import creatable, write_text_atomic
@@ -128,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="report directories (with results.json)")
     report.add_argument("--monitoring", default="monitoring", metavar="DIR", help="config to lint for the review")
     report.add_argument("--out", default="reports/review.html", metavar="FILE")
+    report.add_argument(
+        "--markdown", action="store_true", help="print each run as Markdown (what a CI job page shows), nothing else"
+    )
     revert = sub.add_parser("revert", help="undo faults and stop processes a crashed run left")
     revert.add_argument(
         "run_dirs",
@@ -264,6 +269,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     missing = [str(d) for d in dirs if not d.exists()]
     if missing:
         raise SetupError(f"no such report dir(s): {', '.join(missing)}; pass dirs holding results.json (reports/*)")
+    if args.markdown:
+        for d in dirs:
+            results_path = d / "results.json"
+            if not results_path.is_file():
+                raise SetupError(f"{d}: no results.json; pass a run's report dir (reports/<run id>)")
+            print(render_markdown(json.loads(results_path.read_text()), d))
+        return EXIT_OK
     _check_output("--out", Path(args.out))
     if len(dirs) == 1:
         print(f"re-rendered {rerender(dirs[0])}")

@@ -22,9 +22,12 @@ from alertdrill.cli.common import (
 )
 from alertdrill.cli.parallelism import parse_parallel, preflight, resolve_workers, xdist_args
 from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.drill.outcome import exit_code
 from alertdrill.drill.plan import bound_lines
 from alertdrill.errors import SetupError
 from alertdrill.options import forwarded_args
+from alertdrill.report.junit import mark_errors
+from alertdrill.report.markdown import append_step_summary
 from alertdrill.report.terminal import summary_table
 from alertdrill.runtime.atomic import creatable
 from alertdrill.runtime.rundir import new_run_id
@@ -139,6 +142,7 @@ def _dry_run(settings: Settings) -> int:
 
 def _publish(report_dir: Path) -> None:
     """JUnit and cucumber JSON into place, each in one rename (an earlier run's stay until then)."""
+    mark_errors(report_dir / PARTIAL["junit.xml"])  # error and inconclusive: <error>, not <failure>
     for final, partial in PARTIAL.items():
         if (report_dir / partial).is_file():
             os.replace(report_dir / partial, report_dir / final)
@@ -199,6 +203,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         os.environ.pop(HANDED_SETTINGS_ENV, None)
         _publish(report_dir)
     results = _this_runs_results(report_dir / "results.json", settings.run_id)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if results is not None and step_summary:  # the job page is what people open first
+        append_step_summary(Path(step_summary), results, report_dir)
     if results is not None:
         print(summary_table(results, color=sys.stdout.isatty()))
         print(
@@ -209,6 +216,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(_interrupted_line(results, settings), file=sys.stderr)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("alertdrill: no drill matched the features, --tags or -k given", file=sys.stderr)
+    if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and results is not None:
+        return exit_code([d["outcome"] for d in results["drills"]])  # 0, 1 (monitoring failed) or 3
     outcomes: dict[int, int] = {
         int(pytest.ExitCode.OK): EXIT_OK,
         int(pytest.ExitCode.TESTS_FAILED): EXIT_FAILED,

@@ -15,7 +15,9 @@ from alertdrill.observe.timeline import Timeline
 from alertdrill.slo.probe import Measurement
 
 #: "interrupted": Ctrl-C or SIGTERM arrived while the drill ran (its fault was still rolled back).
-Outcome = Literal["passed", "failed", "skipped", "error", "interrupted"]
+#: failed: the monitoring did something wrong; error: the drill could not be carried out;
+#: inconclusive: the system was not in its steady state before the fault (drill/outcome.py).
+Outcome = Literal["passed", "failed", "skipped", "error", "inconclusive", "interrupted"]
 
 
 @dataclass

@@ -20,7 +20,7 @@ from alertdrill.drill.expectations import Expectations, FaultWindow
 from alertdrill.drill.outages import Outage, OutageTerm, RouteTimers, latest_term
 from alertdrill.drill.record import Evidence
 from alertdrill.drill.watch import AlertHistory, AlertWatch
-from alertdrill.errors import ConfigError, DrillFailure, ObserveError
+from alertdrill.errors import ConfigError, DrillFailure, Inconclusive, ObserveError
 from alertdrill.faults.injection import ALERTMANAGER
 from alertdrill.faults.ledger import FaultLedger
 from alertdrill.faults.pipeline import PIPELINE_FAULTS
@@ -88,10 +88,16 @@ class DrillSession:
         self.scenario = find_scenario(self.scenarios_dir, scenario_name, PROBES)
         window = rule_window_s(self.stack.timing.time_scale, self.stack.timing.scrape_interval_s)
         before = self._hypothesis("before fault", timeout_s=3 * window + HYPOTHESIS_SETTLE_S)
-        if before is not None and not all(m.met for m in before.measurements):
+        unmeasured = [m.describe() for m in before.measurements if m.value is None] if before else []
+        if unmeasured:  # an SLI the monitoring cannot compute is the monitoring's failure, not the system's
             raise DrillFailure(
-                "steady state not met before the fault (the system was not at its SLOs to begin with): "
-                + "; ".join(m.describe() for m in before.measurements if not m.met)
+                "steady state not met before the fault: the monitoring cannot measure its SLOs: "
+                + "; ".join(unmeasured)
+            )
+        if before is not None and not all(m.met for m in before.measurements):
+            raise Inconclusive(
+                "steady state not met before the fault (the system was not at its SLOs to begin with), so no "
+                "verdict on the alert: " + "; ".join(m.describe() for m in before.measurements if not m.met)
             )
         first = len(self.ledger.applied)
         with SESSION.active(self._fault_session()):

@@ -20,6 +20,7 @@ import pytest
 
 from alertdrill.backends import DEFAULT_STACK
 from alertdrill.drill.diagnostics import render_diagnostics
+from alertdrill.drill.outcome import broke_it_itself, classify, silent_parts
 from alertdrill.drill.record import Outcome
 from alertdrill.drill.session import DrillSession
 from alertdrill.drill.watch import AlertHistory
@@ -62,6 +63,8 @@ PLAN_KEY = pytest.StashKey[list[ExpectedAlert]]()
 #: The scenario breaks the alerting pipeline itself (grammar.strikes_pipeline).
 BREAKS_KEY = pytest.StashKey[bool]()
 CALL_KEY = pytest.StashKey[tuple[Outcome, str]]()
+#: What ended the drill, when something did (record_drill refines "error" with the drill's outages).
+EXC_KEY = pytest.StashKey[BaseException]()
 RESULTS_KEY = pytest.StashKey[list[DrillJSON]]()
 RUN_KEY = pytest.StashKey[RunInfo]()
 #: A drill's position in the feature files (parallel workers run them longest first).
@@ -97,9 +100,18 @@ def record_drill(request: pytest.FixtureRequest, drill: DrillSession) -> None:
         run.interrupted_drill = run.interrupted_drill or scenario
         run.interrupted_drills.append(scenario)
     outcome, message = item.stash.get(CALL_KEY, default)
+    own = broke_it_itself(item.stash[EXC_KEY], drill.outages) if EXC_KEY in item.stash else None
+    if outcome == "error" and own is not None:  # the drill's subject, not harness trouble
+        outcome = "failed"
+        message = f"{message} (the drill took {own.component} down itself: {own.scenario!r})"
+    silent = silent_parts(drill.stack) if outcome == "failed" else []
+    if silent:  # the alert was judged through a part that stopped answering: not a verdict
+        outcome = "error"
+        message = f"{', '.join(silent)} stopped answering during the drill, so no verdict: {message}"
     result = drill_json(drill.evidence.record(feature, scenario, outcome, message), stack_id=run.stack_id)
     item.config.stash[RESULTS_KEY].append(result)
     item.config.stash.setdefault(INDEXED_KEY, []).append((item.stash.get(INDEX_KEY, 0), result))
+    item.user_properties.append(("outcome", outcome))  # JUnit: <error> for error and inconclusive
     for program, version in run.versions.items():  # the servers this verdict holds for
         item.user_properties.append((f"{program}_version", version))
     for key in ("fire_latency_s", "notify_latency_s", "recovery_s"):
@@ -117,16 +129,15 @@ def record_drill(request: pytest.FixtureRequest, drill: DrillSession) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """The drill's outcome, from the type of what ended it (drill/outcome.py), never from the
+    phase or the step: a setup that failed is "error" like any harness trouble."""
     report = yield
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         message = "" if report.passed else _short(call)
-        outcome: Outcome = (
-            "passed"
-            if report.passed
-            else "skipped"
-            if report.skipped
-            else ("failed" if report.when == "call" else "error")
-        )
+        outcome: Outcome = "passed" if report.passed else "skipped" if report.skipped else "error"
+        if call.excinfo is not None and not report.skipped:
+            outcome = classify(call.excinfo.value)
+            item.stash[EXC_KEY] = call.excinfo.value
         item.stash[CALL_KEY] = (outcome, message)
     return report
 

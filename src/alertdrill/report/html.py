@@ -27,7 +27,8 @@ CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:22px}table{border-collapse:collapse;margin:8px 0}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
-.passed{color:#2e7d32;font-weight:600}.failed,.error{color:#b00020;font-weight:600}.skipped{color:#777}
+.passed{color:#2e7d32;font-weight:600}.failed{color:#b00020;font-weight:600}.skipped{color:#777}
+.error,.inconclusive{color:#8a6d00;font-weight:600}
 .card{border:1px solid #ddd;border-radius:6px;padding:12px 16px;margin:16px 0}
 .card.bad{border-color:#b00020;border-width:2px}pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:400px;font-size:12px}
 .msg{background:#fdecea;padding:8px;border-radius:4px}
@@ -316,7 +317,10 @@ def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | Non
         f"<style>{CSS}</style></head><body>",
         f"<h1>alertdrill run {_e(results.get('run_id'))}</h1>",
         f"<p id='summary'><span class='passed'>{s.get('passed', 0)} passed</span>, "
-        f"<span class='failed'>{s.get('failed', 0)} failed</span>, {s.get('error', 0)} error, "
+        f"<span class='failed'>{s.get('failed', 0)} failed</span>, "
+        f"<span class='error'>{s.get('error', 0)} error</span> (could not be carried out), "
+        f"<span class='inconclusive'>{s.get('inconclusive', 0)} inconclusive</span> "
+        "(not at its SLOs before the fault), "
         f"{s.get('skipped', 0)} skipped — stack <b>{_e(results.get('stack'))}</b>, time scale "
         f"<b>{results.get('time_scale', 1):g}</b> (production times divided by it), started {started}, "
         f"took {took:.0f}s"

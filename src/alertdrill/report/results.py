@@ -61,7 +61,8 @@ class SummaryJSON(TypedDict):
     passed: int
     failed: int
     skipped: int
-    error: int
+    error: int  # the drill could not be carried out (a fault, a tool, an API, the stack)
+    inconclusive: int  # not in its steady state before the fault: no verdict
     interrupted: int
 
 
@@ -137,7 +138,7 @@ def write_results(
     versions: dict[str, str] | None = None,
 ) -> ResultsJSON:
     """Write results.json atomically (the previous file stays whole until this one is complete)."""
-    summary = SummaryJSON(passed=0, failed=0, skipped=0, error=0, interrupted=0)
+    summary = SummaryJSON(passed=0, failed=0, skipped=0, error=0, inconclusive=0, interrupted=0)
     for d in drills:
         summary[d["outcome"]] += 1
     results = ResultsJSON(

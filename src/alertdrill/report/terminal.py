@@ -38,13 +38,13 @@ def summary_table(results: dict[str, Any], color: bool = False) -> str:
     for n, row in enumerate(rows):
         cells = [c.ljust(w) for c, w in zip(row, widths, strict=True)]
         if color and n:
-            tint = {"passed": GREEN, "failed": RED, "error": RED}.get(row[2], YELLOW)
+            tint = {"passed": GREEN, "failed": RED}.get(row[2], YELLOW)  # error, inconclusive: not a verdict
             cells[2] = tint + cells[2] + RESET
         lines.append("  ".join(cells).rstrip())
     s = results.get("summary", {})
     lines.append(
         f"{s.get('passed', 0)} passed, {s.get('failed', 0)} failed, "
-        f"{s.get('error', 0)} error, {s.get('skipped', 0)} skipped; stack "
+        f"{s.get('error', 0)} error, {s.get('inconclusive', 0)} inconclusive, {s.get('skipped', 0)} skipped; stack "
         f"{results.get('stack')} at time scale {results.get('time_scale'):g} "
         f"(production times divided by it)"
         + (f"; {versions_label(results['versions'])}" if results.get("versions") else "")
@@ -59,5 +59,10 @@ def summary_table(results: dict[str, Any], color: bool = False) -> str:
         )
     for d in results.get("drills", []):
         if d["outcome"] != "passed" and d["message"]:
-            lines.append(f"- {d['scenario']}: {d['message'].splitlines()[0][:300]}")
+            lines.append(f"- {d['outcome']}: {d['scenario']}: {d['message'].splitlines()[0][:300]}")
+    if s.get("error") or s.get("inconclusive"):
+        lines.append(
+            "error: the drill could not be carried out (not a verdict on the monitoring); "
+            "inconclusive: the system was not at its SLOs before the fault"
+        )
     return "\n".join(lines)
