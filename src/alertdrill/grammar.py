@@ -133,3 +133,52 @@ def drilled_alerts(feature_text: str) -> set[str]:
     if "the heartbeat service tells " in feature_text:
         found.add(HEARTBEAT_DRILLED)
     return found
+
+
+#: Every step text a step definition under steps/ binds (tests/unit/test_grammar_steps.py keeps
+#: the two in step): what a feature may say. Checked before any stack starts.
+STEP_TEXTS: tuple[str, ...] = (
+    HEALTHY,
+    INJECTS,
+    STRIKES,
+    BREAKS,
+    TOLD_BY_HEARTBEAT,
+    TOLD_BY_ALERT,
+    TOLD_AGAIN,
+    FIRES,
+    FIRES_DEFERRED,
+    ALSO_FIRES,
+    LABELS,
+    NOTIFIED,
+    EMAILED,
+    ALSO_EMAILED,
+    READABLE,
+    HELD_BACK_FROM,
+    ESCALATES,
+    ACKNOWLEDGES,
+    NOBODY_AFTER_ACK,
+    RESOLVES_ACKNOWLEDGED,
+    EARLY_RESOLVE,
+    ROUTED_DEFERRED,
+    PAGES_AFTER_DEFERRAL,
+    RESOLVES,
+    CLEARS_QUIETLY,
+    STAYS_QUIET,
+    REACHED_AT_LEAST,
+    FELL_TO_AT_MOST,
+    DID_NOT_FIRE,
+    NO_OTHER_ALERT,
+    NO_DUPLICATE,
+    CONFIG_REFUSED,
+    LOAD,
+    SLOS_HOLD,
+    NO_ALERT_UNDER_LOAD,
+    DASHBOARDS,
+)
+
+
+def matches_step(text: str) -> bool:
+    """Whether some step definition binds this step text (as pytest-bdd's `parsers.parse` would)."""
+    import parse  # type: ignore[import-untyped]  # pytest-bdd's own parser library
+
+    return any(text == t if "{" not in t else parse.parse(t, text) is not None for t in STEP_TEXTS)

@@ -119,7 +119,7 @@ def test_review_plots_each_run_against_its_bound_and_lists_undrilled_alerts() ->
     assert "DiskSpaceRunningLow</td><td class='failed' colspan='6'>not drilled in these runs" in html
     assert html.count("<circle cx=") == 4  # 2 runs x (fire, recovery)
     assert html.count('fill="#b00020" fill-opacity') == 2  # the failed run's dots are red
-    assert "0.01 / 0.155 / 0.3 (1/2 met)" in html  # SLO across runs: min / median / max
+    assert "10 ms / 155 ms / 300 ms (1/2 met)" in html  # SLO across runs: min / median / max
     assert "Deviations from SOP-004" in html and "PodCrashLooping" in html
 
 

@@ -25,6 +25,7 @@ from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.drill.outcome import exit_code
 from alertdrill.drill.plan import bound_lines
 from alertdrill.errors import SetupError
+from alertdrill.grammar import matches_step
 from alertdrill.options import forwarded_args
 from alertdrill.report.junit import mark_errors
 from alertdrill.report.markdown import append_step_summary
@@ -98,12 +99,46 @@ def _pytest_args(args: argparse.Namespace, settings: Settings, report_dir: Path)
     ]
     pytest_args += forwarded_args(lambda dest: getattr(args, dest, None))  # the run options (options.py)
     pytest_args += [f"--drill-feature={feature}" for feature in args.features]
+    # a feature file outside features/ is bound as well (features/test_drills.py), not skipped
+    outside = [str(Path(f).resolve()) for f in args.features if not _under(Path(f), FEATURES_DIR)]
+    if outside:
+        os.environ[EXTRA_FEATURES_ENV] = os.pathsep.join(outside)
     # @slow drills (the 4-hour P2 deferral, even scaled) and the @pipeline drills (their own
     # budget: nightly and release gate) run only when tags are given.
     pytest_args += ["-m", args.tags or DEFAULT_TAGS]
     if args.keyword:
         pytest_args += ["-k", args.keyword]
     return pytest_args
+
+
+#: Where the drills live; a FEATURES argument outside it is bound through EXTRA_FEATURES_ENV.
+FEATURES_DIR = Path("features")
+EXTRA_FEATURES_ENV = "ALERTDRILL_EXTRA_FEATURES"
+
+
+def check_feature_steps(paths: list[Path]) -> None:
+    """Every step of the features to run is one a definition binds: a step nobody defined is bad
+    input, one located line before any stack starts (not a drill that dies mid-run)."""
+    from pytest_bdd.feature import get_features
+
+    try:
+        features = get_features([str(p) for p in paths])
+    except Exception as exc:  # noqa: BLE001 - pytest-bdd's parse errors carry file and line
+        raise SetupError(f"a feature file does not parse: {exc}") from None
+    for feature in features:
+        for scenario in feature.scenarios.values():
+            for step in scenario.steps:
+                if not matches_step(step.name):
+                    raise SetupError(
+                        f"{feature.filename}:{step.line_number}: no step definition matches "
+                        f"'{step.keyword} {step.name}' (scenario '{scenario.name}'); fix the step text or "
+                        "add a definition under steps/"
+                    )
+
+
+def _under(path: Path, root: Path) -> bool:
+    resolved = path.resolve()
+    return resolved == root.resolve() or root.resolve() in resolved.parents
 
 
 def _progress_args(quiet: bool, workers: int) -> list[str]:
@@ -173,6 +208,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
     settings = _check_run_options(args)
+    check_feature_steps([Path(f) for f in args.features] or [FEATURES_DIR])
     if args.dry_run:
         return _dry_run(settings)
     assert settings.run_id is not None
@@ -201,6 +237,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         code = int(pytest.main([*pytest_args, *xdist_args(workers), *_progress_args(args.quiet, workers)]))
     finally:
         os.environ.pop(HANDED_SETTINGS_ENV, None)
+        os.environ.pop(EXTRA_FEATURES_ENV, None)
         _publish(report_dir)
     results = _this_runs_results(report_dir / "results.json", settings.run_id)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import time
 
+from alertdrill.config.routing import receiver_emails
+from alertdrill.drill import chain
 from alertdrill.drill.acknowledge import acknowledge as ack_with
 from alertdrill.drill.bounds import SOP_RECOVERY_S
 from alertdrill.drill.expectations import CLOCK_EPSILON_S
@@ -89,11 +91,19 @@ def assert_escalates(drill: DrillSession, page: Page, steps: list[tuple[str, flo
         )
         drill.evidence.escalations.append(step.as_dict())
         if first is None:
-            raise DrillFailure(
+            am = drill.expect.monitoring.alertmanager
+            to_addr = tuple(r["name"] for r in am.get("receivers") or [] if addr in receiver_emails(am, r["name"]))
+            raise chain.failure(
+                drill,
                 f"alert {page.what} did not escalate to {addr} within {bound:.2f}s of firing{why} (SOP-004: after "
                 f"{after_production_s / 60:g} minutes, {after_s:g}s scaled); check the escalation route to {addr} "
                 f"(`continue: true` on the routes before it, group_wait {after_production_s / 60:g}m) in "
-                f"{drill.expect.monitoring.alertmanager_path}" + drill.outages_behind(fired, fired + bound)
+                f"{drill.expect.monitoring.alertmanager_path}" + drill.outages_behind(fired, fired + bound),
+                page.alert,
+                page.match,
+                page.fault.fault_at,
+                fired + bound,
+                chain.Expected(receivers=to_addr, addresses=(addr,)),
             )
         if first.arrived_at - fired < after_s - CLOCK_EPSILON_S:
             raise DrillFailure(

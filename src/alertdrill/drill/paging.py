@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
+from alertdrill.drill import chain
 from alertdrill.drill.bounds import FireBound
 from alertdrill.drill.expectations import CLOCK_EPSILON_S, FaultWindow
 from alertdrill.drill.outages import RouteTimers
@@ -80,10 +81,15 @@ def wait_for_page(
     )
     if not arrived:
         lost = drill.outages_behind(fault.fault_at, fault.fault_at + bound.total)
-        raise DrillFailure(
+        raise chain.failure(
+            drill,
             f"alert {what} was not notified within {bound.total:.2f}s of the fault{lost}; "
             f"{drill.watch.last_state(alert, match)}; bound: {bound.explain()} (rule for={for_production_s:g}s "
-            f"at time scale {drill.stack.timing.time_scale:g})"
+            f"at time scale {drill.stack.timing.time_scale:g})",
+            alert,
+            match,
+            fault.fault_at,
+            fault.fault_at + bound.total,
         )
     first = min(targets(recorder.notifications(fault.fault_at)), key=lambda n: n.arrived_at)
     firing_at = first.starts_at or drill.watch.started_at(alert, match)  # an email carries no startsAt
@@ -123,9 +129,14 @@ def wait_for_held(
         lambda: drill.watch.log_progress(alert, match, "fire", fault.fault_at, bound.total),
     )
     if not found:
-        raise DrillFailure(
+        raise chain.failure(
+            drill,
             f"alert {selector(alert, match)} did not fire within {bound.total:.2f}s of the fault; "
-            f"{drill.watch.last_state(alert, match)}; bound: {bound.explain()}"
+            f"{drill.watch.last_state(alert, match)}; bound: {bound.explain()}",
+            alert,
+            match,
+            fault.fault_at,
+            fault.fault_at + bound.total,
         )
     firing_at = min(a.starts_at for a in found if a.starts_at)
     page = Page(

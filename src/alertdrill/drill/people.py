@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, replace
 
 from alertdrill.config.routing import receiver_emails
-from alertdrill.drill import paging
+from alertdrill.drill import chain, paging
 from alertdrill.drill.expectations import CLOCK_EPSILON_S
 from alertdrill.drill.paging import Page
 from alertdrill.drill.session import DrillSession
@@ -94,12 +94,18 @@ def assert_emailed(drill: DrillSession, page: Page, expected: list[str]) -> Page
     drill.timeline.receivers = sorted(got)
     if got != want:
         missing, extra = sorted(want - got), sorted(got - want)
-        raise DrillFailure(
+        raise chain.failure(
+            drill,
             f"alert {page.what}'s first page (within {end - since:.2f}s of the fault) was emailed to "
             f"{sorted(got) or 'nobody'}, expected exactly {sorted(want)}"
             + (f"; missing {missing}" if missing else "")
             + (f"; not expected {extra}" if extra else "")
-            + f" (messages: {_describe(got_ns)}); check the receivers' `to:` and routes in {_where(drill)}"
+            + f" (messages: {_describe(got_ns)}); check the receivers' `to:` and routes in {_where(drill)}",
+            page.alert,
+            page.match,
+            since,
+            end,
+            chain.Expected(addresses=tuple(sorted(want))),
         )
     return replace(page, recipients=tuple(sorted(got)))
 

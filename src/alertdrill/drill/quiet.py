@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 
+from alertdrill.drill import chain
 from alertdrill.drill.expectations import FaultWindow
 from alertdrill.drill.paging import Page
 from alertdrill.drill.session import DrillSession
@@ -40,9 +41,14 @@ def wait_for_also_firing(
 
     found = drill.watch.poll(fired_in_time, deadline, progress) or fired_in_time()
     if not found:
-        raise DrillFailure(
+        raise chain.failure(
+            drill,
             f"alert {selector(alert, match)} did not also fire within {bound.total:.2f}s of the fault; "
-            f"bound: {bound.explain()}"
+            f"bound: {bound.explain()}",
+            alert,
+            match,
+            fault.fault_at,
+            deadline,
         )
     return _follow_to_page(drill, fault, alert, match, for_production_s)
 
@@ -67,10 +73,15 @@ def _follow_to_page(
             for a in drill.alertmanager.alerts()
             if a.name == alert and all(a.labels.get(k) == v for k, v in match.items())
         ]
-        raise DrillFailure(
+        raise chain.failure(
+            drill,
             f"alert {selector(alert, match)} also fired but its page reached nobody within {bound.total:.2f}s of the "
             f"fault (Alertmanager: {', '.join(states) or 'not held'}); is it inhibited or routed nowhere? check "
-            f"{drill.expect.monitoring.alertmanager_path}; bound: {bound.explain()}"
+            f"{drill.expect.monitoring.alertmanager_path}; bound: {bound.explain()}",
+            alert,
+            match,
+            fault.fault_at,
+            fault.fault_at + bound.total,
         )
     first = min(got, key=lambda n: n.arrived_at)
     return Page(

@@ -17,6 +17,8 @@ from alertdrill.slo.probe import Measurement
 #: "interrupted": Ctrl-C or SIGTERM arrived while the drill ran (its fault was still rolled back).
 #: failed: the monitoring did something wrong; error: the drill could not be carried out;
 #: inconclusive: the system was not in its steady state before the fault (drill/outcome.py).
+#: The chain every page takes, in order (drill/chain.py follows it; the report draws it).
+CHAIN_LINKS = ("expression", "for", "Alertmanager", "not suppressed", "routed", "integration", "delivered")
 Outcome = Literal["passed", "failed", "skipped", "error", "inconclusive", "interrupted"]
 
 
@@ -46,6 +48,8 @@ class Evidence:
     duplicates: dict[str, int] = field(default_factory=dict)
     #: When alerting itself broke: who was told, how, when and within what bound (issue 26).
     told: list[dict[str, object]] = field(default_factory=list)
+    #: Each expectation about an alert that did not hold, followed down its chain (drill/chain.py).
+    chains: list[dict[str, object]] = field(default_factory=list)
 
     def record(self, feature: str, scenario: str, outcome: Outcome, message: str) -> DrillRecord:
         return DrillRecord(
@@ -70,6 +74,7 @@ class Evidence:
             pipeline=tuple(dict(o) for o in self.pipeline),
             duplicates=dict(self.duplicates),
             told=tuple(dict(t) for t in self.told),
+            chains=tuple(dict(c) for c in self.chains),
         )
 
 
@@ -98,3 +103,4 @@ class DrillRecord:
     pipeline: tuple[dict[str, object], ...] = ()
     duplicates: dict[str, int] = field(default_factory=dict)
     told: tuple[dict[str, object], ...] = ()
+    chains: tuple[dict[str, object], ...] = ()

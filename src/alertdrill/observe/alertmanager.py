@@ -23,6 +23,9 @@ class AmAlert:
     receivers: tuple[str, ...]
     starts_at: float | None
     state: str  # active | suppressed | unprocessed
+    fingerprint: str = ""
+    inhibited_by: tuple[str, ...] = ()  # fingerprints of the alerts that inhibit it
+    silenced_by: tuple[str, ...] = ()  # silence ids
 
 
 class AlertmanagerClient(ApiClient):
@@ -44,9 +47,26 @@ class AlertmanagerClient(ApiClient):
                 receivers=tuple(sorted(r["name"] for r in a.get("receivers", []))),
                 starts_at=to_unix(a.get("startsAt")),
                 state=a.get("status", {}).get("state", ""),
+                fingerprint=str(a.get("fingerprint", "")),
+                inhibited_by=tuple(a.get("status", {}).get("inhibitedBy") or ()),
+                silenced_by=tuple(a.get("status", {}).get("silencedBy") or ()),
             )
             for a in self._get("/api/v2/alerts")
         ]
+
+    def silence(self, silence_id: str) -> dict[str, Any]:
+        """`GET /api/v2/silence/{id}`: its matchers, who made it and why."""
+        return dict(self._get(f"/api/v2/silence/{silence_id}"))
+
+    def counter_total(self, name: str, **labels: str) -> float:
+        """The sum of a counter of Alertmanager's own `/metrics` over the series with these labels."""
+        total = 0.0
+        for line in str(self._get("/metrics")).splitlines():
+            if not line.startswith(name + "{") and not line.startswith(name + " "):
+                continue
+            if all(f'{k}="{v}"' in line for k, v in labels.items()):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
 
     def version(self) -> str:
         """The release this Alertmanager reports (`/api/v2/status`), e.g. "0.34.0"."""

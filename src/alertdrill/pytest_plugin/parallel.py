@@ -104,6 +104,23 @@ def _die_with_controller() -> None:
     die_with_parent(signal.SIGTERM)
 
 
+def _quiet_when_orphaned(controller: int, log_path: Path) -> Any:
+    """On the first signal: if the controller is gone (SIGKILLed), this worker's stdout and stderr
+    go to its own log from now on. It still rolls back its fault, but the hooks that try to report
+    to the dead controller ("cannot send (already closed?)") no longer write onto the terminal."""
+
+    def quiet(signum: int) -> None:
+        if os.getppid() == controller:
+            return
+        with contextlib.suppress(OSError):
+            fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.close(fd)
+
+    return quiet
+
+
 def interrupt_once(on_first: Any = None) -> None:
     """SIGINT and SIGTERM become one KeyboardInterrupt; later ones are ignored, so a second
     signal (a terminal's Ctrl-C reaches every worker, and the controller forwards it too) cannot
@@ -162,11 +179,11 @@ def start_worker(config: pytest.Config, report_dir: Path) -> None:
     assert gw is not None
     config.stash[REPORT_DIR_KEY] = report_dir
     _die_with_controller()
-    interrupt_once()
+    path = workers_dir(report_dir) / f"{gw}.log"
+    interrupt_once(on_first=_quiet_when_orphaned(os.getppid(), path))
     set_scenario(f"{gw} stack")
     # "started, not finished": after an interrupt the controller waits for this worker's last word
     save_worker_state(report_dir, gw, {"worker": gw, "finished": False, "drills": []})
-    path = workers_dir(report_dir) / f"{gw}.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(

@@ -9,20 +9,13 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from alertdrill.report.results import told_cells
+from alertdrill.drill.record import CHAIN_LINKS
+from alertdrill.report.results import slo_objective, slo_value, told_cells
+from alertdrill.report.timeline import timeline_svg
 
-EVENTS = (  # key in observed, label, colour
-    ("fault_at", "fault", "#b00020"),
-    ("pending_at", "pending", "#e6a700"),
-    ("firing_at", "firing", "#e65100"),
-    ("notified_at", "paged", "#1565c0"),
-    ("rollback_at", "rollback", "#6a1b9a"),
-    ("resolved_at", "resolved", "#2e7d32"),
-    ("resolved_notified_at", "resolved page", "#00796b"),
-)
 CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:22px}table{border-collapse:collapse;margin:8px 0}
@@ -32,6 +25,8 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
 .card{border:1px solid #ddd;border-radius:6px;padding:12px 16px;margin:16px 0}
 .card.bad{border-color:#b00020;border-width:2px}pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:400px;font-size:12px}
 .msg{background:#fdecea;padding:8px;border-radius:4px}
+.chain{margin:6px 0}.link{padding:1px 6px;border-radius:3px;font-size:12px}.link.held{background:#e8f5e9}
+.link.broken{background:#b00020;color:#fff;font-weight:600}.link.unknown{background:#fff3cd}.link.unreached{color:#999}
 """
 
 
@@ -43,122 +38,26 @@ def _s(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}s"
 
 
-def timeline_svg(drill: Mapping[str, Any], width: int = 760, height: int = 120) -> str:
-    """An inline SVG: event markers on a seconds-since-fault axis, bounds as shaded bands."""
-    o, e = drill["observed"], drill["expected"]
-    t0 = o.get("fault_at")
-    if t0 is None:
-        return "<p>(no fault was injected)</p>"
-    points = [(label, colour, o[key] - t0) for key, label, colour in EVENTS if o.get(key) is not None]
-    fire_bound, rec_bound = e.get("fire_bound_s"), e.get("recovery_bound_s")
-    rollback = o.get("rollback_at")
-    ends = [p[2] for p in points] + [fire_bound or 0]
-    if rollback is not None and rec_bound:
-        ends.append(rollback - t0 + rec_bound)
-    ends += [float(o["back_s"]) for o in drill.get("pipeline") or [] if o.get("back_s") is not None]
-    ends += [float(m) for m, _ in _told_marks(drill)]
-    span = max(ends + [1.0]) * 1.05
-    left, right = 40, width - 20
-
-    def x(sec: float) -> float:
-        return float(left + (right - left) * max(sec, 0) / span)
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-        f'aria-label="timeline of {_e(drill["scenario"])}">'
-    ]
-    parts += _bound_bands(fire_bound, rec_bound, None if rollback is None else rollback - t0, x)
-    parts += [_outage_band(o, x, span) for o in drill.get("pipeline") or []]
-    parts.append(f'<line x1="{left}" y1="60" x2="{right}" y2="60" stroke="#555"/>')
-    step = max(1, round(span / 10))
-    for tick in range(0, int(span) + 1, step):
-        parts.append(
-            f'<line x1="{x(tick):.1f}" y1="60" x2="{x(tick):.1f}" y2="64" stroke="#555"/>'
-            f'<text x="{x(tick):.1f}" y="76" font-size="10" text-anchor="middle">{tick}s</text>'
+def _chain_rows(d: Mapping[str, Any]) -> str:
+    """Each page that did not come, as its chain of links: held (with its time), the first broken
+    one marked, the ones after it not reached (drill/chain.py)."""
+    out = []
+    for c in d.get("chains") or []:
+        names = [str(link["name"]) for link in c.get("links") or []]
+        cells = []
+        for link in c.get("links") or []:
+            held = link.get("held")
+            mark, cls = ("✓", "held") if held is True else ("?", "unknown") if held is None else ("✗", "broken")
+            at = f" +{float(link['at_s']):.2f}s" if link.get("at_s") is not None else ""
+            cells.append(
+                f"<span class='link {cls}' title='{_e(link.get('evidence'))}'>{mark} {_e(link['name'])}{at}</span>"
+            )
+        cells += [f"<span class='link unreached'>{_e(n)}</span>" for n in CHAIN_LINKS if n not in names]
+        out.append(
+            f"<div class='chain'><b>{_e(c.get('alert'))}</b>: {' → '.join(cells)}<br>"
+            f"<span class='chainline'>{_e(c.get('line'))}</span></div>"
         )
-    for i, (label, colour, sec) in enumerate(points):
-        y = 88 + (i % 3) * 11
-        parts.append(
-            f'<line x1="{x(sec):.1f}" y1="24" x2="{x(sec):.1f}" y2="60" stroke="{colour}" '
-            f'stroke-width="2"><title>{_e(label)} at +{sec:.3f}s</title></line>'
-            f'<text x="{x(sec):.1f}" y="{y}" font-size="10" text-anchor="middle" fill="{colour}" '
-            f'class="event">{_e(label)} +{sec:.2f}s</text>'
-        )
-    parts += [_message_tick(m, x) for m in drill.get("messages") or []]
-    parts += [_told_mark(sec, what, x) for sec, what in _told_marks(drill)]
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _bound_bands(
-    fire_bound: float | None, rec_bound: float | None, rollback_s: float | None, x: Callable[[float], float]
-) -> list[str]:
-    """The fire bound from the fault and the recovery bound from the rollback, as shaded bands."""
-    parts = []
-    if fire_bound:
-        parts.append(
-            f'<rect x="{x(0):.1f}" y="20" width="{x(fire_bound) - x(0):.1f}" height="40" '
-            f'fill="#1565c0" opacity="0.08"><title>fire bound {fire_bound:.2f}s</title></rect>'
-        )
-        parts.append(
-            f'<text x="{x(fire_bound) - 2:.1f}" y="17" font-size="10" text-anchor="end" '
-            f'fill="#1565c0">fire bound {fire_bound:.2f}s</text>'
-        )
-    if rollback_s is not None and rec_bound:
-        r0 = rollback_s
-        parts.append(
-            f'<rect x="{x(r0):.1f}" y="20" width="{x(r0 + rec_bound) - x(r0):.1f}" height="40" '
-            f'fill="#2e7d32" opacity="0.08"><title>recovery bound {rec_bound:.2f}s</title></rect>'
-        )
-        parts.append(
-            f'<text x="{x(r0 + rec_bound) - 2:.1f}" y="17" font-size="10" text-anchor="end" '
-            f'fill="#2e7d32">recovery bound {rec_bound:.2f}s</text>'
-        )
-    return parts
-
-
-def _outage_band(o: Mapping[str, Any], x: Callable[[float], float], span: float) -> str:
-    """A pipeline part the drill broke, down from `down_s` to `back_s` (to the edge: until rollback)."""
-    down = float(o["down_s"])
-    back = float(o["back_s"]) if o.get("back_s") is not None else span
-    label = f"{o.get('component')} down" + ("" if o.get("back_s") is not None else " until rollback")
-    return (
-        f'<rect x="{x(down):.1f}" y="30" width="{max(1.0, x(back) - x(down)):.1f}" height="26" fill="#555" '
-        f'opacity="0.12" class="outage"><title>{_e(label)}: +{down:.2f}s to +{back:.2f}s</title></rect>'
-        f'<text x="{x(down) + 2:.1f}" y="40" font-size="10" fill="#444">{_e(label)}</text>'
-    )
-
-
-def _told_marks(drill: Mapping[str, Any]) -> list[tuple[float, str]]:
-    """When someone was told that alerting broke, and told it recovered (seconds since the fault)."""
-    outages = {str(o.get("scenario")): float(o["down_s"]) for o in drill.get("pipeline") or []}
-    marks = []
-    for t in drill.get("told") or []:
-        if t.get("told_s") is None:  # nobody was told: nothing to mark
-            continue
-        down = outages.get(str(t.get("scenario")), 0.0)
-        marks.append((down + float(t["told_s"]), "told"))
-        if t.get("recovered_s") is not None:
-            marks.append((down + float(t["recovered_s"]), "told back"))
-    return marks
-
-
-def _told_mark(sec: float, what: str, x: Callable[[float], float]) -> str:
-    return (
-        f'<path d="M{x(sec):.1f},22 l-5,-8 h10 z" fill="#6a1b9a" class="told">'
-        f"<title>{_e(what)} at +{sec:.2f}s</title></path>"
-        f'<text x="{x(sec) + 7:.1f}" y="14" font-size="10" fill="#6a1b9a">{_e(what)} +{sec:.2f}s</text>'
-    )
-
-
-def _message_tick(m: Mapping[str, Any], x: Callable[[float], float]) -> str:
-    """A message people got, as a small mark under the axis (red: firing, green: resolved)."""
-    colour = "#c62828" if m.get("status") == "firing" else "#2e7d32"
-    who = ", ".join(m.get("recipients") or [])
-    return (
-        f'<rect x="{x(float(m["at_s"])) - 2:.1f}" y="62" width="4" height="8" fill="{colour}">'
-        f"<title>{_e(m.get('status'))} to {_e(who)} +{float(m['at_s']):.2f}s: {_e(m.get('subject'))}</title></rect>"
-    )
+    return "".join(out)
 
 
 def _messages_table(d: Mapping[str, Any]) -> str:
@@ -239,11 +138,11 @@ def _slo_table(d: Mapping[str, Any]) -> str:
             if m is None:
                 tds.append("<td>–</td>")
                 continue
-            value = "no data" if m.get("value") is None else f"{m['value']:.4g} {_e(m.get('unit', ''))}"
+            value = "no data" if m.get("value") is None else _e(slo_value(float(m["value"]), m.get("unit", "")))
             tds.append(f"<td class='{'passed' if m.get('met') else 'failed'}'>{value}</td>")
         body.append(
             f"<tr><td>{_e(name)}</td><td>{_e(first.get('sop'))}</td>"
-            f"<td>{_e(first.get('objective'))} {_e(first.get('unit', ''))}</td>{''.join(tds)}</tr>"
+            f"<td>{_e(slo_objective(first.get('objective', ''), first.get('unit', '')))}</td>{''.join(tds)}</tr>"
         )
     extra = ""
     if d.get("slo_return_s") is not None:
@@ -338,7 +237,8 @@ def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | Non
             f"<div class='card {state}' data-outcome='{_e(d['outcome'])}'>"
             f"<h2>{_e(d.get('alert') or (told_cells(d) or ('–',))[0])} — {_e(d['scenario'])} "
             f"<span class='{_e(d['outcome'])}'>{_e(d['outcome'])}</span></h2>"
-            f"<p>{_e(d['feature'])}{_stack_of(d)}</p>{timeline_svg(d)}{_labels_table(d)}{_messages_table(d)}"
+            f"<p>{_e(d['feature'])}{_stack_of(d)}</p>{_chain_rows(d)}{timeline_svg(d)}{_labels_table(d)}"
+            f"{_messages_table(d)}"
         )
         if d.get("unexpected_alerts"):
             out.append(f"<p>unexpected alerts: {_e(', '.join(d['unexpected_alerts']))}</p>")

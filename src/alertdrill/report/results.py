@@ -52,6 +52,9 @@ class DrillJSON(TypedDict):
     #: When alerting itself broke (issue 26): how and whom it told, told_s and bound_s since the
     #: pipeline fault, each bound term, and recovered_s when it said the part was back.
     told: list[dict[str, object]]
+    #: Each expected page that did not come, followed down its chain: the one-line diagnosis
+    #: (`line`), the first broken link, and every link followed with its time since the fault.
+    chains: list[dict[str, object]]
     #: The run dir id of the stack that ran the drill: the run's id, or `<run_id>-gwN` for a
     #: parallel worker's own stack (its logs and fault records are under .alertdrill/runs/ by it).
     stack_id: str | None
@@ -119,6 +122,7 @@ def drill_json(record: DrillRecord, stack_id: str | None = None) -> DrillJSON:
         pipeline=[dict(o) for o in record.pipeline],
         duplicates=dict(record.duplicates),
         told=[dict(t) for t in record.told],
+        chains=[dict(c) for c in record.chains],
         stack_id=stack_id,
     )
 
@@ -171,3 +175,20 @@ def told_cells(d: Mapping[str, Any]) -> tuple[str, str, str] | None:
     back = t.get("recovered_s")
     recovered = f"told {back:.2f}s / {float(t['recovery_bound_s']):.2f}s" if back is not None else "-"
     return f"({t.get('fault')} down)", f"told {float(t['told_s']):.2f}s / {float(t['bound_s']):.2f}s", recovered
+
+
+def slo_value(value: float, unit: str) -> str:
+    """An SLO value as people read it: latencies under a second in milliseconds (0.004822 s is
+    "4.82 ms"), the rest with their unit."""
+    if unit == "s" and abs(value) < 1:
+        return f"{value * 1000:.3g} ms"
+    return f"{value:.4g} {unit}".strip()
+
+
+def slo_objective(objective: str, unit: str) -> str:
+    """`< 0.2` with unit s is "< 200 ms"; anything not `<op> <number>` as written."""
+    op, _, number = str(objective).strip().partition(" ")
+    try:
+        return f"{op} {slo_value(float(number), unit)}"
+    except ValueError:
+        return f"{objective} {unit}".strip()

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from alertdrill.report.html import _e
+from alertdrill.report.results import slo_objective, slo_value
 
 PLOT_W, PLOT_H, PAD = 300, 46, 8
 
@@ -69,13 +70,18 @@ def slo_table(runs: Sequence[Mapping[str, Any]]) -> str:
             if not seen:
                 tds.append("<td>–</td>")
                 continue
-            spread = f"{min(values):.4g} / {statistics.median(values):.4g} / {max(values):.4g}" if values else "no data"
+            unit = str(meta[name].get("unit", ""))
+            spread = (
+                " / ".join(slo_value(v, unit) for v in (min(values), statistics.median(values), max(values)))
+                if values
+                else "no data"
+            )
             tds.append(
                 f"<td class='{'passed' if met == len(seen) else 'failed'}'>{spread} ({met}/{len(seen)} met)</td>"
             )
         rows.append(
             f"<tr><td>{_e(name)}<br><small>{_e(m.get('sop'))}</small></td>"
-            f"<td>{_e(m.get('objective'))} {_e(m.get('unit', ''))}</td>{''.join(tds)}</tr>"
+            f"<td>{_e(slo_objective(m.get('objective', ''), m.get('unit', '')))}</td>{''.join(tds)}</tr>"
         )
     return "".join(rows) + "</table>"
 
