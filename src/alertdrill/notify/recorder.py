@@ -143,6 +143,17 @@ class NotificationRecorder:
         with self._lock:
             return [n for n in self._items if n.arrived_at >= since]
 
+    def _settled(self, predicate: Callable[[list[Notification]], bool], since: float, deadline: float) -> bool:
+        """With the lock held: wait up to the settle time for a message stamped by `deadline`."""
+        end = time.monotonic() + TIMEOUTS.ingest_settle
+        while True:
+            if predicate([n for n in self._items if since <= n.arrived_at <= deadline]):
+                return True
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            self._lock.wait(left)
+
     def wait_for(
         self,
         predicate: Callable[[list[Notification]], bool],
@@ -154,8 +165,12 @@ class NotificationRecorder:
         """Block until `predicate(notifications since)` holds or `timeout` passes.
 
         Wakes on every arrival; `on_tick(elapsed)` runs about every `tick` seconds for progress.
+        A message is stamped when it arrived but handed over a moment later (an SMTP session ends,
+        a busy machine schedules the handler late): after the timeout, for `TIMEOUTS.ingest_settle`,
+        a message stamped by the deadline still counts, and one stamped after it never does.
         """
         start = time.monotonic()
+        deadline_wall = time.time() + timeout
         next_tick = start + tick
         with self._lock:
             while True:
@@ -163,7 +178,7 @@ class NotificationRecorder:
                     return True
                 now = time.monotonic()
                 if now - start >= timeout:
-                    return False
+                    return self._settled(predicate, since, deadline_wall)
                 if on_tick is not None and now >= next_tick:
                     self._lock.release()
                     try:

@@ -26,6 +26,7 @@ class Timeouts:
     # -- requests --------------------------------------------------------------------------
     readiness_probe: float = 0.5  # one /-/ready probe; asked every 20 ms, a slow answer is a no
     api_request: float = 2.0  # Prometheus/Alertmanager API on 127.0.0.1 answer in ms; 2 s is a hang
+    ingest_settle: float = 2.0  # a message stamped by a deadline, handed to the recorder after it (busy machine)
     offline_revert_request: float = 2.0  # `alertdrill revert` reaching a stub that may be gone
     bff_admin_request: float = 2.0  # the BFF's fault switch, local: a hang means the BFF is wedged
     job_submit_request: float = 5.0  # one job through the BFF under load (NATS publish included)
