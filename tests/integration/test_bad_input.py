@@ -46,6 +46,8 @@ def test_step_without_definition_names_feature_and_line(runner: Runner, project_
     runner.cwd = project_copy
     proc = runner.run("run", "-q", "features/alerts/typo.feature")
     _assert_clean_usage_error(proc, "typo.feature:5: no step definition matches 'When the BFF is set on fire'")
+    out = proc.stdout + proc.stderr  # bad input, before any stack starts: no banner, not "interrupted"
+    assert "!!!" not in out and "interrupted" not in out and not (runner.state_dir / "runs").exists(), out
 
 
 def test_a_team_directory_without_prometheus_says_what_it_must_hold(runner: Runner, tmp_path: Path) -> None:
@@ -90,7 +92,9 @@ def test_malformed_feature_is_bad_input(runner: Runner, project_copy: Path) -> N
     runner.cwd = project_copy
     proc = runner.run("run", "-q", "features/alerts/broken.feature")
     assert proc.returncode == 2, proc.stdout[-3000:]
-    assert "broken.feature" in proc.stdout and "(4:3)" in proc.stdout
+    # one located line, before any stack starts (no pytest banner)
+    assert "broken.feature:4: not Gherkin" in proc.stderr and "Oops this is not gherkin" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr and "!!!" not in proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,19 @@ NEW_FAILURES = {
     "DiskSpaceRunningLow": r"carries \{'severity': 'high', 'priority': 'P2'\}",
 }
 
+#: The one-line diagnosis each break must lead with (drill/chain.py): the first link that broke.
+NEW_LINKS = {
+    "HighLatency": "first broken link: expression broke",
+    "HighMemoryUsage": "first broken link: expression broke",
+    "PodCrashLooping": "first broken link: expression broke",
+    "KubernetesNodeDown": "first broken link: expression broke",
+    "MessageQueueBacklog": "first broken link: delivered broke",
+}
+LINKS = {
+    "critical route to another receiver": "first broken link: delivered broke",
+    "for ten times longer": "first broken link: for broke",
+}
+
 BREAKS: dict[str, tuple[str, Callable[[str], str], str]] = {
     "wrong severity label": (RULES, _swap_severities, r"carries \{'severity': 'high', 'priority': 'P0'\}, expected"),
     "critical route to another receiver": (
@@ -87,6 +100,9 @@ def test_every_foundation_drill_fails_on_a_broken_config(
     assert len(drills) == 5
     for d in drills:
         assert re.search(message, d["message"]), d["message"]
+        if name in LINKS:  # the diagnosis comes first, the full account under it
+            assert d["message"].splitlines()[0].endswith(LINKS[name]) or LINKS[name] in d["message"].splitlines()[0]
+            assert d["chains"] and d["chains"][0]["line"].startswith(LINKS[name]), d["chains"]
 
 
 def test_every_new_drill_fails_on_its_own_broken_rule(runner: Runner, monitoring_copy: Callable[..., Path]) -> None:
@@ -97,6 +113,8 @@ def test_every_new_drill_fails_on_its_own_broken_rule(runner: Runner, monitoring
     assert {d["alert"] for d in drills} == set(NEW_FAILURES)
     for d in drills:
         assert re.search(NEW_FAILURES[d["alert"]], d["message"]), d["message"]
+        if d["alert"] in NEW_LINKS:
+            assert NEW_LINKS[d["alert"]] in d["message"].splitlines()[0], d["message"]
 
 
 def _run_broken(runner: Runner, broken: Path, features: list[str], scale: str) -> list[dict]:  # type: ignore[type-arg]

@@ -76,11 +76,15 @@ def test_parallel_interrupt_rolls_back_every_worker_and_says_which_drills_were_o
 
 
 def test_sigkill_of_the_parallel_controller_leaves_no_process_and_no_open_fault(runner: Runner) -> None:
-    proc, _ = _start_and_wait_for_fault(runner, workers=2)
+    proc, lines = _start_and_wait_for_fault(runner, workers=2)
+    before = len(lines)
     proc.kill()
     proc.wait(timeout=10)
     # the kernel SIGTERMs each worker (PDEATHSIG); it rolls back and stops its stack as on Ctrl-C
     assert _wait_gone(runner, 30) == []
+    time.sleep(0.5)  # what the workers wrote after the kill has been read
+    after = "".join(lines[before:])  # a worker whose controller is gone writes to its own log
+    assert "cannot send" not in after and "PluggyTeardownRaisedWarning" not in after, after
     assert not _open_faults(runner)
     revert = runner.run("revert")
     assert revert.returncode == 0 and "reverted" not in revert.stdout, revert.stdout

@@ -49,7 +49,7 @@ def test_a_fault_tool_that_fails_is_an_error_not_a_monitoring_failure(runner: Ru
     assert "1 error, 0 inconclusive" in proc.stdout and "- error: the BFF is killed" in proc.stdout
     page = summary.read_text()  # appended to, never replaced: the job page keeps every step's
     assert page.startswith("earlier step\n## alertdrill run ") and ": 0 passed, 1 error" in page
-    assert "| ⚠️ error | ServiceDown | the BFF is killed |" in page and "- **error** the BFF is killed: " in page
+    assert "| ⚠️ error | – | the BFF is killed |" in page and "- **error** the BFF is killed: " in page
     assert runner.leftovers() == []
 
 
@@ -81,4 +81,32 @@ def test_a_prometheus_that_stops_answering_mid_drill_is_an_error(runner: Runner)
     assert proc.returncode == 3, "".join(lines[-60:])
     drill = _only_drill(runner)
     assert drill["outcome"] == "error" and "Prometheus" in str(drill["message"]), drill["message"]
+    assert runner.leftovers() == []
+
+
+OUTSIDE = """Feature: a team's own drill, kept outside features/
+  Scenario: an acknowledged P0 cannot escalate
+    Given the stack is healthy
+    When the scenario "kill-bff" injects its fault
+    Then alert "ServiceDown" fires for job "bff" after holding for 30 seconds
+    And it is emailed to exactly "on-call-engineer@fluo.com"
+    And the on-call acknowledges it within 2 minutes
+    And unacknowledged, it escalates to "senior-engineer@fluo.com" after 5 minutes
+"""
+
+
+def test_a_feature_from_outside_features_runs_and_a_silenced_page_names_its_silence(
+    runner: Runner, tmp_path: Path
+) -> None:
+    """Run where it lies (not skipped with "no drill matched"); its escalation, acknowledged on
+    purpose, fails with the silence named as the first broken link."""
+    feature = tmp_path / "team" / "ack.feature"
+    feature.parent.mkdir()
+    feature.write_text(OUTSIDE)
+    proc = runner.run("run", str(feature), "-q")
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
+    drill = _only_drill(runner)
+    first = str(drill["message"]).splitlines()[0]
+    assert "first broken link: not suppressed broke" in first and "silenced: silence " in first, first
+    assert "did not escalate to senior-engineer@fluo.com" in str(drill["message"])
     assert runner.leftovers() == []

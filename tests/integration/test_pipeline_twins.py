@@ -36,6 +36,9 @@ def test_a_lost_page_and_an_accepted_config_fail_their_drills(tmp_path: Path) ->
     assert lost["outcome"] == "failed"
     assert "lost to the pipeline fault: mail relay down" in str(lost["message"])
     assert "until the rollback" in str(lost["message"])
+    # the diagnosis first: the email integration failed, counted by Alertmanager itself
+    first_line = str(lost["message"]).splitlines()[0]
+    assert "first broken link: integration broke" in first_line and "failed email requests" in first_line
     accepted = drills["a broken Alertmanager config is refused and the old one keeps routing"]
     assert accepted["outcome"] == "failed"
     assert "reports its last config reload successful" in str(accepted["message"])
@@ -57,5 +60,6 @@ def test_an_alertmanager_down_until_the_rollback_loses_the_escalation(tmp_path: 
     (drill,) = drills_of(runner).values()
     message = str(drill["message"])
     assert "did not escalate to senior-engineer@fluo.com" in message, message
+    assert "first broken link: Alertmanager broke" in message.splitlines()[0] and "no Alertmanager answers" in message
     assert "lost to the pipeline fault: alertmanager down" in message and "until the rollback" in message
     assert drill["pipeline"] and drill["pipeline"][0]["component"] == "alertmanager"

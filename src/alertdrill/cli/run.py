@@ -124,7 +124,10 @@ def check_feature_steps(paths: list[Path]) -> None:
     try:
         features = get_features([str(p) for p in paths])
     except Exception as exc:  # noqa: BLE001 - pytest-bdd's parse errors carry file and line
-        raise SetupError(f"a feature file does not parse: {exc}") from None
+        where = f"{getattr(exc, 'filename', '?')}:{getattr(exc, 'line', '?')}"
+        near = str(getattr(exc, "line_content", "") or "").strip()
+        what = str(getattr(exc, "message", "") or str(exc).splitlines()[0])
+        raise SetupError(f"{where}: not Gherkin: {what}" + (f" (near {near!r})" if near else "")) from None
     for feature in features:
         for scenario in feature.scenarios.values():
             for step in scenario.steps:

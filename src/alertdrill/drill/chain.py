@@ -184,12 +184,21 @@ def _am_alerts(drill: DrillSession, alert: str, match: dict[str, str]) -> list[A
             except ObserveError as exc:
                 errors.append(exc)
     if errors and len(errors) == len(drill.stack.alertmanager_urls):
-        raise errors[0]
+        raise _NoAlertmanager(str(errors[0]))
     return out
 
 
+class _NoAlertmanager(ObserveError):
+    """No Alertmanager answered: a link in itself when the page was due (see _received)."""
+
+
 def _received(drill: DrillSession, alert: str, match: dict[str, str], start: float, end: float, _e: Expected) -> Link:
-    held = _am_alerts(drill, alert, match)
+    try:
+        held = _am_alerts(drill, alert, match)
+    except _NoAlertmanager as exc:
+        own = [o.describe(start) for o in drill.outages if o.component == "alertmanager"]
+        why = f" ({'; '.join(own)})" if own else ""
+        return Link("Alertmanager", False, f"no Alertmanager answers{why}: {exc}", end)
     if held:
         return Link("Alertmanager", True, "received", min((a.starts_at or end) for a in held))
     q = f"sum(increase(prometheus_notifications_errors_total[{_window(start, end)}]))"
