@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, Runner
+from tests.integration.test_drills import CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.integration
 KILLED = "the_bff_is_killed"
@@ -110,3 +112,14 @@ def test_a_feature_from_outside_features_runs_and_a_silenced_page_names_its_sile
     assert "first broken link: not suppressed broke" in first and "silenced: silence " in first, first
     assert "did not escalate to senior-engineer@fluo.com" in str(drill["message"])
     assert runner.leftovers() == []
+    # the HTML card draws the chain, the broken link marked: as a browser renders it
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed for this test (scripts/install --browser installs it)"
+    profile = tmp_path / "chromium-profile"
+    dom = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom",
+         (runner.report_dir / "report.html").as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    assert '<span class="link held"' in dom and '<span class="link broken"' in dom, dom[-3000:]
+    assert "✗ not suppressed" in dom and '<span class="link unreached">routed</span>' in dom

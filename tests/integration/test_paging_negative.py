@@ -95,3 +95,5 @@ def test_a_p0_that_cannot_continue_never_escalates(runner: Runner, monitoring_co
     (d,) = drills.values()
     assert d["outcome"] == "failed"
     assert re.search(r"did not escalate to senior-engineer@fluo.com within [\d.]+s of firing", d["message"]), d
+    first = d["message"].splitlines()[0]  # the diagnosis: Alertmanager's tree never reached the escalation route
+    assert "first broken link: routed broke: routed to ['critical-oncall'], not ['critical-senior-engineer']" in first

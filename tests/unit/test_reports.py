@@ -189,3 +189,37 @@ def test_markdown_summary_puts_counts_and_reasons_first() -> None:
     assert "| ❌ failed | ServiceDown | the BFF is killed | 1.80s / 4.17s | 5.00s / 13.50s |" in md
     assert "- **error** s2: FaultError: kubectl\n" in md  # the first line of the reason only
     assert "`reports/r1/report.html`" in md
+
+
+def test_timeline_labels_close_together_get_rows_of_their_own() -> None:
+    from alertdrill.report.timeline import CHAR_PX, label_rows
+
+    labels = [(100.0, "fault +0.00s"), (104.0, "pending +0.10s"), (108.0, "firing +0.20s"), (600.0, "paged +9s")]
+    rows = label_rows(labels)
+    assert rows[:3] == [0, 1, 2] and rows[3] == 0  # three close ones stacked, the distant one back on row 0
+    spans = [(x - len(t) * CHAR_PX / 2, x + len(t) * CHAR_PX / 2, r) for (x, t), r in zip(labels, rows, strict=True)]
+    for a in spans:
+        for b in spans:
+            assert a is b or a[2] != b[2] or a[1] < b[0] or b[1] < a[0]  # no two on one row overlap
+
+
+def test_card_draws_the_chain_with_the_broken_link_marked() -> None:
+    drill = copy.deepcopy(DRILL)
+    drill["outcome"] = "failed"
+    drill["chains"] = [
+        {
+            "alert": "ServiceDown",
+            "line": "first broken link: not suppressed broke: silenced",
+            "broken": "not suppressed",
+            "links": [
+                {"name": "expression", "held": True, "evidence": "true", "at_s": 0.6},
+                {"name": "for", "held": True, "evidence": "fired", "at_s": 1.6},
+                {"name": "Alertmanager", "held": True, "evidence": "received", "at_s": 1.6},
+                {"name": "not suppressed", "held": False, "evidence": "silenced", "at_s": None},
+            ],
+        }
+    ]
+    html = render_html({**RESULTS, "drills": [drill]})
+    assert "<span class='link held'" in html and "✓ for +1.60s" in html
+    assert "<span class='link broken' title='silenced'>✗ not suppressed</span>" in html
+    assert "<span class='link unreached'>routed</span>" in html and "first broken link: not suppressed" in html

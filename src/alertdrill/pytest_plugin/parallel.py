@@ -24,10 +24,12 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pluggy
 import pytest
 
 from alertdrill.grammar import longest_wait_s
@@ -102,6 +104,10 @@ def order_for_workers(items: list[pytest.Item], steps_of: dict[str, list[str]], 
 def _die_with_controller() -> None:
     """SIGTERM this worker when the controller dies, even by SIGKILL: it then cleans up as on Ctrl-C."""
     die_with_parent(signal.SIGTERM)
+
+
+#: What pluggy's warning says when xdist's hooks can no longer reach a dead controller.
+DEAD_CONTROLLER = r"(?s).*cannot send \(already closed\?\)"
 
 
 def _quiet_when_orphaned(controller: int, log_path: Path) -> Any:
@@ -179,6 +185,10 @@ def start_worker(config: pytest.Config, report_dir: Path) -> None:
     assert gw is not None
     config.stash[REPORT_DIR_KEY] = report_dir
     _die_with_controller()
+    # A controller gone (SIGKILLed) leaves xdist's own hooks failing to report to it: pluggy warns
+    # "cannot send (already closed?)" once per hook onto the terminal. Only that warning is dropped.
+    warnings.filterwarnings("ignore", message=DEAD_CONTROLLER, category=pluggy.PluggyTeardownRaisedWarning)
+    config.addinivalue_line("filterwarnings", f"ignore:{DEAD_CONTROLLER}:pluggy.PluggyTeardownRaisedWarning")
     path = workers_dir(report_dir) / f"{gw}.log"
     interrupt_once(on_first=_quiet_when_orphaned(os.getppid(), path))
     set_scenario(f"{gw} stack")
