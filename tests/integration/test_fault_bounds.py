@@ -15,9 +15,9 @@ pytestmark = pytest.mark.integration
 def test_a_fault_above_the_bound_is_refused(runner: Runner) -> None:
     runner.env["ALERTDRILL_MAX_FAULT_BYTES"] = str(64 * 2**20)
     proc = runner.run("run", "features/alerts/high_memory_usage.feature", "-q", "--tags", "not edge and not slow")
-    assert proc.returncode == 1, proc.stdout[-3000:]
+    assert proc.returncode == 3, proc.stdout[-3000:]  # the fault was refused: no verdict on the monitoring
     (drill,) = json.loads((runner.report_dir / "results.json").read_text())["drills"]
-    assert "above the bound of 64 MiB" in drill["message"]
+    assert drill["outcome"] == "error" and "above the bound of 64 MiB" in drill["message"]
     assert runner.leftovers() == []
 
 

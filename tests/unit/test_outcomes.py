@@ -47,9 +47,11 @@ def test_a_part_the_drill_took_down_itself_is_its_subject_not_an_error() -> None
     down = Outage("prometheus-down-10m", "prometheus", 100.0, None)
     back = Outage("prometheus-restarted", "prometheus", 100.0, 101.0)
     relay = Outage("mail-relay-451-3m", "mail relay", 100.0, None)
-    assert broke_it_itself(ObserveError("no answer"), [down]) is down
-    assert broke_it_itself(ObserveError("no answer"), [back, relay]) is None  # healed, or not an API
-    assert broke_it_itself(FaultError("no answer"), [down]) is None
+    timeout = "Prometheus http://127.0.0.1:9090/api/v1/query: timed out"
+    assert broke_it_itself(ObserveError(timeout), [down]) is down
+    assert broke_it_itself(ObserveError(timeout), [back, relay]) is None  # healed, or not an API
+    assert broke_it_itself(ObserveError("Alertmanager http://127.0.0.1:9093/api/v2/alerts: refused"), [down]) is None
+    assert broke_it_itself(FaultError(timeout), [down]) is None
 
 
 @pytest.mark.parametrize(

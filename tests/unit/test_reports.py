@@ -223,3 +223,11 @@ def test_card_draws_the_chain_with_the_broken_link_marked() -> None:
     assert "<span class='link held'" in html and "✓ for +1.60s" in html
     assert "<span class='link broken' title='silenced'>✗ not suppressed</span>" in html
     assert "<span class='link unreached'>routed</span>" in html and "first broken link: not suppressed" in html
+
+
+def test_review_reports_the_error_and_inconclusive_rates() -> None:
+    from alertdrill.report.review import outcome_rates
+
+    runs = [{"drills": [{"outcome": "passed"}, {"outcome": "inconclusive"}]}, {"drills": [{"outcome": "error"}] * 2}]
+    text = outcome_rates(runs)
+    assert "error: 2/4 (50.0 %)" in text and "inconclusive: 1/4 (25.0 %)" in text

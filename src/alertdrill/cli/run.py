@@ -12,7 +12,6 @@ from typing import Any
 
 from alertdrill.cli.common import (
     DRILL_MODULE,
-    EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
@@ -22,7 +21,7 @@ from alertdrill.cli.common import (
 )
 from alertdrill.cli.parallelism import parse_parallel, preflight, resolve_workers, xdist_args
 from alertdrill.config.monitoring import MonitoringConfig
-from alertdrill.drill.outcome import exit_code
+from alertdrill.drill.outcome import EXIT_NOT_CARRIED_OUT, exit_code
 from alertdrill.drill.plan import bound_lines
 from alertdrill.errors import SetupError
 from alertdrill.grammar import matches_step
@@ -99,10 +98,6 @@ def _pytest_args(args: argparse.Namespace, settings: Settings, report_dir: Path)
     ]
     pytest_args += forwarded_args(lambda dest: getattr(args, dest, None))  # the run options (options.py)
     pytest_args += [f"--drill-feature={feature}" for feature in args.features]
-    # a feature file outside features/ is bound as well (features/test_drills.py), not skipped
-    outside = [str(Path(f).resolve()) for f in args.features if not _under(Path(f), FEATURES_DIR)]
-    if outside:
-        os.environ[EXTRA_FEATURES_ENV] = os.pathsep.join(outside)
     # @slow drills (the 4-hour P2 deferral, even scaled) and the @pipeline drills (their own
     # budget: nightly and release gate) run only when tags are given.
     pytest_args += ["-m", args.tags or DEFAULT_TAGS]
@@ -131,6 +126,8 @@ def check_feature_steps(paths: list[Path]) -> None:
     for feature in features:
         for scenario in feature.scenarios.values():
             for step in scenario.steps:
+                if "<" in step.name:  # a Scenario Outline's placeholder: checked when it runs
+                    continue
                 if not matches_step(step.name):
                     raise SetupError(
                         f"{feature.filename}:{step.line_number}: no step definition matches "
@@ -139,9 +136,10 @@ def check_feature_steps(paths: list[Path]) -> None:
                     )
 
 
-def _under(path: Path, root: Path) -> bool:
-    resolved = path.resolve()
-    return resolved == root.resolve() or root.resolve() in resolved.parents
+def _outside(path: Path, root: Path) -> bool:
+    """Neither under `root` (already bound) nor holding it (`alertdrill run .`: features/ is meant)."""
+    resolved, base = path.resolve(), root.resolve()
+    return not (resolved == base or base in resolved.parents or resolved in base.parents)
 
 
 def _progress_args(quiet: bool, workers: int) -> list[str]:
@@ -236,31 +234,53 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Settings resolved once, here: pytest and every worker take them as they are (the plugin's
     # _resolve_settings), rather than resolving the forwarded options again each.
     os.environ[HANDED_SETTINGS_ENV] = settings.to_json()
+    user_extra = os.environ.get(EXTRA_FEATURES_ENV)
     try:
+        # a feature file outside features/ is bound as well (features/test_drills.py), not skipped
+        outside = [str(Path(f).resolve()) for f in args.features if _outside(Path(f), FEATURES_DIR)]
+        os.environ[EXTRA_FEATURES_ENV] = os.pathsep.join(filter(None, [user_extra, *outside]))
         code = int(pytest.main([*pytest_args, *xdist_args(workers), *_progress_args(args.quiet, workers)]))
     finally:
         os.environ.pop(HANDED_SETTINGS_ENV, None)
-        os.environ.pop(EXTRA_FEATURES_ENV, None)
+        if user_extra is None:
+            os.environ.pop(EXTRA_FEATURES_ENV, None)
+        else:
+            os.environ[EXTRA_FEATURES_ENV] = user_extra
         _publish(report_dir)
     results = _this_runs_results(report_dir / "results.json", settings.run_id)
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if results is not None and step_summary:  # the job page is what people open first
-        append_step_summary(Path(step_summary), results, report_dir)
     if results is not None:
-        print(summary_table(results, color=sys.stdout.isatty()))
-        print(
-            f"results: {report_dir / 'results.json'}  junit: {report_dir / 'junit.xml'}  "
-            f"report: {report_dir / 'report.html'}"
-        )
-    if results is not None and results["outcome"] == "interrupted":
-        print(_interrupted_line(results, settings), file=sys.stderr)
+        _tell(results, report_dir, settings)
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("alertdrill: no drill matched the features, --tags or -k given", file=sys.stderr)
-    if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and results is not None:
-        return exit_code([d["outcome"] for d in results["drills"]])  # 0, 1 (monitoring failed) or 3
-    outcomes: dict[int, int] = {
-        int(pytest.ExitCode.OK): EXIT_OK,
-        int(pytest.ExitCode.TESTS_FAILED): EXIT_FAILED,
-        int(pytest.ExitCode.INTERRUPTED): EXIT_INTERRUPTED,
-    }
-    return outcomes.get(code, EXIT_USAGE)
+    return _exit_code(code, results)
+
+
+def _tell(results: dict[str, Any], report_dir: Path, settings: Settings) -> None:
+    """The run's table on the terminal, its Markdown on the CI job page, where its files are."""
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:  # the job page is what people open first
+        try:
+            append_step_summary(Path(step_summary), results, report_dir)
+        except OSError as exc:
+            print(f"alertdrill: could not append to $GITHUB_STEP_SUMMARY {step_summary}: {exc}", file=sys.stderr)
+    print(summary_table(results, color=sys.stdout.isatty()))
+    print(
+        f"results: {report_dir / 'results.json'}  junit: {report_dir / 'junit.xml'}  "
+        f"report: {report_dir / 'report.html'}"
+    )
+    if results["outcome"] == "interrupted":
+        print(_interrupted_line(results, settings), file=sys.stderr)
+
+
+def _exit_code(code: int, results: dict[str, Any] | None) -> int:
+    """0, 1 (some monitoring failed) or 3 (no failure, but some error or inconclusive) from the
+    drills' outcomes; pytest's "failed" that no drill shows (a rollback or the stack failing in
+    teardown, a stack that never started) is trouble of the run: 3, never 0 nor 1."""
+    import pytest
+
+    if code == pytest.ExitCode.OK and results is None:
+        return EXIT_OK
+    if code in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        verdict = exit_code([d["outcome"] for d in results["drills"]]) if results is not None else EXIT_NOT_CARRIED_OUT
+        return EXIT_NOT_CARRIED_OUT if code == pytest.ExitCode.TESTS_FAILED and verdict == EXIT_OK else verdict
+    return {int(pytest.ExitCode.INTERRUPTED): EXIT_INTERRUPTED}.get(code, EXIT_USAGE)

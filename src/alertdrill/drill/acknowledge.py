@@ -39,8 +39,8 @@ def acknowledge(
         end = time.time() + duration_s
         try:
             sid = am.add_silence(matchers, ends_at=end, created_by=AUTHOR, comment=COMMENT)
-        except ObserveError as exc:
-            raise DrillFailure(f"could not acknowledge through API v2: {exc}") from exc
+        except ObserveError as exc:  # the harness could not act: an error, not a verdict
+            raise ObserveError(f"could not acknowledge through API v2: {exc}") from exc
         return Acknowledgement(method, sid, f"POST /api/v2/silences -> silenceID {sid}")
     if method == "amtool":
         args = [

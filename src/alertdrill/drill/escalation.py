@@ -30,7 +30,7 @@ from alertdrill.drill.people import (
 )
 from alertdrill.drill.session import DrillSession
 from alertdrill.drill.watch import POLL_S
-from alertdrill.errors import DrillFailure
+from alertdrill.errors import DrillFailure, Inconclusive
 from alertdrill.faults.injection import ALERTMANAGER
 from alertdrill.notify.webhook import Notification
 from alertdrill.observe.alertmanager import AlertmanagerClient, AmAlert
@@ -247,7 +247,7 @@ def assert_no_escalation_after_early_resolve(drill: DrillSession, page: Page, mi
     _wait_inactive(drill, page, fired + after_s, f"resolved before the {minutes:g} minute escalation")
     resolved_s = (drill.timeline.resolved_at or time.time()) - fired
     if resolved_s > after_s - drill.stack.timing.eval_interval_s:
-        raise DrillFailure(
+        raise Inconclusive(
             f"inconclusive: {page.what} took {resolved_s:.2f}s from firing to resolve after the rollback, too close "
             f"to the {after_s:g}s escalation at time scale {drill.stack.timing.time_scale:g}; "
             "use a smaller --time-scale"

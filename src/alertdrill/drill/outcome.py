@@ -22,8 +22,8 @@ from alertdrill.stack.base import MonitoringStack
 #: Exit codes of `alertdrill run`: all passed, some monitoring failed, usage, no failure but some
 #: drill could not be carried out or drew no verdict. 130: interrupted.
 EXIT_PASSED, EXIT_MONITORING_FAILED, EXIT_USAGE, EXIT_NOT_CARRIED_OUT = 0, 1, 2, 3
-#: The pipeline parts whose API a drill may itself have taken down.
-_OWN_PARTS = ("prometheus", "alertmanager", "link")
+#: The pipeline parts whose API a drill may itself take down, and how an ObserveError names each.
+_API_OF = {"prometheus": "Prometheus", "alertmanager": "Alertmanager"}
 
 
 def classify(exc: BaseException) -> Outcome:
@@ -36,20 +36,27 @@ def classify(exc: BaseException) -> Outcome:
 
 
 def broke_it_itself(exc: BaseException, outages: list[Outage]) -> Outage | None:
-    """The outage the drill caused that explains an API not answering, if one was still open."""
+    """The outage the drill caused that explains this API not answering: the same part (the error
+    names it), still down."""
     if not isinstance(exc, ObserveError):
         return None
-    return next((o for o in outages if o.component in _OWN_PARTS and o.healed_at is None), None)
+    said = str(exc)
+    down = [o for o in outages if o.healed_at is None and o.component in _API_OF]
+    return next((o for o in down if said.startswith(_API_OF[o.component])), None)
 
 
-def silent_parts(stack: MonitoringStack) -> list[str]:
-    """Prometheus and the Alertmanagers that do not answer `/-/ready` now (after the drill's own
-    faults were reverted): a verdict drawn while one was silent is no verdict on the alert."""
-    parts = [("Prometheus", stack.prometheus_url)] + [("Alertmanager", u) for u in stack.alertmanager_urls]
+def silent_parts(stack: MonitoringStack, outages: list[Outage]) -> list[str]:
+    """Prometheus and the Alertmanagers that do not answer at all now (after the drill's own faults
+    were reverted; any HTTP answer counts, a proxy's 404 included): a verdict drawn while one was
+    silent is no verdict on the alert. A part the drill broke itself is its subject, not asked."""
+    broken = {o.component for o in outages}
+    parts = [("Prometheus", stack.prometheus_url)] if "prometheus" not in broken else []
+    if "alertmanager" not in broken:
+        parts += [("Alertmanager", u) for u in stack.alertmanager_urls]
     silent = []
     for name, url in parts:
         with ApiClient(url) as client:
-            if not client.is_ready():
+            if not client.answers():
                 silent.append(f"{name} at {url}")
     return silent
 

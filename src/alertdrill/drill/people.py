@@ -105,7 +105,7 @@ def assert_emailed(drill: DrillSession, page: Page, expected: list[str]) -> Page
             page.match,
             since,
             end,
-            chain.Expected(addresses=tuple(sorted(want))),
+            chain.Expected(addresses=tuple(sorted(want)), exactly=True),
         )
     return replace(page, recipients=tuple(sorted(got)))
 

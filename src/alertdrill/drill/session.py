@@ -88,8 +88,9 @@ class DrillSession:
         self.scenario = find_scenario(self.scenarios_dir, scenario_name, PROBES)
         window = rule_window_s(self.stack.timing.time_scale, self.stack.timing.scrape_interval_s)
         before = self._hypothesis("before fault", timeout_s=3 * window + HYPOTHESIS_SETTLE_S)
-        unmeasured = [m.describe() for m in before.measurements if m.value is None] if before else []
-        if unmeasured:  # an SLI the monitoring cannot compute is the monitoring's failure, not the system's
+        measured = before.measurements if before else []
+        unmeasured = [m.describe() for m in measured if m.value is None and self._no_sli(m.slo)]
+        if unmeasured:  # an SLI that was never recorded is the monitoring's failure, not the system's
             raise DrillFailure(
                 "steady state not met before the fault: the monitoring cannot measure its SLOs: "
                 + "; ".join(unmeasured)
@@ -113,6 +114,13 @@ class DrillSession:
         )
         self.timeline.fault_at = fault.fault_at
         return fault
+
+    def _no_sli(self, slo_name: str) -> bool:
+        """The SLO's recorded series does not exist at all (a missing or broken recording rule), as
+        opposed to a NaN from no traffic in the window, which is the system not being steady."""
+        slo = next((s for s in self.stack.monitoring.slos if s.name == slo_name), None)
+        series = [s for s in (slo.series, slo.numerator, slo.denominator) if s] if slo else []
+        return any(not self.prometheus.query(f"count({s})") for s in series)
 
     def strike(self, scenario_name: str) -> list[Outage]:
         """A pipeline scenario, mid-drill: it breaks Prometheus, Alertmanager, the relay or the

@@ -27,6 +27,14 @@ class ApiClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def answers(self) -> bool:
+        """Any HTTP answer at all to `/-/ready` (a proxy's 404 too): False only when it cannot be reached."""
+        try:
+            self._http.get("/-/ready")
+            return True
+        except httpx.HTTPError:
+            return False
+
     def is_ready(self) -> bool:
         """`/-/ready` answers 200 (both servers expose it); False while it cannot be reached."""
         try:

@@ -104,7 +104,7 @@ def record_drill(request: pytest.FixtureRequest, drill: DrillSession) -> None:
     if outcome == "error" and own is not None:  # the drill's subject, not harness trouble
         outcome = "failed"
         message = f"{message} (the drill took {own.component} down itself: {own.scenario!r})"
-    silent = silent_parts(drill.stack) if outcome == "failed" else []
+    silent = silent_parts(drill.stack, drill.outages) if outcome == "failed" else []
     if silent:  # the alert was judged through a part that stopped answering: not a verdict
         outcome = "error"
         message = f"{', '.join(silent)} stopped answering during the drill, so no verdict: {message}"

@@ -33,7 +33,7 @@ def render_markdown(results: Mapping[str, Any], report_dir: Path | None = None) 
     s = results.get("summary", {})
     counts = ", ".join(
         f"{s.get(k, 0)} {k}"
-        for k in ("passed", "failed", "error", "inconclusive", "skipped")
+        for k in ("passed", "failed", "error", "inconclusive", "skipped", "interrupted")
         if s.get(k, 0) or k == "passed"
     )
     lines = [

@@ -181,7 +181,7 @@ def slo_value(value: float, unit: str) -> str:
     """An SLO value as people read it: latencies under a second in milliseconds (0.004822 s is
     "4.82 ms"), the rest with their unit."""
     if unit == "s" and abs(value) < 1:
-        return f"{value * 1000:.3g} ms"
+        return f"{value * 1000:.4g} ms"
     return f"{value:.4g} {unit}".strip()
 
 

@@ -133,6 +133,7 @@ def render_review(
             out.append(f"<tr><th colspan='7' class='versions'>{_e(label)}: {len(group)} run(s)</th></tr>")
             out.append(_alert_rows(summarize(group, never)))
     out.append("</table>")
+    out.append(outcome_rates(runs))
     out.append("<h2>SOP-004 escalation across runs</h2>" + escalation_table(runs))
     out.append("<h2>SOP-004 SLOs across runs</h2>" + slo_table(runs))
     out.append("<h2>When alerting itself broke: time to someone told, per fault</h2>" + told_table(runs))
@@ -141,7 +142,9 @@ def render_review(
         + "".join(
             f"<li>{_e(run.get('run_id'))}: stack {_e(run.get('stack'))}, time scale {run.get('time_scale', 1):g}, "
             f"{_e(versions_of(run))}, "
-            f"{run.get('summary', {}).get('passed', 0)} passed, {run.get('summary', {}).get('failed', 0)} failed</li>"
+            f"{run.get('summary', {}).get('passed', 0)} passed, {run.get('summary', {}).get('failed', 0)} failed, "
+            f"{run.get('summary', {}).get('error', 0)} error, {run.get('summary', {}).get('inconclusive', 0)} "
+            "inconclusive</li>"
             for run in runs
         )
         + "</ul>"
@@ -152,6 +155,17 @@ def render_review(
         out.append(f"<h2>Deviations from SOP-004 (monitoring/README.md)</h2><pre>{_e(deviations)}</pre>")
     out.append("</body></html>")
     return "".join(out)
+
+
+def outcome_rates(runs: Sequence[Mapping[str, Any]]) -> str:
+    """How often a drill drew no verdict: errors (the run, not the monitoring) and inconclusive
+    drills (not at its SLOs before the fault), as rates over every drill of these runs."""
+    outcomes = [str(d.get("outcome")) for run in runs for d in run.get("drills", [])]
+    if not outcomes:
+        return ""
+    n = len(outcomes)
+    parts = [f"{k}: {outcomes.count(k)}/{n} ({100 * outcomes.count(k) / n:.1f} %)" for k in ("error", "inconclusive")]
+    return f"<p id='rates'>drills without a verdict on the monitoring — {'; '.join(parts)}</p>"
 
 
 def _alert_rows(rows: Sequence[AlertHistoryRow]) -> str:
