@@ -14,6 +14,7 @@ pytestmark = pytest.mark.integration
 
 DRILL_KEYS = {
     "told",
+    "chains",
     "messages",
     "escalations",
     "acknowledged_s",

@@ -54,8 +54,10 @@ RUN1_FAILURES = {
     "a P0 over within 5 minutes is never escalated": r"yet senior-engineer@fluo.com was emailed",
     "node-2 stops": r'ServiceDown\{job="workers"\} also fired but its page reached nobody .*blackhole',
     # SOP-004's own acknowledge command (run with --acknowledge-with sop-004) stops nobody
+    # (the first escalation step still emailed: the senior engineer's, or on a busy machine, when
+    # that one came before the acknowledgement was made, the manager's)
     "an acknowledged P0 pages nobody else": r"acknowledged \(POST /api/v1/alerts .* HTTP (400|410) .*\) but "
-                                             r"senior-engineer@fluo.com was still emailed",
+                                             r"(senior-engineer|engineering-manager)@fluo.com was still emailed",
 }  # fmt: skip
 
 
