@@ -296,7 +296,9 @@ def told_again(drill: DrillSession, told: Told) -> None:
             return n.receiver in told.receivers and n.status == "resolved" and n.matches(alert, {})
 
     deadline = back + sum(v for _, v in terms)
-    n = _first(drill, back, deadline, want)  # said before the part was back, it would be wrong
+    # From the page on: the first Alertmanager back pings before the heal (which waits for every
+    # peer) returns, so "back" is when the last part was; nothing can ping while all were down.
+    n = _first(drill, told.at, deadline, want)
     if n is None or n.arrived_at > deadline:
         raise DrillFailure(
             f"the {told.how} told {list(told.who)} that alerting broke, but not that it recovered within "
