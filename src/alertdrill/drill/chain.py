@@ -30,7 +30,6 @@ from alertdrill.observe.alerts import matches, selector
 from alertdrill.observe.prometheus import Sample
 
 log = logging.getLogger(__name__)
-LINKS = CHAIN_LINKS
 #: What Alertmanager logs when an integration gives up or fails an attempt.
 _NOTIFY_FAILED = re.compile(r"Notify for alerts failed|Notify attempt failed|notify retry canceled", re.IGNORECASE)
 
@@ -124,7 +123,7 @@ def follow(
         try:
             link = step(drill, alert, match, start, end, expected)
         except ObserveError as exc:
-            link = Link(LINKS[len(links)], None, f"its source did not answer ({exc})")
+            link = Link(CHAIN_LINKS[len(links)], None, f"its source did not answer ({exc})")
         links.append(link)
         if link.held is not True:
             break

@@ -58,16 +58,6 @@ class AlertmanagerClient(ApiClient):
         """`GET /api/v2/silence/{id}`: its matchers, who made it and why."""
         return dict(self._get(f"/api/v2/silence/{silence_id}"))
 
-    def counter_total(self, name: str, **labels: str) -> float:
-        """The sum of a counter of Alertmanager's own `/metrics` over the series with these labels."""
-        total = 0.0
-        for line in str(self._get("/metrics")).splitlines():
-            if not line.startswith(name + "{") and not line.startswith(name + " "):
-                continue
-            if all(f'{k}="{v}"' in line for k, v in labels.items()):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
-
     def version(self) -> str:
         """The release this Alertmanager reports (`/api/v2/status`), e.g. "0.34.0"."""
         status = self._get("/api/v2/status")
