@@ -1,14 +1,15 @@
 @P1
-Feature: HighLatency pages the on-call and the team lead when the BFF slows down
+Feature: HighLatency pages the on-call when the BFF slows down
   SOP-004 P1: BFF p95 latency above 200 ms held for 5 minutes, severity high, priority P1,
-  routed to the on-call primary with the team lead as fallback. Recovery under 5 minutes.
+  routed to the on-call primary (the team lead hears only when nobody
+  responds within 15 minutes: features/escalation/p1_fallback.feature). Recovery under 5 minutes.
 
   Scenario: every BFF request takes 300 ms
     Given the stack is healthy
     When the scenario "bff-latency-300ms" injects its fault
     Then alert "HighLatency" fires for job "bff" after holding for 300 seconds
     And the alert has severity "high" and priority "P1"
-    And it is emailed to exactly "on-call-engineer@fluo.com" and "team-lead@fluo.com"
+    And it is emailed to exactly "on-call-engineer@fluo.com"
     And the page names the alert, its service, its severity and its runbook
     And after rollback it resolves and the resolved notification arrives within 5 minutes
     And no other alert fired

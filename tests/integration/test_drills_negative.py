@@ -63,7 +63,7 @@ NEW_FAILURES = {
     "HighMemoryUsage": r"HighMemoryUsage\{node=\"node-1\"\} did not fire within",
     "PodCrashLooping": r"PodCrashLooping\{container=\"workers\"\} was not notified within",
     "KubernetesNodeDown": r"KubernetesNodeDown\{node=\"node-2\"\} was not notified within",
-    "MessageQueueBacklog": r"emailed to \['on-call-engineer@fluo.com'\].*missing \['team-lead@fluo.com'\]",
+    "MessageQueueBacklog": r"expected exactly \['on-call-engineer@fluo.com'\].*not expected \['team-lead@fluo.com'\]",
     "DiskSpaceRunningLow": r"carries \{'severity': 'high', 'priority': 'P2'\}",
 }
 
@@ -107,8 +107,10 @@ def test_every_foundation_drill_fails_on_a_broken_config(
 
 def test_every_new_drill_fails_on_its_own_broken_rule(runner: Runner, monitoring_copy: Callable[..., Path]) -> None:
     monitoring_copy(_each_new_alert_broken_its_own_way, RULES)
-    # MessageQueueBacklog's break is in the routing tree: the team-lead fallback goes elsewhere.
-    broken = monitoring_copy(lambda t: t.replace("receiver: high-team-lead\n", "receiver: oncall-primary\n"), AM)
+    # MessageQueueBacklog's break is in the routing tree: the team lead, P1's fallback, paged at once
+    # (its 15-minute group_wait dropped: SOP-004's fallback read as a second primary).
+    fallback = "    receiver: high-team-lead\n    group_wait: 15m\n"
+    broken = monitoring_copy(lambda t: t.replace(fallback, "    receiver: high-team-lead\n"), AM)
     drills = _run_broken(runner, broken, NEW, "120")
     assert {d["alert"] for d in drills} == set(NEW_FAILURES)
     for d in drills:

@@ -48,6 +48,17 @@ def test_a_mistyped_address_is_two_findings_naming_receiver_and_fix(am: dict[str
     assert any("receiver 'high-team-lead': emails team-lead@fluo.co, not an SOP contact" in f for f in found)
 
 
+def test_p1_fallback_paged_at_once_is_an_escalation_finding(am: dict[str, Any]) -> None:
+    """SOP-004's P1 fallback read as a second primary (the team lead paged with the on-call)."""
+    fallback = next(r for r in am["route"]["routes"] if r["receiver"] == "high-team-lead")
+    fallback.pop("group_wait")
+    found = [str(f) for f in contact_findings(am, "am.yml", _contacts())]
+    assert found == [
+        "am.yml: receiver 'high-team-lead': emails team-lead@fluo.com after 30s (its route's group_wait); "
+        "the SOP says after 15m for high; fix: set group_wait: 15m on that route"
+    ]
+
+
 def test_the_sop_as_first_written_pages_everyone_at_once_and_is_told_so(am: dict[str, Any]) -> None:
     """FLUO's earlier config: all three contacts on one receiver, no escalation delay."""
     am["route"]["routes"] = [
