@@ -21,10 +21,12 @@ from alertdrill.check.routetests import (
     run_inhibit_case,
     send_resolved_problems,
 )
+from alertdrill.check.runbook_lint import lint_runbooks
 from alertdrill.check.unittests import find_rule_tests, run_rule_tests
 from alertdrill.config import promql, routing
 from alertdrill.config.dashboards import load_queries
 from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.config.runbooks import load_runbooks
 from alertdrill.config.slos import recorded_series
 from alertdrill.errors import ConfigError, ObserveError
 from alertdrill.observe.prometheus import PrometheusClient
@@ -182,6 +184,20 @@ def _lint_meta(report: CheckReport, config: MonitoringConfig) -> None:
         report.items.append(CheckItem("meta-monitoring", "heartbeat and alerts about the pipeline", True))
 
 
+def _check_runbooks(report: CheckReport, root: Path) -> None:
+    """The team's runbooks (<root>/runbooks.yml, when it keeps them): each command that cannot
+    work as written is a failed item naming its line, why and the fix."""
+    runbooks = load_runbooks(root)
+    if runbooks is None:
+        return
+    findings = lint_runbooks(runbooks)
+    for f in findings:
+        report.items.append(CheckItem("runbooks", f"{f.runbook} / {f.step}", False, str(f)))
+    if not findings:
+        steps = sum(len(rb.steps) for rb in runbooks.runbooks)
+        report.items.append(CheckItem("runbooks", f"{steps} commands in {runbooks.path}", True))
+
+
 def run_check(
     root: Path, features_dir: Path, bin_path: str | None = None, prometheus_url: str | None = None
 ) -> CheckReport:
@@ -195,6 +211,7 @@ def run_check(
     if prometheus_url:
         catalog = live_catalog(prometheus_url)
     load_accepted(root)  # its typos too, before the slow part
+    load_runbooks(root)
     config = MonitoringConfig.load(root, bin_path)  # promtool check rules + amtool check-config
     report.items.append(CheckItem("syntax", "promtool check rules", True, f"{len(config.rule_files)} file(s)"))
     report.items.append(CheckItem("syntax", "amtool check-config", True, str(config.alertmanager_path)))
@@ -218,6 +235,7 @@ def run_check(
     _lint_meta(report, config)
     _check_people(report, config, cases_file=config.routing_tests, bin_path=bin_path)
     _check_dashboards(report, root, config, catalog)
+    _check_runbooks(report, root)
     report.coverage = coverage(
         config.rules,
         tested,

@@ -1,0 +1,138 @@
+"""The offline runbook reading: each kind of command that cannot work as written is found, at its
+line, with a fix, and the same command written correctly is not (a runbook fixture of our own,
+not FLUO's). The grep finding's premise is proven on the machine's real GNU grep."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from alertdrill.check.runbook_lint import in_cluster_host, lint_runbooks, pipeline
+from alertdrill.config.runbooks import load_runbooks
+from alertdrill.errors import ConfigError
+
+FIXTURE = """\
+cluster:
+  metrics_api: {metrics_api}
+  namespaces: [payments]
+runbooks:
+- name: Checkout Down
+  alerts: [CheckoutDown]
+  steps:
+  - say: perl digits in grep
+    run: kubectl logs deploy/checkout --tail=-1 | grep -E "HTTP 5\\d{{2}}"
+  - say: the same, in grep's own syntax
+    run: kubectl logs deploy/checkout --tail=-1 | grep -E "HTTP 5[0-9]{{2}}"
+  - say: the same, read as Perl
+    run: kubectl logs deploy/checkout --tail=-1 | grep -P "HTTP 5\\d{{2}}"
+  - say: logs by label, no tail
+    run: kubectl logs -l app=checkout --since=30m
+  - say: logs by label, all lines
+    run: kubectl logs --selector=app=checkout --since=30m --tail=-1
+  - say: usage
+    run: kubectl top pods -n payments
+  - say: in-cluster service by namespace
+    run: curl -fsS http://ledger.payments:8080/health
+  - say: in-cluster service, one label
+    run: curl -fsS http://alertmanager:9093/-/healthy
+  - say: public name
+    run: curl -fsS https://status.example.com/health
+  - say: loopback ingress
+    run: curl -f http://checkout.localhost/health
+  - say: a placeholder nothing fills
+    run: kubectl describe pod [pod-id] -n [namespace]
+"""
+
+
+def _findings(tmp_path: Path, metrics_api: str = "false") -> dict[str, list[str]]:
+    (tmp_path / "runbooks.yml").write_text(FIXTURE.format(metrics_api=metrics_api))
+    runbooks = load_runbooks(tmp_path)
+    assert runbooks is not None
+    out: dict[str, list[str]] = {}
+    for f in lint_runbooks(runbooks):
+        out.setdefault(f.step, []).append(str(f))
+    return out
+
+
+def test_each_kind_is_found_at_its_line_and_the_correct_twin_is_not(tmp_path: Path) -> None:
+    found = _findings(tmp_path)
+    assert set(found) == {
+        "perl digits in grep",
+        "logs by label, no tail",
+        "usage",
+        "in-cluster service by namespace",
+        "in-cluster service, one label",
+        "a placeholder nothing fills",
+    }
+    (grep,) = found["perl digits in grep"]
+    assert grep.startswith(f"{tmp_path / 'runbooks.yml'}:9: ")
+    assert 'matches "HTTP 5d{2}"' in grep and 'fix: write grep "HTTP 5[0-9]{2}"' in grep
+    assert found["logs by label, no tail"] == [
+        f"{tmp_path / 'runbooks.yml'}:15: `kubectl logs -l app=checkout --since=30m`: with a label selector "
+        "`kubectl logs` prints only the last 10 lines of each pod (--tail defaults to 10 with -l), so "
+        "--since=30m reads at most 10 lines per pod; fix: add --tail=-1"
+    ]
+    assert "Metrics API not available" in found["usage"][0]
+    assert "kubectl port-forward -n payments svc/ledger" in found["in-cluster service by namespace"][0]
+    assert "alertmanager is a Kubernetes Service name" in found["in-cluster service, one label"][0]
+    assert "nothing fills [pod-id]" in found["a placeholder nothing fills"][0]
+
+
+def test_kubectl_top_is_fine_where_the_cluster_has_the_metrics_api(tmp_path: Path) -> None:
+    assert "usage" not in _findings(tmp_path, metrics_api="true")
+
+
+@pytest.mark.parametrize(
+    ("host", "in_cluster"),
+    [
+        ("nats.fluo-queue", True),
+        ("prometheus.monitoring.svc", True),
+        ("bff.alertdrill.svc.cluster.local", True),
+        ("alertmanager", True),
+        ("ledger.payments", True),  # a namespace the runbooks name
+        ("fluo-api.localhost", False),
+        ("localhost", False),
+        ("127.0.0.1", False),
+        ("grafana.example.com", False),
+        ("status.io", False),
+    ],
+)
+def test_in_cluster_hosts(host: str, in_cluster: bool) -> None:
+    assert in_cluster_host(host, ("payments",)) is in_cluster
+
+
+def test_pipeline_splits_stages_and_unquotes_as_the_shell_does() -> None:
+    assert pipeline("""kubectl logs -l app=bff --since=1h | grep -i "5\\d\\d" | head -20""") == [
+        ["kubectl", "logs", "-l", "app=bff", "--since=1h"],
+        ["grep", "-i", "5\\d\\d"],
+        ["head", "-20"],
+    ]
+
+
+@pytest.mark.skipif(shutil.which("grep") is None, reason="no grep on this machine")
+def test_gnu_grep_reads_backslash_d_as_a_plain_d_and_the_fix_matches_5xx() -> None:
+    """The premise of the grep finding, on the real grep: SOP-004's pattern never matches a 5xx."""
+    log = "GET /api/jobs 503\nGET /api/5dd 200\n"
+
+    def grep(pattern: str) -> list[str]:
+        out = subprocess.run(["grep", "-i", pattern], input=log, capture_output=True, text=True, check=False)
+        return out.stdout.splitlines()
+
+    assert grep("5\\d\\d") == ["GET /api/5dd 200"]
+    assert grep("5[0-9][0-9]") == ["GET /api/jobs 503"]
+
+
+def test_a_step_without_a_command_is_one_located_line(tmp_path: Path) -> None:
+    (tmp_path / "runbooks.yml").write_text("runbooks:\n- name: X\n  steps:\n  - say: nothing to run\n")
+    with pytest.raises(ConfigError, match=r"runbooks.yml:4: 'X' step 1 needs 'run:'"):
+        load_runbooks(tmp_path)
+
+
+def test_fluo_runbooks_as_sop_004_writes_them_have_six_findings() -> None:
+    runbooks = load_runbooks(Path(__file__).parents[2] / "monitoring")
+    assert runbooks is not None
+    lines = sorted(f.line for f in lint_runbooks(runbooks))
+    assert lines == [33, 36, 36, 39, 51, 53]
