@@ -74,7 +74,7 @@ class Runbooks:
         raise ConfigError(f"{self.path}: no runbook named {name!r} (known: {known})")
 
 
-def _value(node: yaml.Node, key: str) -> yaml.Node | None:
+def _value(node: yaml.Node | None, key: str) -> yaml.Node | None:
     if not isinstance(node, yaml.MappingNode):
         return None
     return next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
@@ -129,7 +129,7 @@ def load_runbooks(root: Path) -> Runbooks | None:
         raise ConfigError(
             f"{where}: YAML error: {exc.problem or exc.context}; fix the indentation or quoting"
         ) from None
-    items = _value(doc, "runbooks") if doc is not None else None
+    items = _value(doc, "runbooks")
     if not isinstance(items, yaml.SequenceNode):
         raise ConfigError(f"{path}:1: needs 'runbooks:', a list of {{name, alerts, steps: [{{say, run}}]}}")
     cluster = _value(doc, "cluster")
