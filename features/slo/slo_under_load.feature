@@ -13,6 +13,7 @@ Feature: Under normal load FLUO meets SOP-004's SLOs
       | slo                     | objective |
       | bff-availability        | >= 0.999  |
       | bff-latency-p95         | < 0.2     |
+      | bff-latency-avg         | < 0.2     |
       | bff-latency-p99         | < 0.5     |
       | bff-error-ratio         | < 0.001   |
       | nats-throughput         | >= 1000   |
@@ -20,4 +21,6 @@ Feature: Under normal load FLUO meets SOP-004's SLOs
       | nats-delivery           | >= 0.9995 |
       | job-duration            | < 30      |
       | job-completion          | > 0.995   |
+      | worker-cpu              | < 0.8     |
+      | worker-memory           | < 0.7     |
     And no alert fired during the load

@@ -1,6 +1,7 @@
 """The SLO features, the steady-state hypothesis and the dashboard check must fail when what they
-measure is broken on purpose: an SLI recorded from a metric no exporter has, and a dashboard panel
-on a wrong metric name (the SOP's own `nats_jetstream_stream_messages`)."""
+measure is broken on purpose: an SLI recorded from a metric no exporter has, the worker memory SLI
+divided by the CPU limit, and a dashboard panel on a wrong metric name (the SOP's own
+`nats_jetstream_stream_messages`)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,13 @@ def _p95_from_a_wrong_metric(text: str) -> str:
     return text.replace(old, old.replace("http_request_duration_seconds_bucket", "http_request_latency_seconds_bucket"))
 
 
+def _worker_memory_over_the_cpu_limit(text: str) -> str:
+    """A copy-paste slip: memory bytes divided by the CPU limit (cores), a share of millions."""
+    old = 'kube_pod_container_resource_limits{container="workers", resource="memory"}'
+    assert old in text
+    return text.replace(old, old.replace('"memory"', '"cpu"'))
+
+
 def _panel_on_the_sops_metric_name(text: str) -> str:
     return text.replace('"expr": "nats_stream_total_messages"', '"expr": "nats_jetstream_stream_messages"')
 
@@ -32,7 +40,7 @@ def _panel_on_the_sops_metric_name(text: str) -> str:
 def test_broken_sli_and_dashboard_fail_the_slo_features_and_the_steady_state(
     runner: Runner, monitoring_copy: Callable[..., Path]
 ) -> None:
-    monitoring_copy(_p95_from_a_wrong_metric, SLO_RULES)
+    monitoring_copy(lambda t: _worker_memory_over_the_cpu_limit(_p95_from_a_wrong_metric(t)), SLO_RULES)
     broken = monitoring_copy(_panel_on_the_sops_metric_name, BOARD)
     proc = runner.run(
         "run", "features/slo", "features/alerts/service_down.feature", "-k", "slo or dashboard or bff_is_killed",
@@ -43,7 +51,9 @@ def test_broken_sli_and_dashboard_fail_the_slo_features_and_the_steady_state(
     assert len(drills) == 3 and all(d["outcome"] == "failed" for d in drills.values()), drills
     under_load = drills["the BFF and NATS at 1200 messages per second meet every SLO"]
     assert re.search(r"SLOs missed under load: bff-latency-p95: no data", under_load["message"])
-    assert [m["slo"] for m in under_load["slos"] if not m["met"]] == ["bff-latency-p95"]  # the rest still measured
+    assert re.search(r"worker-memory: [\d.]+e\+0[6-9] ratio", under_load["message"]), under_load["message"]
+    missed = [m["slo"] for m in under_load["slos"] if not m["met"]]
+    assert missed == ["bff-latency-p95", "worker-memory"]  # the rest still measured
     board = drills["every panel of every dashboard returns data"]["message"]
     # The wrong metric name, and the p95 panel that shows the broken SLI: both named.
     assert "2 of 26 dashboard panel queries failed" in board

@@ -203,7 +203,7 @@ def test_prometheus_rule_object_passes_promtool(scaled: tuple[list[Path], Path],
     promtool = find_binary("promtool", None)
     done = subprocess.run([str(promtool), "check", "rules", str(spec)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "23 rules found" in done.stdout  # 8 alerts, 10 SLO recordings
+    assert "26 rules found" in done.stdout  # 8 SOP alerts, 5 about the pipeline, 13 SLO recordings
 
 
 def test_helm_values_merge_replaces_lists_and_merges_maps() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from alertdrill.notify.heartbeat import HeartbeatSpec
 from alertdrill.notify.redirect import SinkTargets
 from alertdrill.settings import KubeSettings
+from alertdrill.workload.resources import limits_of
 
 Manifest = dict[str, Any]
 
@@ -75,7 +76,7 @@ def _container(
         "imagePullPolicy": "IfNotPresent",
         "args": args,
         "env": [{"name": "ALERTDRILL_IN_CLUSTER", "value": "1"}],
-        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": limits_of(name).kube()},
     }
     if port is not None:
         container["ports"] = [{"name": port_name, "containerPort": port}]

@@ -43,6 +43,7 @@ from alertdrill.stack.local.topology import (
     WorkloadPorts,
     workload_pods,
 )
+from alertdrill.stack.local.usage import ContainerUsageCollector
 from alertdrill.workload.plan import LoadPlan
 
 log = logging.getLogger(__name__)
@@ -194,7 +195,8 @@ class LocalStack(StackLifecycle):
         self._exit.callback(supervisor.stop)
 
     def _start_kube_state(self) -> None:
-        server = KubeStateServer(KubeStateCollector(self.all_pods, NAMESPACE), self._ports["kube-state-metrics"])
+        collectors = [KubeStateCollector(self.all_pods, NAMESPACE), ContainerUsageCollector(self.all_pods, NAMESPACE)]
+        server = KubeStateServer(collectors, self._ports["kube-state-metrics"])
         self._exit.enter_context(server)
 
     def all_pods(self) -> list[Pod]:

@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from alertdrill.runtime.ports import LOOPBACK
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.stack.local.pods import Pod
+from alertdrill.workload.resources import limits_of
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,11 @@ class KubeStateCollector(Collector):
         info = GaugeMetricFamily(
             "kube_pod_info", "Pod placement", labels=["namespace", "pod", "uid", "node", "created_by_name"]
         )
+        limits = GaugeMetricFamily(
+            "kube_pod_container_resource_limits",
+            "Container limits, as the Deployment on kind sets them (alertdrill.workload.resources)",
+            labels=["namespace", "pod", "container", "uid", "node", "resource", "unit"],
+        )
         for pod in self._pods():
             if not pod.desired:
                 continue  # a deleted pod has no series, as in kube-state-metrics
@@ -122,18 +128,24 @@ class KubeStateCollector(Collector):
                 running.add_metric(labels, 1.0 if status.state == "running" else 0.0)
                 if status.state == "waiting":
                     waiting.add_metric([*labels, status.reason], 1.0)
+                limit = limits_of(spec.name)
+                limits.add_metric([*labels, pod.node, "memory", "byte"], float(limit.memory_bytes))
+                if limit.cpu_cores is not None:
+                    limits.add_metric([*labels, pod.node, "cpu", "core"], limit.cpu_cores)
             for p in ("Pending", "Running", "Succeeded", "Failed", "Unknown"):
                 phase.add_metric([*base, uid, p], 1.0 if p == "Running" else 0.0)
             info.add_metric([*base, uid, pod.node, pod.workload], 1.0)
-        yield from (restarts, waiting, running, phase, info)
+        yield from (restarts, waiting, running, phase, info, limits)
 
 
 class KubeStateServer:
-    """Serves the collector on 127.0.0.1 (a context manager)."""
+    """Serves the collectors on 127.0.0.1 (a context manager): kube-state-metrics' pod series and,
+    as the kubelet's cadvisor would, the containers' usage (stack/local/usage.py)."""
 
-    def __init__(self, collector: KubeStateCollector, port: int) -> None:
+    def __init__(self, collectors: list[Collector], port: int) -> None:
         self.registry = CollectorRegistry()
-        self.registry.register(collector)
+        for collector in collectors:
+            self.registry.register(collector)
         self.port = port
         self._server: object | None = None
 
