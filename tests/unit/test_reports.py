@@ -231,3 +231,15 @@ def test_review_reports_the_error_and_inconclusive_rates() -> None:
     runs = [{"drills": [{"outcome": "passed"}, {"outcome": "inconclusive"}]}, {"drills": [{"outcome": "error"}] * 2}]
     text = outcome_rates(runs)
     assert "error: 2/4 (50.0 %)" in text and "inconclusive: 1/4 (25.0 %)" in text
+
+
+def test_slo_values_read_as_the_sop_writes_them() -> None:
+    from alertdrill.report.results import slo_objective, slo_value
+
+    assert slo_value(0.004822, "s") == "4.822 ms"
+    assert slo_value(0.245, "ratio") == "24.5 %"  # worker CPU: a share of its limit
+    assert slo_value(0.999, "ratio") == "99.9 %"
+    assert slo_value(4.11976e07, "ratio") == "4.12e+07 ratio"  # a broken SLI is not shown as a percentage
+    assert slo_value(1200.85, "msg/s") == "1201 msg/s"
+    assert slo_objective("< 0.8", "ratio") == "< 80 %"
+    assert slo_objective("< 0.2", "s") == "< 200 ms"

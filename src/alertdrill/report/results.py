@@ -179,9 +179,12 @@ def told_cells(d: Mapping[str, Any]) -> tuple[str, str, str] | None:
 
 def slo_value(value: float, unit: str) -> str:
     """An SLO value as people read it: latencies under a second in milliseconds (0.004822 s is
-    "4.82 ms"), the rest with their unit."""
+    "4.82 ms"), ratios as percentages (0.245 is "24.5 %", 0.999 is "99.9 %", as SOP-004 writes
+    them), the rest with their unit."""
     if unit == "s" and abs(value) < 1:
         return f"{value * 1000:.4g} ms"
+    if unit == "ratio" and abs(value) <= 1:
+        return f"{value * 100:.4g} %"
     return f"{value:.4g} {unit}".strip()
 
 
