@@ -15,6 +15,7 @@ from alertdrill.drill import escalation, paging, people, pipeline, quiet, recove
 from alertdrill.drill.expectations import FaultWindow
 from alertdrill.drill.outages import Outage
 from alertdrill.drill.paging import Page
+from alertdrill.drill.runbook import RunbookRun, remedy, run_runbook
 from alertdrill.drill.session import DrillSession
 from alertdrill.drill.told import Told, told_again, told_by_alert, told_by_heartbeat
 
@@ -142,6 +143,16 @@ def _(drill: DrillSession, page: Page, hours: int) -> None:
 @then(parsers.parse(g.RESOLVES))
 def _(drill: DrillSession, page: Page, minutes: int) -> None:
     recovery.wait_for_resolved(drill, page, sop_recovery_production_s=minutes * 60.0)
+
+
+@then(parsers.parse(g.RUNS_RUNBOOK), target_fixture="runbook_run")
+def _(drill: DrillSession, page: Page, runbook: str, deployment: str) -> RunbookRun:
+    return run_runbook(drill, page, runbook, deployment)
+
+
+@then(parsers.parse(g.REMEDY_RESOLVES))
+def _(drill: DrillSession, page: Page, runbook_run: RunbookRun, minutes: int) -> None:
+    recovery.wait_for_resolved(drill, page, sop_recovery_production_s=minutes * 60.0, remedy=remedy(drill, runbook_run))
 
 
 @then(parsers.parse(g.CLEARS_QUIETLY))

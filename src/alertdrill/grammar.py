@@ -37,6 +37,11 @@ ROUTED_DEFERRED = "it is routed to exactly {receivers} and deferred for {hours:d
 PAGES_AFTER_DEFERRAL = "it pages only after its {hours:d} hour deferral"
 RESOLVES = "after rollback it resolves and the resolved notification arrives within {minutes:d} minutes"
 CLEARS_QUIETLY = "after rollback it clears within {minutes:d} minutes without ever paging"
+RUNS_RUNBOOK = 'the on-call runs the "{runbook}" runbook for deployment "{deployment}" and it names what is broken'
+REMEDY_RESOLVES = (
+    "rolled back by the runbook's own remedy, it resolves and the resolved notification arrives within "
+    "{minutes:d} minutes"
+)
 STAYS_QUIET = 'alert "{alert}" stays quiet for the whole bound of its {seconds:d} second hold'
 REACHED_AT_LEAST = 'Prometheus saw "{expr}" reach at least {value:g}'
 FELL_TO_AT_MOST = 'Prometheus saw "{expr}" fall to at most {value:g}'
@@ -163,6 +168,8 @@ STEP_TEXTS: tuple[str, ...] = (
     PAGES_AFTER_DEFERRAL,
     RESOLVES,
     CLEARS_QUIETLY,
+    RUNS_RUNBOOK,
+    REMEDY_RESOLVES,
     STAYS_QUIET,
     REACHED_AT_LEAST,
     FELL_TO_AT_MOST,

@@ -24,7 +24,7 @@ def test_check_passes_on_fluo_and_writes_junit(runner: Runner, tmp_path: Path) -
     assert re.search(r"Heartbeat +none +yes +named +yes +heartbeat\n", proc.stdout)  # the heartbeat drills
     assert "meta-monitoring: 1/1 passed" in proc.stdout
     assert (
-        "runbooks: 6/6 passed" in proc.stdout
+        "runbooks: 7/7 passed" in proc.stdout
         and "ACCEPTED Infrastructure Alert Response / Check resource usage" in proc.stdout
     )
     suites = {s.get("name"): s for s in ET.parse(junit).getroot()}

@@ -22,10 +22,16 @@ def test_kind_dry_run_prints_commands_in_order_values_and_bounds_without_any_too
     assert "prometheus    http://127.0.0.1:9090" in out
     service_down = next(line for line in out.splitlines() if "the BFF is killed: ServiceDown" in line)
     assert "for 3s + eval grid 2s + scrape 5s + eval 5s" in service_down  # time scale 10, 5 s intervals
-    assert "HighMemoryUsage" not in out  # @local drills do not run on kind
+    assert "HighMemoryUsage{" not in out.split("# bounds per drill")[1]  # @local drills do not run on kind
     # the heartbeat (issue 26): its route to the in-cluster recorder, which plays the service
     assert "route: alert Heartbeat -> receiver heartbeat -> http://recorder.alertdrill.svc:8080/receiver/" in out
     assert 'service: the recorder pod, --heartbeat {"receiver":"heartbeat"' in out
+    # the runbook drills (issue 31): the on-call's shell, then each command of each runbook as written
+    assert "config set-context --current --namespace=alertdrill" in out
+    assert "runbooks.yml:17: kubectl get pods --all-namespaces | grep -v Running" in out
+    assert "kubectl rollout restart deployment/[deployment-name] -n alertdrill (the remedy: run as the rollback)" in out
+    assert "service_down_runbook.feature / the BFF hangs and the runbook's own restart brings it back" in out
+    assert "bff           http://127.0.0.1:80" in out  # SOP-004's health check reaches the BFF there
     assert runner.leftovers() == []
 
 

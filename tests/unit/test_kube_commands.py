@@ -295,6 +295,7 @@ def test_kind_urls_come_from_kind_config() -> None:
         "alertmanager": 9093,
         "grafana": 3000,
         "recorder": 8080,
+        "bff": 80,  # http://fluo-api.localhost/, for SOP-004's health check
     }
 
 

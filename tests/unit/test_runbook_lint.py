@@ -42,6 +42,10 @@ runbooks:
     run: curl -fsS https://status.example.com/health
   - say: loopback ingress
     run: curl -f http://checkout.localhost/health
+  - say: pods not running, as the SOP filters them
+    run: kubectl get pods -A | grep -v Running
+  - say: pods not running or not ready
+    run: kubectl get pods -A | grep -Ev ' ([0-9]+)/\\1 +Running '
   - say: a placeholder nothing fills
     run: kubectl describe pod [pod-id] -n [namespace]
 """
@@ -66,6 +70,7 @@ def test_each_kind_is_found_at_its_line_and_the_correct_twin_is_not(tmp_path: Pa
         "in-cluster service by namespace",
         "in-cluster service, one label",
         "a placeholder nothing fills",
+        "pods not running, as the SOP filters them",
     }
     (grep,) = found["perl digits in grep"]
     assert grep.startswith(f"{tmp_path / 'runbooks.yml'}:9: ")
@@ -79,6 +84,26 @@ def test_each_kind_is_found_at_its_line_and_the_correct_twin_is_not(tmp_path: Pa
     assert "kubectl port-forward -n payments svc/ledger" in found["in-cluster service by namespace"][0]
     assert "alertmanager is a Kubernetes Service name" in found["in-cluster service, one label"][0]
     assert "nothing fills [pod-id]" in found["a placeholder nothing fills"][0]
+    assert "hides exactly the pod that is down" in found["pods not running, as the SOP filters them"][0]
+
+
+@pytest.mark.skipif(shutil.which("grep") is None, reason="no grep on this machine")
+def test_grep_v_running_hides_a_running_pod_that_is_not_ready_and_the_fix_does_not() -> None:
+    """The premise of the finding, on the real grep, with `kubectl get pods -A` as it prints."""
+    listing = (
+        "NAMESPACE   NAME        READY   STATUS             RESTARTS   AGE\n"
+        "alertdrill  bff-7d9     0/1     Running            0          5m\n"
+        "alertdrill  bff-8e1     1/1     Running            0          5m\n"
+        "alertdrill  workers-1   0/1     CrashLoopBackOff   4          2m\n"
+        "monitoring  prom-0      2/2     Running            0          9m\n"
+    )
+
+    def shown(*args: str) -> list[str]:
+        out = subprocess.run(["grep", *args], input=listing, capture_output=True, text=True, check=False)
+        return [line.split()[1] for line in out.stdout.splitlines()[1:]]
+
+    assert shown("-v", "Running") == ["workers-1"]  # the hung BFF pod is hidden
+    assert shown("-Ev", " ([0-9]+)/\\1 +Running ") == ["bff-7d9", "workers-1"]
 
 
 def test_kubectl_top_is_fine_where_the_cluster_has_the_metrics_api(tmp_path: Path) -> None:
@@ -131,8 +156,8 @@ def test_a_step_without_a_command_is_one_located_line(tmp_path: Path) -> None:
         load_runbooks(tmp_path)
 
 
-def test_fluo_runbooks_as_sop_004_writes_them_have_six_findings() -> None:
+def test_fluo_runbooks_as_sop_004_writes_them_have_seven_findings() -> None:
     runbooks = load_runbooks(Path(__file__).parents[2] / "monitoring")
     assert runbooks is not None
     lines = sorted(f.line for f in lint_runbooks(runbooks))
-    assert lines == [33, 36, 36, 39, 51, 53]
+    assert lines == [17, 34, 37, 37, 40, 52, 54]

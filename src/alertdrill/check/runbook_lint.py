@@ -115,6 +115,26 @@ def _kubectl_problems(argv: list[str], runbooks: Runbooks) -> list[tuple[str, st
     return out
 
 
+def _hides_unready_pods(stages: list[list[str]]) -> tuple[str, str] | None:
+    """`kubectl get pods | grep -v Running`: a pod whose process runs but is not ready (READY 0/1:
+    hung, or failing its readiness probe) says Running, so the filter hides it."""
+    lists_pods = any(
+        s[0].rsplit("/", 1)[-1] == "kubectl"
+        and [a for a in s[1:] if not a.startswith("-")][:2] in (["get", "pods"], ["get", "pod"], ["get", "po"])
+        for s in stages
+    )
+    for s in stages:
+        pattern, _ = _grep_pattern(s) if s[0].rsplit("/", 1)[-1] == "grep" else (None, False)
+        inverted = any(a == "-v" or (a.startswith("-") and not a.startswith("--") and "v" in a) for a in s[1:])
+        if lists_pods and inverted and pattern == "Running":
+            return (
+                "a pod whose container runs but is not ready (READY 0/1: hung, or failing its readiness probe) "
+                "is listed as Running, so `grep -v Running` hides exactly the pod that is down",
+                "keep the pods that are Running and fully ready out instead: grep -Ev ' ([0-9]+)/\\1 +Running '",
+            )
+    return None
+
+
 def in_cluster_host(host: str, namespaces: tuple[str, ...]) -> bool:
     """A Kubernetes Service name that only the cluster's DNS resolves: one label (`alertmanager`),
     `svc.namespace[.svc[.cluster.local]]`, or two labels whose second cannot be a public top-level
@@ -162,7 +182,10 @@ def step_findings(runbook: str, step: RunbookStep, runbooks: Runbooks) -> list[R
                     "use one of " + ", ".join(f"[{p}]" for p in PLACEHOLDERS) + " (what a drill knows)",
                 )
             )
-    for argv in pipeline(step.run):
+    stages = pipeline(step.run)
+    hidden = _hides_unready_pods(stages)
+    problems += [hidden] if hidden else []
+    for argv in stages:
         program = argv[0].rsplit("/", 1)[-1]
         if program in ("grep", "egrep"):
             found = _grep_dialect(argv)

@@ -12,6 +12,7 @@ from alertdrill.config.layout import AM_CANDIDATES, LAYOUT_FILE, Layout, load_la
 from alertdrill.config.meta import MetaMonitoring, load_meta_monitoring
 from alertdrill.config.pipeline import PipelinePolicy
 from alertdrill.config.ruleset import AlertRule, RuleFile, alert_rules, load_rule_file
+from alertdrill.config.runbooks import Runbooks, load_runbooks
 from alertdrill.config.slos import Slo, slos_of
 from alertdrill.config.timescale import ScaleNote, scale_rule_file
 from alertdrill.config.validate import check_alertmanager_config, check_rules
@@ -35,6 +36,8 @@ class MonitoringConfig:
     pipeline: PipelinePolicy = field(default_factory=PipelinePolicy)
     #: policy.yml's `meta_monitoring:`: the heartbeat and the alerts about the pipeline (None: not opted in)
     meta: MetaMonitoring | None = None
+    #: <root>/runbooks.yml: the commands people run mid-incident (None: the team keeps none here)
+    runbooks: Runbooks | None = None
 
     @classmethod
     def load(cls, root: Path, bin_path: str | None = None) -> MonitoringConfig:
@@ -63,6 +66,7 @@ class MonitoringConfig:
             layout=layout,
             pipeline=PipelinePolicy.load(root),
             meta=load_meta_monitoring(root),
+            runbooks=load_runbooks(root),
         )
 
     @property

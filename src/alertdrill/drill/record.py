@@ -50,6 +50,9 @@ class Evidence:
     told: list[dict[str, object]] = field(default_factory=list)
     #: Each expectation about an alert that did not hold, followed down its chain (drill/chain.py).
     chains: list[dict[str, object]] = field(default_factory=list)
+    #: The team's runbook as the on-call ran it mid-drill: each step's command, line, verdict
+    #: (ok, finding, failed) and why (drill/runbook.py, issue 31).
+    runbook: list[dict[str, object]] = field(default_factory=list)
 
     def record(self, feature: str, scenario: str, outcome: Outcome, message: str) -> DrillRecord:
         return DrillRecord(
@@ -75,6 +78,7 @@ class Evidence:
             duplicates=dict(self.duplicates),
             told=tuple(dict(t) for t in self.told),
             chains=tuple(dict(c) for c in self.chains),
+            runbook=tuple(dict(s) for s in self.runbook),
         )
 
 
@@ -104,3 +108,4 @@ class DrillRecord:
     duplicates: dict[str, int] = field(default_factory=dict)
     told: tuple[dict[str, object], ...] = ()
     chains: tuple[dict[str, object], ...] = ()
+    runbook: tuple[dict[str, object], ...] = ()

@@ -5,6 +5,7 @@ it clears without ever paging); then the system is back at its SLOs."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from alertdrill.config.routing import sends_resolved
 from alertdrill.drill.bounds import SOP_RECOVERY_S
@@ -15,10 +16,16 @@ from alertdrill.errors import DrillFailure
 from alertdrill.notify.webhook import Notification
 
 
-def wait_for_resolved(drill: DrillSession, page: Page, sop_recovery_production_s: float = SOP_RECOVERY_S) -> None:
-    """Roll back, then wait for the resolved message on every receiver that was paged and sends one
-    (an escalation that went out before the rollback included), and read it as a person would."""
-    rollback = drill.roll_back()
+def wait_for_resolved(
+    drill: DrillSession,
+    page: Page,
+    sop_recovery_production_s: float = SOP_RECOVERY_S,
+    remedy: Callable[[], None] | None = None,
+) -> None:
+    """Roll back (through `remedy` first: the runbook's own, drill/runbook.py), then wait for the
+    resolved message on every receiver that was paged and sends one (an escalation that went out
+    before the rollback included), and read it as a person would."""
+    rollback = drill.roll_back(remedy)
     rollback_at = rollback.started_at
     routes = drill.expect.routes(page.alert, page.match)
     gi = max(r.group_interval_s for r in routes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -185,13 +186,17 @@ class DrillSession:
     def _fault_session(self) -> FaultSession:
         return FaultSession(self.stack.faults(), self.ledger, self.stack.timing.time_scale)
 
-    def roll_back(self) -> Rollback:
+    def roll_back(self, remedy: Callable[[], None] | None = None) -> Rollback:
         """Run the scenario's rollbacks, then anything they did not cover; return when it began and
-        when it was done (a node that must restart and turn Ready takes a while)."""
+        when it was done (a node that must restart and turn Ready takes a while). `remedy`: what
+        the team's runbook does to recover, run first (the scenario's own undo still runs after
+        it, so nothing is left behind whatever the remedy did)."""
         rollback_at = time.time()
         self.timeline.rollback_at = rollback_at
         if self.scenario is None and not self._pipeline_scenarios:
             raise DrillFailure("no scenario was injected yet: a 'When ... injects' step must come first")
+        if remedy is not None:
+            remedy()  # a failed remedy fails the drill; finish() still reverts every fault
         with SESSION.active(self._fault_session()):
             if self.scenario is not None:
                 self.scenario.roll_back()

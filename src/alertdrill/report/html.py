@@ -38,6 +38,21 @@ def _s(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}s"
 
 
+def _runbook_rows(d: Mapping[str, Any]) -> str:
+    """The team's runbook as the on-call ran it: each command, its verdict and why."""
+    steps = d.get("runbook") or []
+    if not steps:
+        return ""
+    rows = "".join(
+        f"<tr class='{_e(s.get('verdict'))}'><td>line {_e(s.get('line'))}</td><td><code>{_e(s.get('command'))}</code>"
+        f"</td><td>{_e(s.get('verdict'))}</td><td>{_e(s.get('why') or '')}</td></tr>"
+        for s in steps
+    )
+    return (
+        f"<table class='runbook'><tr><th></th><th>runbook command</th><th>verdict</th><th>why</th></tr>{rows}</table>"
+    )
+
+
 def _chain_rows(d: Mapping[str, Any]) -> str:
     """Each page that did not come, as its chain of links: held (with its time), the first broken
     one marked, the ones after it not reached (drill/chain.py)."""
@@ -237,7 +252,7 @@ def render_html(results: Mapping[str, Any], diagnostics: Mapping[str, str] | Non
             f"<div class='card {state}' data-outcome='{_e(d['outcome'])}'>"
             f"<h2>{_e(d.get('alert') or (told_cells(d) or ('–',))[0])} — {_e(d['scenario'])} "
             f"<span class='{_e(d['outcome'])}'>{_e(d['outcome'])}</span></h2>"
-            f"<p>{_e(d['feature'])}{_stack_of(d)}</p>{_chain_rows(d)}{timeline_svg(d)}{_labels_table(d)}"
+            f"<p>{_e(d['feature'])}{_stack_of(d)}</p>{_chain_rows(d)}{_runbook_rows(d)}{timeline_svg(d)}{_labels_table(d)}"
             f"{_messages_table(d)}"
         )
         if d.get("unexpected_alerts"):

@@ -55,6 +55,9 @@ class DrillJSON(TypedDict):
     #: Each expected page that did not come, followed down its chain: the one-line diagnosis
     #: (`line`), the first broken link, and every link followed with its time since the fault.
     chains: list[dict[str, object]]
+    #: The team's runbook run during the drill (kind/cluster): per step `line`, `command`, `verdict`
+    #: (ok | finding | failed), `why`, `exit` and an output tail.
+    runbook: list[dict[str, object]]
     #: The run dir id of the stack that ran the drill: the run's id, or `<run_id>-gwN` for a
     #: parallel worker's own stack (its logs and fault records are under .alertdrill/runs/ by it).
     stack_id: str | None
@@ -123,6 +126,7 @@ def drill_json(record: DrillRecord, stack_id: str | None = None) -> DrillJSON:
         duplicates=dict(record.duplicates),
         told=[dict(t) for t in record.told],
         chains=[dict(c) for c in record.chains],
+        runbook=[dict(s) for s in record.runbook],
         stack_id=stack_id,
     )
 

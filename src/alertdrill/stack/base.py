@@ -15,6 +15,7 @@ from typing import Protocol, Self
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.faults.session import FaultBackend
 from alertdrill.notify.recorder import NotificationRecorder
+from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.settings import Settings
 from alertdrill.workload.plan import LoadPlan
 
@@ -95,6 +96,27 @@ class GrafanaAccess:
     password: str
 
 
+@dataclass(frozen=True)
+class ShellRun:
+    """A runbook command as the on-call's shell ran it: output, and the exit status of each stage
+    of its pipeline (bash's PIPESTATUS; a pipeline's own status is only its last stage's)."""
+
+    command: str
+    returncode: int
+    stdout: str
+    stderr: str
+    statuses: tuple[int, ...] = ()
+
+
+class RunbookShell(Protocol):
+    """Where a team's runbook commands run during a drill (kubectl pointed at the drill's cluster)."""
+
+    def placeholders(self, deployment: str) -> dict[str, str]:
+        """[deployment-name], [namespace], [pod-name], [node-name] for the broken Deployment."""
+
+    def run(self, command: str, timeout_s: float = TIMEOUTS.kube_command) -> ShellRun: ...
+
+
 class MonitoringStack(Protocol):
     """Prometheus and Alertmanager running the config under test, and where their pages go."""
 
@@ -140,6 +162,9 @@ class PlatformStack(Protocol):
     def export_logs(self, dest: Path) -> Path | None:
         """After a failed run, before teardown: every log the platform keeps, into `dest` (None:
         nothing beyond what `diagnostics` and the run directory already hold)."""
+
+    def runbook_shell(self) -> RunbookShell:
+        """The on-call's shell for runbook commands (FaultError where there is none to talk to)."""
 
 
 class Stack(MonitoringStack, PlatformStack, Protocol):

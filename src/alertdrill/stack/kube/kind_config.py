@@ -12,11 +12,11 @@ from pathlib import Path
 from alertdrill.errors import ConfigError, PortInUseError
 from alertdrill.runtime.ports import LOOPBACK, is_port_free
 from alertdrill.runtime.yamlfile import load_yaml
-from alertdrill.stack.kube.manifests import RECORDER_NODE_PORT
+from alertdrill.stack.kube.manifests import BFF_NODE_PORT, RECORDER_NODE_PORT
 from alertdrill.stack.kube.values import KIND_NODE_PORTS
 
 #: The NodePort each service is exposed on inside the cluster, by name.
-NODE_PORTS = {**KIND_NODE_PORTS, "recorder": RECORDER_NODE_PORT}
+NODE_PORTS = {**KIND_NODE_PORTS, "recorder": RECORDER_NODE_PORT, "bff": BFF_NODE_PORT}
 
 
 def kind_host_ports(kind_config: Path) -> dict[str, int]:
@@ -30,7 +30,7 @@ def kind_host_ports(kind_config: Path) -> dict[str, int]:
     if missing:
         raise ConfigError(
             f"{kind_config}: no extraPortMappings for {missing} (containerPort → hostPort); the runner "
-            "reaches Prometheus, Alertmanager, Grafana and the recorder through them"
+            "reaches Prometheus, Alertmanager, Grafana, the recorder and the BFF (SOP-004's health check) through them"
         )
     return {name: mapped[port] for name, port in NODE_PORTS.items()}
 

@@ -23,6 +23,9 @@ WORKER_METRICS_PORT = 9100
 RECORDER_PORT = 8080
 #: kind-config.yaml maps this NodePort to 127.0.0.1:8080 on the host.
 RECORDER_NODE_PORT = 30080
+#: kind-config.yaml maps this NodePort to 127.0.0.1:80: the BFF at http://fluo-api.localhost/, as
+#: FLUO's ingress serves it (SOP-004's "Verify recovery": `curl -f http://fluo-api.localhost/health`).
+BFF_NODE_PORT = 30081
 NATS_SERVICE = "nats"
 #: Nodes of the workload on kind carry this label (kind-config.yaml).
 WORKLOAD_NODE_LABEL = {"alertdrill.io/role": "workload"}
@@ -56,7 +59,8 @@ def kind_placements(kube: KubeSettings) -> dict[str, Placement]:
 
 
 def labels(app: str) -> dict[str, str]:
-    return {"app.kubernetes.io/name": app, **MANAGED}
+    """`app` too: SOP-004's runbooks select FLUO's pods by it (`kubectl logs -l app=bff`)."""
+    return {"app.kubernetes.io/name": app, "app": app, **MANAGED}
 
 
 def selector(app: str) -> str:
@@ -184,7 +188,7 @@ def workload(
             port=BFF_PORT,
             placement=where.get("bff"),
         ),
-        service(kube, "bff", BFF_PORT, "http"),
+        service(kube, "bff", BFF_PORT, "http", node_port=BFF_NODE_PORT if kind else None),
         service_monitor(kube, "bff", "http", interval_s, monitor_labels),
         deployment(
             kube,

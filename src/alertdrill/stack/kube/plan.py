@@ -62,6 +62,8 @@ class KubePlan:
     pipeline_faults: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
     #: The heartbeat's route and the service the in-cluster recorder plays (issue 26).
     heartbeat: list[str] = field(default_factory=list)
+    #: What a runbook drill (features/runbooks/) runs after the page, per runbook (issue 31).
+    runbooks: dict[str, list[str]] = field(default_factory=dict)
 
 
 def plan_pipeline_faults(stack: KubeStack, runner: PlanRunner) -> dict[str, list[tuple[str, ...]]]:
@@ -111,8 +113,44 @@ def plan_kube_run(settings: Settings, monitoring: MonitoringConfig) -> tuple[Kub
             "pipeline faults (features/pipeline/) run on kind or the local stack only, never on a cluster's "
             "own Prometheus and Alertmanager"
         )
-    plan = KubePlan(runner.calls[:installed], teardown, files, urls, notes, faults, heartbeat=_heartbeat_lines(stack))
+    plan = KubePlan(
+        runner.calls[:installed],
+        teardown,
+        files,
+        urls,
+        notes,
+        faults,
+        heartbeat=_heartbeat_lines(stack),
+        runbooks=plan_runbooks(stack, runner),
+    )
     return plan, stack
+
+
+def plan_runbooks(stack: KubeStack, runner: PlanRunner) -> dict[str, list[str]]:
+    """Each runbook of the team (runbooks.yml) through the on-call's shell with the recording
+    runner: how kubectl is pointed at the drill's namespace, how the broken pod is found, then every
+    command as written (blanks the run fills from the cluster left as they are)."""
+    runbooks = stack.monitoring.runbooks
+    if runbooks is None:
+        return {}
+    shell = stack.runbook_shell()
+    first = len(runner.calls)
+    kubeconfig = shell.kubeconfig()
+    out: dict[str, list[str]] = {"the on-call's shell, once per drill": [" ".join(c) for c in runner.calls[first:]]}
+    for rb in runbooks.runbooks:
+        first = len(runner.calls)
+        values = shell.placeholders("[deployment-name]")
+        lines = [
+            " ".join(c) + "  # [pod-name]: its pod that is not ready, [node-name]: that pod's node"
+            for c in runner.calls[first:]
+        ]
+        lines.append(f"then each command as `env KUBECONFIG={kubeconfig} bash -c '<command>'`:")
+        for step in rb.steps:
+            role = " (the remedy: run as the rollback)" if step.remedy else ""
+            role += " (health check: until it passes, within 5 minutes)" if step.health_check else ""
+            lines.append(f"  {runbooks.path.name}:{step.line}: {step.filled(values)}{role}")
+        out[f"{rb.name} (alerts: {', '.join(rb.alerts) or 'none'})"] = lines
+    return out
 
 
 def _heartbeat_lines(stack: KubeStack) -> list[str]:
@@ -143,6 +181,10 @@ def render_plan(plan: KubePlan) -> str:
             lines += [f"## {name}"] + [" ".join(c) for c in calls]
     if plan.heartbeat:
         lines += ["", "# heartbeat (policy.yml meta_monitoring): who notices when alerting is down"] + plan.heartbeat
+    if plan.runbooks:
+        lines += ["", "# runbooks (runbooks.yml): what a runbook drill runs after the page"]
+        for name, steps in plan.runbooks.items():
+            lines += [f"## {name}", *steps]
     if plan.notes:
         lines += ["", "# notes"] + plan.notes
     return "\n".join(lines)

@@ -38,6 +38,7 @@ from alertdrill.stack.kube.isolation import KPS_SERVICES, restart_alerting
 from alertdrill.stack.kube.kind_config import kind_host_ports, require_free_host_ports
 from alertdrill.stack.kube.operator import PrometheusSelection, parse_prometheus_list
 from alertdrill.stack.kube.pipeline_faults import PipelineTarget
+from alertdrill.stack.kube.runbook_shell import KubeRunbookShell
 from alertdrill.stack.kube.tools import (
     CLUSTER_TOOLS,
     KIND_TOOLS,
@@ -346,6 +347,9 @@ class KubeStack(StackLifecycle):
         )
         self._exit.enter_context(proc)
         return url
+
+    def runbook_shell(self) -> KubeRunbookShell:
+        return KubeRunbookShell(self.kube, self.context, self.runner, self.run_dir)
 
     def run_load(self, plan: LoadPlan) -> dict[str, float]:
         """The SLO load from inside the traffic pod, against the BFF's Service (never from outside)."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from alertdrill.backends import STACKS
 from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.errors import FaultError
 from alertdrill.notify.heartbeat import heartbeat_spec
 from alertdrill.notify.recorder import NotificationRecorder
 from alertdrill.notify.redirect import SinkTargets
@@ -21,7 +22,7 @@ from alertdrill.runtime.process import ManagedProcess
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.tlsca import issue_run_certificates
 from alertdrill.settings import Settings
-from alertdrill.stack.base import GrafanaAccess, PipelineTimers, Timing
+from alertdrill.stack.base import GrafanaAccess, PipelineTimers, RunbookShell, Timing
 from alertdrill.stack.common import StackLifecycle, start_run, write_config
 from alertdrill.stack.health import wait_until_healthy
 from alertdrill.stack.local.faults import LocalFaultContext, LocalFaults
@@ -319,6 +320,12 @@ class LocalStack(StackLifecycle):
 
     def run_load(self, plan: LoadPlan) -> dict[str, float]:
         return run_local_load(self.urls()["bff"], plan, self.run_dir, self.run_id)
+
+    def runbook_shell(self) -> RunbookShell:
+        raise FaultError(
+            "runbook commands talk to Kubernetes (kubectl), and the local stack has none: runbook drills are "
+            "@kind (run them with --stack kind or cluster); `alertdrill check` reads the runbooks offline"
+        )
 
     def pids(self) -> dict[str, int]:
         """Every live process of the stack by name (for measurements and leak checks)."""

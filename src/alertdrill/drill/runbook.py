@@ -1,0 +1,168 @@
+"""Then-steps that run the team's runbook mid-drill, as the on-call would after the page.
+
+Why live as well as offline: `alertdrill check` finds what is wrong on a command's face; only a
+broken cluster shows whether the commands, pasted as written with the blanks filled in, succeed
+and point at what is broken. A step `alertdrill check` already flags is a *finding* (recorded with
+its reason, not a failure: the team has it on record); any other step that fails, or that should
+name the broken component and does not, fails the drill, naming the file and line.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from alertdrill.check.runbook_lint import RunbookFinding, lint_runbooks, pipeline
+from alertdrill.config.runbooks import Runbook, Runbooks, RunbookStep
+from alertdrill.drill.bounds import SOP_RECOVERY_S
+from alertdrill.drill.paging import Page
+from alertdrill.drill.session import DrillSession
+from alertdrill.drill.watch import POLL_S
+from alertdrill.errors import ConfigError, DrillFailure
+from alertdrill.runtime.timeouts import TIMEOUTS
+from alertdrill.runtime.wait import poll
+from alertdrill.stack.base import RunbookShell, ShellRun
+
+log = logging.getLogger(__name__)
+
+#: Exit statuses of a pipeline stage that are not a failure of the command: grep selecting no line
+#: (1), and a stage cut off by `head` (SIGPIPE, 128 + 13).
+NOT_FAILURES = {"grep": {1}, "egrep": {1}}
+SIGPIPE_STATUS = 141
+OUTPUT_TAIL = 1200
+
+
+@dataclass(frozen=True)
+class RunbookRun:
+    """A runbook the drill ran, and the blanks it filled (the remedy step reuses both)."""
+
+    runbooks: Runbooks
+    runbook: Runbook
+    values: dict[str, str]
+
+
+def stage_failure(run: ShellRun) -> str | None:
+    """Which stage of the command failed, or None (statuses as bash's PIPESTATUS gave them)."""
+    stages = pipeline(run.command)
+    statuses = run.statuses or (run.returncode,)
+    for argv, status in zip(stages, statuses, strict=False):
+        program = argv[0].rsplit("/", 1)[-1] if argv else "?"
+        if status == 0 or status == SIGPIPE_STATUS or status in NOT_FAILURES.get(program, set()):
+            continue
+        detail = run.stderr.strip().splitlines()[-1:] or ["no message"]
+        return f"{program} exited {status}: {detail[0][:300]}"
+    return None
+
+
+def _runbook_for(drill: DrillSession, page: Page, name: str) -> tuple[Runbooks, Runbook]:
+    runbooks = drill.expect.monitoring.runbooks
+    root = drill.expect.monitoring.root
+    if runbooks is None:
+        raise ConfigError(f"{root}: no runbooks.yml; keep the team's runbooks there to drill them")
+    runbook = runbooks.named(name)
+    if page.alert not in runbook.alerts:
+        raise ConfigError(
+            f"{runbooks.path}:{runbook.line}: runbook {name!r} is not for {page.alert} (its alerts: "
+            f"{', '.join(runbook.alerts) or 'none'}); add it to `alerts:` there, or drill the alert's own runbook"
+        )
+    return runbooks, runbook
+
+
+def _judge(step: RunbookStep, run: ShellRun, broken: set[str], known: list[RunbookFinding]) -> tuple[str, str, bool]:
+    """(verdict, why, named): ok, a finding `check` predicted, or failed."""
+    failed = stage_failure(run)
+    named = any(b and b in run.stdout for b in broken)
+    problem = failed or (None if named or not step.names_broken else f"its output names none of {sorted(broken)}")
+    if problem is None:
+        return "ok", (f"works here, though `alertdrill check` finds: {known[0].why}" if known else ""), named
+    if known:
+        return "finding", f"{problem}; as `alertdrill check` finds: {known[0].why}; fix: {known[0].fix}", named
+    return "failed", problem, named
+
+
+def run_runbook(drill: DrillSession, page: Page, name: str, deployment: str) -> RunbookRun:
+    """Every step but the remedy, as written with the blanks filled; at least one must name the
+    broken Deployment or pod, and none may fail unless `alertdrill check` already says why."""
+    runbooks, runbook = _runbook_for(drill, page, name)
+    known: dict[int, list[RunbookFinding]] = {}
+    for f in lint_runbooks(runbooks):
+        known.setdefault(f.line, []).append(f)
+    shell = drill.stack.runbook_shell()
+    values = shell.placeholders(deployment)
+    broken = {values.get("deployment-name", ""), values.get("pod-name", "")} - {""}
+    failures, anything_named = [], False
+    for step in runbook.steps:
+        if step.remedy or step.health_check:
+            continue  # run by the rollback that uses the runbook's remedy
+        command = step.filled(values)
+        run = shell.run(command, timeout_s=TIMEOUTS.kube_command)
+        verdict, why, named = _judge(step, run, broken, known.get(step.line, []))
+        anything_named |= named
+        log.info("runbook %s line %d: %s: %s%s", name, step.line, verdict, command, f" ({why})" if why else "")
+        drill.evidence.runbook.append(
+            {
+                "runbook": name,
+                "line": step.line,
+                "say": step.say,
+                "command": command,
+                "verdict": verdict,
+                "why": why,
+                "exit": run.returncode,
+                "statuses": list(run.statuses),
+                "output": (run.stdout + run.stderr)[-OUTPUT_TAIL:],
+            }
+        )
+        if verdict == "failed":
+            failures.append(f"{runbooks.path}:{step.line} `{command}`: {why}")
+    if not anything_named:
+        failures.append(f"no step of {name!r} named the broken {deployment} ({sorted(broken)})")
+    if failures:
+        raise DrillFailure(f"runbook {name!r} did not work mid-incident on {page.what}: " + "; ".join(failures))
+    return RunbookRun(runbooks, runbook, values)
+
+
+def remedy(drill: DrillSession, ran: RunbookRun) -> Callable[[], None]:
+    """The runbook's own remedy as the rollback: its remedy steps, then its health checks until
+    they pass, within SOP-004's 5 minutes of real time (a restart takes real time at any scale)."""
+    steps = [s for s in ran.runbook.steps if s.remedy]
+    if not steps:
+        raise ConfigError(
+            f"{ran.runbooks.path}:{ran.runbook.line}: runbook {ran.runbook.name!r} has no step marked `remedy: true`"
+        )
+    shell = drill.stack.runbook_shell()
+
+    def apply() -> None:
+        start = time.time()
+        for step in steps:
+            _run_or_fail(shell, ran, step, "remedy")
+        for step in (s for s in ran.runbook.steps if s.health_check):
+            _wait_healthy(shell, ran, step, start + SOP_RECOVERY_S)
+        log.info("the runbook's remedy and health check took %.1fs", time.time() - start)
+
+    return apply
+
+
+def _run_or_fail(shell: RunbookShell, ran: RunbookRun, step: RunbookStep, what: str) -> None:
+    command = step.filled(ran.values)
+    failed = stage_failure(shell.run(command, timeout_s=TIMEOUTS.kube_command))
+    if failed:
+        raise DrillFailure(f"the runbook's {what} {ran.runbooks.path}:{step.line} `{command}` failed: {failed}")
+
+
+def _wait_healthy(shell: RunbookShell, ran: RunbookRun, step: RunbookStep, deadline: float) -> None:
+    command = step.filled(ran.values)
+    waited = poll(
+        f"runbook health check `{command}`",
+        lambda: shell.run(command, timeout_s=TIMEOUTS.kube_command),
+        done=lambda run: stage_failure(run) is None,
+        poll_s=POLL_S,
+        until=deadline,
+    )
+    if not waited.met:
+        last = stage_failure(waited.value) if waited.value is not None else "never ran"
+        raise DrillFailure(
+            f"after the runbook's remedy, its health check {ran.runbooks.path}:{step.line} `{command}` did not pass "
+            f"within SOP-004's {SOP_RECOVERY_S / 60:g} minutes: {last}"
+        )
