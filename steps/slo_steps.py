@@ -6,6 +6,8 @@ from pytest_bdd import parsers, then, when
 
 from alertdrill import grammar as g
 from alertdrill.drill import load as slo
+from alertdrill.drill.autoscale import assert_scales_out_and_drains
+from alertdrill.drill.expectations import FaultWindow
 from alertdrill.drill.session import DrillSession
 from alertdrill.slo.under_load import LoadWindow
 from alertdrill.workload.plan import LoadPlan
@@ -24,6 +26,11 @@ def _(drill: DrillSession, load: LoadWindow, datatable: list[list[str]]) -> None
 @then(g.NO_ALERT_UNDER_LOAD)
 def _(drill: DrillSession, load: LoadWindow) -> None:
     slo.assert_no_alert_fired(drill, load)
+
+
+@then(parsers.parse(g.SCALES_OUT))
+def _(drill: DrillSession, fault: FaultWindow, replicas: int, seconds: int) -> None:
+    assert_scales_out_and_drains(drill, fault, replicas, float(seconds))
 
 
 @then(g.DASHBOARDS)

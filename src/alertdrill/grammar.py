@@ -55,6 +55,9 @@ LOAD = (
 )
 SLOS_HOLD = "these SLOs hold over the load:"
 NO_ALERT_UNDER_LOAD = "no alert fired during the load"
+SCALES_OUT = (
+    "the workers scale out to at least {replicas:d} replicas and drain the queue within {seconds:d} seconds, unscaled"
+)
 DASHBOARDS = "every panel of the SOP dashboards parses and returns data"
 
 #: A step that expects an alert to fire (primary or "also"), as a regex over the step text.
@@ -180,6 +183,7 @@ STEP_TEXTS: tuple[str, ...] = (
     LOAD,
     SLOS_HOLD,
     NO_ALERT_UNDER_LOAD,
+    SCALES_OUT,
     DASHBOARDS,
 )
 

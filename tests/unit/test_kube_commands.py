@@ -92,8 +92,13 @@ def test_kind_run_creates_installs_and_deletes_the_cluster_mocked_tools(mocked_t
         "kubectl rollout status deployment/workers",
         "kubectl rollout status deployment/traffic",
         "kubectl rollout status deployment/recorder",
+        # KEDA, for the autoscaling drill (SOP-004 "auto-scale based on queue depth")
+        "helm repo add kedacore",
+        "helm upgrade keda kedacore/keda",
         "kind delete cluster",
     ]
+    keda = runner.calls[-2]
+    assert keda[keda.index("--version") + 1] == "2.21.1" and keda[keda.index("--namespace") + 1] == "keda"
     create = runner.calls[2]
     assert create == (
         "kind",

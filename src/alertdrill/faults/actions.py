@@ -85,6 +85,27 @@ def submit_jobs(count: int, rate: float = 500.0, configuration: Any = None, secr
     return _inject(f"submit_jobs({count} at {rate:g}/s)", lambda b: b.submit_jobs(count, rate))
 
 
+def autoscale_on_queue(
+    workload: str = "workers",
+    min_replicas: int = 2,
+    max_replicas: int = 4,
+    lag: int = 200,
+    configuration: Any = None,
+    secrets: Any = None,
+) -> Output:
+    """Scale the workload on queue depth while the drill runs: at most `lag` pending jobs per replica
+    (bounded: 1..10 replicas). Kind and clusters with KEDA; not modelled on the local stack."""
+    if not 1 <= min_replicas <= max_replicas <= 10 or lag < 1:
+        raise FaultError(
+            f"autoscale_on_queue: need 1 <= min_replicas <= max_replicas <= 10 and lag >= 1; got "
+            f"{min_replicas}, {max_replicas}, {lag}"
+        )
+    return _inject(
+        f"autoscale_on_queue({workload}, {min_replicas}..{max_replicas}, lag {lag})",
+        lambda b: b.autoscale_on_queue(workload, min_replicas, max_replicas, lag),
+    )
+
+
 def crashloop_workload(workload: str, pods: int = 1, configuration: Any = None, secrets: Any = None) -> Output:
     """Patch the command of `pods` replicas to exit at start; they restart with back-off."""
     return _inject(f"crashloop_workload({workload}, {pods})", lambda b: b.crashloop_workload(workload, pods))
@@ -118,6 +139,7 @@ WORKLOAD_FAULTS: tuple[Callable[..., Output], ...] = (
     inject_errors,
     inject_latency,
     pause_consumers,
+    autoscale_on_queue,
     submit_jobs,
     crashloop_workload,
     stop_node,

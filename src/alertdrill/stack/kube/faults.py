@@ -25,6 +25,7 @@ from alertdrill.runtime.wait import poll
 from alertdrill.settings import Settings
 from alertdrill.stack.kube import commands, manifests
 from alertdrill.stack.kube.api import KubeTarget
+from alertdrill.stack.kube.autoscaling import autoscale_on_queue
 from alertdrill.stack.kube.pipeline_faults import KubePipelineFaults, PipelineTarget
 from alertdrill.stack.kube.tools import Runner, poll_command
 
@@ -283,6 +284,13 @@ class KubeFaults(KubePipelineFaults):
         # Offline, the BFF is restarted: it starts without faults.
         undo_argv = self.ctx.kubectl("rollout", "restart", "deployment/bff")
         return Injection(lambda: self._bff_post(undo), _undo(undo_argv))
+
+    def autoscale_on_queue(self, workload: str, min_replicas: int, max_replicas: int, lag: int) -> Injection:
+        kubectl = self.ctx.kubectl()
+        restore = self._replicas(workload)
+        return autoscale_on_queue(
+            self.ctx.runner, kubectl, self.ctx.ns, workload, (min_replicas, max_replicas), lag, restore
+        )
 
     def submit_jobs(self, count: int, rate: float) -> Injection:
         """Real jobs through the BFF, posted from inside the traffic pod (the BFF is not exposed)."""

@@ -155,7 +155,12 @@ def nats_values(monitoring_dir: Path, kind: bool, pod_monitor_labels: dict[str, 
         base = merge(base, {"promExporter": {"podMonitor": {"merge": {"metadata": {"labels": pod_monitor_labels}}}}})
     if not kind:
         return base
-    return merge(base, {"podTemplate": {"merge": {"spec": _on_control_plane()}}})
+    # the monitoring port on the Service too: KEDA's nats-jetstream scaler reads the consumer's lag
+    # there (stack/kube/autoscaling.py)
+    return merge(
+        base,
+        {"podTemplate": {"merge": {"spec": _on_control_plane()}}, "service": {"ports": {"monitor": {"enabled": True}}}},
+    )
 
 
 def grafana_admin_secret(namespace: str, password: str | None = None) -> Manifest:

@@ -118,6 +118,12 @@ class LocalFaults(LocalPipelineFaults):
     def inject_latency(self, workload: str, seconds: float) -> Injection:
         return self._bff_fault(workload, {"latency_s": seconds}, {"latency_s": 0.0})
 
+    def autoscale_on_queue(self, workload: str, min_replicas: int, max_replicas: int, lag: int) -> Injection:
+        raise FaultError(
+            "queue-depth autoscaling is not modelled on the local stack (its pods are processes with fixed "
+            "replicas); the autoscaling drill runs on kind, where KEDA scales the workers (@kind)"
+        )
+
     def submit_jobs(self, count: int, rate: float) -> Injection:
         """Real jobs through the BFF's API; they cannot be taken back, the workers drain them."""
         url = self.ctx.bff_url + "/api/jobs"
