@@ -14,19 +14,11 @@ import json
 from alertdrill.errors import FaultError
 from alertdrill.faults.injection import CommandsUndo, Injection
 from alertdrill.runtime.timeouts import TIMEOUTS
-from alertdrill.stack.kube.commands import Chart
+from alertdrill.stack.kube.commands import KEDA
 from alertdrill.stack.kube.manifests import MANAGED, NATS_SERVICE, Manifest
 from alertdrill.stack.kube.tools import Runner
 from alertdrill.workload.worker import DURABLE, STREAM
 
-#: KEDA 2.21.1 (chart and app), installed by the kind stack into its own namespace.
-KEDA = Chart(
-    release="keda",
-    repo_name="kedacore",
-    repo_url="https://kedacore.github.io/charts",
-    chart="keda",
-    version="2.21.1",
-)
 KEDA_NAMESPACE = "keda"
 #: The NATS chart's monitoring port (its Service publishes it: values.nats_values on kind).
 NATS_MONITOR_PORT = 8222

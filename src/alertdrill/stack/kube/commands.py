@@ -45,7 +45,16 @@ NATS = Chart(
     chart="nats",
     version="2.14.2",
 )
-CHARTS = (KUBE_PROMETHEUS_STACK, NATS)
+#: KEDA 2.21.1 (chart and app): the autoscaler of SOP-004's "auto-scale based on queue depth",
+#: installed by the kind stack into its own namespace (autoscaling.py).
+KEDA = Chart(
+    release="keda",
+    repo_name="kedacore",
+    repo_url="https://kedacore.github.io/charts",
+    chart="keda",
+    version="2.21.1",
+)
+CHARTS = (KUBE_PROMETHEUS_STACK, NATS, KEDA)
 
 
 def kube_context(kube: KubeSettings, kind: bool) -> str | None:

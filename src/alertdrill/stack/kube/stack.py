@@ -32,7 +32,7 @@ from alertdrill.stack.common import StackLifecycle, start_run, write_config
 from alertdrill.stack.health import wait_until_healthy
 from alertdrill.stack.kube import commands, manifests, values
 from alertdrill.stack.kube.api import KubeTarget
-from alertdrill.stack.kube.autoscaling import KEDA, KEDA_NAMESPACE
+from alertdrill.stack.kube.autoscaling import KEDA_NAMESPACE
 from alertdrill.stack.kube.evidence import export_cluster_logs, workload_log_tails
 from alertdrill.stack.kube.faults import KubeFaultContext, KubeFaults
 from alertdrill.stack.kube.isolation import KPS_SERVICES, restart_alerting
@@ -182,7 +182,7 @@ class KubeStack(StackLifecycle):
         if self.installs_workload:
             self._install_workload()
         if self.is_kind:  # the autoscaler SOP-004's "auto-scale on queue depth" needs (autoscaling.py)
-            self._helm(KEDA, KEDA_NAMESPACE, values.dump_all([{}], self.run_dir / "keda.values.yaml"))
+            self._helm(commands.KEDA, KEDA_NAMESPACE, values.dump_all([{}], self.run_dir / "keda.values.yaml"))
         if not self.installs_monitoring:
             rule_labels = self.selection.rule_labels if self.selection else {}
             self._apply([values.prometheus_rule(rule_paths, self.kube.namespace, rule_labels)], "rules")
