@@ -151,8 +151,9 @@ def _(drill: DrillSession, page: Page, runbook: str, deployment: str) -> Runbook
 
 
 @then(parsers.parse(g.REMEDY_RESOLVES))
-def _(drill: DrillSession, page: Page, runbook_run: RunbookRun, minutes: int) -> None:
-    recovery.wait_for_resolved(drill, page, sop_recovery_production_s=minutes * 60.0, remedy=remedy(drill, runbook_run))
+def _(drill: DrillSession, page: Page, runbook: str, deployment: str, minutes: int) -> None:
+    fix = remedy(drill, page, runbook, deployment)
+    recovery.wait_for_resolved(drill, page, sop_recovery_production_s=minutes * 60.0, remedy=fix)
 
 
 @then(parsers.parse(g.CLEARS_QUIETLY))

@@ -39,8 +39,8 @@ RESOLVES = "after rollback it resolves and the resolved notification arrives wit
 CLEARS_QUIETLY = "after rollback it clears within {minutes:d} minutes without ever paging"
 RUNS_RUNBOOK = 'the on-call runs the "{runbook}" runbook for deployment "{deployment}" and it names what is broken'
 REMEDY_RESOLVES = (
-    "rolled back by the runbook's own remedy, it resolves and the resolved notification arrives within "
-    "{minutes:d} minutes"
+    'rolled back by the "{runbook}" runbook\'s own remedy for deployment "{deployment}", it resolves and the '
+    "resolved notification arrives within {minutes:d} minutes"
 )
 STAYS_QUIET = 'alert "{alert}" stays quiet for the whole bound of its {seconds:d} second hold'
 REACHED_AT_LEAST = 'Prometheus saw "{expr}" reach at least {value:g}'

@@ -438,3 +438,11 @@ def test_isolation_on_kind_restarts_prometheus_and_alertmanager_mocked_tools(
         before = len(runner.calls)
         stack.isolate(reset_rules=True)
         assert runner.calls[before:] == []
+
+
+def test_a_kind_config_without_the_bff_mapping_still_starts(tmp_path: Path) -> None:
+    """The BFF's port 80 is for SOP-004's runbook health check only: a team's kind config may leave it out."""
+    text = (REPO / "kind-config.yaml").read_text()
+    config = tmp_path / "kind-config.yaml"
+    config.write_text("\n".join(line for line in text.splitlines() if "containerPort: 30081" not in line))
+    assert "bff" not in kind_host_ports(config) and kind_host_ports(config)["recorder"] == 8080

@@ -239,6 +239,7 @@ def test_slo_values_read_as_the_sop_writes_them() -> None:
     assert slo_value(0.004822, "s") == "4.822 ms"
     assert slo_value(0.245, "ratio") == "24.5 %"  # worker CPU: a share of its limit
     assert slo_value(0.999, "ratio") == "99.9 %"
+    assert slo_value(0.99949, "ratio") == "99.949 %"  # not "99.95 %" next to an objective of >= 99.95 %
     assert slo_value(4.11976e07, "ratio") == "4.12e+07 ratio"  # a broken SLI is not shown as a percentage
     assert slo_value(1200.85, "msg/s") == "1201 msg/s"
     assert slo_objective("< 0.8", "ratio") == "< 80 %"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -159,16 +160,42 @@ def test_fluos_service_down_runbook_names_the_crash_looping_pod_mocked_kubectl(c
     assert ran.values["pod-name"] == "workers-b"
 
 
-def test_a_hung_pod_hidden_by_grep_v_running_is_a_finding_not_a_failure_mocked_kubectl(
+def test_a_hung_pod_hidden_by_grep_v_running_is_found_by_no_step_of_the_sops_runbook_mocked_kubectl(
     cluster: Any, tmp_path: Path
 ) -> None:
+    """The hung BFF runs but is not ready: `grep -v Running` hides it (a finding `check` predicts),
+    and `describe pod bff-7d9` only echoes the name the drill filled in: nothing found it."""
     cluster(HUNG_BFF)
     drill, page = _drill(tmp_path, REPO / "monitoring", "ServiceDown")
-    rb.run_runbook(drill, page, "Service Down Response", "bff")
-    first = drill.evidence.runbook[0]
+    with pytest.raises(
+        DrillFailure, match="no step of 'Service Down Response' marked names_broken named the broken bff"
+    ):
+        rb.run_runbook(drill, page, "Service Down Response", "bff")
+    first, describe = drill.evidence.runbook[:2]
     assert first["verdict"] == "finding"
     assert first["why"].startswith("its output names none of ['bff', 'bff-7d9']; as `alertdrill check` finds:")
-    assert drill.evidence.runbook[1]["verdict"] == "ok"  # describe names the hung pod
+    assert describe["verdict"] == "ok" and describe["why"] == "it can only echo the names filled into it"
+
+
+def test_statuses_line_up_with_the_last_pipeline_and_redirections_mocked_kubectl(cluster: Any, tmp_path: Path) -> None:
+    cluster(CRASHLOOP)
+    shell = _shell(tmp_path)
+    top = shell.run("kubectl top nodes 2>&1 | grep -i error")
+    assert top.statuses == (1, 0) and rb.stage_failure(top) is not None and rb.stage_failure(top).startswith("kubectl")
+    quiet = shell.run("true && kubectl get pods --all-namespaces | grep -i nothing-like-this")
+    assert quiet.statuses == (0, 1) and rb.stage_failure(quiet) is None  # grep found nothing: not a failure
+
+
+def test_a_command_that_hangs_is_stopped_with_its_whole_pipeline(tmp_path: Path) -> None:
+    """Real bash, no kubectl needed: a hung stage is killed with its process group, not left behind."""
+    shell = _shell(tmp_path)
+    shell._kubeconfig = tmp_path / "unused.kubeconfig"  # no cluster: skip fetching one
+    marker = f"alertdrill-hang-{os.getpid()}"
+    run = shell.run(f"sleep 30 | cat # {marker}", timeout_s=0.5)
+    assert run.returncode == 124 and "did not finish within" in run.stderr
+    assert rb.stage_failure(run) is not None
+    ps = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True, check=False)
+    assert ps.stdout.strip() == ""
 
 
 OWN = """\
@@ -201,7 +228,7 @@ def test_a_command_that_fails_unpredicted_fails_the_drill_at_its_line_mocked_kub
     message = str(failed.value)
     assert f"{tmp_path / 'own' / 'runbooks.yml'}:6 `kubectl describe pod [pod-name] -n alertdrill`" in message
     assert "kubectl exited 1: Error from server (NotFound)" in message
-    assert "no step of 'Checkout Down' named the broken checkout" in message
+    assert "no step of 'Checkout Down' marked names_broken named the broken checkout" in message
 
 
 def test_the_remedy_restarts_and_waits_for_the_health_check_mocked_kubectl(
@@ -211,9 +238,8 @@ def test_the_remedy_restarts_and_waits_for_the_health_check_mocked_kubectl(
     (tmp_path / "own").mkdir()
     (tmp_path / "own" / "runbooks.yml").write_text(OWN)
     drill, page = _drill(tmp_path, tmp_path / "own", "CheckoutDown")
-    ran = rb.run_runbook(drill, page, "Checkout Down", "checkout")
     monkeypatch.setattr(rb, "POLL_S", 0.05)
-    rb.remedy(drill, ran)()
+    rb.remedy(drill, page, "Checkout Down", "checkout")()
     argvs = [json.loads(line)["argv"] for line in log.read_text().splitlines()]
     assert ["rollout", "restart", "deployment/checkout", "-n", "alertdrill"] in argvs
     assert argvs.count(["rollout", "status", "deployment/checkout", "-n", "alertdrill"]) == 3  # until it passed
@@ -226,12 +252,11 @@ def test_a_health_check_that_never_passes_fails_within_the_sops_five_minutes_moc
     (tmp_path / "own").mkdir()
     (tmp_path / "own" / "runbooks.yml").write_text(OWN)
     drill, page = _drill(tmp_path, tmp_path / "own", "CheckoutDown")
-    ran = rb.run_runbook(drill, page, "Checkout Down", "checkout")
-    monkeypatch.setattr(rb, "SOP_RECOVERY_S", 0.3)  # the SOP's 5 minutes, shortened for the test
+    monkeypatch.setattr(rb, "SOP_RECOVERY_S", 3.0)  # the SOP's 5 minutes, shortened for the test
     monkeypatch.setattr(rb, "POLL_S", 0.05)
     never = r"runbooks.yml:12 `kubectl rollout status deployment/checkout -n alertdrill` did not pass within SOP-004's"
     with pytest.raises(DrillFailure, match=never + r" .* timed out waiting"):
-        rb.remedy(drill, ran)()
+        rb.remedy(drill, page, "Checkout Down", "checkout")()
 
 
 def test_the_local_stack_has_no_runbook_shell_and_says_why() -> None:

@@ -4,13 +4,14 @@ not FLUO's). The grep finding's premise is proven on the machine's real GNU grep
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from alertdrill.check.runbook_lint import in_cluster_host, lint_runbooks, pipeline
+from alertdrill.check.runbook_lint import in_cluster_host, lint_runbooks, pipeline, pipelines
 from alertdrill.config.runbooks import load_runbooks
 from alertdrill.errors import ConfigError
 
@@ -74,7 +75,7 @@ def test_each_kind_is_found_at_its_line_and_the_correct_twin_is_not(tmp_path: Pa
     }
     (grep,) = found["perl digits in grep"]
     assert grep.startswith(f"{tmp_path / 'runbooks.yml'}:9: ")
-    assert 'matches "HTTP 5d{2}"' in grep and 'fix: write grep "HTTP 5[0-9]{2}"' in grep
+    assert 'matches "HTTP 5d{2}"' in grep and "fix: write `grep -E 'HTTP 5[0-9]{2}'`" in grep  # -E kept
     assert found["logs by label, no tail"] == [
         f"{tmp_path / 'runbooks.yml'}:15: `kubectl logs -l app=checkout --since=30m`: with a label selector "
         "`kubectl logs` prints only the last 10 lines of each pod (--tail defaults to 10 with -l), so "
@@ -129,11 +130,40 @@ def test_in_cluster_hosts(host: str, in_cluster: bool) -> None:
     assert in_cluster_host(host, ("payments",)) is in_cluster
 
 
+@pytest.mark.parametrize(
+    ("command", "found"),
+    [
+        ('kubectl logs deploy/x --tail=-1 | grep -m 5 "\\d"', "GNU grep has no"),  # -m takes a value
+        ('kubectl logs deploy/x --tail=-1 | grep -v "\\d"', "write `grep -v '[0-9]'`"),  # -v kept
+        ("kubectl -n payments top pods", "Metrics API not available"),  # -n takes a value
+        ("kubectl logs -lapp=checkout --since=5m", "--tail defaults to 10 with -l"),
+        ("kubectl logs deploy/x --tail=-1 2>&1 | grep -E 'HTTP 5[0-9]{2}'", None),
+    ],
+)
+def test_options_with_values_and_redirections_are_read_as_the_tools_read_them(
+    tmp_path: Path, command: str, found: str | None
+) -> None:
+    (tmp_path / "runbooks.yml").write_text(f"runbooks:\n- name: X\n  steps:\n  - run: {json.dumps(command)}\n")
+    runbooks = load_runbooks(tmp_path)
+    assert runbooks is not None
+    got = [str(f) for f in lint_runbooks(runbooks)]
+    if found is None:
+        assert got == []
+    else:
+        assert len(got) == 1 and found in got[0], got
+
+
 def test_pipeline_splits_stages_and_unquotes_as_the_shell_does() -> None:
     assert pipeline("""kubectl logs -l app=bff --since=1h | grep -i "5\\d\\d" | head -20""") == [
         ["kubectl", "logs", "-l", "app=bff", "--since=1h"],
         ["grep", "-i", "5\\d\\d"],
         ["head", "-20"],
+    ]
+    # PIPESTATUS describes the last pipeline only; redirections stay out of the argv
+    assert pipelines("a && kubectl logs x 2>&1 | grep err; b > /dev/null") == [
+        [["a"]],
+        [["kubectl", "logs", "x"], ["grep", "err"]],
+        [["b"]],
     ]
 
 
@@ -161,3 +191,18 @@ def test_fluo_runbooks_as_sop_004_writes_them_have_seven_findings() -> None:
     assert runbooks is not None
     lines = sorted(f.line for f in lint_runbooks(runbooks))
     assert lines == [17, 34, 37, 37, 40, 52, 54]
+
+
+@pytest.mark.parametrize(
+    ("step", "error"),
+    [
+        ("  - run: kubectl get pods\n    names_broke: true\n", r"runbooks.yml:6: 'X' step 1 has no key 'names_broke'"),
+        ("  - run: kubectl get pods\n    remedy: yes\n", r"runbooks.yml:6: remedy must be true or false, not 'yes'"),
+    ],
+)
+def test_a_misspelt_key_or_a_flag_that_is_not_a_boolean_is_one_located_line(
+    tmp_path: Path, step: str, error: str
+) -> None:
+    (tmp_path / "runbooks.yml").write_text("runbooks:\n- name: X\n  alerts: [A]\n  steps:\n" + step)
+    with pytest.raises(ConfigError, match=error):
+        load_runbooks(tmp_path)

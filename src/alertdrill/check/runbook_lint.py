@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from alertdrill.config.runbooks import PLACEHOLDERS, Runbooks, RunbookStep
 
 #: Perl escapes that GNU grep's basic and extended syntax do not have: a backslash before another
-#: character is that character (grep 3.8+ warns "stray \ before d"). `\w \s \b \< \>` GNU does have.
+#: character is that character (newer greps warn "stray \ before d"; Debian's 3.8 says nothing).
+#: `\w \s \b \< \>` GNU grep does have.
 PERL_ONLY_ESCAPE = re.compile(r"\\([dDhHNRKAzZ])")
 PERL_CLASS = {"d": "[0-9]", "D": "[^0-9]"}
 URL = re.compile(r"\bhttps?://([A-Za-z0-9.-]+)")
@@ -35,62 +36,108 @@ class RunbookFinding:
         return f"{self.file}:{self.line}: `{self.command}`: {self.why}; fix: {self.fix}"
 
 
-def pipeline(command: str) -> list[list[str]]:
-    """A shell command split into the argv of each stage of its pipes (quotes removed as the
-    shell removes them); a command the shell could not parse is one stage of its raw words."""
+#: Operators that end a pipeline (bash's PIPESTATUS then describes only the last one).
+LIST_OPERATORS = {";", "&&", "||", "&"}
+#: Redirections: they stay with their stage, and the word after a bare one is its target.
+REDIRECTIONS = {">", ">>", "<", ">&", "<&", "&>", ">|", "&>>"}
+
+
+def pipelines(command: str) -> list[list[list[str]]]:
+    """A shell command as its pipelines (split at `;`, `&&`, `||`, `&`), each the argv of its stages
+    (split at `|`), quotes removed as the shell removes them and redirections (`2>&1`, `> f`) left
+    out of the argv; a command the shell could not parse is one stage of its raw words."""
     try:
-        lex = shlex.shlex(command, posix=True, punctuation_chars="|;&")
+        lex = shlex.shlex(command, posix=True, punctuation_chars="|;&<>")
         lex.whitespace_split = True
         tokens = list(lex)
     except ValueError:
-        return [command.split()]
-    stages: list[list[str]] = [[]]
+        return [[command.split()]]
+    out: list[list[list[str]]] = [[[]]]
+    skip_target = False
     for tok in tokens:
-        if tok and set(tok) <= set("|;&"):
-            stages.append([])
+        stage = out[-1][-1]
+        if skip_target:
+            skip_target = False
+        elif tok in LIST_OPERATORS:
+            out.append([[]])
+        elif tok == "|":
+            out[-1].append([])
+        elif tok in REDIRECTIONS:
+            if stage and stage[-1].isdigit():
+                stage.pop()  # the fd of `2>&1`
+            skip_target = True
         else:
-            stages[-1].append(tok)
-    return [s for s in stages if s]
+            stage.append(tok)
+    return [[s for s in p if s] for p in out if any(p)]
 
 
-def _grep_pattern(argv: list[str]) -> tuple[str | None, bool]:
-    """The pattern grep is given, and whether it is read as Perl (-P)."""
-    perl, pattern, i = False, None, 1
+def pipeline(command: str) -> list[list[str]]:
+    """Every stage of every pipeline of the command, in order (what the lint reads)."""
+    return [stage for p in pipelines(command) for stage in p]
+
+
+#: grep's options that take a value as the next word (`-m 5`, `-e PATTERN`): never the pattern.
+GREP_VALUED = {"-e", "-f", "-m", "-A", "-B", "-C", "-d", "-D", "--regexp", "--file", "--max-count", "--label"}
+#: kubectl's global and common options that take a value as the next word (`-n ns top pods`).
+KUBECTL_VALUED = {
+    "-n", "--namespace", "--context", "--kubeconfig", "--cluster", "--user", "-l", "--selector", "-o",
+    "--output", "-c", "--container", "--field-selector", "--sort-by", "--since", "--tail", "-f", "--filename",
+}  # fmt: skip
+
+
+def _grep_pattern(argv: list[str]) -> tuple[int | None, bool]:
+    """Where in argv grep's pattern is, and whether it is read as Perl (-P)."""
+    perl, at, i = False, None, 1
     while i < len(argv):
         arg = argv[i]
         if arg in ("-e", "--regexp") and i + 1 < len(argv):
-            pattern = pattern or argv[i + 1]
+            at = i + 1 if at is None else at
             i += 1
-        elif arg.startswith("--regexp="):
-            pattern = pattern or arg.split("=", 1)[1]
+        elif arg in GREP_VALUED:
+            i += 1
         elif arg == "--perl-regexp" or (arg.startswith("-") and not arg.startswith("--") and "P" in arg):
             perl = True
-        elif not arg.startswith("-") and pattern is None:
-            pattern = arg
+        elif not arg.startswith("-") and at is None:
+            at = i
         i += 1
-    return pattern, perl
+    return at, perl
 
 
 def _grep_dialect(argv: list[str]) -> tuple[str, str] | None:
-    pattern, perl = _grep_pattern(argv)
-    if perl or pattern is None or not PERL_ONLY_ESCAPE.search(pattern):
+    at, perl = _grep_pattern(argv)
+    pattern = argv[at] if at is not None else None
+    if perl or at is None or pattern is None or not PERL_ONLY_ESCAPE.search(pattern):
         return None
     escape = PERL_ONLY_ESCAPE.search(pattern)
     assert escape is not None
     letter = escape.group(1)
     literal = PERL_ONLY_ESCAPE.sub(lambda m: m.group(1), pattern)
     fixed = PERL_ONLY_ESCAPE.sub(lambda m: PERL_CLASS.get(m.group(1), m.group(0)), pattern)
-    fix = f'grep "{fixed}"' if fixed != pattern and not PERL_ONLY_ESCAPE.search(fixed) else "grep -P"
+    # the same grep, its flags kept (-i, -v, -E), with only the pattern rewritten
+    fix = shlex.join([*argv[:at], fixed, *argv[at + 1 :]]) if not PERL_ONLY_ESCAPE.search(fixed) else "grep -P …"
     return (
         f'GNU grep has no "\\{letter}" (basic or -E syntax): it reads it as a plain "{letter}", so '
         f'"{pattern}" matches "{literal}" and not what it means',
-        f"write {fix} (or read the pattern as Perl with grep -P)",
+        f"write `{fix}` (or read the pattern as Perl with grep -P)",
     )
+
+
+def kubectl_words(argv: list[str]) -> list[str]:
+    """kubectl's verb and its arguments: options and the values they take left out."""
+    words, i = [], 1
+    while i < len(argv):
+        arg = argv[i]
+        if arg in KUBECTL_VALUED:
+            i += 1
+        elif not arg.startswith("-"):
+            words.append(arg)
+        i += 1
+    return words
 
 
 def _kubectl_problems(argv: list[str], runbooks: Runbooks) -> list[tuple[str, str]]:
     out = []
-    words = [a for a in argv[1:] if not a.startswith("-")]
+    words = kubectl_words(argv)
     if words[:1] == ["top"] and not runbooks.metrics_api:
         out.append(
             (
@@ -100,7 +147,7 @@ def _kubectl_problems(argv: list[str], runbooks: Runbooks) -> list[tuple[str, st
                 "(e.g. sum by (pod) (container_memory_working_set_bytes))",
             )
         )
-    selector = any(a in ("-l", "--selector") or a.startswith(("--selector=", "-l=")) for a in argv)
+    selector = any(a in ("-l", "--selector") or a.startswith(("--selector=", "-l")) for a in argv)
     tail = any(a == "--tail" or a.startswith("--tail=") for a in argv)
     if words[:1] == ["logs"] and selector and not tail:
         since = next((a.split("=", 1)[1] for a in argv if a.startswith("--since=")), None)
@@ -120,11 +167,12 @@ def _hides_unready_pods(stages: list[list[str]]) -> tuple[str, str] | None:
     hung, or failing its readiness probe) says Running, so the filter hides it."""
     lists_pods = any(
         s[0].rsplit("/", 1)[-1] == "kubectl"
-        and [a for a in s[1:] if not a.startswith("-")][:2] in (["get", "pods"], ["get", "pod"], ["get", "po"])
+        and kubectl_words(s)[:2] in (["get", "pods"], ["get", "pod"], ["get", "po"])
         for s in stages
     )
     for s in stages:
-        pattern, _ = _grep_pattern(s) if s[0].rsplit("/", 1)[-1] == "grep" else (None, False)
+        at, _ = _grep_pattern(s) if s[0].rsplit("/", 1)[-1] == "grep" else (None, False)
+        pattern = s[at] if at is not None else None
         inverted = any(a == "-v" or (a.startswith("-") and not a.startswith("--") and "v" in a) for a in s[1:])
         if lists_pods and inverted and pattern == "Running":
             return (

@@ -184,15 +184,27 @@ def _lint_meta(report: CheckReport, config: MonitoringConfig) -> None:
         report.items.append(CheckItem("meta-monitoring", "heartbeat and alerts about the pipeline", True))
 
 
-def _check_runbooks(report: CheckReport, root: Path) -> None:
+def _check_runbooks(report: CheckReport, root: Path, alerts: set[str]) -> None:
     """The team's runbooks (<root>/runbooks.yml, when it keeps them): each command that cannot
-    work as written is a failed item naming its line, why and the fix."""
+    work as written is a failed item naming its line, why and the fix; so is a runbook for an
+    alert no rule defines (a renamed alert leaves its runbook behind)."""
     runbooks = load_runbooks(root)
     if runbooks is None:
         return
     findings = lint_runbooks(runbooks)
     for f in findings:
         report.items.append(CheckItem("runbooks", f"{f.runbook} / {f.step}", False, str(f)))
+    for rb in runbooks.runbooks:
+        for alert in sorted(set(rb.alerts) - alerts):
+            report.items.append(
+                CheckItem(
+                    "runbooks",
+                    f"{rb.name} / alerts",
+                    False,
+                    f"{runbooks.path}:{rb.line}: runbook {rb.name!r} is for alert {alert!r}, which no rule defines; "
+                    "fix: name the alert as its rule does, or remove it from `alerts:`",
+                )
+            )
     if not findings:
         steps = sum(len(rb.steps) for rb in runbooks.runbooks)
         report.items.append(CheckItem("runbooks", f"{steps} commands in {runbooks.path}", True))
@@ -235,7 +247,7 @@ def run_check(
     _lint_meta(report, config)
     _check_people(report, config, cases_file=config.routing_tests, bin_path=bin_path)
     _check_dashboards(report, root, config, catalog)
-    _check_runbooks(report, root)
+    _check_runbooks(report, root, {r.name for r in config.rules})
     report.coverage = coverage(
         config.rules,
         tested,

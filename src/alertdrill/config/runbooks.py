@@ -74,6 +74,23 @@ class Runbooks:
         raise ConfigError(f"{self.path}: no runbook named {name!r} (known: {known})")
 
 
+STEP_KEYS = ("say", "run", "names_broken", "remedy", "health_check")
+RUNBOOK_KEYS = ("name", "alerts", "steps")
+FILE_KEYS = ("cluster", "runbooks")
+CLUSTER_KEYS = ("metrics_api", "namespaces")
+
+
+def _known_keys(path: Path, node: yaml.Node | None, keys: tuple[str, ...], where: str) -> None:
+    """A misspelt key (`names_broke:`) is a located error, never silently ignored."""
+    if not isinstance(node, yaml.MappingNode):
+        return
+    for k, _ in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value not in keys:
+            raise ConfigError(
+                f"{path}:{k.start_mark.line + 1}: {where} has no key {k.value!r}; the keys are {', '.join(keys)}"
+            )
+
+
 def _value(node: yaml.Node | None, key: str) -> yaml.Node | None:
     if not isinstance(node, yaml.MappingNode):
         return None
@@ -84,8 +101,14 @@ def _text(node: yaml.Node | None) -> str:
     return str(node.value) if isinstance(node, yaml.ScalarNode) else ""
 
 
-def _flag(node: yaml.Node, key: str) -> bool:
-    return _text(_value(node, key)).lower() == "true"
+def _flag(path: Path, node: yaml.Node, key: str) -> bool:
+    value = _value(node, key)
+    if value is None:
+        return False
+    text = _text(value).lower()
+    if text not in ("true", "false"):
+        raise ConfigError(f"{path}:{value.start_mark.line + 1}: {key} must be true or false, not {_text(value)!r}")
+    return text == "true"
 
 
 def _step(path: Path, node: yaml.Node, where: str) -> RunbookStep:
@@ -93,13 +116,14 @@ def _step(path: Path, node: yaml.Node, where: str) -> RunbookStep:
     if not isinstance(run, yaml.ScalarNode) or not str(run.value).strip():
         line = node.start_mark.line + 1
         raise ConfigError(f"{path}:{line}: {where} needs 'run:' (the command as the runbook writes it)")
+    _known_keys(path, node, STEP_KEYS, where)
     return RunbookStep(
         say=_text(_value(node, "say")),
         run=str(run.value).strip(),
         line=run.start_mark.line + 1,
-        names_broken=_flag(node, "names_broken"),
-        remedy=_flag(node, "remedy"),
-        health_check=_flag(node, "health_check"),
+        names_broken=_flag(path, node, "names_broken"),
+        remedy=_flag(path, node, "remedy"),
+        health_check=_flag(path, node, "health_check"),
     )
 
 
@@ -109,6 +133,7 @@ def _runbook(path: Path, node: yaml.Node, i: int) -> Runbook:
     steps = _value(node, "steps")
     if not name or not isinstance(steps, yaml.SequenceNode) or not steps.value:
         raise ConfigError(f"{path}:{line}: runbooks[{i}] needs 'name:' and a non-empty 'steps:' list")
+    _known_keys(path, node, RUNBOOK_KEYS, f"runbook {name!r}")
     alerts = _value(node, "alerts")
     names = tuple(_text(a) for a in alerts.value) if isinstance(alerts, yaml.SequenceNode) else ()
     return Runbook(
@@ -132,11 +157,13 @@ def load_runbooks(root: Path) -> Runbooks | None:
     items = _value(doc, "runbooks")
     if not isinstance(items, yaml.SequenceNode):
         raise ConfigError(f"{path}:1: needs 'runbooks:', a list of {{name, alerts, steps: [{{say, run}}]}}")
+    _known_keys(path, doc, FILE_KEYS, path.name)
     cluster = _value(doc, "cluster")
+    _known_keys(path, cluster, CLUSTER_KEYS, "cluster")
     namespaces = _value(cluster, "namespaces") if cluster is not None else None
     return Runbooks(
         path=path,
         runbooks=tuple(_runbook(path, n, i) for i, n in enumerate(items.value)),
-        metrics_api=cluster is not None and _flag(cluster, "metrics_api"),
+        metrics_api=cluster is not None and _flag(path, cluster, "metrics_api"),
         namespaces=tuple(_text(n) for n in namespaces.value) if isinstance(namespaces, yaml.SequenceNode) else (),
     )

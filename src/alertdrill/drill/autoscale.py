@@ -19,7 +19,7 @@ from alertdrill.runtime.wait import poll
 
 log = logging.getLogger(__name__)
 
-REPLICAS = 'max(kube_deployment_status_replicas_available{deployment="workers"})'
+REPLICAS = 'max(kube_deployment_status_replicas_available{{deployment="workers", namespace="{ns}"}})'
 BACKLOG = 'sum(nats_stream_total_messages{stream_name="JOBS"})'
 #: The queue counts as drained at this many messages or fewer (jobs still in flight).
 DRAINED_AT = 10.0
@@ -29,11 +29,12 @@ def assert_scales_out_and_drains(drill: DrillSession, fault: FaultWindow, replic
     """At least `replicas` workers available at some point, then the backlog drained, both within
     `seconds` of the fault (wall clock)."""
     deadline = fault.fault_at + seconds
+    replicas_query = REPLICAS.format(ns=drill.stack.settings.kube.namespace)
     peak, scaled_at = 0.0, None
 
     def state() -> tuple[float, float | None]:
         nonlocal peak, scaled_at
-        now_replicas = max((s.value for s in drill.prometheus.query(REPLICAS)), default=0.0)
+        now_replicas = max((s.value for s in drill.prometheus.query(replicas_query)), default=0.0)
         backlog = [s.value for s in drill.prometheus.query(BACKLOG)]
         peak = max(peak, now_replicas)
         if scaled_at is None and now_replicas >= replicas:
@@ -48,12 +49,12 @@ def assert_scales_out_and_drains(drill: DrillSession, fault: FaultWindow, replic
         until=deadline,
     )
     drained_at = time.time() if waited.met else None
-    drill.evidence.load = {
-        "replicas_peak": peak,
-        "scaled_out_s": (scaled_at - fault.fault_at) if scaled_at else -1.0,
-        "drained_s": (drained_at - fault.fault_at) if drained_at else -1.0,
-    }
-    log.info("autoscaling: peak %g replicas; %s", peak, drill.evidence.load)
+    drill.evidence.scaling = {"replicas_peak": peak}
+    if scaled_at is not None:
+        drill.evidence.scaling["scaled_out_s"] = scaled_at - fault.fault_at
+    if drained_at is not None:
+        drill.evidence.scaling["drained_s"] = drained_at - fault.fault_at
+    log.info("autoscaling: %s", drill.evidence.scaling)
     if scaled_at is None:
         raise DrillFailure(
             f"the workers never reached {replicas} available replicas within {seconds:g}s of the backlog (peak "

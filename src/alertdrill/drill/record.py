@@ -53,6 +53,8 @@ class Evidence:
     #: The team's runbook as the on-call ran it mid-drill: each step's command, line, verdict
     #: (ok, finding, failed) and why (drill/runbook.py, issue 31).
     runbook: list[dict[str, object]] = field(default_factory=list)
+    #: Queue-depth autoscaling (kind): peak replicas, seconds to scale out and to drain.
+    scaling: dict[str, float] = field(default_factory=dict)
 
     def record(self, feature: str, scenario: str, outcome: Outcome, message: str) -> DrillRecord:
         return DrillRecord(
@@ -79,6 +81,7 @@ class Evidence:
             told=tuple(dict(t) for t in self.told),
             chains=tuple(dict(c) for c in self.chains),
             runbook=tuple(dict(s) for s in self.runbook),
+            scaling=dict(self.scaling),
         )
 
 
@@ -109,3 +112,4 @@ class DrillRecord:
     told: tuple[dict[str, object], ...] = ()
     chains: tuple[dict[str, object], ...] = ()
     runbook: tuple[dict[str, object], ...] = ()
+    scaling: dict[str, float] = field(default_factory=dict)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from alertdrill.check.runbook_lint import RunbookFinding, lint_runbooks, pipeline
+from alertdrill.check.runbook_lint import RunbookFinding, lint_runbooks, pipelines
 from alertdrill.config.runbooks import Runbook, Runbooks, RunbookStep
 from alertdrill.drill.bounds import SOP_RECOVERY_S
 from alertdrill.drill.paging import Page
@@ -44,9 +44,12 @@ class RunbookRun:
 
 
 def stage_failure(run: ShellRun) -> str | None:
-    """Which stage of the command failed, or None (statuses as bash's PIPESTATUS gave them)."""
-    stages = pipeline(run.command)
-    statuses = run.statuses or (run.returncode,)
+    """Which stage of the command failed, or None. bash's PIPESTATUS describes the command's last
+    pipeline; where its stages cannot be lined up with it, the command's exit status decides."""
+    stages = pipelines(run.command)[-1] if pipelines(run.command) else []
+    statuses = run.statuses if len(run.statuses) == len(stages) else ()
+    if not statuses:
+        stages, statuses = stages[-1:], (run.returncode,)
     for argv, status in zip(stages, statuses, strict=False):
         program = argv[0].rsplit("/", 1)[-1] if argv else "?"
         if status == 0 or status == SIGPIPE_STATUS or status in NOT_FAILURES.get(program, set()):
@@ -71,20 +74,29 @@ def _runbook_for(drill: DrillSession, page: Page, name: str) -> tuple[Runbooks, 
 
 
 def _judge(step: RunbookStep, run: ShellRun, broken: set[str], known: list[RunbookFinding]) -> tuple[str, str, bool]:
-    """(verdict, why, named): ok, a finding `check` predicted, or failed."""
+    """(verdict, why, named): ok, a finding `check` predicted, or failed. A name the drill filled
+    into the command does not count as the output naming it (`describe pod X` always echoes X)."""
     failed = stage_failure(run)
-    named = any(b and b in run.stdout for b in broken)
-    problem = failed or (None if named or not step.names_broken else f"its output names none of {sorted(broken)}")
+    found = {b for b in broken if b not in run.command}
+    named = step.names_broken and any(b in run.stdout for b in found)
+    # a step given every name to begin with (`describe pod [pod-name]`) can only echo it: judged
+    # on succeeding, and it counts for nothing towards finding what is broken
+    judged_on_naming = step.names_broken and bool(found)
+    problem = failed or (None if named or not judged_on_naming else f"its output names none of {sorted(found)}")
     if problem is None:
-        return "ok", (f"works here, though `alertdrill check` finds: {known[0].why}" if known else ""), named
+        note = "" if found or not step.names_broken else "it can only echo the names filled into it"
+        if known:
+            note = f"works here, though `alertdrill check` finds: {known[0].why}"
+        return "ok", note, named
     if known:
         return "finding", f"{problem}; as `alertdrill check` finds: {known[0].why}; fix: {known[0].fix}", named
     return "failed", problem, named
 
 
 def run_runbook(drill: DrillSession, page: Page, name: str, deployment: str) -> RunbookRun:
-    """Every step but the remedy, as written with the blanks filled; at least one must name the
-    broken Deployment or pod, and none may fail unless `alertdrill check` already says why."""
+    """Every step but the remedy, as written with the blanks filled; at least one `names_broken`
+    step must name the broken Deployment or pod by itself, and none may fail unless `alertdrill
+    check` already says why."""
     runbooks, runbook = _runbook_for(drill, page, name)
     known: dict[int, list[RunbookFinding]] = {}
     for f in lint_runbooks(runbooks):
@@ -97,7 +109,7 @@ def run_runbook(drill: DrillSession, page: Page, name: str, deployment: str) -> 
         if step.remedy or step.health_check:
             continue  # run by the rollback that uses the runbook's remedy
         command = step.filled(values)
-        run = shell.run(command, timeout_s=TIMEOUTS.kube_command)
+        run = shell.run(command, timeout_s=TIMEOUTS.runbook_command)
         verdict, why, named = _judge(step, run, broken, known.get(step.line, []))
         anything_named |= named
         log.info("runbook %s line %d: %s: %s%s", name, step.line, verdict, command, f" ({why})" if why else "")
@@ -117,15 +129,21 @@ def run_runbook(drill: DrillSession, page: Page, name: str, deployment: str) -> 
         if verdict == "failed":
             failures.append(f"{runbooks.path}:{step.line} `{command}`: {why}")
     if not anything_named:
-        failures.append(f"no step of {name!r} named the broken {deployment} ({sorted(broken)})")
+        failures.append(
+            f"no step of {name!r} marked names_broken named the broken {deployment} by itself ({sorted(broken)}): "
+            "the on-call would not find it with this runbook"
+        )
     if failures:
         raise DrillFailure(f"runbook {name!r} did not work mid-incident on {page.what}: " + "; ".join(failures))
     return RunbookRun(runbooks, runbook, values)
 
 
-def remedy(drill: DrillSession, ran: RunbookRun) -> Callable[[], None]:
+def remedy(drill: DrillSession, page: Page, name: str, deployment: str) -> Callable[[], None]:
     """The runbook's own remedy as the rollback: its remedy steps, then its health checks until
-    they pass, within SOP-004's 5 minutes of real time (a restart takes real time at any scale)."""
+    they pass, within SOP-004's 5 minutes of real time (a restart takes real time at any scale).
+    The blanks are filled now, while the broken pod is still there to be found."""
+    runbooks, runbook = _runbook_for(drill, page, name)
+    ran = RunbookRun(runbooks, runbook, drill.stack.runbook_shell().placeholders(deployment))
     steps = [s for s in ran.runbook.steps if s.remedy]
     if not steps:
         raise ConfigError(
@@ -135,10 +153,23 @@ def remedy(drill: DrillSession, ran: RunbookRun) -> Callable[[], None]:
 
     def apply() -> None:
         start = time.time()
+        deadline = start + SOP_RECOVERY_S
         for step in steps:
             _run_or_fail(shell, ran, step, "remedy")
         for step in (s for s in ran.runbook.steps if s.health_check):
-            _wait_healthy(shell, ran, step, start + SOP_RECOVERY_S)
+            _wait_healthy(shell, ran, step, deadline)
+        # not the runbook's: wait until the rollout replaced every pod, so that the scenario's own
+        # undo (run next) finds only the new pods, not ones still terminating
+        deployment = ran.values.get("deployment-name", "")
+        settled = shell.run(
+            f"kubectl rollout status deployment/{deployment} --timeout={max(1, round(deadline - time.time()))}s",
+            timeout_s=max(1.0, deadline - time.time()),
+        )
+        if stage_failure(settled):
+            raise DrillFailure(
+                f"after the runbook's remedy the rollout of {deployment} did not finish within SOP-004's "
+                f"{SOP_RECOVERY_S / 60:g} minutes: {stage_failure(settled)}"
+            )
         log.info("the runbook's remedy and health check took %.1fs", time.time() - start)
 
     return apply
@@ -146,7 +177,7 @@ def remedy(drill: DrillSession, ran: RunbookRun) -> Callable[[], None]:
 
 def _run_or_fail(shell: RunbookShell, ran: RunbookRun, step: RunbookStep, what: str) -> None:
     command = step.filled(ran.values)
-    failed = stage_failure(shell.run(command, timeout_s=TIMEOUTS.kube_command))
+    failed = stage_failure(shell.run(command, timeout_s=TIMEOUTS.runbook_command))
     if failed:
         raise DrillFailure(f"the runbook's {what} {ran.runbooks.path}:{step.line} `{command}` failed: {failed}")
 
@@ -155,7 +186,7 @@ def _wait_healthy(shell: RunbookShell, ran: RunbookRun, step: RunbookStep, deadl
     command = step.filled(ran.values)
     waited = poll(
         f"runbook health check `{command}`",
-        lambda: shell.run(command, timeout_s=TIMEOUTS.kube_command),
+        lambda: shell.run(command, timeout_s=max(0.5, min(TIMEOUTS.runbook_command, deadline - time.time()))),
         done=lambda run: stage_failure(run) is None,
         poll_s=POLL_S,
         until=deadline,

@@ -39,10 +39,18 @@ def _s(value: float | None) -> str:
 
 
 def _runbook_rows(d: Mapping[str, Any]) -> str:
-    """The team's runbook as the on-call ran it: each command, its verdict and why."""
+    """The team's runbook as the on-call ran it: each command, its verdict and why (and, for the
+    autoscaling drill, how far and how fast the workers scaled)."""
+    scaling = d.get("scaling") or {}
+    out = (
+        f"<p>autoscaling: peak {_e(scaling.get('replicas_peak'))} replicas; scaled out "
+        f"{_s(scaling.get('scaled_out_s'))}, drained {_s(scaling.get('drained_s'))} after the fault</p>"
+        if scaling
+        else ""
+    )
     steps = d.get("runbook") or []
     if not steps:
-        return ""
+        return out
     rows = "".join(
         f"<tr class='{_e(s.get('verdict'))}'><td>line {_e(s.get('line'))}</td><td><code>{_e(s.get('command'))}</code>"
         f"</td><td>{_e(s.get('verdict'))}</td><td>{_e(s.get('why') or '')}</td></tr>"

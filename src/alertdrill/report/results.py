@@ -58,6 +58,8 @@ class DrillJSON(TypedDict):
     #: The team's runbook run during the drill (kind/cluster): per step `line`, `command`, `verdict`
     #: (ok | finding | failed), `why`, `exit` and an output tail.
     runbook: list[dict[str, object]]
+    #: Queue-depth autoscaling (kind): replicas_peak, scaled_out_s and drained_s since the fault.
+    scaling: dict[str, float]
     #: The run dir id of the stack that ran the drill: the run's id, or `<run_id>-gwN` for a
     #: parallel worker's own stack (its logs and fault records are under .alertdrill/runs/ by it).
     stack_id: str | None
@@ -127,6 +129,7 @@ def drill_json(record: DrillRecord, stack_id: str | None = None) -> DrillJSON:
         told=[dict(t) for t in record.told],
         chains=[dict(c) for c in record.chains],
         runbook=[dict(s) for s in record.runbook],
+        scaling=dict(record.scaling),
         stack_id=stack_id,
     )
 
@@ -188,7 +191,8 @@ def slo_value(value: float, unit: str) -> str:
     if unit == "s" and abs(value) < 1:
         return f"{value * 1000:.4g} ms"
     if unit == "ratio" and abs(value) <= 1:
-        return f"{value * 100:.4g} %"
+        # enough digits to tell 99.949 % from an objective of 99.95 %
+        return f"{value * 100:.6g} %"
     return f"{value:.4g} {unit}".strip()
 
 

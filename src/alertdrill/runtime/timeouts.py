@@ -62,6 +62,10 @@ class Timeouts:
     # -- Kubernetes (kind and existing clusters; nothing here has run on one in CI) ------------
     kube_command: float = 600.0  # any kubectl/helm/kind/docker command not listed below
     kube_get: float = 60.0  # a `kubectl get` of CRDs or resources
+    # a runbook command the on-call pastes mid-incident: one that has not answered in a minute is
+    # a finding in itself (its whole process group is killed); the health check's own limit is
+    # SOP-004's 5 minutes, real time, whichever ends first
+    runbook_command: float = 60.0
     kube_apply: float = 180.0  # `kubectl apply` of the platform's manifests
     kube_rollout: float = 330.0  # `kubectl rollout status` (its own --timeout is 300 s, plus slack)
     kube_delete_pods: float = 180.0  # isolation: Prometheus/Alertmanager pods deleted and recreated

@@ -16,7 +16,10 @@ from alertdrill.stack.kube.manifests import BFF_NODE_PORT, RECORDER_NODE_PORT
 from alertdrill.stack.kube.values import KIND_NODE_PORTS
 
 #: The NodePort each service is exposed on inside the cluster, by name.
-NODE_PORTS = {**KIND_NODE_PORTS, "recorder": RECORDER_NODE_PORT, "bff": BFF_NODE_PORT}
+NODE_PORTS = {**KIND_NODE_PORTS, "recorder": RECORDER_NODE_PORT}
+#: Mapped where a team wants them, not required: the BFF at http://fluo-api.localhost/ (port 80), for
+#: SOP-004's runbook health check; without it that check fails as it would for the on-call.
+OPTIONAL_NODE_PORTS = {"bff": BFF_NODE_PORT}
 
 
 def kind_host_ports(kind_config: Path) -> dict[str, int]:
@@ -30,9 +33,10 @@ def kind_host_ports(kind_config: Path) -> dict[str, int]:
     if missing:
         raise ConfigError(
             f"{kind_config}: no extraPortMappings for {missing} (containerPort → hostPort); the runner "
-            "reaches Prometheus, Alertmanager, Grafana, the recorder and the BFF (SOP-004's health check) through them"
+            "reaches Prometheus, Alertmanager, Grafana and the recorder through them"
         )
-    return {name: mapped[port] for name, port in NODE_PORTS.items()}
+    wanted = {**NODE_PORTS, **{n: p for n, p in OPTIONAL_NODE_PORTS.items() if p in mapped}}
+    return {name: mapped[port] for name, port in wanted.items()}
 
 
 def require_free_host_ports(ports: dict[str, int]) -> None:

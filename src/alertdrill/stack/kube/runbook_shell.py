@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +19,14 @@ from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.settings import KubeSettings
 from alertdrill.stack.base import ShellRun
 from alertdrill.stack.kube import commands, manifests
-from alertdrill.stack.kube.tools import Runner
+from alertdrill.stack.kube.tools import CommandFailed, Runner
 
 log = logging.getLogger(__name__)
 
+#: The kubeconfig the on-call's shell uses, in the run dir while the stack runs (then removed).
+KUBECONFIG_NAME = "runbook.kubeconfig"
+#: The exit status of a command stopped at its time limit (as coreutils' `timeout` reports it).
+TIMED_OUT = 124
 #: Printed after the command, on stderr: the exit status of each stage of its pipeline.
 PIPESTATUS_MARK = "__alertdrill_pipestatus"
 
@@ -53,9 +58,12 @@ class KubeRunbookShell:
     def kubeconfig(self) -> Path:
         """The drill's context alone, its namespace the workload's (what `kubens` would set)."""
         if self._kubeconfig is None:
-            path = self.run_dir / "runbook.kubeconfig"
+            path = self.run_dir / KUBECONFIG_NAME
             view = self.runner.run(commands.kubectl(self.kube, self.context, "config", "view", "--raw", "--minify"))
-            path.write_text(view.stdout)
+            # the cluster's credentials: readable by this user only, removed with the stack
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(view.stdout)
             self.runner.run(
                 [
                     "kubectl",
@@ -104,10 +112,13 @@ class KubeRunbookShell:
 
     def run(self, command: str, timeout_s: float = TIMEOUTS.kube_command) -> ShellRun:
         """The command through bash, as written; exit status per pipeline stage."""
-        done = self.runner.run(
-            ["env", f"KUBECONFIG={self.kubeconfig()}", "bash", "-c", shell_script(command)],
-            timeout=timeout_s,
-            check=False,
-        )
+        try:
+            done = self.runner.run(
+                ["env", f"KUBECONFIG={self.kubeconfig()}", "bash", "-c", shell_script(command)],
+                timeout=timeout_s,
+                check=False,
+            )
+        except CommandFailed:  # it did not answer in time: its process group is gone (tools.py)
+            return ShellRun(command, TIMED_OUT, "", f"did not finish within {timeout_s:.0f}s", ())
         stderr, statuses = split_status(done.stderr)
         return ShellRun(command, done.returncode, done.stdout, stderr, tuple(statuses))

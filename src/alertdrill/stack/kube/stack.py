@@ -39,7 +39,7 @@ from alertdrill.stack.kube.isolation import KPS_SERVICES, restart_alerting
 from alertdrill.stack.kube.kind_config import kind_host_ports, require_free_host_ports
 from alertdrill.stack.kube.operator import PrometheusSelection, parse_prometheus_list
 from alertdrill.stack.kube.pipeline_faults import PipelineTarget
-from alertdrill.stack.kube.runbook_shell import KubeRunbookShell
+from alertdrill.stack.kube.runbook_shell import KUBECONFIG_NAME, KubeRunbookShell
 from alertdrill.stack.kube.tools import (
     CLUSTER_TOOLS,
     KIND_TOOLS,
@@ -182,7 +182,11 @@ class KubeStack(StackLifecycle):
         if self.installs_workload:
             self._install_workload()
         if self.is_kind:  # the autoscaler SOP-004's "auto-scale on queue depth" needs (autoscaling.py)
-            self._helm(commands.KEDA, KEDA_NAMESPACE, values.dump_all([{}], self.run_dir / "keda.values.yaml"))
+            self._helm(
+                commands.KEDA,
+                KEDA_NAMESPACE,
+                values.dump_all([values.keda_values()], self.run_dir / "keda.values.yaml"),
+            )
         if not self.installs_monitoring:
             rule_labels = self.selection.rule_labels if self.selection else {}
             self._apply([values.prometheus_rule(rule_paths, self.kube.namespace, rule_labels)], "rules")
@@ -386,6 +390,7 @@ class KubeStack(StackLifecycle):
 
     def _teardown(self) -> None:
         """Remove what was installed (last first), or the whole kind cluster if this run made it."""
+        (self.run_dir / KUBECONFIG_NAME).unlink(missing_ok=True)  # the runbook shell's credentials
         if self.settings.keep_stack:
             log.info("--keep-stack: leaving the %s stack up (%s)", self.settings.stack, self._urls)
             return

@@ -3,8 +3,11 @@ runner so that every command line is logged, bounded in time, and checkable in t
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -68,6 +71,9 @@ class SubprocessRunner:
         log.info("$ %s", " ".join(cmd))
         start = time.monotonic()
         try:
+            # its own process group: on a timeout or Ctrl-C the tool and everything it started (a
+            # runbook's `bash -c 'kubectl … | grep …'`, helm's children) are killed together; killing
+            # only the first would leave the rest holding the pipes, and communicate() waiting on them
             proc = subprocess.Popen(
                 cmd,
                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
@@ -75,6 +81,7 @@ class SubprocessRunner:
                 stderr=subprocess.PIPE,
                 text=True,
                 env=self.env,
+                start_new_session=True,
             )
         except FileNotFoundError:
             raise SetupError(f"{cmd[0]} is not installed; install {INSTALL_HINTS.get(cmd[0], cmd[0])}") from None
@@ -82,17 +89,21 @@ class SubprocessRunner:
         pending_input = stdin
         try:
             while True:
+                left = start + timeout - time.monotonic()
                 try:
-                    stdout, stderr = proc.communicate(input=pending_input, timeout=PROGRESS_EVERY_S)
+                    stdout, stderr = proc.communicate(
+                        input=pending_input, timeout=max(0.0, min(PROGRESS_EVERY_S, left))
+                    )
                     break
                 except subprocess.TimeoutExpired:
                     pending_input = None  # already written
                     waited = time.monotonic() - start
-                    if waited > timeout:
+                    if waited >= timeout:
                         raise CommandFailed(f"`{' '.join(cmd)}` did not finish within {timeout:.0f}s") from None
                     log.info("  still running %s %s (%.0fs so far)", cmd[0], cmd[1], waited)
         except BaseException:  # timeout, Ctrl-C: never leave the tool running behind us
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
             raise
         log.info("  done in %.1fs (exit %d)", time.monotonic() - start, proc.returncode)

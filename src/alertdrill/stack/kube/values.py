@@ -60,6 +60,13 @@ def _on_control_plane() -> dict[str, Any]:
     return {"nodeSelector": dict(CONTROL_PLANE), "tolerations": [dict(CONTROL_PLANE_TOLERATION)]}
 
 
+def keda_values() -> dict[str, Any]:
+    """KEDA on the control plane, as the monitoring stack: a node-down drill stops a worker node,
+    and an unavailable metrics APIService would make every kubectl print discovery errors (chart
+    keys `nodeSelector` and `tolerations` apply to the operator, its metrics server and webhooks)."""
+    return _on_control_plane()
+
+
 def node_relabelings(kube: KubeSettings | None) -> list[dict[str, Any]]:
     """`node` on every node-exporter series; on kind the local stack's names (node-0/1/2) rather
     than kind's containers (`<cluster>-worker2`), so a feature's `node "node-2"` means the same
