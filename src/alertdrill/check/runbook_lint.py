@@ -80,9 +80,25 @@ def pipeline(command: str) -> list[list[str]]:
 GREP_VALUED = {"-e", "-f", "-m", "-A", "-B", "-C", "-d", "-D", "--regexp", "--file", "--max-count", "--label"}
 #: kubectl's global and common options that take a value as the next word (`-n ns top pods`).
 KUBECTL_VALUED = {
-    "-n", "--namespace", "--context", "--kubeconfig", "--cluster", "--user", "-l", "--selector", "-o",
-    "--output", "-c", "--container", "--field-selector", "--sort-by", "--since", "--tail", "-f", "--filename",
-}  # fmt: skip
+    "-n",
+    "--namespace",
+    "--context",
+    "--kubeconfig",
+    "--cluster",
+    "--user",
+    "-l",
+    "--selector",
+    "-o",
+    "--output",
+    "-c",
+    "--container",
+    "--field-selector",
+    "--sort-by",
+    "--since",
+    "--tail",
+    "-f",
+    "--filename",
+}
 
 
 def _grep_pattern(argv: list[str]) -> tuple[int | None, bool]:

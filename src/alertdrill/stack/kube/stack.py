@@ -182,11 +182,8 @@ class KubeStack(StackLifecycle):
         if self.installs_workload:
             self._install_workload()
         if self.is_kind:  # the autoscaler SOP-004's "auto-scale on queue depth" needs (autoscaling.py)
-            self._helm(
-                commands.KEDA,
-                KEDA_NAMESPACE,
-                values.dump_all([values.keda_values()], self.run_dir / "keda.values.yaml"),
-            )
+            keda = values.dump_all([values.keda_values()], self.run_dir / "keda.values.yaml")
+            self._helm(commands.KEDA, KEDA_NAMESPACE, keda)
         if not self.installs_monitoring:
             rule_labels = self.selection.rule_labels if self.selection else {}
             self._apply([values.prometheus_rule(rule_paths, self.kube.namespace, rule_labels)], "rules")
