@@ -15,6 +15,8 @@ pytestmark = pytest.mark.integration
 DRILL_KEYS = {
     "told",
     "chains",
+    "runbook",
+    "scaling",
     "messages",
     "escalations",
     "acknowledged_s",
@@ -103,7 +105,9 @@ def test_every_sop_alert_drill_passes_and_leaves_nothing_behind(
         assert d["unexpected_alerts"] == []
         # The scenario's steady-state hypothesis: SOP-004's SLOs held before the fault...
         before = [m for m in d["slos"] if m["phase"] == "before fault"]
-        assert len(before) == 7 and all(m["met"] for m in before), d["slos"]
+        # 10: availability, p95, average, p99, errors, processing, job duration and completion, worker CPU and memory
+        assert len(before) == 10 and all(m["met"] for m in before), d["slos"]
+        assert {"worker-cpu", "worker-memory", "bff-latency-avg"} <= {m["slo"] for m in before}
         if not e["labels"]:  # threshold edge: it waited out the whole bound and nothing fired
             assert o["firing_at"] is None and e["fire_bound_s"] > 0
             continue

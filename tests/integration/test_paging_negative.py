@@ -96,7 +96,7 @@ def test_each_people_drill_fails_on_its_own_break(runner: Runner, monitoring_cop
 def test_a_p0_that_cannot_continue_never_escalates(runner: Runner, monitoring_copy: Callable[..., Path]) -> None:
     on_call = "    receiver: critical-oncall\n    group_wait: 10s\n    repeat_interval: 1h\n"
     never = monitoring_copy(lambda t: t.replace(on_call + "    continue: true\n", on_call, 1), AM)
-    drills = _run(runner, never, "unacknowledged")
+    drills = _run(runner, never, "unacknowledged_p0")
     (d,) = drills.values()
     assert d["outcome"] == "failed"
     assert re.search(r"did not escalate to senior-engineer@fluo.com within [\d.]+s of firing", d["message"]), d
