@@ -119,7 +119,7 @@ def test_every_sop_alert_drill_passes_and_leaves_nothing_behind(
         assert d["recovery_s"] <= e["recovery_bound_s"]
         # ...and again after rollback and recovery.
         after = [m for m in d["slos"] if m["phase"] == "after rollback"]
-        assert len(after) == 7 and all(m["met"] for m in after) and d["slo_return_s"] is not None, d["slos"]
+        assert len(after) == 10 and all(m["met"] for m in after) and d["slo_return_s"] is not None, d["slos"]
         if o["notified_at"] is not None:  # paged: within the bound, not before `for`
             assert e["for_s"] <= d["notify_latency_s"] <= e["fire_bound_s"]
             # every page reached people by email (over STARTTLS), and they heard when it was over,
