@@ -347,6 +347,11 @@ def test_image_falls_back_to_an_archive_when_kind_cannot_read_dockers_store_mock
     heads = runner.heads()
     i = heads.index("kind load docker-image alertdrill-workload:0.1.0")
     assert heads[i + 1].startswith("docker save") and heads[i + 2].startswith("kind load image-archive")
+    # one platform, the nodes': saving every platform fails in the node's `ctr import --all-platforms`
+    save = runner.calls[heads.index(heads[i + 1])]
+    assert save[save.index("--platform") + 1] in ("linux/amd64", "linux/arm64")
+    build = next(c for c in runner.calls if c[:2] == ("docker", "build"))
+    assert "--provenance=false" in build and build[build.index("--platform") + 1] == save[save.index("--platform") + 1]
 
 
 def test_a_failed_run_exports_the_clusters_logs_before_kind_deletes_it_mocked_tools(

@@ -304,3 +304,19 @@ def test_a_restarted_kind_node_counts_as_back_only_on_a_fresh_ready_heartbeat_mo
     assert len(gets) == 3 and not answers, "returned on the stale Ready of the stopped kubelet"
     assert runner.calls[1][:2] == ("docker", "start")
     assert not kube_faults.node_ready_since("{}", 0) and not kube_faults.node_ready_since(node(10.0), 100.0)
+
+
+def test_submitting_jobs_slowly_is_not_cut_at_the_exec_helpers_60_s_mocked_exec(
+    stub: tuple[StubApi, KubeFaults], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """chaosk8s' exec_in_pods cuts its request at 60 s by default; 1500 jobs at 20/s take 75 s."""
+    _, faults = stub
+    seen: list[dict[str, Any]] = []
+
+    def exec_in_pods(**kwargs: Any) -> list[dict[str, Any]]:
+        seen.append(kwargs)
+        return [{"exit_code": 0}]
+
+    monkeypatch.setattr("chaosk8s.pod.actions.exec_in_pods", exec_in_pods)
+    faults.submit_jobs(1500, 20.0)
+    assert seen[0]["label_selector"] == "app.kubernetes.io/name=traffic" and seen[0]["request_timeout"] == 105

@@ -14,6 +14,7 @@ from alertdrill.drill.people import assert_readable
 from alertdrill.drill.session import DrillSession
 from alertdrill.errors import DrillFailure
 from alertdrill.notify.webhook import Notification
+from alertdrill.observe.alerts import describe
 
 
 def wait_for_resolved(
@@ -65,7 +66,23 @@ def wait_for_resolved(
             f"the rollback; {drill.watch.last_state(page.alert, page.match)}; bound: {bound.explain()}"
         )
     assert_readable(drill, page, got, "resolved message")
+    _assert_every_identity_inactive(drill, page, rollback_at, rollback_at + bound.total, bound.explain())
     drill.assert_returned_to_slos()
+
+
+def _assert_every_identity_inactive(drill: DrillSession, page: Page, since: float, deadline: float, why: str) -> None:
+    """A resolved message is about the identities it carries: one job can fire one alert under
+    several label sets (on Kubernetes `up{instance} == 0` and `absent(up{job})`), and one of them
+    resolving says nothing of the others. Recovered means every identity that fired is inactive."""
+    if drill.watch.is_inactive_by(page.alert, page.match, until=deadline):
+        return
+    seen = drill.watch.fired_between(page.fault.fault_at, time.time(), page.alert, page.match)
+    still = sorted(describe(a.name, a.labels) for a in drill.watch.active(page.alert, page.match))
+    raise DrillFailure(
+        f"alert {page.what}: the resolved message came, but {', '.join(still)} still active "
+        f"{time.time() - since:.2f}s after the rollback ({len(seen)} label set(s) of it fired during the drill; "
+        f"recovery waits for every one); bound: {why}"
+    )
 
 
 def wait_for_cleared_quietly(

@@ -62,6 +62,7 @@ class Timeouts:
     # -- Kubernetes (kind and existing clusters; nothing here has run on one in CI) ------------
     kube_command: float = 600.0  # any kubectl/helm/kind/docker command not listed below
     kube_get: float = 60.0  # a `kubectl get` of CRDs or resources
+    kube_exec: float = 60.0  # a command exec'd in a pod (chaosk8s' own default); longer where it is paced
     # a runbook command the on-call pastes mid-incident: one that has not answered in a minute is
     # a finding in itself (its whole process group is killed); the health check's own limit is
     # SOP-004's 5 minutes, real time, whichever ends first

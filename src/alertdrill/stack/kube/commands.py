@@ -6,6 +6,7 @@ Docker engine, and so the README and the nightly workflow can quote the same lin
 
 from __future__ import annotations
 
+import platform
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,8 +107,21 @@ def kind_load_image(kube: KubeSettings) -> list[str]:
     return ["kind", "load", "docker-image", kube.image, "--name", kube.cluster_name]
 
 
+#: Docker's names for the runner's CPU (kind's nodes run on the runner, so this is theirs too).
+DOCKER_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+def node_platform() -> str:
+    """The platform of kind's nodes: the runner's own (`linux/amd64` on GitHub's runners)."""
+    machine = platform.machine().lower()
+    return f"linux/{DOCKER_ARCH.get(machine, machine)}"
+
+
 def docker_save(kube: KubeSettings, archive: Path) -> list[str]:
-    return ["docker", "save", "--output", str(archive), kube.image]
+    """One platform only: a multi-platform save ends in containerd's `ctr import --all-platforms`
+    inside the node, which fails on the platforms that were never built, like the command this
+    fallback replaces."""
+    return ["docker", "save", "--platform", node_platform(), "--output", str(archive), kube.image]
 
 
 def kind_load_archive(kube: KubeSettings, archive: Path) -> list[str]:
@@ -115,7 +129,20 @@ def kind_load_archive(kube: KubeSettings, archive: Path) -> list[str]:
 
 
 def docker_build(kube: KubeSettings, context_dir: Path) -> list[str]:
-    return ["docker", "build", "--tag", kube.image, "--file", str(context_dir / "Dockerfile"), str(context_dir)]
+    """For the nodes' platform only, without a provenance attestation: BuildKit's default adds an
+    attestation manifest, an image index that `kind load` then imports with --all-platforms."""
+    return [
+        "docker",
+        "build",
+        "--provenance=false",
+        "--platform",
+        node_platform(),
+        "--tag",
+        kube.image,
+        "--file",
+        str(context_dir / "Dockerfile"),
+        str(context_dir),
+    ]
 
 
 #: The local stack's virtual nodes and the kind nodes they stand for (kind-config.yaml order).

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -147,8 +148,9 @@ class KubeFaults(KubePipelineFaults):
         apps = client.AppsV1Api(self.ctx.target.api_client())
         apps.patch_namespaced_stateful_set_scale(workload, self.ctx.ns, {"spec": {"replicas": replicas}})
 
-    def _exec_all(self, workload: str, cmd: list[str]) -> None:
-        """Run `cmd` in every pod of the workload (chaosk8s skips pods unless the container is named)."""
+    def _exec_all(self, workload: str, cmd: list[str], timeout_s: float = TIMEOUTS.kube_exec) -> None:
+        """Run `cmd` in every pod of the workload (chaosk8s skips pods unless the container is named;
+        its exec request is cut at `timeout_s`, a minute unless the command needs longer)."""
         from chaosk8s.pod.actions import exec_in_pods
 
         results = self._chaos(
@@ -158,6 +160,7 @@ class KubeFaults(KubePipelineFaults):
             all=True,
             ns=self.ctx.ns,
             container_name=workload,
+            request_timeout=math.ceil(timeout_s),
         )
         failed = [r for r in results or [] if r.get("exit_code") not in (0, None)]
         if not results or failed:
@@ -303,7 +306,7 @@ class KubeFaults(KubePipelineFaults):
             "    urllib.request.urlopen(req, timeout=5).read()\n"
             f"    time.sleep(max(0.0, start + (n + 1) / {rate} - time.monotonic()))\n"
         )
-        self._exec_all("traffic", ["python", "-c", script])
+        self._exec_all("traffic", ["python", "-c", script], timeout_s=math.ceil(count / rate) + 30)  # paced
         return Injection(lambda: None, NoUndo(f"{count} jobs submitted"))
 
     def crashloop_workload(self, workload: str, pods: int) -> Injection:
