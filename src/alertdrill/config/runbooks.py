@@ -63,9 +63,6 @@ class Runbooks:
     metrics_api: bool = False
     namespaces: tuple[str, ...] = field(default_factory=tuple)
 
-    def for_alert(self, alert: str) -> Runbook | None:
-        return next((rb for rb in self.runbooks if alert in rb.alerts), None)
-
     def named(self, name: str) -> Runbook:
         for rb in self.runbooks:
             if rb.name == name:

@@ -46,7 +46,8 @@ class RunbookRun:
 def stage_failure(run: ShellRun) -> str | None:
     """Which stage of the command failed, or None. bash's PIPESTATUS describes the command's last
     pipeline; where its stages cannot be lined up with it, the command's exit status decides."""
-    stages = pipelines(run.command)[-1] if pipelines(run.command) else []
+    parsed = pipelines(run.command)
+    stages = parsed[-1] if parsed else []
     statuses = run.statuses if len(run.statuses) == len(stages) else ()
     if not statuses:
         stages, statuses = stages[-1:], (run.returncode,)
@@ -143,13 +144,13 @@ def remedy(drill: DrillSession, page: Page, name: str, deployment: str) -> Calla
     they pass, within SOP-004's 5 minutes of real time (a restart takes real time at any scale).
     The blanks are filled now, while the broken pod is still there to be found."""
     runbooks, runbook = _runbook_for(drill, page, name)
-    ran = RunbookRun(runbooks, runbook, drill.stack.runbook_shell().placeholders(deployment))
+    shell = drill.stack.runbook_shell()  # one shell: its kubeconfig is fetched once
+    ran = RunbookRun(runbooks, runbook, shell.placeholders(deployment))
     steps = [s for s in ran.runbook.steps if s.remedy]
     if not steps:
         raise ConfigError(
             f"{ran.runbooks.path}:{ran.runbook.line}: runbook {ran.runbook.name!r} has no step marked `remedy: true`"
         )
-    shell = drill.stack.runbook_shell()
 
     def apply() -> None:
         start = time.time()
@@ -165,10 +166,11 @@ def remedy(drill: DrillSession, page: Page, name: str, deployment: str) -> Calla
             f"kubectl rollout status deployment/{deployment} --timeout={max(1, round(deadline - time.time()))}s",
             timeout_s=max(1.0, deadline - time.time()),
         )
-        if stage_failure(settled):
+        unsettled = stage_failure(settled)
+        if unsettled:
             raise DrillFailure(
                 f"after the runbook's remedy the rollout of {deployment} did not finish within SOP-004's "
-                f"{SOP_RECOVERY_S / 60:g} minutes: {stage_failure(settled)}"
+                f"{SOP_RECOVERY_S / 60:g} minutes: {unsettled}"
             )
         log.info("the runbook's remedy and health check took %.1fs", time.time() - start)
 
