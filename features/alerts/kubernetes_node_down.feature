@@ -1,4 +1,6 @@
-@P0
+# @stops-node: the local stack stops a virtual node and kind a node container; on an existing
+# cluster alertdrill never stops a node of the team's, so the drill is deselected there.
+@P0 @stops-node
 Feature: KubernetesNodeDown pages the critical on-call when a node goes away
   SOP-004 P0: a node unreachable for 5 minutes, severity critical, priority P0. The worker
   placed on that node goes down with it, so ServiceDown fires too; nothing else may.

@@ -38,9 +38,12 @@ class StackSpec:
     on_this_machine: bool = False
     #: The feature tag of drills only this kind of backend can run (`@local`, `@kind`).
     feature_tag: str = ""
+    #: Tags of drills this backend must not run although its feature tag would allow them (an
+    #: existing cluster runs what kind runs, except what would harm the team's cluster).
+    refused_tags: tuple[str, ...] = ()
 
 
-def _kubernetes(name: str, summary: str) -> StackSpec:
+def _kubernetes(name: str, summary: str, refused_tags: tuple[str, ...] = ()) -> StackSpec:
     """kind and an existing cluster: one backend class, Prometheus scraping every 5 s."""
     return StackSpec(
         name,
@@ -53,6 +56,7 @@ def _kubernetes(name: str, summary: str) -> StackSpec:
         planner="alertdrill.stack.kube.plan:plan_text",
         one_stack_only="one cluster is one stack",
         feature_tag="kind",  # an existing cluster runs what kind runs
+        refused_tags=refused_tags,
     )
 
 
@@ -75,7 +79,8 @@ STACKS: dict[str, StackSpec] = {
             feature_tag="local",
         ),
         _kubernetes("kind", "a kind cluster from kind-config.yaml, with the stack installed by Helm"),
-        _kubernetes("cluster", "an existing cluster (kubeconfig); installs only what --install names"),
+        # `@stops-node`: alertdrill never stops a node of a cluster it did not create
+        _kubernetes("cluster", "an existing cluster (kubeconfig); installs only what --install names", ("stops-node",)),
     )
 }
 STACK_NAMES: tuple[str, ...] = tuple(STACKS)
@@ -83,9 +88,11 @@ DEFAULT_STACK = "local"
 
 
 def foreign_tags(stack: str) -> frozenset[str]:
-    """Feature tags of drills that only other kinds of backend can run: deselected on `stack`."""
+    """Feature tags of drills that only other kinds of backend can run, or that this one refuses:
+    deselected on `stack`."""
     own = STACKS[stack].feature_tag
-    return frozenset(spec.feature_tag for spec in STACKS.values() if spec.feature_tag and spec.feature_tag != own)
+    others = {spec.feature_tag for spec in STACKS.values() if spec.feature_tag and spec.feature_tag != own}
+    return frozenset(others | set(STACKS[stack].refused_tags))
 
 
 def interval_at(spec: StackSpec, time_scale: float) -> float:

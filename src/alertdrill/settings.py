@@ -48,7 +48,9 @@ class KubeSettings:
     image: str = "alertdrill-workload:0.1.0"
 
 
-INSTALLABLE = ("workload", "monitoring")
+#: `alertmanager-config`: alertdrill may put FLUO's Alertmanager config into the cluster's
+#: Alertmanager for the run (an AlertmanagerConfig it selects, or its config Secret, restored).
+INSTALLABLE = ("workload", "monitoring", "alertmanager-config")
 
 #: Options of the kind and cluster stacks (each also an ALERTDRILL_* variable).
 KUBE_OPTIONS = {
@@ -58,7 +60,7 @@ KUBE_OPTIONS = {
     "cluster-name": "kind cluster name (default alertdrill)",
     "prometheus-url": "an existing Prometheus (--stack cluster; else port-forwarded)",
     "alertmanager-url": "an existing Alertmanager (--stack cluster; else port-forwarded)",
-    "install": "what --stack cluster may install: workload[,monitoring] (default workload)",
+    "install": "what --stack cluster may install: workload[,monitoring|,alertmanager-config] (default workload)",
     "image": "workload image (default alertdrill-workload:0.1.0)",
 }
 

@@ -45,3 +45,32 @@ def test_on_kubernetes_the_scrape_timeout_is_the_interval() -> None:
     for stack in ("kind", "cluster"):
         assert Settings.resolve({"stack": stack}, env={}).scrape_timeout_s == 5.0
     assert Settings.resolve({}, env={}).scrape_timeout_s == 0.5
+
+
+def test_a_target_that_left_discovery_adds_the_hand_off_reload_and_stale_markers() -> None:
+    """Issue 30, wrong verdict 1: kind's killed workload (scaled to zero, pods deleted) paged at
+    ~19 s median, up to ~27 s, against 17.5 s. Its targets leave discovery: no scrape fails, the
+    series go stale after the hand-off (0.15 s on Prometheus 3), the 5 s reload tick and 2.1
+    scrape intervals; the bound names that term."""
+    from alertdrill.stack.base import UPSTREAM_DISCOVERY_S, discovery_handoff_s
+
+    kind = Timing(scrape_interval_s=5, eval_interval_s=5, scrape_timeout_s=5, time_scale=10)
+    assert UPSTREAM_DISCOVERY_S == kind.discovery_s == 5.15
+    usual = fire_bound(3, kind, 1, 1.5)
+    assert usual.total == 17.5  # the bound the kill drills had on kind
+    gone = fire_bound(3, kind, 1, 1.5, target_hangs=True, leaves_discovery=True)
+    assert gone.discovery_s == 5.15 + 5.5 and gone.hang_s == 0  # stale markers, not a timed-out scrape
+    assert gone.total == 17.5 + 10.65 and "target left discovery 10.65s" in gone.explain()
+    assert discovery_handoff_s("2.42.0", 0.1) == 5.1  # 2.x hands targets on a fixed 5 s tick
+    assert discovery_handoff_s("unknown", 5) == 10  # not knowing, the slower
+
+
+def test_a_new_target_adds_its_discovery_and_first_scrape_offset() -> None:
+    """Issue 30, wrong verdict 2: crash loop's "also fires" ServiceDown{job="workers"} on kind
+    comes from the surge pod's target, which must be discovered (5.15 s) and first scraped
+    (Prometheus offsets a new target's scrapes anywhere within the 5 s interval); its scheduling,
+    start and crashes are the fault's ramp."""
+    kind = Timing(scrape_interval_s=5, eval_interval_s=5, scrape_timeout_s=5, time_scale=10)
+    b = fire_bound(3, kind, 1, 1.5, ramp_s=31.0, adds_target=True)
+    assert b.new_target_s == 10.15 and b.total == 31 + 17.5 + 10.15
+    assert "fault ramp 31.00s + " in b.explain() and "new target discovered and first scraped 10.15s" in b.explain()

@@ -162,7 +162,19 @@ STOCK_KPS = {
                 "ruleSelector": {"matchLabels": {"release": "kps"}},
                 "serviceMonitorSelector": {"matchLabels": {"release": "kps"}},
                 "podMonitorSelector": {"matchLabels": {"release": "kps"}},
+                "ruleNamespaceSelector": {},
+                "serviceMonitorNamespaceSelector": {},
+                "podMonitorNamespaceSelector": {},
             },
+        }
+    ]
+}
+#: ...and its Alertmanager: the chart selects every AlertmanagerConfig, in every namespace.
+STOCK_KPS_ALERTMANAGER = {
+    "items": [
+        {
+            "metadata": {"name": "kps-kube-prometheus-stack-alertmanager", "namespace": "monitoring"},
+            "spec": {"alertmanagerConfigSelector": {}, "alertmanagerConfigNamespaceSelector": {}},
         }
     ]
 }
@@ -177,6 +189,8 @@ class ClusterRunner(RecordingRunner):
         done = super().run(argv, timeout, check, stdin)
         if "prometheuses" in argv:
             return Completed(done.argv, 0, json.dumps(STOCK_KPS), "")
+        if "alertmanagers" in argv:
+            return Completed(done.argv, 0, json.dumps(STOCK_KPS_ALERTMANAGER), "")
         return done
 
 
@@ -194,6 +208,7 @@ def test_cluster_run_installs_only_the_workload_and_uses_the_given_urls_mocked_t
             "alertmanager_url": "http://am.example:9093",
             "state_dir": str(tmp_path),
             "monitoring": str(REPO / "monitoring"),
+            "install": "workload,alertmanager-config",
         },
         env={},
     )
@@ -202,13 +217,25 @@ def test_cluster_run_installs_only_the_workload_and_uses_the_given_urls_mocked_t
     heads = runner.heads()
     assert not [h for h in heads if h.startswith(("kind", "docker"))]
     assert "helm upgrade kps prometheus-community/kube-prometheus-stack" not in heads
-    assert heads.count("kubectl apply") == 3  # namespace, workload, FLUO's PrometheusRule
+    assert heads.count("kubectl apply") == 4  # namespace, workload, FLUO's PrometheusRule and AlertmanagerConfig
     crd_check = next(i for i, h in enumerate(heads) if h.startswith("kubectl get crd"))
     assert crd_check < heads.index("kubectl apply")  # the operator's CRDs are checked before anything
     assert all(c[3:5] == ("--context", "staging") for c in runner.calls if c[0] == "kubectl")
     assert all(c[1:3] == ("--kubeconfig", "/etc/kube/staging.yaml") for c in runner.calls if c[0] == "kubectl")
     assert stack.urls()["prometheus"] == "http://prom.example:9090" and forwarded == ["recorder"]
     assert heads[-2:] == ["helm uninstall nats", "kubectl delete namespace alertdrill"]
+
+
+def test_a_cluster_run_without_the_opt_in_refuses_before_installing_anything_mocked_tools(
+    mocked_tools: None, tmp_path: Path
+) -> None:
+    settings = Settings.resolve(
+        {"stack": "cluster", "state_dir": str(tmp_path), "monitoring": str(REPO / "monitoring")}, env={}
+    )
+    runner = ClusterRunner()
+    with pytest.raises(ConfigError, match="alertdrill changes a cluster's Alertmanager only when told"):
+        run_stack(settings, runner)
+    assert not [h for h in runner.heads() if h.startswith(("kubectl apply", "helm upgrade"))]
 
 
 def test_kind_time_scale_and_intervals_default_to_light_compression() -> None:
@@ -247,6 +274,7 @@ def _cluster_with_urls(tmp_path: Path) -> Settings:
             "alertmanager_url": "http://am.example:9093",
             "state_dir": str(tmp_path),
             "monitoring": str(REPO / "monitoring"),
+            "install": "workload,alertmanager-config",
         },
         env={},
     )
@@ -322,6 +350,7 @@ def test_a_stock_kube_prometheus_stack_loads_fluos_objects_labelled_as_it_select
     nats = yaml.safe_load((stack.run_dir / "nats.values.yaml").read_text())
     assert nats["promExporter"]["podMonitor"]["merge"]["metadata"]["labels"] == {"release": "kps"}
     assert stack.timing.eval_interval_s == 30.0
+    assert stack.timing.scrape_interval_s == 30.0  # NATS' PodMonitor sets no interval: the Prometheus' 30 s
 
 
 class ContainerdStoreRunner(RecordingRunner):

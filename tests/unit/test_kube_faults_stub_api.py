@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -38,6 +39,7 @@ class StubApi:
         self.requests: list[tuple[str, str, dict[str, list[str]], Any]] = []
         self.replicas = 2
         self.deleted: set[str] = set()
+        self.pods: list[dict[str, Any]] = [POD]
         handler = self._handler()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -54,7 +56,7 @@ class StubApi:
                          "spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": name}},
                                   "template": {"spec": {"containers": [{"name": name}]}}}}  # fmt: skip
         if path == base and method == "GET":
-            return 200, {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [POD]}
+            return 200, {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": self.pods}
         if path == base and method == "POST":
             return 201, POD
         if path.startswith(base + "/"):
@@ -156,16 +158,72 @@ def test_kill_scales_to_zero_terminates_pods_and_rollback_restores_replicas_stub
     assert api.calls()[-1] == ("PATCH", deploy) and api.requests[-1][3] == {"spec": {"replicas": 2}}
 
 
-def test_crashloop_patches_the_command_and_rollback_removes_it_stub_api(stub: tuple[StubApi, KubeFaults]) -> None:
+def test_kill_waits_for_a_quiet_discovery_and_says_its_targets_leave_it_stub_api(
+    stub: tuple[StubApi, KubeFaults],
+) -> None:
+    """Issue 30, wrong verdict 1: the killed workload's targets leave discovery (its bound adds the
+    term), and the fault strikes only once Prometheus has handed on no target change for 9 s, so
+    the hand-off is the quiet 0.15 s the term counts; the wait is not the fault's ramp."""
     api, faults = stub
+    handoffs = [2.0, 1.0, 0.0, 0.0]  # hand-offs in the quiet window, as Prometheus reports them
+    asked: list[str] = []
+
+    def query(expr: str) -> list[float]:
+        asked.append(expr)
+        return [handoffs.pop(0)]
+
+    faults.ctx = dataclasses.replace(faults.ctx, query=query)
+    before = time.time()
+    injection = faults.kill_workload("bff")
+    assert injection.leaves_discovery and not handoffs[1:]
+    assert asked[0] == 'sum(changes(prometheus_sd_updates_total{name="scrape"}[14s]))'  # 9 s + a 5 s scrape
+    assert injection.began_at is not None and injection.began_at > before
+    assert api.calls()[1][0] == "PATCH"  # scaled to zero only after the wait
+
+
+def _worker_pod(restarts: int, reason: str | None) -> dict[str, Any]:
+    state = {"waiting": {"reason": reason}} if reason else {"running": {}}
+    status = {"name": "workers", "restartCount": restarts, "state": state, "ready": False, "image": "w", "imageID": "",
+              "started": False}  # fmt: skip
+    return {**POD, "metadata": {**POD["metadata"], "name": "workers-5d8-abcde"},
+            "status": {"phase": "Running", "containerStatuses": [status]}}  # fmt: skip
+
+
+def test_crashloop_patches_the_command_waits_for_two_crashes_and_rollback_removes_it_stub_api(
+    stub: tuple[StubApi, KubeFaults],
+) -> None:
+    """Issue 30: the surge pod's scheduling, start and two start-and-crash cycles are the fault's
+    ramp (applied once kube-state-metrics can show CrashLoopBackOff), and the fault says it adds a
+    target, so ServiceDown's "also fires" bound adds discovery and the first-scrape offset."""
+    api, faults = stub
+    api.pods = [_worker_pod(2, "CrashLoopBackOff")]
     injection = faults.crashloop_workload("workers", 1)
-    patch = api.requests[-1]
+    patch = next(r for r in api.requests if r[0] == "PATCH")
     assert patch[:2] == ("PATCH", f"/apis/apps/v1/namespaces/{NS}/deployments/workers")
     assert patch[3]["spec"]["template"]["spec"]["containers"] == [{"name": "workers", "command": CRASH_COMMAND}]
+    assert api.requests[-1][:2] == ("GET", f"/api/v1/namespaces/{NS}/pods")  # waited on the pods' status
+    assert api.requests[-1][2]["labelSelector"] == ["app.kubernetes.io/name=workers"]
+    assert injection.adds_target
     injection.revert()
     assert api.requests[-1][3]["spec"]["template"]["spec"]["containers"] == [{"name": "workers", "command": None}]
     with pytest.raises(FaultError, match="pods must be 1"):
         faults.crashloop_workload("workers", 2)
+
+
+def test_a_crash_loop_counts_once_the_container_crashed_twice_and_backs_off() -> None:
+    from kubernetes.client import ApiClient
+
+    from alertdrill.stack.kube.pod_status import crash_looping
+
+    def pods(restarts: int, reason: str | None) -> list[Any]:
+        raw = {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [_worker_pod(restarts, reason)]}
+        return ApiClient().deserialize(json.dumps(raw), "V1PodList", "application/json").items  # type: ignore[no-any-return]
+
+    assert not crash_looping(pods(0, None), "workers")  # started, not crashed yet
+    assert not crash_looping(pods(1, "CrashLoopBackOff"), "workers")  # one cycle
+    assert not crash_looping(pods(2, None), "workers")  # running its third start
+    assert crash_looping(pods(2, "CrashLoopBackOff"), "workers")
+    assert not crash_looping(pods(3, "CrashLoopBackOff"), "bff")  # another container
 
 
 def test_memory_pressure_sizes_a_pinned_bounded_hog_pod_and_deletes_it_stub_api(

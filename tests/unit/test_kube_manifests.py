@@ -180,12 +180,18 @@ def test_kube_runs_the_teams_resend_delay_scaled(scaled: tuple[list[Path], Path]
     from alertdrill.stack.kube.stack import KubeStack
 
     rule_paths, am_path = scaled
-    kps = values.kube_prometheus_stack_values(REPO / "monitoring", rule_paths, am_path, 5.0, "monitoring", None, 3.0)
+    kps = values.kube_prometheus_stack_values(
+        REPO / "monitoring", rule_paths, am_path, 5.0, "monitoring", None, 3.0, discovery_reload_s=0.5
+    )
     args = kps["prometheus"]["prometheusSpec"]["additionalArgs"]
-    assert args == [{"name": "rules.alert.resend-delay", "value": "3s"}]
+    assert args == [
+        {"name": "rules.alert.resend-delay", "value": "3s"},
+        {"name": "scrape.discovery-reload-interval", "value": "500ms"},  # scaled like `for` (issue 30)
+    ]
     settings = Settings.resolve({"stack": "kind"}, env={})
     stack = KubeStack(settings, MonitoringConfig.load(REPO / "monitoring"))
     assert stack.timing.pipeline.resend_delay_s == 30.0 / settings.time_scale
+    assert stack.timing.discovery_s == 0.15 + 0.5  # Prometheus 3's quiet hand-off + the scaled reload tick
 
 
 def test_kube_values_name_the_pipeline_jobs_as_the_rules_read_them() -> None:

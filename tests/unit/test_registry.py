@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,14 @@ def test_a_backend_is_one_registry_entry_mocked_backend(monkeypatch: pytest.Monk
         resolve_workers((3, True), "managed", False, [])
     assert backends.foreign_tags("local") == {"kind", "managed"}
     assert backends.foreign_tags("managed") == {"kind", "local"}
+
+
+def test_an_existing_cluster_refuses_the_node_down_drill_kind_runs_it() -> None:
+    """Issue 30: node-down failed with a FaultError on an existing cluster (alertdrill never
+    stops the team's nodes); it is deselected there by its `@stops-node` tag, kept on kind."""
+    from alertdrill import backends
+
+    assert "stops-node" in backends.foreign_tags("cluster")
+    assert "stops-node" not in backends.foreign_tags("kind") | backends.foreign_tags("local")
+    feature = (Path(__file__).resolve().parents[2] / "features/alerts/kubernetes_node_down.feature").read_text()
+    assert "@stops-node" in feature

@@ -7,21 +7,22 @@ from pathlib import Path
 from typing import Any
 
 from alertdrill.config import routing
-from alertdrill.config.durations import parse_duration
+from alertdrill.config.routing_cases import RouteCase, load_cases
 from alertdrill.errors import ConfigError
 from alertdrill.runtime.tools import run_tool
 from alertdrill.runtime.yamlfile import load_yaml
 
-
-@dataclass(frozen=True)
-class RouteCase:
-    name: str
-    labels: dict[str, str]
-    receivers: tuple[str, ...]
-    max_group_wait_s: float | None = None
-    min_group_wait_s: float | None = None
-    #: Exact group_wait per receiver: an escalation timeline (SOP-004's 5/15/30 minutes).
-    group_waits: dict[str, float] = field(default_factory=dict)
+# The cases are config (the cluster stack reads them too); `check` runs them.
+__all__ = [
+    "InhibitCase",
+    "RouteCase",
+    "RouteResult",
+    "load_cases",
+    "load_inhibit_cases",
+    "run_case",
+    "run_inhibit_case",
+    "send_resolved_problems",
+]
 
 
 @dataclass(frozen=True)
@@ -68,31 +69,6 @@ def run_inhibit_case(case: InhibitCase, am: dict[str, Any]) -> RouteResult:
     said = f"inhibit_rules[{rules[0]}] mutes it" if rules else "no inhibit rule mutes it"
     want = "muted" if case.inhibited else "paged"
     return RouteResult(case.name, False, [f"{case.target} while {case.source} fires: {said}, expected {want}"])
-
-
-def load_cases(path: Path) -> list[RouteCase]:
-    if not path.is_file():
-        return []
-    doc = load_yaml(path) or {}
-    cases = []
-    for i, raw in enumerate(doc.get("cases") or []):
-        if not isinstance(raw, dict) or "labels" not in raw or "receivers" not in raw:
-            raise ConfigError(f"{path}: cases[{i}] needs 'labels' and 'receivers'")
-        where = f"{path}: cases[{i}]"
-        cases.append(
-            RouteCase(
-                name=str(raw.get("name", f"case {i}")),
-                labels={str(k): str(v) for k, v in raw["labels"].items()},
-                receivers=tuple(raw["receivers"]),
-                max_group_wait_s=parse_duration(raw["max_group_wait"], where) if "max_group_wait" in raw else None,
-                min_group_wait_s=parse_duration(raw["min_group_wait"], where) if "min_group_wait" in raw else None,
-                group_waits={
-                    str(r): parse_duration(v, f"{where}.group_waits.{r}")
-                    for r, v in (raw.get("group_waits") or {}).items()
-                },
-            )
-        )
-    return cases
 
 
 def run_case(case: RouteCase, am_path: Path, am: dict[str, Any], bin_path: str | None = None) -> RouteResult:

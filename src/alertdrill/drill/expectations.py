@@ -33,6 +33,8 @@ class FaultWindow:
     fault_at: float  # when the last action started (Unix seconds)
     ramp_s: float  # how long that action took to be in place
     hangs_target: bool  # a scrape target hangs instead of refusing: add the scrape timeout
+    leaves_discovery: bool = False  # its targets left service discovery: add how long that takes
+    adds_target: bool = False  # a new pod's target must be discovered and scraped first
 
 
 class Expectations:
@@ -100,6 +102,8 @@ class Expectations:
             group_wait_s,
             self.slack_s,
             target_hangs=fault.hangs_target,
+            leaves_discovery=fault.leaves_discovery,
+            adds_target=fault.adds_target,
             windowed=has_range_window(self.rule(alert).expr),
             ramp_s=fault.ramp_s,
         )

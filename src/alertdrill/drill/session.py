@@ -112,6 +112,8 @@ class DrillSession:
             fault_at=fault_at,
             ramp_s=max((a.injected_at for a in applied), default=now) - fault_at,
             hangs_target=any(a.hangs_target for a in applied),
+            leaves_discovery=any(a.leaves_discovery for a in applied),
+            adds_target=any(a.adds_target for a in applied),
         )
         self.timeline.fault_at = fault.fault_at
         return fault

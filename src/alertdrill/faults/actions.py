@@ -47,9 +47,14 @@ def _ratio(name: str, value: float) -> float:
     return value
 
 
-def kill_workload(workload: str, configuration: Any = None, secrets: Any = None) -> Output:
-    """SIGKILL every process of the workload (a pod deleted, not replaced until rollback)."""
-    return _inject(f"kill_workload({workload})", lambda b: b.kill_workload(workload))
+def kill_workload(
+    workload: str, leave_discovery: bool = False, configuration: Any = None, secrets: Any = None
+) -> Output:
+    """SIGKILL every process of the workload, not replaced until rollback. `leave_discovery`: its
+    pods are deleted too, so their targets leave service discovery (on Kubernetes they always do:
+    the workload is scaled to zero); on the local stack they stay listed unless this is set."""
+    name = f"kill_workload({workload}, leaving discovery)" if leave_discovery else f"kill_workload({workload})"
+    return _inject(name, lambda b: b.kill_workload(workload, leave_discovery))
 
 
 def freeze_workload(workload: str, configuration: Any = None, secrets: Any = None) -> Output:

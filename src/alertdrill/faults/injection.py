@@ -81,11 +81,20 @@ class Injection:
 
     `hangs_target`: the fault leaves a scrape target hanging rather than refusing (a frozen
     process), so Prometheus notices only after its scrape timeout; the fire bound adds it.
+    `leaves_discovery`: the fault takes its targets out of service discovery (a deleted pod), so
+    Prometheus notices only once it has dropped them and marked their series stale.
     """
 
     revert: Revert
     offline: OfflineUndo
     hangs_target: bool = False
+    leaves_discovery: bool = False
+    #: The fault brings a new pod whose target must be discovered and scraped before it can fail
+    #: (a crash-looping surge pod on Kubernetes): the hand-off, reload and first-scrape offset.
+    adds_target: bool = False
+    #: When the fault itself began (Unix seconds), if it first waited for the system to be ready
+    #: for it (a quiet discovery): that wait is not the fault's ramp. None: when it was called.
+    began_at: float | None = None
     #: The part of the alerting pipeline this fault breaks ("alertmanager", "prometheus",
     #: "mail relay", "link", "alertmanager config"), None for a fault on the monitored system.
     pipeline: str | None = None
@@ -100,6 +109,8 @@ class AppliedFault:
     injected_at: float
     hangs_target: bool
     pipeline: str | None = None
+    leaves_discovery: bool = False
+    adds_target: bool = False
 
     @property
     def ramp_s(self) -> float:

@@ -56,12 +56,21 @@ class FaultLedger:
         started_at = time.time()
         injection = apply()
         injected_at = time.time()
+        started_at = injection.began_at or started_at
         self._seq += 1
         self.records_dir.mkdir(parents=True, exist_ok=True)
         record = self.records_dir / f"{self._seq:03d}.json"
         offline = undo_to_json(injection.offline)
         record.write_text(json.dumps({"name": name, "injected_at": injected_at, "offline": offline}))
-        applied = AppliedFault(name, started_at, injected_at, injection.hangs_target, injection.pipeline)
+        applied = AppliedFault(
+            name,
+            started_at,
+            injected_at,
+            injection.hangs_target,
+            injection.pipeline,
+            leaves_discovery=injection.leaves_discovery,
+            adds_target=injection.adds_target,
+        )
         self._entries.append(_Entry(name, injection.revert, record, applied))
         self.applied.append(applied)
         log.info("fault injected: %s", name)

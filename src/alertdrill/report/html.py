@@ -222,9 +222,11 @@ def _summary_row(d: Mapping[str, Any]) -> str:
         )
     return (
         f"<tr><td>{_e(d.get('alert') or '–')}</td><td>{_e(d['scenario'])}</td>"
-        f"<td class='{_e(d['outcome'])}'>{_e(d['outcome'])}</td><td>{seen} / {_s(e.get('fire_bound_s'))}</td>"
+        f"<td class='{_e(d['outcome'])}'>{_e(d['outcome'])}</td>"
+        f"<td title='{_e(e.get('fire_bound_terms') or '')}'>{seen} / {_s(e.get('fire_bound_s'))}</td>"
         f"<td>{_e(', '.join(d['observed'].get('receivers') or []) or '–')}</td>"
-        f"<td>{_s(d.get('recovery_s'))} / {_s(e.get('recovery_bound_s'))}</td></tr>"
+        f"<td title='{_e(e.get('recovery_bound_terms') or '')}'>"
+        f"{_s(d.get('recovery_s'))} / {_s(e.get('recovery_bound_s'))}</td></tr>"
     )
 
 

@@ -20,6 +20,9 @@ class ExpectedJSON(TypedDict):
     for_s: float | None
     fire_bound_s: float | None
     recovery_bound_s: float | None
+    #: Each bound's terms, named (bounds.FireBound.explain): why the bound is what it is.
+    fire_bound_terms: str | None
+    recovery_bound_terms: str | None
 
 
 class DrillJSON(TypedDict):
@@ -111,6 +114,8 @@ def drill_json(record: DrillRecord, stack_id: str | None = None) -> DrillJSON:
             for_s=record.for_s,
             fire_bound_s=round(record.fire_bound.total, 3) if record.fire_bound else None,
             recovery_bound_s=round(record.recovery_bound.total, 3) if record.recovery_bound else None,
+            fire_bound_terms=record.fire_bound.explain() if record.fire_bound else None,
+            recovery_bound_terms=record.recovery_bound.explain() if record.recovery_bound else None,
         ),
         observed=t.observed(),
         fire_latency_s=t.fire_latency_s,

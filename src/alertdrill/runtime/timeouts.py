@@ -49,6 +49,8 @@ class Timeouts:
     module_build: float = 1800.0  # one `go build` of a server from its module (cold: ~3 min)
     # -- the local stack ---------------------------------------------------------------------
     stack_healthy: float = 20.0  # every target up and nothing pending after a start (measured 3-7 s)
+    discovery_quiet: float = 60.0  # Prometheus' discovery hands nothing on for 9 s (faults/discovery.py)
+    target_dropped: float = 30.0  # Prometheus stops scraping a withdrawn target (2.42: two fixed 5 s ticks)
     alertmanager_rediscovered: float = 15.0  # Prometheus re-finds a restarted Alertmanager (file SD)
     crashloop_established: float = 60.0  # the supervisor's back-off reaches a scrape interval
     load_overrun: float = 30.0  # the load generator's planned seconds, plus this, before it is hung
@@ -75,6 +77,7 @@ class Timeouts:
     kube_port_forward_ready: float = 60.0  # a `kubectl port-forward` answering
     kube_retry_run: float = 150.0  # one attempt of a retried command (rollout checks, node status)
     kube_fault_pod_running: float = 120.0  # a fault pod (stress, tc) scheduled and Running
+    kube_crashloop_established: float = 120.0  # surge pod scheduled, two crashes and back-offs (10 s, 20 s)
     kube_fault_pod_gone: float = 60.0  # a fault pod deleted at rollback
     kube_node_back: float = 200.0  # a stopped kind node's container Ready again
     kube_docker_node: float = 120.0  # `docker stop`/`docker start` of a kind node

@@ -27,6 +27,10 @@ def load_yaml(path: Path) -> Any:
         raise ConfigError(f"{path}: YAML error: {exc}") from None
 
 
+def yaml_text(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False)
+
+
 def dump_yaml(data: Any, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(yaml_text(data))

@@ -23,6 +23,38 @@ from alertdrill.workload.plan import LoadPlan
 MIN_RANGE_SCRAPES = 4
 
 
+#: Prometheus' scrape manager applies discovered targets on this tick (upstream's default of the
+#: hidden `--scrape.discovery-reload-interval`).
+DISCOVERY_RELOAD_S = 5.0
+DISCOVERY_RELOAD_FLAG = "scrape.discovery-reload-interval"
+DISCOVERY_RELOAD_FLOOR_S = 0.1
+
+
+def scaled_discovery_reload_s(time_scale: float) -> float:
+    """The reload tick as a scaled stack runs it: it shapes timing like `for` (a target that
+    appears or leaves is seen one tick late), so it follows the time scale, floored at 100 ms (it
+    only re-syncs scrape pools, and only when targets changed)."""
+    return max(DISCOVERY_RELOAD_FLOOR_S, DISCOVERY_RELOAD_S / time_scale)
+
+
+def discovery_handoff_s(prometheus_version: str, reload_s: float) -> float:
+    """The longest a change in service discovery takes to reach the scrapers (seconds, as run).
+
+    Two steps, read in `discovery/manager.go` and `scrape/manager.go`: the discovery manager hands
+    target groups on — Prometheus 3 with a back-off that restarts at 100 ms (±50 %) once discovery
+    has been quiet for 5 s (a fault strikes a quiet stack: 0.15 s), 2.x on a fixed 5 s tick (an
+    unknown version is taken as the slower) — and the scrape manager applies them on its reload
+    tick (`reload_s`).
+    """
+    major = prometheus_version.split(".", 1)[0]
+    handoff = 0.15 if major.isdigit() and int(major) >= 3 else 5.0
+    return handoff + reload_s
+
+
+#: A Prometheus 3 run with upstream's defaults (the operator's, a cluster's).
+UPSTREAM_DISCOVERY_S = discovery_handoff_s("3", DISCOVERY_RELOAD_S)
+
+
 @dataclass(frozen=True)
 class PipelineTimers:
     """The alerting pipeline's own timers as run (seconds): what a page lost in an outage waits
@@ -72,6 +104,10 @@ class Timing:
     time_scale: float
     #: None: the pipeline's timers are scaled with `time_scale` (how the local stack runs them).
     pipeline_timers: PipelineTimers | None = None
+    #: How long a target that left service discovery may still be scraped: Prometheus' discovery
+    #: hand-off plus its scrape manager's reload tick (`discovery_handoff_s`); upstream's defaults
+    #: on Prometheus 3 unless the stack says otherwise.
+    discovery_s: float = UPSTREAM_DISCOVERY_S
 
     @property
     def pipeline(self) -> PipelineTimers:

@@ -3,7 +3,9 @@ view of the same (it reads KUBECONFIG from the environment and the context from 
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,3 +42,31 @@ class KubeTarget:
     def chaos_env(self) -> dict[str, str]:
         """chaostoolkit-kubernetes reads the kubeconfig path only from KUBECONFIG."""
         return {"KUBECONFIG": str(self.kubeconfig)} if self.kubeconfig else {}
+
+
+@contextlib.contextmanager
+def chaos_env(target: KubeTarget) -> Iterator[None]:
+    """Point chaostoolkit-kubernetes at the chosen kubeconfig.
+
+    It finds the file through KUBECONFIG but then calls `load_kube_config()` without a path, which
+    reads the kubernetes client's module default, fixed at import time from KUBECONFIG or
+    ~/.kube/config. Without patching that default too, `--kubeconfig` would be ignored and the
+    fault would go to whatever cluster ~/.kube/config names.
+    """
+    from kubernetes.config import kube_config
+
+    env = target.chaos_env()
+    saved_env = {k: os.environ.get(k) for k in env}
+    saved_default = kube_config.KUBE_CONFIG_DEFAULT_LOCATION
+    os.environ.update(env)
+    if "KUBECONFIG" in env:
+        kube_config.KUBE_CONFIG_DEFAULT_LOCATION = env["KUBECONFIG"]
+    try:
+        yield
+    finally:
+        kube_config.KUBE_CONFIG_DEFAULT_LOCATION = saved_default
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -6,28 +6,27 @@ it offline (`alertdrill revert` after a crashed run).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
-import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
 from alertdrill.errors import FaultError
+from alertdrill.faults.discovery import wait_until_discovery_quiet
 from alertdrill.faults.injection import CommandsUndo, Injection, NoUndo
 from alertdrill.faults.limits import bounded_bytes, require_http_workload
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.wait import poll
 from alertdrill.settings import Settings
 from alertdrill.stack.kube import commands, manifests
-from alertdrill.stack.kube.api import KubeTarget
+from alertdrill.stack.kube.api import KubeTarget, chaos_env
 from alertdrill.stack.kube.autoscaling import autoscale_on_queue
 from alertdrill.stack.kube.pipeline_faults import KubePipelineFaults, PipelineTarget
+from alertdrill.stack.kube.pod_status import node_ready_since, wait_for_crashloop
 from alertdrill.stack.kube.tools import Runner, poll_command
 
 log = logging.getLogger(__name__)
@@ -41,19 +40,6 @@ KIND_NODES = commands.KIND_NODES
 
 def _undo(*argv: list[str]) -> CommandsUndo:
     return CommandsUndo(tuple(tuple(a) for a in argv))
-
-
-def node_ready_since(node_json: str, since: float) -> bool:
-    """Whether `kubectl get node -o json` shows Ready=True with a heartbeat at or after `since`."""
-    try:
-        conditions = json.loads(node_json)["status"]["conditions"]
-    except (ValueError, KeyError, TypeError):
-        return False
-    for c in conditions:
-        if c.get("type") == "Ready" and c.get("status") == "True":
-            beat = datetime.fromisoformat(str(c.get("lastHeartbeatTime", "")).replace("Z", "+00:00"))
-            return beat.timestamp() >= since - 1.0  # RFC 3339 seconds: the second the restart began
-    return False
 
 
 def signal_all(signame: str) -> list[str]:
@@ -80,34 +66,6 @@ class KubeFaultContext:
         return commands.kubectl(self.settings.kube, ctx, *args, "--namespace", self.ns)
 
 
-@contextlib.contextmanager
-def _chaos_env(target: KubeTarget) -> Iterator[None]:
-    """Point chaostoolkit-kubernetes at the chosen kubeconfig.
-
-    It finds the file through KUBECONFIG but then calls `load_kube_config()` without a path, which
-    reads the kubernetes client's module default, fixed at import time from KUBECONFIG or
-    ~/.kube/config. Without patching that default too, `--kubeconfig` would be ignored and the
-    fault would go to whatever cluster ~/.kube/config names.
-    """
-    from kubernetes.config import kube_config
-
-    env = target.chaos_env()
-    saved_env = {k: os.environ.get(k) for k in env}
-    saved_default = kube_config.KUBE_CONFIG_DEFAULT_LOCATION
-    os.environ.update(env)
-    if "KUBECONFIG" in env:
-        kube_config.KUBE_CONFIG_DEFAULT_LOCATION = env["KUBECONFIG"]
-    try:
-        yield
-    finally:
-        kube_config.KUBE_CONFIG_DEFAULT_LOCATION = saved_default
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 class KubeFaults(KubePipelineFaults):
     """The FaultBackend of the kind and cluster stacks."""
 
@@ -117,7 +75,7 @@ class KubeFaults(KubePipelineFaults):
 
     # -- helpers ---------------------------------------------------------------------------
     def _chaos(self, func: Callable[..., Any], **kwargs: Any) -> Any:
-        with _chaos_env(self.ctx.target):
+        with chaos_env(self.ctx.target):
             return func(secrets=self.ctx.target.chaos_secrets() or None, **kwargs)
 
     def _workload_kind(self, workload: str) -> str:
@@ -169,7 +127,6 @@ class KubeFaults(KubePipelineFaults):
     def _bff_post(self, body: dict[str, float]) -> None:
         """POSTed from inside each BFF pod to itself: the BFF is not exposed outside the cluster, and
         the API server's service proxy cannot carry a request body in the Python client."""
-        import json
 
         script = (
             "import json, urllib.request\n"
@@ -239,18 +196,20 @@ class KubeFaults(KubePipelineFaults):
         return Injection(delete, _undo(undo))
 
     # -- workload faults -------------------------------------------------------------------
-    def kill_workload(self, workload: str) -> Injection:
-        """Pods killed (grace 0) and not replaced until rollback: the workload scaled to zero."""
+    def kill_workload(self, workload: str, leave_discovery: bool = True) -> Injection:
+        """Pods deleted (grace 0), not replaced until rollback (scaled to zero): always leaves discovery."""
         from chaosk8s.pod.actions import terminate_pods
 
         kind = self._workload_kind(workload)
         replicas = self._replicas(workload)
+        wait_until_discovery_quiet(self.ctx.query, self.ctx.settings.scrape_interval_s)
+        began_at = time.time()
         self._scale(workload, 0)
         self._chaos(
             terminate_pods, label_selector=manifests.selector(workload), all=True, grace_period=0, ns=self.ctx.ns
         )
         undo = self.ctx.kubectl("scale", f"{kind}/{workload}", f"--replicas={replicas}")
-        return Injection(lambda: self._scale(workload, replicas), _undo(undo))
+        return Injection(lambda: self._scale(workload, replicas), _undo(undo), leaves_discovery=True, began_at=began_at)
 
     def freeze_workload(self, workload: str) -> Injection:
         self._workload_kind(workload)
@@ -324,9 +283,13 @@ class KubeFaults(KubePipelineFaults):
 
         patch(CRASH_COMMAND)
         undo = self.ctx.kubectl("rollout", "undo", f"deployment/{workload}")
-        return Injection(lambda: patch(None), _undo(undo))
+        try:
+            wait_for_crashloop(self.ctx.target, self.ctx.ns, workload)
+        except FaultError:
+            patch(None)
+            raise
+        return Injection(lambda: patch(None), _undo(undo), adds_target=True)
 
-    # -- node faults -----------------------------------------------------------------------
     def stop_node(self, node: str) -> Injection:
         """`docker stop` of a kind node container; started again (and waited Ready) on rollback."""
         if not self.ctx.kind:

@@ -67,8 +67,13 @@ def selector(app: str) -> str:
     return f"app.kubernetes.io/name={app}"
 
 
-def namespace(name: str) -> Manifest:
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(MANAGED)}}
+def namespace(name: str, labels: dict[str, str] | None = None) -> Manifest:
+    """`labels`: what a cluster's Prometheus and Alertmanager select namespaces by."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {**(labels or {}), **MANAGED}},
+    }
 
 
 def _container(

@@ -7,6 +7,7 @@ docker. The values and manifests it would apply are written to the run directory
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,12 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.errors import ConfigError
 from alertdrill.faults.injection import Injection
 from alertdrill.notify.heartbeat import heartbeat_spec
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.settings import Settings
 from alertdrill.stack.base import Timing
 from alertdrill.stack.kube import manifests
+from alertdrill.stack.kube.cluster_alerting import (
+    OPT_IN,
+    AlertmanagerObject,
+    SecretSwap,
+    choose_way,
+    parse_alertmanager_list,
+)
+from alertdrill.stack.kube.operator import NAMESPACE_SELECTORS
 from alertdrill.stack.kube.stack import KubeStack
 from alertdrill.stack.kube.tools import Completed
 
@@ -28,7 +38,21 @@ ASSUMED_PROMETHEUS = {
     "items": [
         {
             "metadata": {"name": "(read from the cluster at run time)", "namespace": "?"},
-            "spec": {"ruleSelector": {}, "serviceMonitorSelector": {}, "podMonitorSelector": {}},
+            "spec": {
+                "ruleSelector": {},
+                "serviceMonitorSelector": {},
+                "podMonitorSelector": {},
+                **{key: {} for key in NAMESPACE_SELECTORS},
+            },
+        }
+    ]
+}
+#: ...and its Alertmanager: kube-prometheus-stack's own, which selects every AlertmanagerConfig.
+ASSUMED_ALERTMANAGER = {
+    "items": [
+        {
+            "metadata": {"name": "kps-kube-prometheus-stack-alertmanager", "namespace": "monitoring"},
+            "spec": {"alertmanagerConfigSelector": {}, "alertmanagerConfigNamespaceSelector": {}},
         }
     ]
 }
@@ -46,8 +70,9 @@ class PlanRunner:
         cmd = tuple(str(a) for a in argv)
         self.calls.append(cmd)
         out = json.dumps(ASSUMED_PROMETHEUS) if "prometheuses" in cmd else ""
+        out = json.dumps(ASSUMED_ALERTMANAGER) if "alertmanagers" in cmd else out
         if cmd[-1:] == ("jsonpath={.data.alertmanager\\.yaml}",):
-            out = "(its-current-value)"  # a Secret's data, read at run time
+            out = base64.b64encode(b"(its current alertmanager.yaml, read at run time)").decode()
         return Completed(cmd, 0, out, "")
 
 
@@ -64,6 +89,8 @@ class KubePlan:
     heartbeat: list[str] = field(default_factory=list)
     #: What a runbook drill (features/runbooks/) runs after the page, per runbook (issue 31).
     runbooks: dict[str, list[str]] = field(default_factory=dict)
+    #: How FLUO's Alertmanager config reaches an existing cluster's Alertmanager, and goes (issue 30).
+    alerting: list[str] = field(default_factory=list)
 
 
 def plan_pipeline_faults(stack: KubeStack, runner: PlanRunner) -> dict[str, list[tuple[str, ...]]]:
@@ -91,11 +118,12 @@ def plan_kube_run(settings: Settings, monitoring: MonitoringConfig) -> tuple[Kub
     """Install through a recording runner, then tear down the same way; nothing is executed."""
     runner = PlanRunner()
     stack = KubeStack(settings, monitoring, runner=runner)
+    alerting = _refusal(stack)
     with stack._exit:  # the teardown registered by install() is recorded as well
         stack.install()
         installed = len(runner.calls)
     notes = list(stack.scale_notes)
-    if stack.selection is not None:
+    if stack.existing is not None and stack.existing.selection is not None:
         notes.append(
             "the cluster's Prometheus selectors and evaluation interval are read from it at run time "
             "(`kubectl get prometheuses -A -o json`); this plan assumed it selects everything"
@@ -122,8 +150,49 @@ def plan_kube_run(settings: Settings, monitoring: MonitoringConfig) -> tuple[Kub
         faults,
         heartbeat=_heartbeat_lines(stack),
         runbooks=plan_runbooks(stack, runner),
+        alerting=alerting + plan_alerting(stack, runner),
     )
     return plan, stack
+
+
+def _refusal(stack: KubeStack) -> list[str]:
+    """A run without the opt-in stops before installing anything: say so, then plan as if given."""
+    if stack.existing is None or stack.existing.allowed:
+        return []
+    stack.existing.allowed = True
+    am = parse_alertmanager_list(json.dumps(ASSUMED_ALERTMANAGER))
+    try:
+        choose_way(am, stack.kube.namespace, allowed=False)
+    except ConfigError as exc:
+        return [f"without --install ...,{OPT_IN} a run stops here, before installing anything: {exc}", ""]
+    return []
+
+
+def plan_alerting(stack: KubeStack, runner: PlanRunner) -> list[str]:
+    """Both ways in, as the Alertmanager object would choose: the assumed one (its lines are in the
+    commands and teardown above) and the config Secret way, planned through the recording runner."""
+    existing = stack.existing
+    if existing is None or existing.way is None:
+        return []
+    way = existing.way
+    lines = [f"assumed (kube-prometheus-stack's defaults; read at run time): {way.describe()}"]
+    if way.kind == "AlertmanagerConfig":
+        rendered = stack.run_dir / "config" / "alertmanager.operator-rendered.yml"
+        lines += [
+            f"in: kubectl apply of {stack.run_dir / 'manifests' / 'alerting.yaml'} (AlertmanagerConfig, its CA "
+            "and routing-key Secrets); out: kubectl delete of the same file at teardown",
+            f"proven before anything is applied: every routing test case with amtool on {rendered}",
+        ]
+    am = way.alertmanager
+    secret_only = AlertmanagerObject(am.name, am.namespace, None, None, "", f"alertmanager-{am.name}")
+    swap = choose_way(secret_only, stack.kube.namespace, allowed=True)
+    first = len(runner.calls)
+    restore = SecretSwap(runner, stack._kubectl, swap).swap("(FLUO's config, redirected)", stack.run_dir / "x.yaml")
+    (stack.run_dir / "x.yaml").unlink(missing_ok=True)
+    lines += ["", f"where the Alertmanager selects no AlertmanagerConfig: {swap.describe()}"]
+    lines += ["in: " + " ".join(c) for c in runner.calls[first:]]
+    lines += ["out (at teardown, also with --keep-stack): " + " ".join(restore)]
+    return lines
 
 
 def plan_runbooks(stack: KubeStack, runner: PlanRunner) -> dict[str, list[str]]:
@@ -185,6 +254,8 @@ def render_plan(plan: KubePlan) -> str:
         lines += ["", "# runbooks (runbooks.yml): what a runbook drill runs after the page"]
         for name, steps in plan.runbooks.items():
             lines += [f"## {name}", *steps]
+    if plan.alerting:
+        lines += ["", "# FLUO's Alertmanager config on the cluster's Alertmanager: in, and given back"] + plan.alerting
     if plan.notes:
         lines += ["", "# notes"] + plan.notes
     return "\n".join(lines)

@@ -26,18 +26,25 @@ from alertdrill.runtime.probes import http_ok
 from alertdrill.runtime.process import ManagedProcess
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.tlsca import issue_run_certificates
+from alertdrill.runtime.yamlfile import load_yaml
 from alertdrill.settings import Settings
-from alertdrill.stack.base import GrafanaAccess, PipelineTimers, Timing
+from alertdrill.stack.base import (
+    GrafanaAccess,
+    PipelineTimers,
+    Timing,
+    discovery_handoff_s,
+    scaled_discovery_reload_s,
+)
 from alertdrill.stack.common import StackLifecycle, start_run, write_config
 from alertdrill.stack.health import wait_until_healthy
 from alertdrill.stack.kube import commands, manifests, values
 from alertdrill.stack.kube.api import KubeTarget
 from alertdrill.stack.kube.autoscaling import KEDA_NAMESPACE
+from alertdrill.stack.kube.cluster_alerting import OPT_IN, RESTORE_RECORD, ExistingMonitoring
 from alertdrill.stack.kube.evidence import export_cluster_logs, workload_log_tails
 from alertdrill.stack.kube.faults import KubeFaultContext, KubeFaults
 from alertdrill.stack.kube.isolation import KPS_SERVICES, restart_alerting
 from alertdrill.stack.kube.kind_config import kind_host_ports, require_free_host_ports
-from alertdrill.stack.kube.operator import PrometheusSelection, parse_prometheus_list
 from alertdrill.stack.kube.pipeline_faults import PipelineTarget
 from alertdrill.stack.kube.runbook_shell import KUBECONFIG_NAME, KubeRunbookShell
 from alertdrill.stack.kube.tools import (
@@ -53,13 +60,8 @@ from alertdrill.workload.plan import LoadPlan
 
 log = logging.getLogger(__name__)
 
-SCRAPED_JOBS = ["bff", "workers", "nats", "node-exporter"]
-#: What the NATS chart's PodMonitor, the workload's ServiceMonitors and FLUO's rules need.
-OPERATOR_CRDS = (
-    "podmonitors.monitoring.coreos.com",
-    "servicemonitors.monitoring.coreos.com",
-    "prometheusrules.monitoring.coreos.com",
-)
+WORKLOAD_JOBS = ["bff", "workers", "nats"]
+SCRAPED_JOBS = [*WORKLOAD_JOBS, "node-exporter"]
 
 
 class KubeStack(StackLifecycle):
@@ -82,13 +84,21 @@ class KubeStack(StackLifecycle):
         self.timing = replace(
             Timing.of(settings), pipeline_timers=replace(PipelineTimers.production(), resend_delay_s=resend)
         )
-        self.recorder = NotificationRecorder()  # fed by the mirror, never listening itself
         self.installs_monitoring = self.is_kind or "monitoring" in self.kube.install
+        if self.installs_monitoring:  # the values pass the discovery reload tick scaled (as the local stack)
+            reload_s = scaled_discovery_reload_s(settings.time_scale)
+            self.timing = replace(self.timing, discovery_s=discovery_handoff_s("3", reload_s))
+        self.recorder = NotificationRecorder()  # fed by the mirror, never listening itself
         self.installs_workload = self.is_kind or "workload" in self.kube.install
         self.created_cluster = False
         self.grafana_password: str | None = None
-        #: An existing cluster's Prometheus: what it selects (None when alertdrill installs its own).
-        self.selection: PrometheusSelection | None = None
+        #: An existing cluster's Prometheus and Alertmanager (None when alertdrill installs its own).
+        self.existing = (
+            None
+            if self.installs_monitoring
+            else ExistingMonitoring(self.runner, self._kubectl, self.kube.namespace, OPT_IN in self.kube.install)
+        )
+        self._restore: list[list[str]] = []  # the team's config given back, even with --keep-stack
         self.scale_notes: list[str] = []
         self._urls: dict[str, str] = {}
         self._undo: list[list[str]] = []  # teardown command lines, run last first
@@ -173,20 +183,20 @@ class KubeStack(StackLifecycle):
             self._ensure_kind_cluster()
         rule_paths, am_path = self._write_config()
         # Monitoring first: kube-prometheus-stack brings the monitoring.coreos.com CRDs that the
-        # NATS chart's PodMonitor and the workload's ServiceMonitors are instances of.
-        if self.installs_monitoring:
+        # NATS chart's PodMonitor and the workload's ServiceMonitors are instances of. An existing
+        # cluster's is read first: a refusal comes before anything is installed.
+        if self.existing is None:
             self._install_monitoring(rule_paths, am_path)
         else:
-            self._require_operator_crds()
-            self._follow_the_clusters_prometheus()
+            tests = self.monitoring.routing_tests
+            self.timing = self.existing.follow(self.timing, load_yaml(am_path), tests, self.run_dir)
         if self.installs_workload:
             self._install_workload()
         if self.is_kind:  # the autoscaler SOP-004's "auto-scale on queue depth" needs (autoscaling.py)
             keda = values.dump_all([values.keda_values()], self.run_dir / "keda.values.yaml")
             self._helm(commands.KEDA, KEDA_NAMESPACE, keda)
-        if not self.installs_monitoring:
-            rule_labels = self.selection.rule_labels if self.selection else {}
-            self._apply([values.prometheus_rule(rule_paths, self.kube.namespace, rule_labels)], "rules")
+        if self.existing is not None:
+            self._put_fluo_alerting_in(self.existing, rule_paths, am_path)
 
     # -- steps -----------------------------------------------------------------------------
     def _kubectl(self, *args: str) -> list[str]:
@@ -217,31 +227,17 @@ class KubeStack(StackLifecycle):
         self.runner.run(commands.docker_save(self.kube, archive), timeout=TIMEOUTS.kube_image_load)
         self.runner.run(commands.kind_load_archive(self.kube, archive), timeout=TIMEOUTS.kube_image_load)
 
-    def _require_operator_crds(self) -> None:
-        """A cluster whose monitoring alertdrill does not install must run the Prometheus operator."""
-        done = self.runner.run(self._kubectl("get", "crd", *OPERATOR_CRDS), timeout=TIMEOUTS.kube_get, check=False)
-        if done.returncode != 0:
-            raise ConfigError(
-                f"the cluster has no Prometheus operator CRDs ({', '.join(OPERATOR_CRDS)}): install "
-                "kube-prometheus-stack there, or let alertdrill do it with --install workload,monitoring "
-                f"({(done.stderr or done.stdout).strip()[:200]})"
-            )
-
-    def _follow_the_clusters_prometheus(self) -> None:
-        """Label FLUO's objects as the cluster's Prometheus selects them; bounds at its evaluation interval."""
-        done = self.runner.run(
-            self._kubectl("get", "prometheuses", "--all-namespaces", "-o", "json"), timeout=TIMEOUTS.kube_get
-        )
-        self.selection = parse_prometheus_list(done.stdout)
-        self.timing = replace(self.timing, eval_interval_s=self.selection.eval_interval_s)
-        log.info(
-            "following Prometheus %s: rules %s, ServiceMonitors %s, PodMonitors %s, evaluation every %gs",
-            self.selection.name,
-            self.selection.rule_labels or "all",
-            self.selection.service_monitor_labels or "all",
-            self.selection.pod_monitor_labels or "all",
-            self.selection.eval_interval_s,
-        )
+    def _put_fluo_alerting_in(self, existing: ExistingMonitoring, rule_paths: list[Path], am_path: Path) -> None:
+        sel, ns = existing.selection, self.kube.namespace
+        rule = values.prometheus_rule(rule_paths, ns, sel.rule_labels if sel else {}, existing.alert_labels())
+        self._apply([rule], "rules")
+        objects, restore = existing.put_in(load_yaml(am_path), self._sink_tls(full=False)["ca.pem"], self.run_dir)
+        if objects:
+            path = values.dump_all(objects, self.run_dir / "manifests" / "alerting.yaml")
+            self.runner.run(commands.kubectl_apply(self.kube, self.context, path), timeout=TIMEOUTS.kube_apply)
+            self._undo.append(self._kubectl("delete", "--filename", str(path), "--ignore-not-found"))
+        if restore is not None:
+            self._restore.append(restore)
 
     def _write_config(self) -> tuple[list[Path], Path]:
         rule_paths, am_path, self.scale_notes = write_config(
@@ -259,8 +255,9 @@ class KubeStack(StackLifecycle):
     def _install_workload(self) -> None:
         ns = self.kube.namespace
         self._undo.append(commands.kubectl_delete_namespace(self.kube, self.context, ns))
-        self._apply([manifests.namespace(ns)], "namespace")
-        sel = self.selection
+        labels = self.existing.namespace_labels() if self.existing else {}
+        self._apply([manifests.namespace(ns, labels)], "namespace")
+        sel = self.existing.selection if self.existing else None
         nats = values.nats_values(self.settings.monitoring_dir, self.is_kind, sel.pod_monitor_labels if sel else None)
         self._helm(commands.NATS, ns, values.dump_all([nats], self.run_dir / "nats.values.yaml"))
         objects = manifests.workload(
@@ -302,6 +299,7 @@ class KubeStack(StackLifecycle):
             ns,
             kind=self.kube if self.is_kind else None,
             resend_delay_s=self.timing.pipeline.resend_delay_s,
+            discovery_reload_s=scaled_discovery_reload_s(self.settings.time_scale),
         )
         self._helm(commands.KUBE_PROMETHEUS_STACK, ns, values.dump_all([kps], self.run_dir / "kps.values.yaml"))
 
@@ -378,7 +376,7 @@ class KubeStack(StackLifecycle):
         wait_until_healthy(
             self.prometheus_url,
             self.alertmanager_url,
-            SCRAPED_JOBS,
+            SCRAPED_JOBS if self.installs_monitoring else WORKLOAD_JOBS,  # a cluster's exporters: its names
             timeout,
             poll_s=1.0,
             hint=f" on the {self.settings.stack} stack",
@@ -388,6 +386,10 @@ class KubeStack(StackLifecycle):
     def _teardown(self) -> None:
         """Remove what was installed (last first), or the whole kind cluster if this run made it."""
         (self.run_dir / KUBECONFIG_NAME).unlink(missing_ok=True)  # the runbook shell's credentials
+        for argv in self._restore:  # the team's Alertmanager config, whatever else is kept
+            self.runner.run(argv, timeout=TIMEOUTS.kube_apply, check=False)
+            (self.run_dir / "faults" / RESTORE_RECORD).unlink(missing_ok=True)
+            log.info("the cluster's Alertmanager config is restored")
         if self.settings.keep_stack:
             log.info("--keep-stack: leaving the %s stack up (%s)", self.settings.stack, self._urls)
             return

@@ -15,10 +15,12 @@ from typing import Any
 
 import yaml
 
+from alertdrill.config.durations import format_duration
 from alertdrill.config.pipeline import RESEND_DELAY_ARG
 from alertdrill.errors import ConfigError
 from alertdrill.runtime.yamlfile import load_yaml
 from alertdrill.settings import KubeSettings
+from alertdrill.stack.base import DISCOVERY_RELOAD_FLAG, DISCOVERY_RELOAD_S
 from alertdrill.stack.kube.commands import KIND_NODES, kind_node_container
 from alertdrill.stack.kube.manifests import (
     CONTROL_PLANE,
@@ -114,6 +116,7 @@ def kube_prometheus_stack_values(
     namespace: str,
     kind: KubeSettings | None = None,
     resend_delay_s: float = 60.0,
+    discovery_reload_s: float = DISCOVERY_RELOAD_S,
 ) -> dict[str, Any]:
     """The chart's values with FLUO's (already scaled and redirected) config merged in, and on kind
     (given kind's settings) the placement, NodePorts and node names of `kind_placement()`."""
@@ -123,6 +126,7 @@ def kube_prometheus_stack_values(
     for path in rule_files:
         groups += (load_yaml(path) or {}).get("groups", [])
     interval = f"{interval_s:g}s"
+    run_args = {RESEND_DELAY_ARG: f"{resend_delay_s:g}s", DISCOVERY_RELOAD_FLAG: format_duration(discovery_reload_s)}
     run_values = {
         # A map, one PrometheusRule per key (a list here is the chart's classic mistake).
         "additionalPrometheusRulesMap": {"fluo": {"groups": groups}},
@@ -132,7 +136,7 @@ def kube_prometheus_stack_values(
             "prometheusSpec": {
                 "scrapeInterval": interval,
                 "evaluationInterval": interval,
-                "additionalArgs": _with_resend_delay(base_spec.get("additionalArgs"), resend_delay_s),
+                "additionalArgs": _with_args(base_spec.get("additionalArgs"), run_args),
             }
         },
         "grafana": {
@@ -147,11 +151,11 @@ def scaled_resend_delay_s(production_s: float, time_scale: float) -> float:
     return max(1.0, production_s / time_scale)
 
 
-def _with_resend_delay(args: Any, resend_delay_s: float) -> list[dict[str, str]]:
-    """The values' additionalArgs with the resend delay set to the run's (lists are replaced by
-    a merge: the team's other arguments are kept here)."""
-    kept = [a for a in args or [] if isinstance(a, dict) and a.get("name") != RESEND_DELAY_ARG]
-    return [*kept, {"name": RESEND_DELAY_ARG, "value": f"{resend_delay_s:g}s"}]
+def _with_args(args: Any, run_args: dict[str, str]) -> list[dict[str, str]]:
+    """The values' additionalArgs with the run's set (the resend delay and the discovery reload
+    tick, scaled like `for`); lists are replaced by a merge, so the team's others are kept here."""
+    kept = [a for a in args or [] if isinstance(a, dict) and a.get("name") not in run_args]
+    return [*kept, *({"name": name, "value": value} for name, value in run_args.items())]
 
 
 def nats_values(monitoring_dir: Path, kind: bool, pod_monitor_labels: dict[str, str] | None = None) -> dict[str, Any]:
@@ -204,11 +208,16 @@ def dashboard_configmaps(monitoring_dir: Path, namespace: str) -> list[Manifest]
     return out
 
 
-def prometheus_rule(rule_files: list[Path], namespace: str, extra_labels: dict[str, str]) -> Manifest:
-    """FLUO's rules as a PrometheusRule, for a cluster whose Prometheus alertdrill did not install."""
+def prometheus_rule(
+    rule_files: list[Path], namespace: str, extra_labels: dict[str, str], alert_labels: dict[str, str] | None = None
+) -> Manifest:
+    """FLUO's rules as a PrometheusRule, for a cluster whose Prometheus alertdrill did not install.
+    `alert_labels`: added to every alerting rule (the namespace an operator's route matcher asks for)."""
     groups: list[Any] = []
     for path in rule_files:
         groups += (load_yaml(path) or {}).get("groups", [])
+    for rule in (r for g in groups for r in g.get("rules") or [] if "alert" in r and alert_labels):
+        rule["labels"] = {**(rule.get("labels") or {}), **(alert_labels or {})}
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",

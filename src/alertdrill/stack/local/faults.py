@@ -7,12 +7,14 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from alertdrill.errors import FaultError
+from alertdrill.faults.discovery import wait_until_discovery_quiet
 from alertdrill.faults.injection import DeleteFileUndo, HttpPostUndo, Injection, NoUndo, SignalUndo
 from alertdrill.faults.limits import bounded_bytes, require_http_workload
 from alertdrill.runtime.process import ManagedProcess
@@ -40,6 +42,9 @@ class LocalFaultContext:
     timing: Timing
     max_fault_bytes: int
     bff_url: str
+    #: Lists a workload's pods in service discovery (True) or takes them out (False).
+    discover: Callable[[str, bool], None]
+    query: Callable[[str], list[float]]  # PromQL instant query → sample values
 
     def all_pods(self) -> list[Pod]:
         return all_pods(self.pods)
@@ -92,9 +97,18 @@ class LocalFaults(LocalPipelineFaults):
         return Injection(lambda: post(undo), HttpPostUndo(url, undo))
 
     # -- workload faults -------------------------------------------------------------------
-    def kill_workload(self, workload: str) -> Injection:
+    def kill_workload(self, workload: str, leave_discovery: bool = False) -> Injection:
+        """SIGKILL the workload's processes; their targets stay listed (a crashed container's pod
+        stays), so Prometheus sees `up == 0`. `leave_discovery`: the pods are deleted too, their
+        targets withdrawn first, as Kubernetes drops a deleted pod's endpoints: `up` keeps its
+        last value until Prometheus marks it stale, so only `absent()` can tell."""
         pods = self._pods(workload)
+        if leave_discovery:
+            wait_until_discovery_quiet(self.ctx.query, self.ctx.timing.scrape_interval_s)
+        began_at = time.time()
         with self.ctx.lock:
+            if leave_discovery:
+                self.ctx.discover(workload, False)
             for pod in pods:
                 pod.kill()
 
@@ -102,8 +116,11 @@ class LocalFaults(LocalPipelineFaults):
             with self.ctx.lock:
                 for pod in pods:
                     pod.start()
+                if leave_discovery:
+                    self.ctx.discover(workload, True)
 
-        return Injection(restart, NoUndo("killed processes need no undo"))
+        undo = NoUndo("killed processes need no undo")
+        return Injection(restart, undo, leaves_discovery=leave_discovery, began_at=began_at)
 
     def freeze_workload(self, workload: str) -> Injection:
         # A stopped process keeps its sockets open: scrapes hang until their timeout.

@@ -185,6 +185,17 @@ class LocalPipeline:
             prometheus.start()
         prometheus.wait_ready()
 
+    def wait_dropped(self, job: str) -> None:
+        """Until Prometheus scrapes no target of `job` (it took them out of its scrape pools)."""
+        with PrometheusClient(self.prometheus_url) as prom:
+            wait_for(
+                f"Prometheus {self.prometheus_url} dropping the targets of {job!r} after they left discovery",
+                prom.target_health,
+                done=lambda health: job not in health,
+                poll_s=0.02,
+                timeout_s=TIMEOUTS.target_dropped,
+            )
+
     def reload_prometheus(self) -> None:
         try:
             httpx.post(self.prometheus_url + "/-/reload", timeout=TIMEOUTS.prometheus_reload).raise_for_status()

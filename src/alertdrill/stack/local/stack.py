@@ -15,7 +15,8 @@ from alertdrill.errors import FaultError
 from alertdrill.notify.heartbeat import heartbeat_spec
 from alertdrill.notify.recorder import NotificationRecorder
 from alertdrill.notify.redirect import SinkTargets
-from alertdrill.runtime.binaries import find_binary
+from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.runtime.binaries import find_binary, program_version
 from alertdrill.runtime.ports import LOOPBACK, PortAllocator, worker_port_block
 from alertdrill.runtime.probes import http_ok
 from alertdrill.runtime.process import ManagedProcess
@@ -31,7 +32,7 @@ from alertdrill.stack.local.nodes import NodeAgent, VirtualNode
 from alertdrill.stack.local.pipeline import LocalPipeline, PipelineSetup
 from alertdrill.stack.local.pipeline_faults import PipelineParts
 from alertdrill.stack.local.pods import Pod, all_pods, pids_on
-from alertdrill.stack.local.servers import ScrapeJob, write_targets
+from alertdrill.stack.local.servers import ScrapeJob, target_discovery_s, write_targets
 from alertdrill.stack.local.supervisor import KubeStateCollector, KubeStateServer, Supervisor
 from alertdrill.stack.local.topology import (
     NAMESPACE,
@@ -89,6 +90,9 @@ class LocalStack(StackLifecycle):
     def start(self) -> None:
         t0 = time.monotonic()
         self.binaries = {name: find_binary(name, self.settings.bin_path) for name in SERVERS}
+        version = program_version("prometheus", self.settings.bin_path)
+        discovery = target_discovery_s(self.binaries["prometheus"], version, self.settings.time_scale)
+        self.timing = replace(self.timing, discovery_s=discovery)
         self.run = start_run(self.settings)
         log.info("local stack %s starting in %s", self.run.run_id, self.run.path)
         self.recorder.certs = issue_run_certificates(self.run.sub("tls"), [LOOPBACK, "localhost"])
@@ -210,17 +214,22 @@ class LocalStack(StackLifecycle):
         """Targets are known before their pods start (ports are claimed up front)."""
         sd = self.run_dir / "targets"
         for job in WORKLOAD_JOBS:
-            targets = [
-                (pod.metrics, {"namespace": NAMESPACE, "pod": pod.name, "node": pod.node})
-                for pod in self.pods.get(job, [])
-                if pod.metrics
-            ]
-            write_targets(sd, job, targets)
+            self.discover(job, listed=True)
         write_targets(sd, "node-exporter", [(n.metrics, {"node": n.name}) for n in self.nodes.values()])
         write_targets(sd, "kube-state-metrics", [(f"{LOOPBACK}:{self._ports['kube-state-metrics']}", {})])
         pipeline = self._pipeline()
         write_targets(sd, "alertmanager", [(url.removeprefix("http://"), {}) for url in pipeline.alertmanager_urls])
         write_targets(sd, "prometheus", [(pipeline.prometheus_url.removeprefix("http://"), {})])
+
+    def discover(self, workload: str, listed: bool) -> None:
+        """List a workload's pods in service discovery, or take them out (as Kubernetes drops a
+        deleted pod's endpoints) and wait until Prometheus has stopped scraping them: a fault
+        that then kills them is seen only through their stale series, never a failed scrape."""
+        pods = self.pods.get(workload, []) if listed else []
+        targets = [(p.metrics, {"namespace": NAMESPACE, "pod": p.name, "node": p.node}) for p in pods if p.metrics]
+        write_targets(self.run_dir / "targets", workload, targets)
+        if not listed and self.pipeline is not None:
+            self.pipeline.wait_dropped(workload)
 
     def _define_pipeline(self, am_config: Path) -> LocalPipeline:
         replicas = self.monitoring.pipeline.alertmanager_replicas
@@ -314,9 +323,15 @@ class LocalStack(StackLifecycle):
                 timing=self.timing,
                 max_fault_bytes=self.settings.max_fault_bytes,
                 bff_url=self.urls()["bff"],
+                discover=self.discover,
+                query=self._query,
             ),
             PipelineParts(self._pipeline(), self.recorder.relay),
         )
+
+    def _query(self, expr: str) -> list[float]:
+        with PrometheusClient(self.prometheus_url) as prom:
+            return [s.value for s in prom.query(expr)]
 
     def run_load(self, plan: LoadPlan) -> dict[str, float]:
         return run_local_load(self.urls()["bff"], plan, self.run_dir, self.run_id)
