@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import socket
 from collections.abc import Sequence
 from pathlib import Path
@@ -448,6 +449,7 @@ def test_isolation_on_kind_restarts_prometheus_and_alertmanager_mocked_tools(
     from alertdrill.stack.kube import isolation
 
     monkeypatch.setattr(isolation.time, "sleep", lambda s: None)
+    monkeypatch.setattr(kube_stack.KubeStack, "_query", lambda self, expr: [])  # quiet, fired nothing at start
     settings = Settings.resolve(
         {"stack": "kind", "state_dir": str(tmp_path), "monitoring": str(REPO / "monitoring")}, env={}
     )
@@ -480,3 +482,31 @@ def test_a_kind_config_without_the_bff_mapping_still_starts(tmp_path: Path) -> N
     config = tmp_path / "kind-config.yaml"
     config.write_text("\n".join(line for line in text.splitlines() if "containerPort: 30081" not in line))
     assert "bff" not in kind_host_ports(config) and kind_host_ports(config)["recorder"] == 8080
+
+
+def test_a_reused_kind_cluster_keeps_its_sink_ca_and_grafana_password_a_new_one_forgets_them_mocked_tools(
+    mocked_tools: None, tmp_path: Path
+) -> None:
+    """Issue 30: a reused cluster's recorder serves the certificate it started with and Grafana
+    keeps its first admin password; a run that issued new ones broke STARTTLS and the login."""
+    import yaml
+
+    settings = Settings.resolve({"stack": "kind", "state_dir": str(tmp_path), "keep_stack": True}, env={})
+
+    def secrets(stack: kube_stack.KubeStack) -> tuple[str, str]:
+        objects = list(yaml.safe_load_all((stack.run_dir / "manifests" / "monitoring.yaml").read_text()))
+        data = {o["metadata"]["name"]: o.get("stringData", {}) for o in objects if o["kind"] == "Secret"}
+        return data["alertdrill-sink-tls"]["ca.pem"], data["alertdrill-grafana-admin"]["admin-password"]
+
+    first = secrets(run_stack(settings, RecordingRunner()))  # created
+    reused = secrets(run_stack(settings, RecordingRunner({"kind get clusters": "alertdrill\n"})))
+    assert reused == first
+    recreated = secrets(run_stack(settings, RecordingRunner()))
+    assert recreated[0] != first[0] and recreated[1] != first[1]
+
+
+def test_every_kind_node_runs_an_image_pinned_by_digest() -> None:
+    import yaml
+
+    nodes = yaml.safe_load((REPO / "kind-config.yaml").read_text())["nodes"]
+    assert len(nodes) == 3 and all(re.fullmatch(r"kindest/node:v[\d.]+@sha256:[0-9a-f]{64}", n["image"]) for n in nodes)

@@ -81,7 +81,12 @@ class DrillSession:
 
     def prepare(self) -> None:
         """A healthy stack whose alerting state cannot shortcut this drill's timing."""
-        self.stack.isolate(reset_rules=self.history.collides(self.expect.group_keys()))
+        started = time.time()
+        if self.stack.isolate(reset_rules=self.history.collides(self.expect.group_keys())):
+            # a fresh alerting state: the history starts again, with whatever fired while it was reset
+            firing = self.stack.monitoring.always_firing
+            fired = [(name, labels) for name, labels in self.watch.firing_since(started) if name not in firing]
+            self.history.fired[:] = fired
 
     def inject(self, scenario_name: str) -> FaultWindow:
         """Check the steady state, then run the scenario's method; the fault counts from when its

@@ -54,7 +54,7 @@ def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def issue_run_certificates(out_dir: Path, hosts: list[str]) -> RunCertificates:
+def issue_run_certificates(out_dir: Path, hosts: list[str], validity: dt.timedelta = VALIDITY) -> RunCertificates:
     """Write `ca.pem`, `sink.pem` and `sink.key` (0600) for `hosts` (IP addresses or DNS names)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)  # tolerate a little clock skew
@@ -67,7 +67,7 @@ def issue_run_certificates(out_dir: Path, hosts: list[str]) -> RunCertificates:
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now)
-        .not_valid_after(now + VALIDITY)
+        .not_valid_after(now + validity)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .sign(ca_key, hashes.SHA256())
@@ -86,7 +86,7 @@ def issue_run_certificates(out_dir: Path, hosts: list[str]) -> RunCertificates:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now)
-        .not_valid_after(now + VALIDITY)
+        .not_valid_after(now + validity)
         .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
         .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(ca_key, hashes.SHA256())

@@ -179,8 +179,9 @@ class MonitoringStack(Protocol):
         """The stack's Grafana, if it runs one (dashboards are then checked through it)."""
 
     def urls(self) -> dict[str, str]: ...
-    def isolate(self, reset_rules: bool) -> None:
-        """Give the next drill the timing of a first drill (see LocalStack.isolate)."""
+    def isolate(self, reset_rules: bool) -> bool:
+        """Give the next drill the timing of a first drill (see LocalStack.isolate); whether the
+        alerting state was reset (the alert history then starts again)."""
 
     def wait_until_healthy(self, timeout: float) -> None: ...
 

@@ -25,7 +25,6 @@ from alertdrill.runtime.ports import free_port
 from alertdrill.runtime.probes import http_ok
 from alertdrill.runtime.process import ManagedProcess
 from alertdrill.runtime.timeouts import TIMEOUTS
-from alertdrill.runtime.tlsca import issue_run_certificates
 from alertdrill.runtime.yamlfile import load_yaml
 from alertdrill.settings import Settings
 from alertdrill.stack.base import (
@@ -41,6 +40,7 @@ from alertdrill.stack.kube import commands, manifests, values
 from alertdrill.stack.kube.api import KubeTarget
 from alertdrill.stack.kube.autoscaling import KEDA_NAMESPACE
 from alertdrill.stack.kube.cluster_alerting import OPT_IN, RESTORE_RECORD, ExistingMonitoring
+from alertdrill.stack.kube.cluster_state import cluster_state_dir, forget, kept_grafana_password, kept_tls
 from alertdrill.stack.kube.evidence import export_cluster_logs, workload_log_tails
 from alertdrill.stack.kube.faults import KubeFaultContext, KubeFaults
 from alertdrill.stack.kube.isolation import KPS_SERVICES, restart_alerting
@@ -134,26 +134,22 @@ class KubeStack(StackLifecycle):
             PipelineTarget(self.runner, self.kube, self.context, replicas, owned=self.is_kind),
         )
 
-    def isolate(self, reset_rules: bool) -> None:
-        """Wait until every alert of the previous drill is gone from Prometheus and Alertmanager;
-        with `reset_rules` (this drill's alert may share an Alertmanager group with an earlier one,
-        see LocalStack.isolate) on kind, restart both first.
-
-        Why a restart: Prometheus re-sends a resolved alert for 15 minutes and each re-send feeds
-        its Alertmanager group again, so a later drill's alert joins a live group and skips
-        group_wait. Locally a rule reload drops that state; through the operator a reload takes
-        a minute, and a fresh Prometheus and Alertmanager (emptyDir storage on kind) hold none.
-        Only on kind: an existing cluster's monitoring is not alertdrill's to restart (and its
-        port-forwards would break), so there the drill's page may come at group_interval.
-        """
-        if reset_rules and self.is_kind:
-            restart_alerting(self.runner, self.kube, self.context, self.timing.scrape_interval_s)
+    def isolate(self, reset_rules: bool) -> bool:
+        """Wait until every alert of the previous drill is gone; with `reset_rules` (this drill's
+        alert may share an Alertmanager group with an earlier one, see LocalStack.isolate) on kind,
+        restart Prometheus, then Alertmanager, first (isolation.py: in that order, or a fresh
+        Prometheus' start-up blip feeds the fresh Alertmanager). Locally a rule reload drops the
+        alert state; through the operator that takes a minute. Not on an existing cluster: its
+        monitoring is not alertdrill's to restart, so there a page may come at group_interval.
+        Returns whether the alerting state was reset."""
+        reset = reset_rules and self.is_kind
+        if reset:
+            scrape, firing = self.timing.scrape_interval_s, self.monitoring.always_firing
+            restart_alerting(self.runner, self.kube, self.context, scrape, self._query, firing)
         elif reset_rules:
-            log.warning(
-                "isolation: this drill's alert may share an Alertmanager group with an earlier drill's; "
-                "on an existing cluster alertdrill does not restart Prometheus and Alertmanager"
-            )
+            log.warning("isolation: this drill's alert may share an Alertmanager group with an earlier drill's")
         self.wait_until_healthy(timeout=max(120.0, 20 * self.timing.eval_interval_s))
+        return reset
 
     def diagnostics(self) -> dict[str, str]:
         return workload_log_tails(self.runner, self.kube, self._kubectl)
@@ -211,6 +207,7 @@ class KubeStack(StackLifecycle):
             log.info("creating kind cluster %s from %s (1-2 minutes)", self.kube.cluster_name, self.kube.kind_config)
             self.runner.run(commands.kind_create(self.kube, self.kube.kind_config), timeout=TIMEOUTS.kube_kind_create)
             self.created_cluster = True
+            forget(cluster_state_dir(self.settings))
         project = self.kube.kind_config.resolve().parent
         log.info("building the workload image %s", self.kube.image)
         self.runner.run(commands.docker_build(self.kube, project), timeout=TIMEOUTS.kube_image_build)
@@ -276,17 +273,19 @@ class KubeStack(StackLifecycle):
             )
 
     def _sink_tls(self, full: bool) -> dict[str, str]:
-        """The run's CA (monitoring namespace) or CA + the sink's key pair (the recorder's)."""
-        tls = self.run_dir / "tls"
-        if not (tls / "ca.pem").is_file():
-            issue_run_certificates(tls, manifests.sink_hosts(self.kube))
+        """The CA (monitoring namespace) or CA + the sink's key pair (the recorder's): the run's,
+        or on kind the cluster's (cluster_state.py: a reused cluster's recorder keeps its own)."""
+        tls = kept_tls(
+            cluster_state_dir(self.settings) if self.is_kind else self.run_dir, manifests.sink_hosts(self.kube)
+        )
         names = ("ca.pem", "sink.pem", "sink.key") if full else ("ca.pem",)
         return {n: (tls / n).read_text() for n in names}
 
     def _install_monitoring(self, rule_paths: list[Path], am_path: Path) -> None:
         ns = self.kube.monitoring_namespace
         self._undo.append(commands.kubectl_delete_namespace(self.kube, self.context, ns))
-        secret = values.grafana_admin_secret(ns)
+        kept = kept_grafana_password(cluster_state_dir(self.settings)) if self.is_kind else None
+        secret = values.grafana_admin_secret(ns, kept)
         self.grafana_password = secret["stringData"]["admin-password"]
         dashboards = values.dashboard_configmaps(self.settings.monitoring_dir, ns)
         ca = manifests.sink_tls_secret(ns, self._sink_tls(full=False))

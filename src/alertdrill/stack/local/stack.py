@@ -280,7 +280,7 @@ class LocalStack(StackLifecycle):
             "nats-monitor": f"http://{LOOPBACK}:{self._ports['nats-monitor']}",
         }
 
-    def isolate(self, reset_rules: bool) -> None:
+    def isolate(self, reset_rules: bool) -> bool:
         """Make sure the next drill sees the same timing as the first one.
 
         Why: an Alertmanager aggregation group outlives its alert, and Prometheus re-sends
@@ -296,6 +296,7 @@ class LocalStack(StackLifecycle):
             log.info("isolating: an earlier drill's alert may share this drill's group; fresh rule state")
             self._reset_alerting_state()
         self.wait_until_healthy(timeout=self._health_timeout_s())
+        return reset_rules
 
     def _reset_alerting_state(self) -> None:
         self._pipeline().reset_alerting_state()
