@@ -15,16 +15,6 @@ Feature: ServiceDown pages the critical on-call when a FLUO service dies
     And alert "KubernetesNodeDown" did not fire
     And no other alert fired
 
-  Scenario: the BFF's pods are deleted, and its target leaves discovery
-    Given the stack is healthy
-    When the scenario "delete-bff" injects its fault
-    Then alert "ServiceDown" fires for job "bff" after holding for 30 seconds
-    And the alert has severity "critical" and priority "P0"
-    And it is emailed to exactly "on-call-engineer@fluo.com"
-    And the page names the alert, its service, its severity and its runbook
-    And after rollback it resolves and the resolved notification arrives within 5 minutes
-    And no other alert fired
-
   Scenario: the BFF hangs
     Given the stack is healthy
     When the scenario "freeze-bff" injects its fault
@@ -49,6 +39,16 @@ Feature: ServiceDown pages the critical on-call when a FLUO service dies
     Given the stack is healthy
     When the scenario "kill-nats" injects its fault
     Then alert "ServiceDown" fires for job "nats" after holding for 30 seconds
+    And the alert has severity "critical" and priority "P0"
+    And it is emailed to exactly "on-call-engineer@fluo.com"
+    And the page names the alert, its service, its severity and its runbook
+    And after rollback it resolves and the resolved notification arrives within 5 minutes
+    And no other alert fired
+
+  Scenario: the BFF's pods are deleted, and its target leaves discovery
+    Given the stack is healthy
+    When the scenario "delete-bff" injects its fault
+    Then alert "ServiceDown" fires for job "bff" after holding for 30 seconds
     And the alert has severity "critical" and priority "P0"
     And it is emailed to exactly "on-call-engineer@fluo.com"
     And the page names the alert, its service, its severity and its runbook

@@ -71,6 +71,8 @@ def test_a_new_target_adds_its_discovery_and_first_scrape_offset() -> None:
     (Prometheus offsets a new target's scrapes anywhere within the 5 s interval); its scheduling,
     start and crashes are the fault's ramp."""
     kind = Timing(scrape_interval_s=5, eval_interval_s=5, scrape_timeout_s=5, time_scale=10)
-    b = fire_bound(3, kind, 1, 1.5, ramp_s=31.0, adds_target=True)
-    assert b.new_target_s == 10.15 and b.total == 31 + 17.5 + 10.15
-    assert "fault ramp 31.00s + " in b.explain() and "new target discovered and first scraped 10.15s" in b.explain()
+    b = fire_bound(3, kind, 1, 1.5, ramp_s=4.0, adds_target=True)
+    assert b.new_target_s == 6.15 and b.total == 4 + 17.5 + 6.15  # 5.15 + 5 - what the ramp covered
+    assert "fault ramp 4.00s + " in b.explain() and "new target discovered and first scraped 6.15s" in b.explain()
+    slow = fire_bound(3, kind, 1, 1.5, ramp_s=31.0, adds_target=True)  # two crashes: the pod was found long ago
+    assert slow.new_target_s == 0 and "new target" not in slow.explain()

@@ -17,17 +17,13 @@ from alertdrill.errors import ConfigError
 from alertdrill.runtime.tools import run_tool
 from alertdrill.runtime.yamlfile import dump_yaml, load_yaml
 from alertdrill.settings import Settings
+from alertdrill.stack.base import Timing
 from alertdrill.stack.kube import amconfig_crd
-from alertdrill.stack.kube.cluster_alerting import (
-    RESTORE_RECORD,
-    TEAM_STAND_IN,
-    SecretSwap,
-    choose_way,
-    parse_alertmanager_list,
-    prove_routes,
-)
+from alertdrill.stack.kube.cluster_alerting import TEAM_STAND_IN, choose_way, parse_alertmanager_list, prove_routes
+from alertdrill.stack.kube.existing_cluster import RESTORE_RECORD, ExistingMonitoring
+from alertdrill.stack.kube.operator import parse_prometheus_list
 from alertdrill.stack.kube.plan import PlanRunner, plan_kube_run
-from alertdrill.stack.kube.stack import KubeStack
+from alertdrill.stack.kube.tools import Completed
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -116,15 +112,88 @@ def test_the_crd_carries_fluos_routes_receivers_and_inhibitions_and_refuses_what
         amconfig_crd.alertmanager_config({**am, "receivers": [{"name": "s", "slack_configs": [{}]}]}, "n", "ns", {})
 
 
-def test_the_secret_way_saves_the_teams_config_and_gives_it_back_mocked_cluster(tmp_path: Path) -> None:
-    runner = PlanRunner()
-    way = choose_way(parse_alertmanager_list(_alertmanagers()), "alertdrill", allowed=True)
+class AlertmanagerRunner(PlanRunner):
+    """A recording runner whose Alertmanager runs FLUO's config once it went in, and holds FLUO's
+    Heartbeat until its rule is deleted; `fail` makes the commands containing it fail."""
+
+    def __init__(self, fail: str = "") -> None:
+        super().__init__()
+        self.fail, self.rule_deleted = fail, False
+
+    def run(self, argv: Any, timeout: float = 0, check: bool = True, stdin: str | None = None) -> Completed:
+        done = super().run(argv, timeout, check, stdin)
+        line = " ".join(done.argv)
+        if "delete prometheusrule" in line:
+            self.rule_deleted = True
+        if line.endswith("/api/v2/status"):
+            return Completed(done.argv, 0, '{"config": {"original": "smarthost: recorder.alertdrill.svc:2525"}}', "")
+        if line.endswith("/api/v2/alerts"):
+            return Completed(
+                done.argv, 0, "[]" if self.rule_deleted else '[{"labels": {"alertname": "Heartbeat"}}]', ""
+            )
+        return Completed(done.argv, 1 if self.fail and self.fail in line else 0, done.stdout, "")
+
+
+def _secret_way(tmp_path: Path, runner: PlanRunner) -> ExistingMonitoring:
     kubectl = lambda *a: ["kubectl", *a]  # noqa: E731
-    restore = SecretSwap(runner, kubectl, way).swap("route: {receiver: fluo}\n", tmp_path / "teams.yaml")
-    assert (tmp_path / "teams.yaml").read_text().startswith("(its current alertmanager.yaml")
-    put = json.loads(runner.calls[-1][-1])["data"]["alertmanager.yaml"]
-    assert base64.b64decode(put) == b"route: {receiver: fluo}\n"
-    assert json.loads(restore[-1])["data"]["alertmanager.yaml"] == runner.run(runner.calls[0]).stdout
+    existing = ExistingMonitoring(runner, kubectl, "alertdrill", True, run_dir=tmp_path)
+    existing.way = choose_way(parse_alertmanager_list(_alertmanagers()), "alertdrill", allowed=True)
+    return existing
+
+
+def test_the_secret_way_saves_the_teams_config_and_gives_it_back_after_fluos_alerts_left_mocked_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The give-back is recorded before FLUO's config goes in, reads the team's config from a 0600
+    file (never a command line), and runs only after FLUO's rules are gone and their alerts left."""
+    from alertdrill.stack.kube import tools
+
+    monkeypatch.setattr(tools.time, "sleep", lambda s: None)
+    runner = AlertmanagerRunner()
+    existing = _secret_way(tmp_path, runner)
+    existing.put_in(
+        {"route": {"receiver": "r"}, "receivers": [{"name": "r"}]}, "CA", lambda p: None, "recorder.alertdrill.svc"
+    )
+    record = json.loads((tmp_path / "faults" / RESTORE_RECORD).read_text())
+    teams = tmp_path / "alertmanager.teams.patch.json"
+    assert record["offline"]["argv"][0][-1] == str(teams) and oct(teams.stat().st_mode)[-3:] == "600"
+    original = json.loads(teams.read_text())["data"]["alertmanager.yaml"]
+    assert base64.b64decode(original).startswith(b"(its current alertmanager.yaml")
+    assert not any(original in " ".join(c) for c in runner.calls)  # the team's config on no command line
+    fluo = json.loads((tmp_path / "alertmanager.fluo.patch.json").read_text())["data"]["alertmanager.yaml"]
+    assert base64.b64decode(fluo) == b"route:\n  receiver: r\nreceivers:\n- name: r\n"
+    existing.give_back_after_rules(frozenset({"Heartbeat"}))
+    lines = [" ".join(c) for c in runner.calls]
+    deleted, restored = lines.index(next(x for x in lines if "delete prometheusrule fluo" in x)), len(lines) - 1
+    assert deleted < restored and lines[restored].endswith(f"--patch-file {teams}")
+    assert not (tmp_path / "faults" / RESTORE_RECORD).exists()
+
+
+def test_a_give_back_that_fails_stays_recorded_for_revert_mocked_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alertdrill.stack.kube import tools
+
+    monkeypatch.setattr(tools.time, "sleep", lambda s: None)
+    runner = AlertmanagerRunner(fail="alertmanager.teams.patch.json")
+    existing = _secret_way(tmp_path, runner)
+    existing.put_in(
+        {"route": {"receiver": "r"}, "receivers": [{"name": "r"}]}, "CA", lambda p: None, "recorder.alertdrill.svc"
+    )
+    existing.give_back_after_rules(frozenset({"Heartbeat"}))
+    assert (tmp_path / "faults" / RESTORE_RECORD).exists()  # `alertdrill revert` can still give it back
+
+
+def test_keep_stack_is_refused_where_the_teams_config_would_stay_replaced(tmp_path: Path) -> None:
+    existing = _secret_way(tmp_path, PlanRunner())
+    existing.keep_stack = True
+    existing.read = lambda: None  # type: ignore[method-assign]
+    existing.selection = parse_prometheus_list(json.dumps({"items": [{"metadata": {"name": "p", "namespace": "m"},
+        "spec": {"ruleSelector": {}, "serviceMonitorSelector": {}, "podMonitorSelector": {}}}]}))  # fmt: skip
+    with pytest.raises(
+        ConfigError, match="--keep-stack would leave Alertmanager monitoring/main running FLUO's config"
+    ):
+        existing.follow(Timing.of(Settings.resolve({"stack": "cluster"}, env={})), {}, None, tmp_path)
 
 
 def test_an_existing_cluster_gets_fluos_alertmanager_config_and_the_team_gets_its_own_back_mocked_cluster(
@@ -143,21 +212,5 @@ def test_an_existing_cluster_gets_fluos_alertmanager_config_and_the_team_gets_it
     alerts = [r for g in rules["spec"]["groups"] for r in g["rules"] if "alert" in r]
     assert alerts and all(r["labels"]["namespace"] == "alertdrill" for r in alerts)
     assert any("put back at teardown" in line for line in plan.alerting)
+    assert any(line.startswith("out, at teardown:") and "--patch-file" in line for line in plan.alerting)
     assert any(line.startswith("without --install ...,alertmanager-config a run stops here") for line in plan.alerting)
-
-
-def test_the_teams_config_is_restored_at_teardown_even_with_keep_stack_mocked_cluster(tmp_path: Path) -> None:
-    settings = Settings.resolve(
-        {"stack": "cluster", "state_dir": str(tmp_path), "keep_stack": True, "install": "workload,alertmanager-config"},
-        env={},
-    )
-    runner = PlanRunner()
-    stack = KubeStack(settings, MonitoringConfig.load(REPO / "monitoring"), runner=runner)
-    restore = ["kubectl", "patch", "secret", "alertmanager-main", "--patch", "(the team's)"]
-    with stack._exit:
-        stack.install()
-        stack._restore.append(restore)
-        (stack.run_dir / "faults").mkdir(exist_ok=True)
-        (stack.run_dir / "faults" / RESTORE_RECORD).write_text("{}")
-    assert tuple(restore) in runner.calls  # kept stack, given-back config
-    assert not (stack.run_dir / "faults" / RESTORE_RECORD).exists()

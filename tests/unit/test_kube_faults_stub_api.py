@@ -176,7 +176,7 @@ def test_kill_waits_for_a_quiet_discovery_and_says_its_targets_leave_it_stub_api
     before = time.time()
     injection = faults.kill_workload("bff")
     assert injection.leaves_discovery and not handoffs[1:]
-    assert asked[0] == 'sum(changes(prometheus_sd_updates_total{name="scrape"}[14s]))'  # 9 s + a 5 s scrape
+    assert asked[0] == 'sum(changes(prometheus_sd_updates_total{name="scrape"}[22s500ms]))'  # 12.5 s + two 5 s scrapes
     assert injection.began_at is not None and injection.began_at > before
     assert api.calls()[1][0] == "PATCH"  # scaled to zero only after the wait
 

@@ -131,7 +131,7 @@ def fire_bound(
         group_wait_s=group_wait_s,
         hang_s=timing.scrape_timeout_s if target_hangs and not leaves_discovery else 0.0,
         discovery_s=target_left_discovery_s(timing) if leaves_discovery else 0.0,
-        new_target_s=round(timing.discovery_s + timing.scrape_interval_s, 6) if adds_target else 0.0,
+        new_target_s=new_target_s(timing, ramp_s) if adds_target else 0.0,
         window_s=timing.scrape_interval_s if windowed else 0.0,
         slack_s=slack_s,
         ramp_s=ramp_s,
@@ -148,6 +148,13 @@ def target_left_discovery_s(timing: Timing) -> float:
     """How much later than a refused scrape a target that left discovery shows: the hand-off
     and reload, then the stale markers' wait beyond the one scrape the bound already counts."""
     return round(timing.discovery_s + STALE_MARKER_SCRAPES * timing.scrape_interval_s, 6)
+
+
+def new_target_s(timing: Timing, ramp_s: float) -> float:
+    """How much later a new pod's target is first scraped than the fault's ramp already allows:
+    discovered (hand-off and reload) and first scraped (an offset within one interval), counted
+    from the pod's start, which the ramp (its start and crashes) began with."""
+    return round(max(0.0, timing.discovery_s + timing.scrape_interval_s - ramp_s), 6)
 
 
 def eval_grid_s(for_s: float, eval_s: float) -> float:

@@ -15,20 +15,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from alertdrill.config.durations import format_duration
 from alertdrill.errors import FaultError
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.wait import poll
 
 log = logging.getLogger(__name__)
 
-#: Quiet for this long, the back-off has restarted: 5 s without a hand-off, plus the longest round
-#: that can straddle that mark (the ninth: 2.56 s +50 %).
-QUIET_S = 9.0
+#: Quiet for this long, the back-off has restarted: after churn it sits at its 5 s cap (±50 %), so
+#: the round that first sees 5 s without a hand-off can end 7.5 s after one that came at 4.9 s.
+QUIET_S = 12.5
 
 
 def quiet_query(scrape_s: float) -> str:
-    """Hand-offs within the quiet window, widened by one scrape (the counter is seen per scrape)."""
-    return f'sum(changes(prometheus_sd_updates_total{{name="scrape"}}[{QUIET_S + scrape_s:g}s]))'
+    """Hand-offs within the quiet window, widened by two scrapes: the counter is seen once per
+    scrape, and `changes()` compares samples inside the window, the first of which may come late."""
+    window = format_duration(QUIET_S + 2 * scrape_s)
+    return f'sum(changes(prometheus_sd_updates_total{{name="scrape"}}[{window}]))'
 
 
 def wait_until_discovery_quiet(query: Callable[[str], list[float]], scrape_s: float) -> None:

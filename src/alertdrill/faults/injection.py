@@ -95,6 +95,9 @@ class Injection:
     #: When the fault itself began (Unix seconds), if it first waited for the system to be ready
     #: for it (a quiet discovery): that wait is not the fault's ramp. None: when it was called.
     began_at: float | None = None
+    #: When the fault was in place as far as the alert's bound is concerned, if earlier than its
+    #: return (targets withdrawn from discovery: the bound's own term covers what follows).
+    in_place_at: float | None = None
     #: The part of the alerting pipeline this fault breaks ("alertmanager", "prometheus",
     #: "mail relay", "link", "alertmanager config"), None for a fault on the monitored system.
     pipeline: str | None = None

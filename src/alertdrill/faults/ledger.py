@@ -55,7 +55,7 @@ class FaultLedger:
         """
         started_at = time.time()
         injection = apply()
-        injected_at = time.time()
+        injected_at = injection.in_place_at or time.time()
         started_at = injection.began_at or started_at
         self._seq += 1
         self.records_dir.mkdir(parents=True, exist_ok=True)

@@ -77,6 +77,8 @@ class Timeouts:
     kube_port_forward_ready: float = 60.0  # a `kubectl port-forward` answering
     kube_retry_run: float = 150.0  # one attempt of a retried command (rollout checks, node status)
     kube_fault_pod_running: float = 120.0  # a fault pod (stress, tc) scheduled and Running
+    kube_am_config_loaded: float = 300.0  # a cluster's Alertmanager runs FLUO's config (operator, Secret volume sync)
+    kube_am_alerts_gone: float = 300.0  # FLUO's alerts leave it after its rules are removed (endsAt: 4 resends)
     kube_crashloop_established: float = 120.0  # surge pod scheduled, two crashes and back-offs (10 s, 20 s)
     kube_fault_pod_gone: float = 60.0  # a fault pod deleted at rollback
     kube_node_back: float = 200.0  # a stopped kind node's container Ready again

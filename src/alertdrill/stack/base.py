@@ -46,7 +46,7 @@ def discovery_handoff_s(prometheus_version: str, reload_s: float) -> float:
     unknown version is taken as the slower) — and the scrape manager applies them on its reload
     tick (`reload_s`).
     """
-    major = prometheus_version.split(".", 1)[0]
+    major = prometheus_version.lstrip("v").split(".", 1)[0]  # the operator's spec.version says "v3.5.0"
     handoff = 0.15 if major.isdigit() and int(major) >= 3 else 5.0
     return handoff + reload_s
 

@@ -19,6 +19,7 @@ import copy
 import re
 from typing import Any
 
+from alertdrill.config.routing import ROOT_TIMER_DEFAULTS
 from alertdrill.errors import ConfigError
 from alertdrill.stack.kube import manifests
 
@@ -58,7 +59,9 @@ def _matchers(raw: list[str], where: str) -> list[dict[str, str]]:
         m = _MATCHER.match(str(text))
         if m is None:
             raise ConfigError(f'{where}: matcher {text!r} is not `name<op>"value"`')
-        out.append({"name": m.group(1), "matchType": m.group(2), "value": m.group(3)})
+        # the operator escapes the value again when it renders it (Matcher.String)
+        value = m.group(3).replace('\\"', '"').replace("\\\\", "\\")
+        out.append({"name": m.group(1), "matchType": m.group(2), "value": value})
     return out
 
 
@@ -82,6 +85,17 @@ def _route(raw: dict[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
+def _root(raw: dict[str, Any]) -> dict[str, Any]:
+    """The config's root route as the CR's: what it leaves to Alertmanager's defaults written out,
+    since under the team's root the CR's route would inherit the team's (`dispatch/route.go`)."""
+    if not raw.get("group_by"):
+        raise ConfigError(
+            "route: no group_by at the root, which an AlertmanagerConfig cannot say (the operator drops an empty "
+            "groupBy and the team's root's applies); set group_by there, or use the config Secret way"
+        )
+    return _route({**ROOT_TIMER_DEFAULTS, **raw}, "route")
+
+
 def _email(raw: dict[str, Any], glob: dict[str, Any], where: str) -> dict[str, Any]:
     _refuse_unknown(raw, {*EMAIL_KEYS, "tls_config", "headers"}, where)
     out = {camel: glob[key] for key, camel in GLOBAL_EMAIL.items() if key in glob}
@@ -91,7 +105,8 @@ def _email(raw: dict[str, Any], glob: dict[str, Any], where: str) -> dict[str, A
     tls = raw.get("tls_config") or {}
     _refuse_unknown(tls, {"ca_file", "server_name", "insecure_skip_verify"}, f"{where}.tls_config")
     if tls:
-        out["tlsConfig"] = {k: v for k, v in (("serverName", tls.get("server_name")),) if v}
+        pairs = (("serverName", tls.get("server_name")), ("insecureSkipVerify", tls.get("insecure_skip_verify")))
+        out["tlsConfig"] = {k: v for k, v in pairs if v is not None}
         if tls.get("ca_file") == CA_FILE:
             out["tlsConfig"]["ca"] = {"secret": {"name": manifests.SINK_TLS_SECRET, "key": "ca.pem"}}
         elif tls.get("ca_file"):
@@ -151,7 +166,7 @@ def alertmanager_config(am: dict[str, Any], name: str, namespace: str, labels: d
         "apiVersion": "monitoring.coreos.com/v1alpha1",
         "kind": "AlertmanagerConfig",
         "metadata": {"name": name, "namespace": namespace, "labels": {**manifests.MANAGED, **labels}},
-        "spec": {"route": _route(am["route"], "route"), "receivers": receivers, "inhibitRules": inhibit},
+        "spec": {"route": _root(am["route"]), "receivers": receivers, "inhibitRules": inhibit},
     }
 
 

@@ -19,25 +19,17 @@ with the real `amtool config routes test` on the config the operator would rende
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alertdrill.config.routing_cases import load_cases
 from alertdrill.errors import ConfigError
-from alertdrill.faults.injection import CommandsUndo, undo_to_json
-from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.tools import run_tool
-from alertdrill.runtime.yamlfile import dump_yaml, yaml_text
-from alertdrill.stack.base import Timing, discovery_handoff_s
-from alertdrill.stack.kube import amconfig_crd, manifests
-from alertdrill.stack.kube.manifests import Manifest
-from alertdrill.stack.kube.operator import PrometheusSelection, parse_prometheus_list
-from alertdrill.stack.kube.tools import Runner
+from alertdrill.runtime.yamlfile import dump_yaml
+from alertdrill.stack.kube import amconfig_crd
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +55,9 @@ class AlertmanagerObject:
     config_namespaces: dict[str, str] | None
     strategy: str
     config_secret: str
+    #: spec.alertmanagerConfiguration.name: a global AlertmanagerConfig the operator builds the
+    #: base config from instead of the config Secret (`pkg/alertmanager/operator.go`).
+    global_config: str = ""
 
     @property
     def where(self) -> str:
@@ -96,6 +91,7 @@ def parse_alertmanager_list(text: str) -> AlertmanagerObject:
         config_namespaces=_match_labels(spec, "alertmanagerConfigNamespaceSelector"),
         strategy=str((spec.get("alertmanagerConfigMatcherStrategy") or {}).get("type") or ON_NAMESPACE),
         config_secret=str(spec.get("configSecret") or f"alertmanager-{meta['name']}"),
+        global_config=str((spec.get("alertmanagerConfiguration") or {}).get("name") or ""),
     )
 
 
@@ -133,6 +129,12 @@ class AlertingWay:
 
 def choose_way(am: AlertmanagerObject, workload_namespace: str, allowed: bool) -> AlertingWay:
     """The operator's way in, as the Alertmanager object says; a ConfigError unless allowed."""
+    if am.config_selector is None and am.global_config:
+        raise ConfigError(
+            f"Alertmanager {am.where} builds its config from AlertmanagerConfig {am.global_config} "
+            "(spec.alertmanagerConfiguration) and selects no other: its config Secret is not read, so FLUO's "
+            "config has no way in. Set alertmanagerConfigSelector there, or use --install workload,monitoring"
+        )
     if am.config_selector is None:
         way = AlertingWay(am, "Secret", am.namespace, {}, namespace_matcher=False)
     else:
@@ -168,140 +170,3 @@ def prove_routes(
         if proc.returncode != 0:
             problems.append(f"{case.name}: amtool routes it to {proc.stdout.strip() or '?'} in {path}")
     return problems
-
-
-@dataclass
-class SecretSwap:
-    """The Alertmanager's config Secret: FLUO's in for the run, the team's saved and put back."""
-
-    runner: Runner
-    kubectl: Callable[..., list[str]]
-    way: AlertingWay
-
-    def _put(self, data_b64: str) -> list[str]:
-        am = self.way.alertmanager
-        patch = json.dumps({"data": {"alertmanager.yaml": data_b64}})
-        return self.kubectl(
-            "patch", "secret", am.config_secret, "--namespace", am.namespace, "--type", "merge", "--patch", patch
-        )
-
-    def swap(self, fluo_config: str, backup: Path) -> list[str]:
-        """Replace the config; return the command that restores the team's (saved to `backup`)."""
-        am = self.way.alertmanager
-        jsonpath = "jsonpath={.data.alertmanager\\.yaml}"
-        get = self.kubectl("get", "secret", am.config_secret, "--namespace", am.namespace, "--output", jsonpath)
-        original = self.runner.run(get, timeout=TIMEOUTS.kube_get).stdout.strip()
-        if not original:
-            raise ConfigError(
-                f"Secret {am.namespace}/{am.config_secret} has no alertmanager.yaml: nothing alertdrill could put "
-                "back after the run, so it does not replace it"
-            )
-        backup.parent.mkdir(parents=True, exist_ok=True)
-        backup.write_text(base64.b64decode(original).decode())
-        backup.chmod(0o600)
-        restore = self._put(original)
-        self.runner.run(self._put(base64.b64encode(fluo_config.encode()).decode()), timeout=TIMEOUTS.kube_apply)
-        return restore
-
-
-#: What FLUO's PodMonitor, ServiceMonitors and rules need of the cluster's operator.
-OPERATOR_CRDS = (
-    "podmonitors.monitoring.coreos.com",
-    "servicemonitors.monitoring.coreos.com",
-    "prometheusrules.monitoring.coreos.com",
-)
-#: Prometheus' scrape timeout when a config sets none; capped at the interval.
-UPSTREAM_SCRAPE_TIMEOUT_S = 10.0
-#: The restore record `alertdrill revert` finds (beside the drills' fault records, undone last).
-RESTORE_RECORD = "000-alertmanager-config.json"
-
-
-@dataclass
-class ExistingMonitoring:
-    """An existing cluster's Prometheus and Alertmanager: read before anything is installed (a
-    refusal comes first), FLUO's alerting config put in its way, and the team's given back."""
-
-    runner: Runner
-    kubectl: Callable[..., list[str]]
-    workload_namespace: str
-    allowed: bool
-    bin_path: str | None = None  # amtool's version set
-    selection: PrometheusSelection | None = None
-    way: AlertingWay | None = None
-
-    def follow(self, timing: Timing, am: dict[str, Any], routing_tests: Path | None, run_dir: Path) -> Timing:
-        """Read the cluster (`read`), prove FLUO's routes on what the operator would render, and
-        return the timing of its Prometheus: its evaluation interval, its scrape interval where
-        that is longer than the 5 s alertdrill's monitors ask for (NATS' and the exporters'
-        monitors set none), its discovery reload tick and version."""
-        self.read()
-        sel, way = self.selection, self.way
-        if sel is None or way is None:
-            raise ConfigError("the cluster's Prometheus and Alertmanager objects could not be read")
-        problems = prove_routes(way, am, routing_tests, run_dir, self.bin_path)
-        if problems:
-            raise ConfigError("FLUO's routes as the operator would render them miss: " + "; ".join(problems))
-        scrape = max(timing.scrape_interval_s, sel.scrape_interval_s)
-        log.info(
-            "following Prometheus %s: evaluation every %gs, scrapes every %gs", sel.name, sel.eval_interval_s, scrape
-        )
-        return replace(
-            timing,
-            eval_interval_s=sel.eval_interval_s,
-            scrape_interval_s=scrape,
-            scrape_timeout_s=min(UPSTREAM_SCRAPE_TIMEOUT_S, scrape),
-            discovery_s=discovery_handoff_s(sel.version or "3", sel.discovery_reload_s),
-        )
-
-    def read(self) -> None:
-        """The operator's CRDs, the Prometheus object (what it loads, from where, how often) and
-        the Alertmanager object (how FLUO's config gets in): a ConfigError names what is missing."""
-        crds = self.runner.run(self.kubectl("get", "crd", *OPERATOR_CRDS), timeout=TIMEOUTS.kube_get, check=False)
-        if crds.returncode != 0:
-            raise ConfigError(
-                f"the cluster has no Prometheus operator CRDs ({', '.join(OPERATOR_CRDS)}): install "
-                "kube-prometheus-stack there, or let alertdrill do it with --install workload,monitoring "
-                f"({(crds.stderr or crds.stdout).strip()[:200]})"
-            )
-        get = ("--all-namespaces", "-o", "json")
-        prometheus = self.runner.run(self.kubectl("get", "prometheuses", *get), timeout=TIMEOUTS.kube_get)
-        self.selection = parse_prometheus_list(prometheus.stdout)
-        alertmanagers = self.runner.run(self.kubectl("get", "alertmanagers", *get), timeout=TIMEOUTS.kube_get)
-        self.way = choose_way(parse_alertmanager_list(alertmanagers.stdout), self.workload_namespace, self.allowed)
-        log.info("FLUO's alerting config: %s", self.way.describe())
-
-    def namespace_labels(self) -> dict[str, str]:
-        """What the workload namespace must carry for the Prometheus and Alertmanager to load FLUO's objects."""
-        labels = self.selection.namespace_labels(self.workload_namespace) if self.selection else {}
-        if self.way is not None and self.way.namespace == self.workload_namespace:
-            labels = {**labels, **self.way.namespace_labels}
-        return labels
-
-    def alert_labels(self) -> dict[str, str]:
-        """Labels FLUO's alerting rules get here: the namespace the operator's matcher asks for."""
-        if self.way is not None and self.way.namespace_matcher:
-            return {"namespace": self.way.namespace}
-        return {}
-
-    def put_in(self, am: dict[str, Any], ca_pem: str, run_dir: Path) -> tuple[list[Manifest], list[str] | None]:
-        """FLUO's config for the Alertmanager: the objects to apply (an AlertmanagerConfig, the CA
-        and routing-key Secrets), or — the Secret way — swapped in now; the restore command."""
-        way = self.way
-        if way is None:
-            raise ConfigError("the cluster's Alertmanager was not read before FLUO's config was put in")
-        if way.kind == "AlertmanagerConfig":
-            cr = amconfig_crd.alertmanager_config(am, CR_NAME, way.namespace, way.alertmanager.config_selector or {})
-            keys = amconfig_crd.routing_keys_secret(am, CR_NAME, way.namespace)
-            # the CA the CR's email configs reference: the workload's namespace has it (with the sink's key pair)
-            own = way.namespace == self.workload_namespace
-            ca = [] if own else [manifests.sink_tls_secret(way.namespace, {"ca.pem": ca_pem})]
-            return [*ca, *([keys] if keys else []), cr], None
-        inline = amconfig_crd.with_inline_ca(am, ca_pem)
-        restore = SecretSwap(self.runner, self.kubectl, way).swap(
-            yaml_text(inline), run_dir / "alertmanager.teams.yaml"
-        )
-        record = run_dir / "faults" / RESTORE_RECORD
-        record.parent.mkdir(parents=True, exist_ok=True)
-        offline = undo_to_json(CommandsUndo((tuple(restore),)))
-        record.write_text(json.dumps({"name": "the team's Alertmanager config", "injected_at": 0, "offline": offline}))
-        return [], restore

@@ -11,8 +11,10 @@ the cluster (under the state dir, 0600) and are forgotten when the cluster is cr
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 import shutil
+import time
 from pathlib import Path
 
 from alertdrill.runtime.tlsca import issue_run_certificates
@@ -20,6 +22,9 @@ from alertdrill.settings import Settings
 
 GRAFANA_PASSWORD = "grafana-admin-password"
 KEPT_VALIDITY = dt.timedelta(days=90)
+RENEW_BEFORE = dt.timedelta(days=1)
+
+log = logging.getLogger(__name__)
 
 
 def cluster_state_dir(settings: Settings) -> Path:
@@ -35,8 +40,12 @@ def kept_tls(state: Path, hosts: list[str]) -> Path:
     """The cluster's CA and the sink's key pair, issued on its first run for as long as a kind
     cluster is reasonably kept (KEPT_VALIDITY); an older one is forgotten with its cluster
     (`kind delete cluster`), or by deleting this directory."""
-    tls = state / "tls"
-    if not (tls / "ca.pem").is_file():
+    tls = state / "tls" / hosts[0]  # the sink's name carries the namespace: one pair per namespace
+    ca = tls / "ca.pem"
+    renew = ca.is_file() and time.time() - ca.stat().st_mtime > (KEPT_VALIDITY - RENEW_BEFORE).total_seconds()
+    if renew or not ca.is_file():  # a renewed pair needs the cluster's recorder restarted: rare, said
+        if renew:
+            log.warning("the kept sink certificate of %s expires soon: issuing a new one", state.name)
         issue_run_certificates(tls, hosts, KEPT_VALIDITY)
     return tls
 

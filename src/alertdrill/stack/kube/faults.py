@@ -56,6 +56,8 @@ class KubeFaultContext:
     runner: Runner
     kind: bool
     query: Callable[[str], list[float]]  # PromQL instant query → sample values
+    #: The scrape interval as the stack runs it (an existing cluster's may be longer than settings say).
+    scrape_interval_s: float | None = None
 
     @property
     def ns(self) -> str:
@@ -202,7 +204,7 @@ class KubeFaults(KubePipelineFaults):
 
         kind = self._workload_kind(workload)
         replicas = self._replicas(workload)
-        wait_until_discovery_quiet(self.ctx.query, self.ctx.settings.scrape_interval_s)
+        wait_until_discovery_quiet(self.ctx.query, self.ctx.scrape_interval_s or self.ctx.settings.scrape_interval_s)
         began_at = time.time()
         self._scale(workload, 0)
         self._chaos(

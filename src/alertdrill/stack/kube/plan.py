@@ -22,13 +22,8 @@ from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.settings import Settings
 from alertdrill.stack.base import Timing
 from alertdrill.stack.kube import manifests
-from alertdrill.stack.kube.cluster_alerting import (
-    OPT_IN,
-    AlertmanagerObject,
-    SecretSwap,
-    choose_way,
-    parse_alertmanager_list,
-)
+from alertdrill.stack.kube.cluster_alerting import OPT_IN, AlertmanagerObject, choose_way, parse_alertmanager_list
+from alertdrill.stack.kube.existing_cluster import ExistingMonitoring
 from alertdrill.stack.kube.operator import NAMESPACE_SELECTORS
 from alertdrill.stack.kube.stack import KubeStack
 from alertdrill.stack.kube.tools import Completed
@@ -47,11 +42,11 @@ ASSUMED_PROMETHEUS = {
         }
     ]
 }
-#: ...and its Alertmanager: kube-prometheus-stack's own, which selects every AlertmanagerConfig.
+#: ...and its Alertmanager: one that selects every AlertmanagerConfig (kube-prometheus-stack's default).
 ASSUMED_ALERTMANAGER = {
     "items": [
         {
-            "metadata": {"name": "kps-kube-prometheus-stack-alertmanager", "namespace": "monitoring"},
+            "metadata": {"name": "main", "namespace": "monitoring"},
             "spec": {"alertmanagerConfigSelector": {}, "alertmanagerConfigNamespaceSelector": {}},
         }
     ]
@@ -157,7 +152,10 @@ def plan_kube_run(settings: Settings, monitoring: MonitoringConfig) -> tuple[Kub
 
 def _refusal(stack: KubeStack) -> list[str]:
     """A run without the opt-in stops before installing anything: say so, then plan as if given."""
-    if stack.existing is None or stack.existing.allowed:
+    if stack.existing is None:
+        return []
+    stack.existing.planning = True  # amtool and the waits are the run's
+    if stack.existing.allowed:
         return []
     stack.existing.allowed = True
     am = parse_alertmanager_list(json.dumps(ASSUMED_ALERTMANAGER))
@@ -175,23 +173,27 @@ def plan_alerting(stack: KubeStack, runner: PlanRunner) -> list[str]:
     if existing is None or existing.way is None:
         return []
     way = existing.way
-    lines = [f"assumed (kube-prometheus-stack's defaults; read at run time): {way.describe()}"]
+    lines = [f"assumed (the chart's defaults; read at run time): {way.describe()}"]
     if way.kind == "AlertmanagerConfig":
         rendered = stack.run_dir / "config" / "alertmanager.operator-rendered.yml"
         lines += [
             f"in: kubectl apply of {stack.run_dir / 'manifests' / 'alerting.yaml'} (AlertmanagerConfig, its CA "
             "and routing-key Secrets); out: kubectl delete of the same file at teardown",
-            f"proven before anything is applied: every routing test case with amtool on {rendered}",
+            f"at run time, before anything is applied: every routing test case asked of the real amtool on the "
+            f"config the operator would render ({rendered})",
         ]
     am = way.alertmanager
     secret_only = AlertmanagerObject(am.name, am.namespace, None, None, "", f"alertmanager-{am.name}")
-    swap = choose_way(secret_only, stack.kube.namespace, allowed=True)
+    other = ExistingMonitoring(runner, stack._kubectl, stack.kube.namespace, True, planning=True)
+    other.run_dir, other.way = stack.run_dir / "secret-way", choose_way(secret_only, stack.kube.namespace, True)
     first = len(runner.calls)
-    restore = SecretSwap(runner, stack._kubectl, swap).swap("(FLUO's config, redirected)", stack.run_dir / "x.yaml")
-    (stack.run_dir / "x.yaml").unlink(missing_ok=True)
-    lines += ["", f"where the Alertmanager selects no AlertmanagerConfig: {swap.describe()}"]
+    other._swap("(FLUO's config, redirected)")
+    other._wait_for_config(manifests.recorder_host(stack.kube))
+    lines += ["", f"where the Alertmanager selects no AlertmanagerConfig: {other.way.describe()}"]
     lines += ["in: " + " ".join(c) for c in runner.calls[first:]]
-    lines += ["out (at teardown, also with --keep-stack): " + " ".join(restore)]
+    first = len(runner.calls)
+    other.give_back_after_rules(frozenset())
+    lines += ["out, at teardown: " + " ".join(c) for c in runner.calls[first:]]
     return lines
 
 

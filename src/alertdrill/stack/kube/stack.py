@@ -39,9 +39,9 @@ from alertdrill.stack.health import wait_until_healthy
 from alertdrill.stack.kube import commands, manifests, values
 from alertdrill.stack.kube.api import KubeTarget
 from alertdrill.stack.kube.autoscaling import KEDA_NAMESPACE
-from alertdrill.stack.kube.cluster_alerting import OPT_IN, RESTORE_RECORD, ExistingMonitoring
 from alertdrill.stack.kube.cluster_state import cluster_state_dir, forget, kept_grafana_password, kept_tls
 from alertdrill.stack.kube.evidence import export_cluster_logs, workload_log_tails
+from alertdrill.stack.kube.existing_cluster import ExistingMonitoring, existing_monitoring
 from alertdrill.stack.kube.faults import KubeFaultContext, KubeFaults
 from alertdrill.stack.kube.isolation import KPS_SERVICES, restart_alerting
 from alertdrill.stack.kube.kind_config import kind_host_ports, require_free_host_ports
@@ -93,12 +93,7 @@ class KubeStack(StackLifecycle):
         self.created_cluster = False
         self.grafana_password: str | None = None
         #: An existing cluster's Prometheus and Alertmanager (None when alertdrill installs its own).
-        self.existing = (
-            None
-            if self.installs_monitoring
-            else ExistingMonitoring(self.runner, self._kubectl, self.kube.namespace, OPT_IN in self.kube.install)
-        )
-        self._restore: list[list[str]] = []  # the team's config given back, even with --keep-stack
+        self.existing = None if self.installs_monitoring else existing_monitoring(settings, self.runner, self._kubectl)
         self.scale_notes: list[str] = []
         self._urls: dict[str, str] = {}
         self._undo: list[list[str]] = []  # teardown command lines, run last first
@@ -130,7 +125,9 @@ class KubeStack(StackLifecycle):
     def faults(self) -> KubeFaults:
         replicas = self.monitoring.pipeline.alertmanager_replicas
         return KubeFaults(
-            KubeFaultContext(self.settings, self.target, self.runner, self.is_kind, self._query),
+            KubeFaultContext(
+                self.settings, self.target, self.runner, self.is_kind, self._query, self.timing.scrape_interval_s
+            ),
             PipelineTarget(self.runner, self.kube, self.context, replicas, owned=self.is_kind),
         )
 
@@ -225,16 +222,10 @@ class KubeStack(StackLifecycle):
         self.runner.run(commands.kind_load_archive(self.kube, archive), timeout=TIMEOUTS.kube_image_load)
 
     def _put_fluo_alerting_in(self, existing: ExistingMonitoring, rule_paths: list[Path], am_path: Path) -> None:
-        sel, ns = existing.selection, self.kube.namespace
-        rule = values.prometheus_rule(rule_paths, ns, sel.rule_labels if sel else {}, existing.alert_labels())
-        self._apply([rule], "rules")
-        objects, restore = existing.put_in(load_yaml(am_path), self._sink_tls(full=False)["ca.pem"], self.run_dir)
-        if objects:
-            path = values.dump_all(objects, self.run_dir / "manifests" / "alerting.yaml")
-            self.runner.run(commands.kubectl_apply(self.kube, self.context, path), timeout=TIMEOUTS.kube_apply)
-            self._undo.append(self._kubectl("delete", "--filename", str(path), "--ignore-not-found"))
-        if restore is not None:
-            self._restore.append(restore)
+        """FLUO's Alertmanager config in and running, then its rules (existing_cluster.py: that order)."""
+        ca = self._sink_tls(full=False)["ca.pem"]
+        existing.put_in(load_yaml(am_path), ca, lambda path: self._apply_file(path), manifests.recorder_host(self.kube))
+        self._apply([existing.rules(rule_paths)], "rules")
 
     def _write_config(self) -> tuple[list[Path], Path]:
         rule_paths, am_path, self.scale_notes = write_config(
@@ -246,7 +237,9 @@ class KubeStack(StackLifecycle):
         return rule_paths, am_path
 
     def _apply(self, objects: list[manifests.Manifest], name: str) -> None:
-        path = values.dump_all(objects, self.run_dir / "manifests" / f"{name}.yaml")
+        self._apply_file(values.dump_all(objects, self.run_dir / "manifests" / f"{name}.yaml"))
+
+    def _apply_file(self, path: Path) -> None:
         self.runner.run(commands.kubectl_apply(self.kube, self.context, path), timeout=TIMEOUTS.kube_apply)
 
     def _install_workload(self) -> None:
@@ -385,10 +378,8 @@ class KubeStack(StackLifecycle):
     def _teardown(self) -> None:
         """Remove what was installed (last first), or the whole kind cluster if this run made it."""
         (self.run_dir / KUBECONFIG_NAME).unlink(missing_ok=True)  # the runbook shell's credentials
-        for argv in self._restore:  # the team's Alertmanager config, whatever else is kept
-            self.runner.run(argv, timeout=TIMEOUTS.kube_apply, check=False)
-            (self.run_dir / "faults" / RESTORE_RECORD).unlink(missing_ok=True)
-            log.info("the cluster's Alertmanager config is restored")
+        if self.existing is not None and not self.settings.keep_stack:  # first: the team's config back
+            self.existing.give_back_after_rules(frozenset(r.name for r in self.monitoring.rules))
         if self.settings.keep_stack:
             log.info("--keep-stack: leaving the %s stack up (%s)", self.settings.stack, self._urls)
             return

@@ -33,6 +33,8 @@ from alertdrill.stack.kube.manifests import (
 KPS_VALUES = "kube-prometheus-stack.values.yaml"
 NATS_VALUES = "nats.values.yaml"
 GRAFANA_SECRET = "alertdrill-grafana-admin"
+#: FLUO's rules as one PrometheusRule on a cluster whose Prometheus alertdrill did not install.
+RULE_NAME = "fluo"
 #: NodePorts that kind-config.yaml's extraPortMappings bind to the host's loopback.
 KIND_NODE_PORTS = {"prometheus": 30090, "alertmanager": 30093, "grafana": 30030}
 
@@ -221,7 +223,7 @@ def prometheus_rule(
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
-        "metadata": {"name": "fluo", "namespace": namespace, "labels": {**MANAGED, **extra_labels}},
+        "metadata": {"name": RULE_NAME, "namespace": namespace, "labels": {**MANAGED, **extra_labels}},
         "spec": {"groups": groups},
     }
 

@@ -120,7 +120,8 @@ class LocalFaults(LocalPipelineFaults):
                     self.ctx.discover(workload, True)
 
         undo = NoUndo("killed processes need no undo")
-        return Injection(restart, undo, leaves_discovery=leave_discovery, began_at=began_at)
+        in_place = began_at if leave_discovery else None  # the discovery term covers the drop
+        return Injection(restart, undo, leaves_discovery=leave_discovery, began_at=began_at, in_place_at=in_place)
 
     def freeze_workload(self, workload: str) -> Injection:
         # A stopped process keeps its sockets open: scrapes hang until their timeout.
