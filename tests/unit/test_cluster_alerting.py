@@ -113,25 +113,36 @@ def test_the_crd_carries_fluos_routes_receivers_and_inhibitions_and_refuses_what
 
 
 class AlertmanagerRunner(PlanRunner):
-    """A recording runner whose Alertmanager runs FLUO's config once it went in, and holds FLUO's
-    Heartbeat until its rule is deleted; `fail` makes the commands containing it fail."""
+    """A recording runner for a Secret-way Alertmanager: it runs what was patched in only from the
+    third look at its status on, holds FLUO's Heartbeat until its rule is deleted, and notes whether
+    the give-back was on record when FLUO's config went in; `fail` fails the commands naming it."""
 
-    def __init__(self, fail: str = "") -> None:
+    def __init__(self, record: Path, fail: str = "") -> None:
         super().__init__()
-        self.fail, self.rule_deleted = fail, False
+        self.fail, self.rule_deleted, self.record = fail, False, record
+        self.running, self.looks, self.recorded_first = "", 0, False
 
     def run(self, argv: Any, timeout: float = 0, check: bool = True, stdin: str | None = None) -> Completed:
         done = super().run(argv, timeout, check, stdin)
         line = " ".join(done.argv)
         if "delete prometheusrule" in line:
             self.rule_deleted = True
+        if "alertmanager.fluo.patch.json" in line:
+            self.recorded_first = self.record.exists()
+            patch = json.loads(Path(line.split("--patch-file ")[1]).read_text())
+            self.running = base64.b64decode(patch["data"]["alertmanager.yaml"]).decode()
         if line.endswith("/api/v2/status"):
-            return Completed(done.argv, 0, '{"config": {"original": "smarthost: recorder.alertdrill.svc:2525"}}', "")
+            self.looks += 1
+            running = self.running if self.looks >= 3 else "(the team's)"
+            return Completed(done.argv, 0, json.dumps({"config": {"original": running}}), "")
         if line.endswith("/api/v2/alerts"):
             return Completed(
                 done.argv, 0, "[]" if self.rule_deleted else '[{"labels": {"alertname": "Heartbeat"}}]', ""
             )
         return Completed(done.argv, 1 if self.fail and self.fail in line else 0, done.stdout, "")
+
+
+SMALL = {"route": {"receiver": "r", "group_by": ["alertname"]}, "receivers": [{"name": "r"}]}
 
 
 def _secret_way(tmp_path: Path, runner: PlanRunner) -> ExistingMonitoring:
@@ -144,29 +155,31 @@ def _secret_way(tmp_path: Path, runner: PlanRunner) -> ExistingMonitoring:
 def test_the_secret_way_saves_the_teams_config_and_gives_it_back_after_fluos_alerts_left_mocked_cluster(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The give-back is recorded before FLUO's config goes in, reads the team's config from a 0600
-    file (never a command line), and runs only after FLUO's rules are gone and their alerts left."""
+    """The give-back is recorded before FLUO's config goes in, pinned to the cluster, reads the
+    team's config from a 0600 file (never a command line); the rules go in only once the
+    Alertmanager runs this run's config, and the give-back runs after they left, rules first."""
     from alertdrill.stack.kube import tools
 
     monkeypatch.setattr(tools.time, "sleep", lambda s: None)
-    runner = AlertmanagerRunner()
+    record_path = tmp_path / "faults" / RESTORE_RECORD
+    runner = AlertmanagerRunner(record_path)
     existing = _secret_way(tmp_path, runner)
-    existing.put_in(
-        {"route": {"receiver": "r"}, "receivers": [{"name": "r"}]}, "CA", lambda p: None, "recorder.alertdrill.svc"
-    )
-    record = json.loads((tmp_path / "faults" / RESTORE_RECORD).read_text())
+    existing.put_in(SMALL, "CA", lambda p: None, "recorder.alertdrill.svc")
+    assert runner.recorded_first and runner.looks == 3  # waited until this run's own config ran
+    assert runner.running.startswith("route:\n  receiver: r\n  group_by:\n  - alertname\n  routes:\n  - matchers:\n")
+    record = json.loads(record_path.read_text())
     teams = tmp_path / "alertmanager.teams.patch.json"
-    assert record["offline"]["argv"][0][-1] == str(teams) and oct(teams.stat().st_mode)[-3:] == "600"
+    offline = record["offline"]["argv"]
+    assert "delete prometheusrule fluo" in " ".join(offline[0]) and offline[1][-1] == str(teams)  # rules out first
+    assert record["must_succeed"] and "--context" in offline[1] and oct(teams.stat().st_mode)[-3:] == "600"
     original = json.loads(teams.read_text())["data"]["alertmanager.yaml"]
     assert base64.b64decode(original).startswith(b"(its current alertmanager.yaml")
     assert not any(original in " ".join(c) for c in runner.calls)  # the team's config on no command line
-    fluo = json.loads((tmp_path / "alertmanager.fluo.patch.json").read_text())["data"]["alertmanager.yaml"]
-    assert base64.b64decode(fluo) == b"route:\n  receiver: r\nreceivers:\n- name: r\n"
     existing.give_back_after_rules(frozenset({"Heartbeat"}))
     lines = [" ".join(c) for c in runner.calls]
-    deleted, restored = lines.index(next(x for x in lines if "delete prometheusrule fluo" in x)), len(lines) - 1
-    assert deleted < restored and lines[restored].endswith(f"--patch-file {teams}")
-    assert not (tmp_path / "faults" / RESTORE_RECORD).exists()
+    deleted = lines.index(next(x for x in lines if "delete prometheusrule fluo" in x))
+    assert deleted < len(lines) - 1 and lines[-1].endswith(f"--patch-file {teams}")
+    assert not record_path.exists()
 
 
 def test_a_give_back_that_fails_stays_recorded_for_revert_mocked_cluster(
@@ -175,16 +188,33 @@ def test_a_give_back_that_fails_stays_recorded_for_revert_mocked_cluster(
     from alertdrill.stack.kube import tools
 
     monkeypatch.setattr(tools.time, "sleep", lambda s: None)
-    runner = AlertmanagerRunner(fail="alertmanager.teams.patch.json")
-    existing = _secret_way(tmp_path, runner)
-    existing.put_in(
-        {"route": {"receiver": "r"}, "receivers": [{"name": "r"}]}, "CA", lambda p: None, "recorder.alertdrill.svc"
-    )
+    record_path = tmp_path / "faults" / RESTORE_RECORD
+    existing = _secret_way(tmp_path, AlertmanagerRunner(record_path, fail="alertmanager.teams.patch.json"))
+    existing.put_in(SMALL, "CA", lambda p: None, "recorder.alertdrill.svc")
     existing.give_back_after_rules(frozenset({"Heartbeat"}))
-    assert (tmp_path / "faults" / RESTORE_RECORD).exists()  # `alertdrill revert` can still give it back
+    assert record_path.exists()  # `alertdrill revert` can still give it back
 
 
-def test_keep_stack_is_refused_where_the_teams_config_would_stay_replaced(tmp_path: Path) -> None:
+def test_revert_keeps_a_give_back_that_failed_and_drops_one_that_ran(tmp_path: Path) -> None:
+    """A crashed run's record of the team's config is never dropped unreverted (an unreachable
+    cluster), while an ordinary fault record is (its target may be gone for good)."""
+    from alertdrill.faults.ledger import revert_offline
+
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    failing = {"kind": "commands", "argv": [["false"]]}
+    (faults / RESTORE_RECORD).write_text(json.dumps({"name": "team", "offline": failing, "must_succeed": True}))
+    (faults / "001.json").write_text(json.dumps({"name": "kill_workload(bff)", "offline": failing}))
+    lines = revert_offline(tmp_path)
+    assert (faults / RESTORE_RECORD).exists() and not (faults / "001.json").exists()
+    assert any("FAILED; kept for the next `alertdrill revert`" in line for line in lines)
+    passing = {"kind": "commands", "argv": [["true"]]}
+    (faults / RESTORE_RECORD).write_text(json.dumps({"name": "team", "offline": passing, "must_succeed": True}))
+    revert_offline(tmp_path)
+    assert not (faults / RESTORE_RECORD).exists()
+
+
+def test_keep_stack_is_refused_where_fluos_config_would_stay_in_the_teams_alertmanager(tmp_path: Path) -> None:
     existing = _secret_way(tmp_path, PlanRunner())
     existing.keep_stack = True
     existing.read = lambda: None  # type: ignore[method-assign]
@@ -214,3 +244,17 @@ def test_an_existing_cluster_gets_fluos_alertmanager_config_and_the_team_gets_it
     assert any("put back at teardown" in line for line in plan.alerting)
     assert any(line.startswith("out, at teardown:") and "--patch-file" in line for line in plan.alerting)
     assert any(line.startswith("without --install ...,alertmanager-config a run stops here") for line in plan.alerting)
+    order = [" ".join(c) for c in plan.commands]
+    applied = next(i for i, c in enumerate(order) if c.endswith(str(alerting)))
+    waited = next(i for i, c in enumerate(order) if c.endswith("/api/v2/status"))
+    ruled = next(i for i, c in enumerate(order) if c.endswith(str(stack.run_dir / "manifests" / "rules.yaml")))
+    assert applied < waited < ruled  # FLUO's config in and running before its rules can fire
+    down = [" ".join(c) for c in plan.teardown]
+    rules_out = next(i for i, c in enumerate(down) if "delete prometheusrule fluo" in c)
+    assert rules_out < next(i for i, c in enumerate(down) if str(alerting) in c)  # at teardown the rules first
+
+
+def test_a_dry_run_leaves_no_give_back_for_a_revert_to_run(tmp_path: Path) -> None:
+    settings = Settings.resolve({"stack": "cluster", "state_dir": str(tmp_path)}, env={})
+    plan_kube_run(settings, MonitoringConfig.load(REPO / "monitoring"))
+    assert not list(tmp_path.rglob(RESTORE_RECORD))

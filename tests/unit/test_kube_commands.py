@@ -192,8 +192,10 @@ class ClusterRunner(RecordingRunner):
             return Completed(done.argv, 0, json.dumps(STOCK_KPS), "")
         if "alertmanagers" in argv:
             return Completed(done.argv, 0, json.dumps(STOCK_KPS_ALERTMANAGER), "")
-        if argv[-1].endswith("/api/v2/status"):  # the Alertmanager runs FLUO's config once it went in
-            return Completed(done.argv, 0, '{"config": {"original": "recorder.alertdrill.svc:2525"}}', "")
+        if "apply" in argv and argv[-1].endswith("alerting.yaml"):
+            self.applied = Path(argv[-1]).read_text()
+        if argv[-1].endswith("/api/v2/status"):  # the Alertmanager runs what went in, once it went in
+            return Completed(done.argv, 0, json.dumps({"config": {"original": getattr(self, "applied", "")}}), "")
         if argv[-1].endswith("/api/v2/alerts"):
             return Completed(done.argv, 0, "[]", "")
         return done

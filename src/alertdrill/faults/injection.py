@@ -148,8 +148,9 @@ def undo_from_json(data: dict[str, Any]) -> OfflineUndo:
     return NoUndo(str(data.get("note", "")))
 
 
-def apply_offline(undo: OfflineUndo) -> None:
-    """Undo from the record alone; best effort (the target may be gone already)."""
+def apply_offline(undo: OfflineUndo) -> bool:
+    """Undo from the record alone; best effort (the target may be gone already). False: a
+    recorded command did not succeed (a record that must succeed is then kept)."""
     if isinstance(undo, SignalUndo):
         sig = signal.Signals[undo.signal]
         for pid in undo.pids:
@@ -163,6 +164,13 @@ def apply_offline(undo: OfflineUndo) -> None:
         with contextlib.suppress(httpx.HTTPError):
             httpx.post(undo.url, json=undo.json, timeout=TIMEOUTS.offline_revert_request)
     elif isinstance(undo, CommandsUndo):
+        ok = True
         for argv in undo.argv:
-            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                subprocess.run(list(argv), capture_output=True, timeout=TIMEOUTS.offline_revert_command, check=False)
+            try:
+                timeout = TIMEOUTS.offline_revert_command
+                done = subprocess.run(list(argv), capture_output=True, timeout=timeout, check=False)
+                ok = ok and done.returncode == 0
+            except (OSError, subprocess.TimeoutExpired):
+                ok = False
+        return ok
+    return True

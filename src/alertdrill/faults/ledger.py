@@ -122,7 +122,9 @@ def revert_offline(run_dir: Path) -> list[str]:
         except (OSError, ValueError):
             continue
         undo = undo_from_json(data.get("offline", {}))
-        apply_offline(undo)
+        if not apply_offline(undo) and data.get("must_succeed"):  # the team's config: never dropped unreverted
+            done.append(f"{data.get('name')}: {undo.kind} FAILED; kept for the next `alertdrill revert` ({record})")
+            continue
         done.append(f"{data.get('name')}: {undo.kind}")
         record.unlink()
     return done

@@ -243,3 +243,15 @@ def with_inline_ca(am: dict[str, Any], ca_pem: str) -> dict[str, Any]:
                 del tls["ca_file"]
                 tls["ca"] = ca_pem
     return out
+
+
+RUN_LABEL = "alertdrill_run"
+
+
+def with_run_token(am: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """The config with one route no alert matches (`alertdrill_run="<run>"`, last under the root):
+    the Alertmanager's status then says this run's config is the one it runs, not an earlier one."""
+    out = copy.deepcopy(am)
+    inert = {"matchers": [f'{RUN_LABEL}="{run_id}"'], "receiver": out["route"]["receiver"]}
+    out["route"]["routes"] = [*(out["route"].get("routes") or []), inert]
+    return out

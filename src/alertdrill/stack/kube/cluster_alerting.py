@@ -58,6 +58,11 @@ class AlertmanagerObject:
     #: spec.alertmanagerConfiguration.name: a global AlertmanagerConfig the operator builds the
     #: base config from instead of the config Secret (`pkg/alertmanager/operator.go`).
     global_config: str = ""
+    replicas: int = 1
+
+    def pods(self) -> list[str]:
+        """Its StatefulSet's pods, as the operator names them."""
+        return [f"alertmanager-{self.name}-{i}" for i in range(max(1, self.replicas))]
 
     @property
     def where(self) -> str:
@@ -92,6 +97,7 @@ def parse_alertmanager_list(text: str) -> AlertmanagerObject:
         strategy=str((spec.get("alertmanagerConfigMatcherStrategy") or {}).get("type") or ON_NAMESPACE),
         config_secret=str(spec.get("configSecret") or f"alertmanager-{meta['name']}"),
         global_config=str((spec.get("alertmanagerConfiguration") or {}).get("name") or ""),
+        replicas=int(spec.get("replicas") or 1),
     )
 
 

@@ -38,7 +38,7 @@ from alertdrill.stack.kube.cluster_alerting import (
     prove_routes,
 )
 from alertdrill.stack.kube.operator import PrometheusSelection, parse_prometheus_list
-from alertdrill.stack.kube.tools import Runner, poll_command
+from alertdrill.stack.kube.tools import CommandFailed, Runner, poll_command
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ UPSTREAM_SCRAPE_TIMEOUT_S = 10.0
 RESTORE_RECORD = "000-alertmanager-config.json"
 #: The operator's governing Service of every Alertmanager, reached through the API server's proxy.
 OPERATED_SERVICE = "alertmanager-operated:web"
+AM_PORT = 9093
 
 
 @dataclass
@@ -70,6 +71,7 @@ class ExistingMonitoring:
     way: AlertingWay | None = None
     give_back: list[list[str]] = field(default_factory=list)
     run_dir: Path = Path(".")
+    context: str | None = None  # the kubeconfig context the give-back is pinned to
 
     def follow(self, timing: Timing, am: dict[str, Any], routing_tests: Path | None, run_dir: Path) -> Timing:
         """Read the cluster (`read`), prove FLUO's routes on what the operator would render, and
@@ -81,10 +83,10 @@ class ExistingMonitoring:
         sel, way = self.selection, self.way
         if sel is None or way is None:
             raise ConfigError("the cluster's Prometheus and Alertmanager objects could not be read")
-        if way.kind == "Secret" and self.keep_stack:
+        if self.keep_stack:  # its give-back would be left to a later run's automatic revert, rules still firing
             raise ConfigError(
-                f"--keep-stack would leave Alertmanager {way.alertmanager.where} running FLUO's config in place of "
-                "the team's (its config Secret is replaced for the run): drop --keep-stack on this cluster"
+                f"--keep-stack would leave Alertmanager {way.alertmanager.where} running FLUO's config beside FLUO's "
+                "rules, with nothing to give the team's back in order: drop --keep-stack on this cluster"
             )
         problems = [] if self.planning else prove_routes(way, am, routing_tests, run_dir, self.bin_path)
         if problems:
@@ -138,10 +140,13 @@ class ExistingMonitoring:
 
     # -- in ---------------------------------------------------------------------------------
     def put_in(self, am: dict[str, Any], ca_pem: str, apply: Callable[[Path], None], recorder_host: str) -> None:
-        """FLUO's config into the Alertmanager (its give-back recorded first), then wait until it runs it."""
+        """FLUO's config into the Alertmanager (its give-back recorded first), then wait until every
+        replica runs this run's (a route only it has); then the give-back deletes FLUO's rules first."""
         way = self.way
         if way is None:
             raise ConfigError("the cluster's Alertmanager was not read before FLUO's config was put in")
+        token = self.run_dir.name
+        am = amconfig_crd.with_run_token(am, token)
         if way.kind == "AlertmanagerConfig":
             cr = amconfig_crd.alertmanager_config(am, CR_NAME, way.namespace, way.alertmanager.config_selector or {})
             keys = amconfig_crd.routing_keys_secret(am, CR_NAME, way.namespace)
@@ -152,8 +157,14 @@ class ExistingMonitoring:
             self._record(self.kubectl("delete", "--filename", str(path), "--ignore-not-found"))
             apply(path)
         else:
-            self._swap(yaml_text(amconfig_crd.with_inline_ca(am, ca_pem)))
-        self._wait_for_config(recorder_host)
+            self._swap(yaml_text(amconfig_crd.with_inline_ca(am, ca_pem)), recorder_host)
+        self._wait_for_config(token)  # the run's id: in its own route's matcher, and nowhere else
+        # offline, the rules go first (the record runs last-recorded first): FLUO's Heartbeat must
+        # not fire into the team's routes once they are back
+        self._record(self.kubectl("delete", "prometheusrule", values.RULE_NAME, *self._in_workload_ns()))
+
+    def _in_workload_ns(self) -> tuple[str, ...]:
+        return ("--namespace", self.workload_namespace, "--ignore-not-found")
 
     def _patch_file(self, name: str, config_b64: str) -> Path:
         """A merge patch of the Secret's alertmanager.yaml, in a 0600 file (its content stays off command lines)."""
@@ -174,7 +185,7 @@ class ExistingMonitoring:
         merge = ("--type", "merge", "--patch-file", str(patch))
         return self.kubectl("patch", "secret", am.config_secret, "--namespace", am.namespace, *merge)
 
-    def _swap(self, fluo_config: str) -> None:
+    def _swap(self, fluo_config: str, recorder_host: str) -> None:
         """The Secret way: the team's config saved (0600) and its give-back recorded, then FLUO's patched in."""
         am = self._am
         jsonpath = "jsonpath={.data.alertmanager\\.yaml}"
@@ -185,40 +196,79 @@ class ExistingMonitoring:
                 f"Secret {am.namespace}/{am.config_secret} has no alertmanager.yaml: nothing alertdrill could put "
                 "back after the run, so it does not replace it"
             )
+        if recorder_host in base64.b64decode(original).decode(errors="replace"):
+            raise ConfigError(
+                f"Secret {am.namespace}/{am.config_secret} already holds a config of alertdrill's (it names "
+                f"{recorder_host}): an earlier run's was not given back; run `alertdrill revert` first"
+            )
         self._record(self._patch(self._patch_file("alertmanager.teams.patch.json", original)))
         fluo = self._patch_file("alertmanager.fluo.patch.json", base64.b64encode(fluo_config.encode()).decode())
         self.runner.run(self._patch(fluo), timeout=TIMEOUTS.kube_apply)
 
     def _record(self, argv: list[str]) -> None:
-        self.give_back.append(argv)
+        """Another give-back command, recorded before what it undoes happens. Pinned to this run's
+        cluster (`pinned`): a later `alertdrill revert` must not reach another current context."""
+        self.give_back.append(self.pinned(argv))
+        if self.planning:  # a plan's commands are never left for a revert to run
+            return
         record = self.run_dir / "faults" / RESTORE_RECORD
         record.parent.mkdir(parents=True, exist_ok=True)
         offline = undo_to_json(CommandsUndo(tuple(tuple(a) for a in reversed(self.give_back))))
-        record.write_text(json.dumps({"name": "the team's Alertmanager config", "injected_at": 0, "offline": offline}))
+        doc = {"name": "the team's Alertmanager config", "injected_at": 0, "offline": offline, "must_succeed": True}
+        record.write_text(json.dumps(doc))
 
-    def _proxy(self, path: str) -> list[str]:
-        service = f"/api/v1/namespaces/{self._am.namespace}/services/{OPERATED_SERVICE}"
-        return self.kubectl("get", "--raw", f"{service}/proxy{path}")
+    def pinned(self, argv: list[str]) -> list[str]:
+        """`argv` with the cluster named outright: an absolute --kubeconfig, and --context (the
+        current one, asked once, when the run was given none)."""
+        out = list(argv)
+        if "--kubeconfig" in out:
+            i = out.index("--kubeconfig") + 1
+            out[i] = str(Path(out[i]).resolve())
+        if "--context" not in out:
+            if self.context is None and self.planning:
+                self.context = "(the current context, read at run time)"
+            if self.context is None:
+                current = self.runner.run(self.kubectl("config", "current-context"), timeout=TIMEOUTS.kube_get)
+                self.context = current.stdout.strip() or "(none)"
+            out[1:1] = ["--context", self.context]
+        return out
+
+    def _proxy(self, path: str, pod: str | None = None) -> list[str]:
+        """An Alertmanager API path through the API server: one replica (`pod`), or any of them."""
+        ns = f"/api/v1/namespaces/{self._am.namespace}"
+        where = f"{ns}/pods/{pod}:{AM_PORT}" if pod else f"{ns}/services/{OPERATED_SERVICE}"
+        return self.kubectl("get", "--raw", f"{where}/proxy{path}")
 
     def _wait(self, what: str, argv: list[str], done: Callable[[str], bool], timeout_s: float) -> bool:
         if self.planning:
             self.runner.run(argv, timeout=TIMEOUTS.kube_get, check=False)
             return True
         log.info("waiting for %s (up to %.0fs)", what, timeout_s)
-        result = poll_command(self.runner, argv, lambda d: d.returncode == 0 and done(d.stdout), timeout_s)
+        try:
+            result = poll_command(self.runner, argv, lambda d: d.returncode == 0 and done(d.stdout), timeout_s)
+        except CommandFailed as exc:  # a hung kubectl: not awaited, said, and what follows still runs
+            log.warning("%s: %s", what, exc)
+            return False
         return result is not None
 
-    def _wait_for_config(self, recorder_host: str) -> None:
-        """The operator and its config reloader take up to a few minutes (a Secret's volume syncs)."""
-        status, timeout = self._proxy("/api/v2/status"), TIMEOUTS.kube_am_config_loaded
-        if not self._wait("the Alertmanager to run FLUO's config", status, lambda out: recorder_host in out, timeout):
-            raise ConfigError(
-                f"Alertmanager {self._am.where} does not run FLUO's config {timeout:.0f}s after it went in "
-                f"(no {recorder_host} in its /api/v2/status): see the operator's log"
-            )
+    def _wait_for_config(self, token: str) -> None:
+        """Every replica runs this run's config (its status shows the run's own route): the operator
+        and its config reloader take up to a few minutes (a Secret's volume syncs)."""
+        timeout = TIMEOUTS.kube_am_config_loaded
+        for pod in self._am.pods():
+            status = self._proxy("/api/v2/status", pod)
+            if not self._wait(f"{pod} to run FLUO's config", status, lambda out: token in out, timeout):
+                raise ConfigError(
+                    f"Alertmanager {self._am.where} ({pod}) does not run this run's config {timeout:.0f}s after it "
+                    "went in (no route of this run in its /api/v2/status): see the operator's log"
+                )
 
     def _run_failed(self, argv: list[str]) -> bool:
-        return self.runner.run(argv, timeout=TIMEOUTS.kube_apply, check=False).returncode != 0
+        try:
+            return self.runner.run(argv, timeout=TIMEOUTS.kube_apply, check=False).returncode != 0
+        except CommandFailed as exc:
+            log.error("%s", exc)
+            return True
 
     # -- out --------------------------------------------------------------------------------
     def give_back_after_rules(self, alertnames: frozenset[str]) -> None:
@@ -226,15 +276,18 @@ class ExistingMonitoring:
         back; what fails stays recorded for `alertdrill revert`, and is said."""
         if not self.give_back:
             return
-        ns = ("--namespace", self.workload_namespace, "--ignore-not-found")
-        self._run_failed(self.kubectl("delete", "prometheusrule", values.RULE_NAME, *ns))
+        self._run_failed(self.kubectl("delete", "prometheusrule", values.RULE_NAME, *self._in_workload_ns()))
 
         def none_of_fluos(out: str) -> bool:
             try:
                 alerts = json.loads(out or "[]")
             except ValueError:
                 return False
-            return not any(a.get("labels", {}).get("alertname") in alertnames for a in alerts)
+            ours = self.alert_labels().items()
+            return not any(
+                a.get("labels", {}).get("alertname") in alertnames and ours <= a.get("labels", {}).items()
+                for a in alerts
+            )
 
         alerts, timeout = self._proxy("/api/v2/alerts"), TIMEOUTS.kube_am_alerts_gone
         if not self._wait("FLUO's alerts to leave the Alertmanager", alerts, none_of_fluos, timeout):

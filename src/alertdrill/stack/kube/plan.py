@@ -187,8 +187,8 @@ def plan_alerting(stack: KubeStack, runner: PlanRunner) -> list[str]:
     other = ExistingMonitoring(runner, stack._kubectl, stack.kube.namespace, True, planning=True)
     other.run_dir, other.way = stack.run_dir / "secret-way", choose_way(secret_only, stack.kube.namespace, True)
     first = len(runner.calls)
-    other._swap("(FLUO's config, redirected)")
-    other._wait_for_config(manifests.recorder_host(stack.kube))
+    other._swap("(FLUO's config, redirected)", manifests.recorder_host(stack.kube))
+    other._wait_for_config(other.run_dir.name)
     lines += ["", f"where the Alertmanager selects no AlertmanagerConfig: {other.way.describe()}"]
     lines += ["in: " + " ".join(c) for c in runner.calls[first:]]
     first = len(runner.calls)
