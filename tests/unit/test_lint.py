@@ -47,7 +47,7 @@ def test_severity_priority_mapping_and_missing_labels(tmp_path: Path) -> None:
 def test_coverage_fails_an_alert_with_no_test_at_all() -> None:
     """A routing case that merely shares a severity is not evidence about an alert (issue 16)."""
     from alertdrill.check.coverage import BY_SEVERITY, NAMED, coverage
-    from alertdrill.check.routetests import RouteCase
+    from alertdrill.config.routing_cases import RouteCase
     from alertdrill.config.ruleset import AlertRule
 
     rules = [

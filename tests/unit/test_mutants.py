@@ -94,9 +94,9 @@ def test_a_promtool_warning_is_not_a_stillborn_mutant(tmp_path: Path) -> None:
 
 
 def test_send_resolved_is_demanded_only_of_receivers_that_page_a_paging_severity(tmp_path: Path) -> None:
-    from alertdrill.check.routetests import RouteCase
     from alertdrill.check.suite import paging_receivers_of
     from alertdrill.config.monitoring import MonitoringConfig
+    from alertdrill.config.routing_cases import RouteCase
 
     config = MonitoringConfig.load(REPO / "monitoring")
     am = config.alertmanager

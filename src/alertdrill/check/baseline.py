@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alertdrill.check.routetests import InhibitCase, RouteCase, run_case, run_inhibit_case
+from alertdrill.check.routetests import InhibitCase, run_case, run_inhibit_case
+from alertdrill.config.routing_cases import RouteCase
 from alertdrill.runtime.tools import run_tool
 
 _GROUP = re.compile(r"^\s+name: (?P<name>.*?),?\s*$")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alertdrill import grammar
-from alertdrill.check.routetests import RouteCase
+from alertdrill.config.routing_cases import RouteCase
 from alertdrill.config.ruleset import AlertRule
 
 NAMED, BY_SEVERITY, NONE = "named", "severity only", "—"

@@ -25,8 +25,6 @@ from alertdrill.check.mutants import Mutant, config_mutants, distinct, meta_muta
 from alertdrill.check.mutation_results import MutantResult, MutationReport
 from alertdrill.check.routetests import (
     InhibitCase,
-    RouteCase,
-    load_cases,
     load_inhibit_cases,
     run_case,
     run_inhibit_case,
@@ -36,6 +34,7 @@ from alertdrill.check.rule_slice import RuleIndex
 from alertdrill.check.rule_test_groups import RuleTestGroup, collect, measure_groups, write_groups
 from alertdrill.check.suite import load_team_files, paging_receivers_of, people_problems
 from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.config.routing_cases import RouteCase, load_cases
 from alertdrill.errors import ConfigError, ToolTimeoutError
 from alertdrill.runtime.tools import run_tool
 from alertdrill.runtime.yamlfile import dump_yaml, load_yaml

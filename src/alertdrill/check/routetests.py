@@ -7,22 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from alertdrill.config import routing
-from alertdrill.config.routing_cases import RouteCase, load_cases
+from alertdrill.config.routing_cases import RouteCase
 from alertdrill.errors import ConfigError
 from alertdrill.runtime.tools import run_tool
 from alertdrill.runtime.yamlfile import load_yaml
-
-# The cases are config (the cluster stack reads them too); `check` runs them.
-__all__ = [
-    "InhibitCase",
-    "RouteCase",
-    "RouteResult",
-    "load_cases",
-    "load_inhibit_cases",
-    "run_case",
-    "run_inhibit_case",
-    "send_resolved_problems",
-]
 
 
 @dataclass(frozen=True)

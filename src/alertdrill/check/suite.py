@@ -14,8 +14,6 @@ from alertdrill.check.lint import Catalog, Finding, Policy, lint
 from alertdrill.check.meta_lint import lint_meta
 from alertdrill.check.people import contact_findings, load_contacts, template_findings
 from alertdrill.check.routetests import (
-    RouteCase,
-    load_cases,
     load_inhibit_cases,
     run_case,
     run_inhibit_case,
@@ -26,6 +24,7 @@ from alertdrill.check.unittests import find_rule_tests, run_rule_tests
 from alertdrill.config import promql, routing
 from alertdrill.config.dashboards import load_queries
 from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.config.routing_cases import RouteCase, load_cases
 from alertdrill.config.runbooks import load_runbooks
 from alertdrill.config.slos import recorded_series
 from alertdrill.errors import ConfigError, ObserveError

@@ -82,3 +82,9 @@ class PrometheusClient(ApiClient):
         for target in data.get("activeTargets", []):
             health.setdefault(target["labels"].get("job", ""), []).append(target["health"])
         return health
+
+
+def query_values(url: str, expr: str) -> list[float]:
+    """One instant query's sample values, on a client of its own (what faults and isolation ask)."""
+    with PrometheusClient(url) as prom:
+        return [s.value for s in prom.query(expr)]

@@ -56,18 +56,21 @@ def _recreate(runner: Runner, kube: KubeSettings, context: str | None, kind: str
         )
 
 
+def _but_always_firing(always_firing: Iterable[str]) -> str:
+    """A matcher leaving out the alerts that always fire (a heartbeat), or nothing."""
+    names = "|".join(sorted(always_firing))
+    return f'alertname!~"{names}"' if names else ""
+
+
 def quiet_alerts_query(always_firing: Iterable[str]) -> str:
     """Alerts other than the always-firing ones (a heartbeat) pending or firing now."""
-    names = "|".join(sorted(always_firing))
-    keep = f',alertname!~"{names}"' if names else ""
-    return f"count(ALERTS{{{keep.lstrip(',')}}})"
+    return f"count(ALERTS{{{_but_always_firing(always_firing)}}})"
 
 
 def fired_since_start_query(always_firing: Iterable[str], age_s: float) -> str:
     """Alerts (but the always-firing) that fired at any evaluation of this Prometheus' life."""
-    names = "|".join(sorted(always_firing))
-    keep = f',alertname!~"{names}"' if names else ""
-    return f'count(count_over_time(ALERTS{{alertstate="firing"{keep}}}[{max(1, int(age_s))}s]))'
+    matchers = ",".join(m for m in ('alertstate="firing"', _but_always_firing(always_firing)) if m)
+    return f"count(count_over_time(ALERTS{{{matchers}}}[{max(1, int(age_s))}s]))"
 
 
 def _zero(values: list[float]) -> bool:

@@ -20,7 +20,7 @@ from alertdrill.errors import ConfigError
 from alertdrill.notify.heartbeat import heartbeat_spec
 from alertdrill.notify.mirror import RecorderMirror
 from alertdrill.notify.recorder import NotificationRecorder
-from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.observe.prometheus import query_values
 from alertdrill.runtime.ports import free_port
 from alertdrill.runtime.probes import http_ok
 from alertdrill.runtime.process import ManagedProcess
@@ -360,8 +360,7 @@ class KubeStack(StackLifecycle):
         return dict(json.loads(lines[-1])) if lines else {}
 
     def _query(self, expr: str) -> list[float]:
-        with PrometheusClient(self.prometheus_url) as prom:
-            return [s.value for s in prom.query(expr)]
+        return query_values(self.prometheus_url, expr)
 
     def wait_until_healthy(self, timeout: float) -> None:
         """Every workload job and node exporter scraped and up, and no alert pending or firing."""

@@ -15,7 +15,7 @@ from alertdrill.errors import FaultError
 from alertdrill.notify.heartbeat import heartbeat_spec
 from alertdrill.notify.recorder import NotificationRecorder
 from alertdrill.notify.redirect import SinkTargets
-from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.observe.prometheus import query_values
 from alertdrill.runtime.binaries import find_binary, program_version
 from alertdrill.runtime.ports import LOOPBACK, PortAllocator, worker_port_block
 from alertdrill.runtime.probes import http_ok
@@ -331,8 +331,7 @@ class LocalStack(StackLifecycle):
         )
 
     def _query(self, expr: str) -> list[float]:
-        with PrometheusClient(self.prometheus_url) as prom:
-            return [s.value for s in prom.query(expr)]
+        return query_values(self.prometheus_url, expr)
 
     def run_load(self, plan: LoadPlan) -> dict[str, float]:
         return run_local_load(self.urls()["bff"], plan, self.run_dir, self.run_id)
