@@ -26,6 +26,7 @@ from alertdrill.cli.common import (
     LOG_FORMAT,
     settings_from,
 )
+from alertdrill.cli.replay import add_replay_parser, cmd_replay
 from alertdrill.cli.run import cmd_run
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.errors import SetupError
@@ -126,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also run the live drills of each surviving mutant's alert (slow)",
     )
+    add_replay_parser(
+        sub.add_parser("replay", help="replay the config's promtool test groups live (Prometheus, Alertmanager, pages)")
+    )
     report = sub.add_parser("report", help="re-render a run's HTML report, or review several runs")
     report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="report directories (with results.json)")
     report.add_argument("--monitoring", default="monitoring", metavar="DIR", help="config to lint for the review")
@@ -148,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     # so every launcher can stop a run (and its workers inherit a SIGINT they can receive).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     args = build_parser().parse_args(argv)
-    if args.command not in ("run", "stack"):
+    if args.command not in ("run", "stack", "replay"):
         # `alertdrill check | head`: a closed pipe ends the output quietly, as for any Unix tool.
         # Not for `run` and `stack`: they serve HTTP and SMTP in this process, and a peer that
         # hangs up mid-answer (Alertmanager stopped during teardown) would kill the whole run
@@ -165,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_mutate(args)
         if args.command == "report":
             return cmd_report(args)
+        if args.command == "replay":
+            return cmd_replay(args)
         return cmd_revert(args)
     except SetupError as exc:
         print(f"alertdrill: error: {exc}", file=sys.stderr)

@@ -67,8 +67,9 @@ def parse_values(text: str, where: str) -> tuple[Point, ...]:
     return tuple(points)
 
 
-def parse_series(text: str, where: str) -> dict[str, str]:
-    """`series:` — a metric name and/or `{label="value", ...}` — as exact labels."""
+def parse_series(text: str, where: str, need_name: bool = True) -> dict[str, str]:
+    """`series:` — a metric name and/or `{label="value", ...}` — as exact labels (an expression
+    test's `exp_samples` labels may have no name: `need_name=False`)."""
     m = _SERIES.match(str(text))
     if m is None:
         raise ConfigError(f'{where}: series {text!r} is not `name{{label="value", ...}}`')
@@ -81,7 +82,7 @@ def parse_series(text: str, where: str) -> dict[str, str]:
             raise ConfigError(f"{where}: series {text!r}: cannot read the labels from {body[pos:]!r}")
         labels[lm.group(1)] = bytes(lm.group(2), "utf-8").decode("unicode_escape")
         pos = lm.end()
-    if "__name__" not in labels:
+    if need_name and "__name__" not in labels:
         raise ConfigError(f"{where}: series {text!r} has no metric name")
     return labels
 

@@ -61,6 +61,12 @@ class PrometheusClient(ApiClient):
             raise ObserveError(f"Prometheus query {expr!r}: expected a vector, got {data['resultType']}")
         return [Sample(labels=r["metric"], value=float(r["value"][1])) for r in data["result"]]
 
+    def rule_groups(self) -> list[dict[str, Any]]:
+        """`/api/v1/rules`: every rule group with its last evaluation and its alerts' labels,
+        annotations and state (what a replay compares at each evaluation)."""
+        groups: list[dict[str, Any]] = self._get("/api/v1/rules").get("groups", [])
+        return groups
+
     def label_values(self, label: str) -> list[str]:
         """Every value `label` has in this Prometheus (`/api/v1/label/<label>/values`): with
         `__name__`, the metric names it holds; with `job`, its scrape jobs."""

@@ -15,6 +15,7 @@ from typing import Protocol, Self
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.faults.session import FaultBackend
 from alertdrill.notify.recorder import NotificationRecorder
+from alertdrill.runtime.rundir import RunDir
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.settings import Settings
 from alertdrill.workload.plan import LoadPlan
@@ -208,6 +209,43 @@ class Stack(MonitoringStack, PlatformStack, Protocol):
     """Both halves, started and stopped as one context manager."""
 
     def __enter__(self) -> Self: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReplaySetup:
+    """What one group's stack is built from."""
+
+    run: RunDir
+    rules: Path  # the replay's rule file (replay.rules), written before the stack starts
+    time_scale: float
+    eval_interval_s: float  # scaled: the global evaluation interval
+    bin_path: str | None
+    external_labels: dict[str, str]
+    external_url: str
+
+
+class ReplayServers(Protocol):
+    """What a replay reads of its stack (stack.local.replay_stack), through the registry."""
+
+    recorder: NotificationRecorder
+    alertmanager_config: Path | None
+
+    @property
+    def prometheus_url(self) -> str: ...
+
+    @property
+    def alertmanager_url(self) -> str: ...
+
+    @property
+    def run_dir(self) -> Path: ...
+
+    def log_tails(self) -> dict[str, str]: ...
+
+    def __enter__(self) -> Self: ...
+
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...

@@ -20,13 +20,14 @@ __all__ = [
     "foreign_tags",
     "interval_at",
     "open_stack",
+    "open_replay_stack",
     "plan_stack",
 ]
 
 if TYPE_CHECKING:
     from alertdrill.config.monitoring import MonitoringConfig
     from alertdrill.settings import Settings
-    from alertdrill.stack.base import Stack, Timing
+    from alertdrill.stack.base import ReplayServers, ReplaySetup, Stack, Timing
 
 
 def open_stack(settings: Settings, monitoring: MonitoringConfig) -> Stack:
@@ -45,3 +46,10 @@ def plan_stack(settings: Settings, monitoring: MonitoringConfig) -> tuple[str, T
     module_name, _, func_name = planner.partition(":")
     result: tuple[str, Timing] = getattr(importlib.import_module(module_name), func_name)(settings, monitoring)
     return result
+
+
+def open_replay_stack(setup: ReplaySetup, monitoring: MonitoringConfig) -> ReplayServers:
+    """The local stack a replay runs one test group on (not yet started): replays run here only."""
+    from alertdrill.stack.local.replay_stack import ReplayStack
+
+    return ReplayStack(setup, monitoring)

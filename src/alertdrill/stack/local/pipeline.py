@@ -51,6 +51,8 @@ class PipelineSetup:
     replicas: int
     sd_dir: Path
     jobs: list[ScrapeJob]
+    prometheus_flags: tuple[str, ...] = ()  # a replay's: remote-write receiver, scaled lookback
+    external_labels: dict[str, str] | None = None
 
 
 class LocalPipeline:
@@ -93,6 +95,7 @@ class LocalPipeline:
             self.setup.run_id,
             self.prometheus_port,
             self.setup.timing.time_scale,
+            self.setup.prometheus_flags,
         )
 
     def enter(self, stack: contextlib.ExitStack) -> None:
@@ -155,6 +158,7 @@ class LocalPipeline:
             send_timeout_s=t.pipeline.alertmanager_timeout_s,
             sd_dir=self.setup.sd_dir,
             jobs=self.setup.jobs,
+            external_labels=self.setup.external_labels,
         )
         return config
 

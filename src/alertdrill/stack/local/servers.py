@@ -49,6 +49,7 @@ def write_prometheus_config(
     send_timeout_s: float,
     sd_dir: Path,
     jobs: list[ScrapeJob],
+    external_labels: dict[str, str] | None = None,
 ) -> None:
     """Every job discovers its targets from `<sd_dir>/<job>.json`, so pods come and go like on k8s."""
     config: dict[str, Any] = {
@@ -56,6 +57,7 @@ def write_prometheus_config(
             "scrape_interval": format_duration(scrape_s),
             "evaluation_interval": format_duration(eval_s),
             "scrape_timeout": format_duration(scrape_timeout_s),
+            **({"external_labels": external_labels} if external_labels else {}),
         },
         "rule_files": [str(p) for p in rule_files],
         "alerting": {
@@ -103,9 +105,16 @@ def target_discovery_s(binary: Path, version: str, time_scale: float) -> float:
 
 
 def prometheus_process(
-    binary: Path, config: Path, run_dir: Path, run_id: str, port: int, time_scale: float
+    binary: Path,
+    config: Path,
+    run_dir: Path,
+    run_id: str,
+    port: int,
+    time_scale: float,
+    extra_flags: tuple[str, ...] = (),
 ) -> ManagedProcess:
-    """Prometheus on 127.0.0.1 with its own data dir and a reloadable config."""
+    """Prometheus on 127.0.0.1 with its own data dir and a reloadable config (`extra_flags`: a
+    replay's remote-write receiver and scaled lookback)."""
     # Resend delay follows the time scale (1m in production): lower than that, Alertmanager
     # resolves alerts falsely whenever Prometheus is briefly unreachable. `for` restore after a
     # restart follows it like `for` itself: a rule whose `for` is shorter than the grace period
@@ -128,6 +137,7 @@ def prometheus_process(
             f"--rules.alert.for-grace-period={for_grace}",
             f"--rules.alert.for-outage-tolerance={for_tolerance}",
             *scaled,
+            *extra_flags,
             "--web.enable-lifecycle",
             "--storage.tsdb.retention.time=1d",
             "--log.level=warn",

@@ -1,0 +1,211 @@
+"""Every alert a replay saw firing, followed to its pages: who must receive it, by when, and
+what arrived — rendered, in time, or why not.
+
+Who must receive it: the team's routing tests where a case names the alert (its `alertname` and
+every other label it sets match), else Alertmanager's routing tree; each expectation says which.
+When: the alert's first firing evaluation, plus the route's group_wait (scaled), plus one
+evaluation interval (Prometheus sends after the evaluation; Alertmanager's dispatcher ticks), plus
+a delivery allowance to the recorder on 127.0.0.1; plus group_interval if an alert of the same
+aggregation group fired earlier (the group was already flushed). Only what falls due while the
+alert still fires within the watched window is expected: a group whose alerts resolved before its
+group_wait sends nothing, by Alertmanager's design (FLUO's escalation relies on it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from alertdrill.config import routing
+from alertdrill.config.routing_cases import RouteCase
+from alertdrill.notify.message import Message
+from alertdrill.replay.causes import (
+    INHIBITED,
+    INHIBITION_ORDER,
+    INTEGRATION_FAILED,
+    PAGE_LATE,
+    TEMPLATE_FAILED,
+    TEMPLATE_NO_VALUE,
+    UNEXPLAINED,
+)
+from alertdrill.replay.compare import Check
+from alertdrill.replay.feed import Clock
+from alertdrill.replay.watch import Evaluations, LiveAlert
+
+#: From Alertmanager's flush to the recorder's stamp on 127.0.0.1 (SMTP with STARTTLS, or HTTP).
+DELIVERY_S = 1.0
+NO_VALUE = "<no value>"
+
+
+@dataclass
+class PageExpectation:
+    alert: LiveAlert
+    labels: dict[str, str]  # as Alertmanager gets them (external labels added)
+    receiver: str
+    source: str  # "routing test 'name'" | "routing tree"
+    fired_ms: int
+    bound_ms: int
+    terms: dict[str, float]
+    group_by: tuple[str, ...]
+    inhibited_by: tuple[int, str] | None = None  # (inhibit rule index, source alert)
+    notes: list[str] = field(default_factory=list)
+
+
+def _key(a: LiveAlert) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return a.name, tuple(sorted(a.labels.items()))
+
+
+def first_firing(seen: Evaluations, alert: LiveAlert, upto: int) -> int:
+    """The evaluation from which `alert` fired without a break up to evaluation `upto`."""
+    k = upto
+    while k - 1 in seen.by_k and any(_key(a) == _key(alert) and a.state == "firing" for a in seen.by_k[k - 1]):
+        k -= 1
+    return k
+
+
+def receivers_for(
+    labels: dict[str, str], cases: list[RouteCase], am: dict[str, Any]
+) -> tuple[list[routing.RouteMatch], str]:
+    """The routes the alert takes and where that was read from."""
+    tree = routing.match_routes(am, labels)
+    for case in cases:
+        if case.labels.get("alertname") == labels.get("alertname") and all(
+            labels.get(k) == v for k, v in case.labels.items()
+        ):
+            by_name = {m.receiver: m for m in tree}
+            picked = [by_name[r] for r in case.receivers if r in by_name]
+            if len(picked) == len(case.receivers):
+                return picked, f"routing test {case.name!r}"
+    return tree, "routing tree"
+
+
+def expectations(
+    seen: Evaluations,
+    fired: list[tuple[LiveAlert, int]],
+    clock: Clock,
+    scaled_am: dict[str, Any],
+    cases: list[RouteCase],
+    external_labels: dict[str, str],
+) -> tuple[list[PageExpectation], list[str]]:
+    """Pages due while watched, and notes on what was not due (with why)."""
+    out, notes = [], []
+    interval_ms = seen.interval_ms
+    last_k = max(seen.by_k, default=-1)
+    for alert, k_fire in fired:
+        labels = {**external_labels, **alert.labels}
+        routes, source = receivers_for(labels, cases, scaled_am)
+        fired_ms = clock.t0_ms + k_fire * interval_ms
+        for route in routes:
+            due_ms = fired_ms + round(route.group_wait_s * 1000)
+            k_due = -(-(due_ms - clock.t0_ms) // interval_ms)
+            if k_due > last_k:
+                notes.append(f"{alert.name} {alert.labels} → {route.receiver}: due after the watched window")
+                continue
+            still = any(_key(a) == _key(alert) and a.state == "firing" for a in seen.by_k.get(k_due, []))
+            if not still:
+                notes.append(
+                    f"{alert.name} {alert.labels} → {route.receiver}: resolved before group_wait (nothing is sent)"
+                )
+                continue
+            terms = {
+                "group_wait": route.group_wait_s,
+                "evaluation interval": interval_ms / 1000,
+                "delivery to the recorder": DELIVERY_S,
+            }
+            if _group_flushed_before(seen, alert, route, k_fire):
+                terms["next group_interval tick (group flushed before)"] = route.group_interval_s
+            exp = PageExpectation(
+                alert, labels, route.receiver, source, fired_ms,
+                fired_ms + round(sum(terms.values()) * 1000), terms, route.group_by,
+            )  # fmt: skip
+            exp.inhibited_by = _inhibitor(seen.by_k.get(k_due, []), alert, labels, external_labels, scaled_am)
+            out.append(exp)
+    return out, notes
+
+
+def _group_flushed_before(seen: Evaluations, alert: LiveAlert, route: routing.RouteMatch, k_fire: int) -> bool:
+    group = {k: alert.labels.get(k, "") for k in route.group_by}
+    return any(
+        a.state == "firing" and _key(a) != _key(alert) and {k: a.labels.get(k, "") for k in route.group_by} == group
+        for k in range(k_fire)
+        for a in seen.by_k.get(k, [])
+    )
+
+
+def _inhibitor(
+    live: list[LiveAlert], alert: LiveAlert, labels: dict[str, str], external: dict[str, str], am: dict[str, Any]
+) -> tuple[int, str] | None:
+    for src in live:
+        if src.state != "firing" or _key(src) == _key(alert):
+            continue
+        rules = routing.inhibits(am, {**external, **src.labels}, labels)
+        if rules:
+            return rules[0], src.name
+    return None
+
+
+def _delivered(messages: list[Message], exp: PageExpectation) -> list[Message]:
+    picked = {k: exp.labels[k] for k in exp.group_by if k in exp.labels and k != "alertname"}
+    return [
+        m
+        for m in messages
+        if m.receiver == exp.receiver
+        and m.arrived_at * 1000 >= exp.fired_ms
+        and m.status != "resolved"
+        and (m.mentions(exp.alert.name, picked) or any(a.alertname == exp.alert.name for a in m.alerts))
+    ]
+
+
+def _log_error(log_tail: str, receiver: str) -> tuple[str, str] | None:
+    for line in log_tail.splitlines():
+        if receiver in line and ("level=ERROR" in line or "level=WARN" in line or "level=error" in line):
+            kind = "template" if re.search(r"templat", line, re.I) else "integration"
+            return kind, line.strip()[-300:]
+    return None
+
+
+def check_page(exp: PageExpectation, messages: list[Message], am_log: str) -> Check:
+    name = f"{exp.alert.name} → {exp.receiver}"
+    at_s = 0.0
+    got = _delivered(messages, exp)
+    facts = {"alert": exp.alert.name, "receiver": exp.receiver}
+    if exp.inhibited_by is not None:
+        rule, source = exp.inhibited_by
+        if got:
+            why = INHIBITION_ORDER.explain(**facts, rule=rule, source=source)
+            return Check("page", name, at_s, False, f"paged at {got[0].arrived_at:.3f}", INHIBITION_ORDER.code, why)
+        if exp.source != "routing tree":  # the team's routing test says it reaches them; live it never does
+            why = INHIBITED.explain(**facts, rule=rule, source=source)
+            return Check("page", name, at_s, False, f"no page ({exp.source} expects one)", INHIBITED.code, why)
+        return Check("page", name, at_s, True, f"inhibited by rule {rule} ({source} firing), as configured")
+    if got:
+        first = got[0]
+        late_s = first.arrived_at - exp.bound_ms / 1000
+        if NO_VALUE in f"{first.subject}\n{first.text}":
+            why = TEMPLATE_NO_VALUE.explain(
+                receiver=exp.receiver,
+                count=max(1, len(first.alerts)),
+                alerts=", ".join(a.alertname for a in first.alerts),
+            )
+            return Check("page", name, at_s, False, f"subject {first.subject!r}", TEMPLATE_NO_VALUE.code, why)
+        if late_s > 0:
+            bound = " + ".join(f"{k} {v:g}s" for k, v in exp.terms.items())
+            why = PAGE_LATE.explain(**facts, late=late_s, bound=bound)
+            return Check("page", name, at_s, False, f"arrived {late_s:.2f}s late", PAGE_LATE.code, why)
+        took = first.arrived_at - exp.fired_ms / 1000
+        return Check(
+            "page",
+            name,
+            at_s,
+            True,
+            f"paged {took:.2f}s after firing (bound {sum(exp.terms.values()):.2f}s; {exp.source})",
+        )
+    error = _log_error(am_log, exp.receiver)
+    if error is not None:
+        cause = TEMPLATE_FAILED if error[0] == "template" else INTEGRATION_FAILED
+        return Check(
+            "page", name, at_s, False, "no page", cause.code, cause.explain(receiver=exp.receiver, error=error[1])
+        )
+    detail = f"no page by its bound ({exp.source})"
+    return Check("page", name, at_s, False, detail, UNEXPLAINED.code, UNEXPLAINED.explain(detail=detail))

@@ -1,0 +1,191 @@
+"""One test group replayed on its own stack, and every group of a config on parallel stacks.
+
+The order inside a group: the stack starts with the replay's rules (silent before time 0); the
+grid's phase is read from the clock rule; time 0 is put on the next evaluation at least `LEAD_S`
+away; the samples are written ahead; every evaluation is read up to the group's horizon plus the
+lookback (alerts go on firing that long after their series end, and their pages fall due); then
+expression tests are queried at their exact times and the pages checked against their bounds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alertdrill.config import routing
+from alertdrill.config.monitoring import MonitoringConfig
+from alertdrill.config.routing_cases import load_cases
+from alertdrill.errors import DrillError
+from alertdrill.replay.compare import Check, compare_alert, compare_expr
+from alertdrill.replay.feed import Clock, Feeder, gate_samples, samples_of
+from alertdrill.replay.pages import PageExpectation, check_page, expectations, first_firing
+from alertdrill.replay.plan import ReplayGroup
+from alertdrill.replay.rules import primary_group, write_replay_rules
+from alertdrill.replay.watch import Evaluations, LiveAlert, grid_phase, time_zero, watch
+from alertdrill.runtime.rundir import RunDir
+from alertdrill.runtime.wait import sleep_until
+from alertdrill.stack.base import ReplaySetup
+from alertdrill.stack.registry import open_replay_stack
+
+log = logging.getLogger(__name__)
+LEAD_S = 0.5
+#: After the horizon, watched for Prometheus' lookback (5m, scaled): the last samples still count.
+TAIL_S = 300.0
+
+
+@dataclass
+class GroupResult:
+    group: ReplayGroup
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+    error: str = ""
+    #: alert identity → [(test time, state)], for the report's timeline
+    timeline: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
+    pages: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.group.skipped:
+            return "skipped"
+        if self.error:
+            return "error"
+        return "agrees" if all(c.ok for c in self.checks) else "disagrees"
+
+
+def _fired(group: ReplayGroup, seen: Evaluations) -> list[tuple[LiveAlert, int]]:
+    """Each alert firing live at a tested evaluation, once, with the evaluation it began firing."""
+    out: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[LiveAlert, int]] = {}
+    for case in group.alerts:
+        k = int(case.eval_time_s // group.eval_interval_s)
+        for a in seen.firing(k, case.alertname) or []:
+            key = (a.name, tuple(sorted(a.labels.items())))
+            if key not in out:
+                out[key] = (a, first_firing(seen, a, k))
+    return list(out.values())
+
+
+def _timeline(seen: Evaluations, clock: Clock, interval_ms: int) -> dict[str, list[tuple[float, str]]]:
+    out: dict[str, list[tuple[float, str]]] = {}
+    for k in sorted(seen.by_k):
+        for a in seen.by_k[k]:
+            ident = (
+                a.name + "{" + ", ".join(f"{n}={v!r}" for n, v in sorted(a.labels.items()) if n != "alertname") + "}"
+            )
+            out.setdefault(ident, []).append((clock.test_time(clock.t0_ms + k * interval_ms), a.state))
+    return out
+
+
+def _tail_s(group: ReplayGroup, fired: list[tuple[LiveAlert, int]], scaled_am: dict[str, object]) -> float:
+    """How long after the horizon to keep watching (test time): until the last page of a fired
+    alert falls due, at most TAIL_S; nothing when nothing fired."""
+    waits = [
+        r.group_wait_s * group.time_scale
+        for a, _ in fired
+        for r in routing.match_routes(scaled_am, {**group.external_labels, **a.labels})
+    ]
+    return min(TAIL_S, max(waits, default=-group.eval_interval_s) + group.eval_interval_s)
+
+
+def replay_group(group: ReplayGroup, monitoring: MonitoringConfig, run: RunDir, bin_path: str | None) -> GroupResult:
+    result = GroupResult(group)
+    if group.skipped:
+        return result
+    start = time.monotonic()
+    try:
+        _replay(group, monitoring, run, bin_path, result)
+    except DrillError as exc:
+        result.error = str(exc)
+    result.wall_s = time.monotonic() - start
+    return result
+
+
+def _replay(
+    group: ReplayGroup, monitoring: MonitoringConfig, run: RunDir, bin_path: str | None, result: GroupResult
+) -> None:
+    rules = write_replay_rules(group, run.sub("config") / "replay.rules.yml")
+    interval_s = group.eval_interval_s / group.time_scale
+    interval_ms = round(interval_s * 1000)
+    setup = ReplaySetup(run, rules, group.time_scale, interval_s, bin_path, group.external_labels, group.external_url)
+    with open_replay_stack(setup, monitoring) as stack:
+        primary = primary_group(group)
+        clock = Clock(time_zero(grid_phase(stack.prometheus_url, primary), interval_ms, LEAD_S), group.time_scale)
+        samples = samples_of(group.series, group.series_interval_s, clock)
+        samples += gate_samples(clock, group.eval_interval_s, group.horizon_s + TAIL_S * 2)
+        scaled_am = routing.scale_timers(monitoring.alertmanager, group.time_scale)
+        with Feeder(stack.prometheus_url, samples) as feeder:
+            seen = watch(
+                stack.prometheus_url, clock, primary, interval_ms, int(group.horizon_s // group.eval_interval_s)
+            )
+            tail_s = _tail_s(group, _fired(group, seen), scaled_am)
+            seen = watch(
+                stack.prometheus_url,
+                clock,
+                primary,
+                interval_ms,
+                int((group.horizon_s + tail_s) // group.eval_interval_s),
+                seen,
+            )
+        if feeder.error is not None:
+            raise DrillError(f"{group.label}: feeding the series failed: {feeder.error}")
+        result.checks += [compare_alert(group, c, seen) for c in group.alerts]
+        result.checks += [compare_expr(stack.prometheus_url, group, c, clock) for c in group.exprs]
+        pages, result.notes = expectations(
+            seen, _fired(group, seen), clock, scaled_am, load_cases(monitoring.routing_tests), group.external_labels
+        )
+        if pages:
+            sleep_until(max(p.bound_ms for p in pages) / 1000 + 0.2)
+        am_log = stack.log_tails().get("alertmanager", "")
+        messages = stack.recorder.messages()
+        for p in pages:
+            check = check_page(p, messages, am_log)
+            result.checks.append(check)
+            result.pages.append(_page_record(p, check, clock))
+        result.timeline = _timeline(seen, clock, interval_ms)
+        if seen.late_reads:
+            result.notes.append(f"{seen.late_reads} evaluation read(s) came late on this machine")
+
+
+def _page_record(p: PageExpectation, check: Check, clock: Clock) -> dict[str, object]:
+    return {
+        "alert": p.alert.name,
+        "labels": p.alert.labels,
+        "receiver": p.receiver,
+        "receivers_from": p.source,
+        "fired_at_s": clock.test_time(p.fired_ms),
+        "bound_s": (p.bound_ms - p.fired_ms) / 1000,
+        "bound_terms": p.terms,
+        "ok": check.ok,
+        "detail": check.detail,
+    }
+
+
+def replay_all(
+    groups: list[ReplayGroup],
+    monitoring: MonitoringConfig,
+    runs_dir: Path,
+    run_id: str,
+    bin_path: str | None,
+    workers: int,
+    progress: Callable[[GroupResult, int, int], None],
+) -> list[GroupResult]:
+    """Longest first on `workers` stacks at once; `progress` after each group (from its thread)."""
+    order = sorted(range(len(groups)), key=lambda i: -groups[i].wall_s if not groups[i].skipped else 0)
+    results: dict[int, GroupResult] = {}
+    lock = threading.Lock()
+
+    def one(i: int) -> None:
+        result = replay_group(groups[i], monitoring, RunDir.create(runs_dir, f"{run_id}-gw{i}"), bin_path)
+        with lock:
+            results[i] = result
+            progress(result, len(results), len(groups))
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for f in [pool.submit(one, i) for i in order]:
+            f.result()
+    return [results[i] for i in range(len(groups))]

@@ -1,0 +1,119 @@
+"""What the live Prometheus did at each evaluation of a replay: the grid's phase before time 0,
+then the alerts (labels, annotations, state) after every evaluation up to the group's horizon.
+
+Why the rules API after each evaluation rather than the ALERTS series: promtool compares
+annotations too, and only the rule evaluator holds them. Each read is placed mid-interval and
+names the evaluation it saw (the group's `lastEvaluation`), so a read that came late on a busy
+machine is known as such and never compared as if it were another evaluation.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from alertdrill.observe.prometheus import PrometheusClient
+from alertdrill.replay.feed import Clock
+from alertdrill.replay.rules import CLOCK, GROUP_LABEL
+from alertdrill.runtime.timeouts import TIMEOUTS
+from alertdrill.runtime.wait import sleep_until, wait_for
+
+#: A read sits this far into the interval after the evaluation it wants.
+READ_AT = 0.4
+
+
+@dataclass(frozen=True)
+class LiveAlert:
+    name: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    state: str  # pending | firing
+    group: str
+
+
+@dataclass
+class Evaluations:
+    """Alerts after each evaluation k of the primary group (k = 0 at time 0)."""
+
+    interval_ms: int
+    by_k: dict[int, list[LiveAlert]] = field(default_factory=dict)
+    late_reads: int = 0
+
+    def firing(self, k: int, alertname: str) -> list[LiveAlert] | None:
+        """Firing alerts named so after evaluation k; None: that evaluation was not seen."""
+        alerts = self.by_k.get(k)
+        if alerts is None:
+            return None
+        return [a for a in alerts if a.name == alertname and a.state == "firing"]
+
+
+def grid_phase(url: str, group: str) -> int:
+    """The millisecond of the primary group's latest evaluation (its clock rule's sample)."""
+    expr = f'timestamp({CLOCK}{{{GROUP_LABEL}="{group}"}})'
+    with PrometheusClient(url) as prom:
+        found = wait_for(
+            f"the first evaluation of the replay's rules on {url}",
+            lambda: prom.query(expr),
+            poll_s=0.05,
+            timeout_s=TIMEOUTS.server_ready,
+        )
+    return round(found[0].value * 1000)
+
+
+def time_zero(phase_ms: int, interval_ms: int, lead_s: float) -> int:
+    """The first evaluation of the grid at least `lead_s` from now: the replay's time 0."""
+    earliest = int((time.time() + lead_s) * 1000)
+    steps = max(0, -(-(earliest - phase_ms) // interval_ms))
+    return phase_ms + steps * interval_ms
+
+
+def _parse_rfc3339_ms(text: str) -> int:
+    head, _, frac = text.rstrip("Z").partition(".")
+    seconds = datetime.fromisoformat(head + "+00:00").timestamp()
+    return round(seconds * 1000 + float(f"0.{frac or '0'}") * 1000)
+
+
+def read_evaluation(
+    prom: PrometheusClient, clock: Clock, primary: str, interval_ms: int
+) -> tuple[int, list[LiveAlert]]:
+    """(the primary group's evaluation number, every alert of every group) as of now."""
+    k = -1
+    alerts = []
+    for g in prom.rule_groups():
+        if g.get("name") == primary and g.get("lastEvaluation"):
+            k = round((_parse_rfc3339_ms(g["lastEvaluation"]) - clock.t0_ms) / interval_ms)
+        for rule in g.get("rules", []):
+            for a in rule.get("alerts") or []:
+                alerts.append(
+                    LiveAlert(
+                        rule.get("name", ""),
+                        dict(a.get("labels", {})),
+                        dict(a.get("annotations", {})),
+                        str(a.get("state")),
+                        str(g.get("name")),
+                    )
+                )
+    return k, alerts
+
+
+def watch(
+    url: str, clock: Clock, primary: str, interval_ms: int, last_k: int, seen: Evaluations | None = None
+) -> Evaluations:
+    """Read the alerts after every evaluation up to `last_k` (from where `seen` ends), each once it has happened."""
+    seen = seen or Evaluations(interval_ms)
+    first = max(seen.by_k, default=-1) + 1
+    with PrometheusClient(url) as prom:
+        for k in range(first, last_k + 1):
+            if k in seen.by_k:
+                continue
+            sleep_until((clock.t0_ms + k * interval_ms + READ_AT * interval_ms) / 1000)
+            got, alerts = read_evaluation(prom, clock, primary, interval_ms)
+            if got < k:  # the evaluation itself came late: read again once it has run
+                sleep_until((clock.t0_ms + k * interval_ms + 0.9 * interval_ms) / 1000)
+                got, alerts = read_evaluation(prom, clock, primary, interval_ms)
+            if got != k:
+                seen.late_reads += 1
+            if 0 <= got <= last_k and got not in seen.by_k:
+                seen.by_k[got] = alerts
+    return seen
