@@ -24,6 +24,9 @@ __all__ = [
     "plan_stack",
 ]
 
+#: The one backend replays run on: real servers on 127.0.0.1 (a replay needs its own clock).
+REPLAY_STACK = "alertdrill.stack.local.replay_stack"
+
 if TYPE_CHECKING:
     from alertdrill.config.monitoring import MonitoringConfig
     from alertdrill.settings import Settings
@@ -50,6 +53,6 @@ def plan_stack(settings: Settings, monitoring: MonitoringConfig) -> tuple[str, T
 
 def open_replay_stack(setup: ReplaySetup, monitoring: MonitoringConfig) -> ReplayServers:
     """The local stack a replay runs one test group on (not yet started): replays run here only."""
-    from alertdrill.stack.local.replay_stack import ReplayStack
-
-    return ReplayStack(setup, monitoring)
+    backend = importlib.import_module(REPLAY_STACK)
+    stack: ReplayServers = backend.ReplayStack(setup, monitoring)
+    return stack
