@@ -30,7 +30,7 @@ GROUP_INTERVAL = Cause(
 )
 TEMPLATE_NO_VALUE = Cause(
     "template-no-value",
-    "the {receiver} message says `<no value>`: its template reads a label that the {count} alert(s) "
+    "the {receiver} message renders {refs} empty: its template reads a label that the {count} alert(s) "
     "Alertmanager really grouped together do not all share ({alerts})",
 )
 TEMPLATE_FAILED = Cause(

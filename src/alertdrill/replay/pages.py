@@ -49,6 +49,7 @@ class PageExpectation:
     terms: dict[str, float]
     group_by: tuple[str, ...]
     inhibited_by: tuple[int, str] | None = None  # (inhibit rule index, source alert)
+    fired_s: float = 0.0  # test time of the first firing evaluation
     notes: list[str] = field(default_factory=list)
 
 
@@ -82,7 +83,7 @@ def receivers_for(
 
 def expectations(
     seen: Evaluations,
-    fired: list[tuple[LiveAlert, int]],
+    fired: list[tuple[LiveAlert, int, int]],
     clock: Clock,
     scaled_am: dict[str, Any],
     cases: list[RouteCase],
@@ -92,7 +93,7 @@ def expectations(
     out, notes = [], []
     interval_ms = seen.interval_ms
     last_k = max(seen.by_k, default=-1)
-    for alert, k_fire in fired:
+    for alert, k_fire, k_test in fired:
         labels = {**external_labels, **alert.labels}
         routes, source = receivers_for(labels, cases, scaled_am)
         fired_ms = clock.t0_ms + k_fire * interval_ms
@@ -119,7 +120,9 @@ def expectations(
                 alert, labels, route.receiver, source, fired_ms,
                 fired_ms + round(sum(terms.values()) * 1000), terms, route.group_by,
             )  # fmt: skip
-            exp.inhibited_by = _inhibitor(seen.by_k.get(k_due, []), alert, labels, external_labels, scaled_am)
+            # The config's intent, read where the test looks: alerts the test sees firing together
+            exp.fired_s = clock.test_time(fired_ms)
+            exp.inhibited_by = _inhibitor(seen.by_k.get(k_test, []), alert, labels, external_labels, scaled_am)
             out.append(exp)
     return out, notes
 
@@ -141,35 +144,78 @@ def _inhibitor(
             continue
         rules = routing.inhibits(am, {**external, **src.labels}, labels)
         if rules:
-            return rules[0], src.name
+            return rules[0], _ident(src.name, src.labels, tuple(src.labels))
     return None
 
 
-def _delivered(messages: list[Message], exp: PageExpectation) -> list[Message]:
+def _carries(m: Message, exp: PageExpectation) -> bool:
+    """The message carries this very alert: by the alerts it lists (every label of the alert),
+    else, for a message that lists none, by its text naming the alert and its group's labels."""
+    if m.alerts:
+        return any(
+            a.alertname == exp.alert.name and all(a.labels.get(k) == v for k, v in exp.alert.labels.items())
+            for a in m.alerts
+        )
     picked = {k: exp.labels[k] for k in exp.group_by if k in exp.labels and k != "alertname"}
+    return m.mentions(exp.alert.name, picked)
+
+
+def _delivered(messages: list[Message], exp: PageExpectation) -> list[Message]:
     return [
         m
         for m in messages
         if m.receiver == exp.receiver
         and m.arrived_at * 1000 >= exp.fired_ms
         and m.status != "resolved"
-        and (m.mentions(exp.alert.name, picked) or any(a.alertname == exp.alert.name for a in m.alerts))
+        and _carries(m, exp)
     ]
 
 
-def _log_error(log_tail: str, receiver: str) -> tuple[str, str] | None:
-    for line in log_tail.splitlines():
-        if receiver in line and ("level=ERROR" in line or "level=WARN" in line or "level=error" in line):
-            kind = "template" if re.search(r"templat", line, re.I) else "integration"
-            return kind, line.strip()[-300:]
-    return None
+_REF = re.compile(r"\.(CommonLabels|CommonAnnotations|GroupLabels)\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def check_page(exp: PageExpectation, messages: list[Message], am_log: str) -> Check:
+def _strings(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [t for v in node.values() for t in _strings(v)]
+    if isinstance(node, list):
+        return [t for v in node for t in _strings(v)]
+    return []
+
+
+def empty_refs(am: dict[str, Any], receiver: str, message: Message, group_by: tuple[str, ...]) -> list[str]:
+    """Template references of `receiver`'s integrations that render empty for the alerts this
+    message really carried: a common label they do not share, a group label not grouped by.
+    (Go's templates print a missing key of Alertmanager's label maps as nothing at all.)"""
+    item = next((r for r in am.get("receivers") or [] if r.get("name") == receiver), {})
+    refs = {m.group(0): (m.group(1), m.group(2)) for t in _strings(item) for m in _REF.finditer(t)}
+    labels = [a.labels for a in message.alerts] or [{}]
+    common = {k: v for k, v in labels[0].items() if all(other.get(k) == v for other in labels[1:])}
+    out = []
+    for ref, (field, name) in refs.items():
+        if field == "CommonLabels" and name not in common:
+            out.append(ref)
+        elif field == "GroupLabels" and name not in group_by:
+            out.append(ref)
+    return sorted(out)
+
+
+def _ident(name: str, labels: dict[str, str], keys: tuple[str, ...]) -> str:
+    """`ServiceDown{job="bff"}`: the alert by the labels that tell it from its neighbours."""
+    picked = {k: v for k, v in labels.items() if k in keys and k not in ("alertname", "severity", "priority")}
+    return name + ("{" + ", ".join(f'{k}="{v}"' for k, v in sorted(picked.items())) + "}" if picked else "")
+
+
+def _short(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()) if k != "alertname")
+
+
+def check_page(exp: PageExpectation, messages: list[Message], am_log: str, am: dict[str, Any]) -> Check:
     name = f"{exp.alert.name} → {exp.receiver}"
-    at_s = 0.0
+    at_s = exp.fired_s
     got = _delivered(messages, exp)
-    facts = {"alert": exp.alert.name, "receiver": exp.receiver}
+    facts = {"alert": _ident(exp.alert.name, exp.alert.labels, exp.group_by), "receiver": exp.receiver}
     if exp.inhibited_by is not None:
         rule, source = exp.inhibited_by
         if got:
@@ -182,11 +228,13 @@ def check_page(exp: PageExpectation, messages: list[Message], am_log: str) -> Ch
     if got:
         first = got[0]
         late_s = first.arrived_at - exp.bound_ms / 1000
-        if NO_VALUE in f"{first.subject}\n{first.text}":
+        empty = empty_refs(am, exp.receiver, first, exp.group_by)
+        if empty or NO_VALUE in f"{first.subject}\n{first.text}":
             why = TEMPLATE_NO_VALUE.explain(
                 receiver=exp.receiver,
+                refs=", ".join(empty) or NO_VALUE,
                 count=max(1, len(first.alerts)),
-                alerts=", ".join(a.alertname for a in first.alerts),
+                alerts="; ".join(_short(a.labels) for a in first.alerts),
             )
             return Check("page", name, at_s, False, f"subject {first.subject!r}", TEMPLATE_NO_VALUE.code, why)
         if late_s > 0:

@@ -58,15 +58,15 @@ class GroupResult:
         return "agrees" if all(c.ok for c in self.checks) else "disagrees"
 
 
-def _fired(group: ReplayGroup, seen: Evaluations) -> list[tuple[LiveAlert, int]]:
-    """Each alert firing live at a tested evaluation, once, with the evaluation it began firing."""
-    out: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[LiveAlert, int]] = {}
-    for case in group.alerts:
+def _fired(group: ReplayGroup, seen: Evaluations) -> list[tuple[LiveAlert, int, int]]:
+    """Each alert firing live at a tested evaluation, once: (alert, the evaluation it began
+    firing, the last tested evaluation that saw it)."""
+    out: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[LiveAlert, int, int]] = {}
+    for case in sorted(group.alerts, key=lambda c: c.eval_time_s):
         k = int(case.eval_time_s // group.eval_interval_s)
         for a in seen.firing(k, case.alertname) or []:
             key = (a.name, tuple(sorted(a.labels.items())))
-            if key not in out:
-                out[key] = (a, first_firing(seen, a, k))
+            out[key] = (a, out[key][1] if key in out else first_firing(seen, a, k), k)
     return list(out.values())
 
 
@@ -81,12 +81,12 @@ def _timeline(seen: Evaluations, clock: Clock, interval_ms: int) -> dict[str, li
     return out
 
 
-def _tail_s(group: ReplayGroup, fired: list[tuple[LiveAlert, int]], scaled_am: dict[str, object]) -> float:
+def _tail_s(group: ReplayGroup, fired: list[tuple[LiveAlert, int, int]], scaled_am: dict[str, object]) -> float:
     """How long after the horizon to keep watching (test time): until the last page of a fired
     alert falls due, at most TAIL_S; nothing when nothing fired."""
     waits = [
         r.group_wait_s * group.time_scale
-        for a, _ in fired
+        for a, _, _ in fired
         for r in routing.match_routes(scaled_am, {**group.external_labels, **a.labels})
     ]
     return min(TAIL_S, max(waits, default=-group.eval_interval_s) + group.eval_interval_s)
@@ -143,7 +143,7 @@ def _replay(
         am_log = stack.log_tails().get("alertmanager", "")
         messages = stack.recorder.messages()
         for p in pages:
-            check = check_page(p, messages, am_log)
+            check = check_page(p, messages, am_log, scaled_am)
             result.checks.append(check)
             result.pages.append(_page_record(p, check, clock))
         result.timeline = _timeline(seen, clock, interval_ms)
