@@ -19,6 +19,7 @@ from alertdrill.cli.parallelism import parse_parallel
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.errors import SetupError
 from alertdrill.replay.plan import ReplayGroup, load_groups
+from alertdrill.replay.promtool_verdict import promtool_verdicts
 from alertdrill.replay.results import results_json
 from alertdrill.replay.run import GroupResult, replay_all
 from alertdrill.report.replay import write_replay_html, write_replay_junit
@@ -98,6 +99,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT, datefmt="%H:%M:%S")
     prom, am = (program_version(p, settings.bin_path) for p in ("prometheus", "alertmanager"))
     versions = f"Prometheus {prom}, Alertmanager {am}"
+    promtool_verdicts(groups, settings.bin_path, capacity.workers)
+    for g in groups:
+        g.promtool_version = program_version("promtool", settings.bin_path) if g.promtool_failed else ""
     _up_front(groups)
     print(f"{versions}; {capacity.workers} stack(s) at once ({capacity.why})", flush=True)
     start_run(settings)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from alertdrill.config.durations import format_duration, parse_duration
 from alertdrill.observe.prometheus import PrometheusClient
-from alertdrill.replay.causes import GROUP_INTERVAL, UNEXPLAINED
+from alertdrill.replay.causes import GROUP_INTERVAL, PROMTOOL_TOO, UNEXPLAINED
 from alertdrill.replay.feed import Clock
 from alertdrill.replay.plan import AlertCase, ExprCase, ReplayGroup
 from alertdrill.replay.rules import scale_promql
@@ -94,6 +94,9 @@ def compare_alert(group: ReplayGroup, case: AlertCase, seen: Evaluations) -> Che
         [f"expected, not firing live: {m['labels']}" for m in missing]
         + [f"firing live, not expected: {a.labels} {a.annotations}" for a in extra]
     )
+    if (case.alertname, case.eval_time_s) in group.promtool_failed:
+        why = PROMTOOL_TOO.explain(version=group.promtool_version)
+        return Check("alert", case.alertname, case.eval_time_s, False, detail, PROMTOOL_TOO.code, why)
     own = rule_interval_s(group, case.alertname)
     if own is not None and own[1] != group.eval_interval_s:
         why = GROUP_INTERVAL.explain(
@@ -123,6 +126,9 @@ def compare_expr(url: str, group: ReplayGroup, case: ExprCase, clock: Clock) -> 
     if not missing and not left:
         return Check("expr", case.expr, case.eval_time_s, True, f"{len(got)} sample(s), as expected")
     detail = "; ".join([f"expected {lab} {v:g}" for lab, v in missing] + [f"got {lab} {v:g}" for lab, v in left])
+    if (case.expr, case.eval_time_s) in group.promtool_failed:
+        why = PROMTOOL_TOO.explain(version=group.promtool_version)
+        return Check("expr", case.expr, case.eval_time_s, False, detail, PROMTOOL_TOO.code, why)
     return Check(
         "expr", case.expr, case.eval_time_s, False, detail, UNEXPLAINED.code, UNEXPLAINED.explain(detail=detail)
     )

@@ -23,6 +23,7 @@ from alertdrill.notify.message import Message
 from alertdrill.replay.causes import (
     INHIBITED,
     INHIBITION_ORDER,
+    INHIBITION_RACE,
     INTEGRATION_FAILED,
     PAGE_LATE,
     TEMPLATE_FAILED,
@@ -48,7 +49,8 @@ class PageExpectation:
     bound_ms: int
     terms: dict[str, float]
     group_by: tuple[str, ...]
-    inhibited_by: tuple[int, str] | None = None  # (inhibit rule index, source alert)
+    #: (inhibit rule index, source alert, test time the source began firing)
+    inhibited_by: tuple[int, str, float] | None = None
     fired_s: float = 0.0  # test time of the first firing evaluation
     notes: list[str] = field(default_factory=list)
 
@@ -98,6 +100,11 @@ def expectations(
         routes, source = receivers_for(labels, cases, scaled_am)
         fired_ms = clock.t0_ms + k_fire * interval_ms
         for route in routes:
+            if not _has_integrations(scaled_am, route.receiver):
+                notes.append(
+                    f"{alert.name} {alert.labels} → {route.receiver}: a receiver without integrations sends nothing"
+                )
+                continue
             due_ms = fired_ms + round(route.group_wait_s * 1000)
             k_due = -(-(due_ms - clock.t0_ms) // interval_ms)
             if k_due > last_k:
@@ -117,14 +124,32 @@ def expectations(
             if _group_flushed_before(seen, alert, route, k_fire):
                 terms["next group_interval tick (group flushed before)"] = route.group_interval_s
             exp = PageExpectation(
-                alert, labels, route.receiver, source, fired_ms,
-                fired_ms + round(sum(terms.values()) * 1000), terms, route.group_by,
-            )  # fmt: skip
+                alert,
+                labels,
+                route.receiver,
+                source,
+                fired_ms,
+                fired_ms + round(sum(terms.values()) * 1000),
+                terms,
+                route.group_by,
+            )
             # The config's intent, read where the test looks: alerts the test sees firing together
             exp.fired_s = clock.test_time(fired_ms)
-            exp.inhibited_by = _inhibitor(seen.by_k.get(k_test, []), alert, labels, external_labels, scaled_am)
+            inhibitor = _inhibitor(seen.by_k.get(k_test, []), alert, labels, external_labels, scaled_am)
+            if inhibitor is not None:
+                src_fired = clock.test_time(clock.t0_ms + first_firing(seen, inhibitor[1], k_test) * interval_ms)
+                exp.inhibited_by = (
+                    inhibitor[0],
+                    _ident(inhibitor[1].name, inhibitor[1].labels, tuple(inhibitor[1].labels)),
+                    src_fired,
+                )
             out.append(exp)
     return out, notes
+
+
+def _has_integrations(am: dict[str, Any], receiver: str) -> bool:
+    item: dict[str, Any] = next((r for r in am.get("receivers") or [] if r.get("name") == receiver), {})
+    return any(k.endswith("_configs") and v for k, v in item.items())
 
 
 def _group_flushed_before(seen: Evaluations, alert: LiveAlert, route: routing.RouteMatch, k_fire: int) -> bool:
@@ -138,13 +163,13 @@ def _group_flushed_before(seen: Evaluations, alert: LiveAlert, route: routing.Ro
 
 def _inhibitor(
     live: list[LiveAlert], alert: LiveAlert, labels: dict[str, str], external: dict[str, str], am: dict[str, Any]
-) -> tuple[int, str] | None:
+) -> tuple[int, LiveAlert] | None:
     for src in live:
         if src.state != "firing" or _key(src) == _key(alert):
             continue
         rules = routing.inhibits(am, {**external, **src.labels}, labels)
         if rules:
-            return rules[0], _ident(src.name, src.labels, tuple(src.labels))
+            return rules[0], src
     return None
 
 
@@ -188,17 +213,24 @@ def empty_refs(am: dict[str, Any], receiver: str, message: Message, group_by: tu
     """Template references of `receiver`'s integrations that render empty for the alerts this
     message really carried: a common label they do not share, a group label not grouped by.
     (Go's templates print a missing key of Alertmanager's label maps as nothing at all.)"""
-    item = next((r for r in am.get("receivers") or [] if r.get("name") == receiver), {})
+    item: dict[str, Any] = next((r for r in am.get("receivers") or [] if r.get("name") == receiver), {})
     refs = {m.group(0): (m.group(1), m.group(2)) for t in _strings(item) for m in _REF.finditer(t)}
     labels = [a.labels for a in message.alerts] or [{}]
     common = {k: v for k, v in labels[0].items() if all(other.get(k) == v for other in labels[1:])}
     out = []
-    for ref, (field, name) in refs.items():
-        if field == "CommonLabels" and name not in common:
-            out.append(ref)
-        elif field == "GroupLabels" and name not in group_by:
+    for ref, (kind, name) in refs.items():
+        if kind == "CommonLabels" and name not in common or kind == "GroupLabels" and name not in group_by:
             out.append(ref)
     return sorted(out)
+
+
+def _log_error(log_tail: str, receiver: str) -> tuple[str, str] | None:
+    """Alertmanager's own complaint about `receiver` (warn or error level): template or integration."""
+    for line in log_tail.splitlines():
+        if receiver in line and ("level=ERROR" in line or "level=WARN" in line or "level=error" in line):
+            kind = "template" if re.search(r"templat", line, re.I) else "integration"
+            return kind, line.strip()[-300:]
+    return None
 
 
 def _ident(name: str, labels: dict[str, str], keys: tuple[str, ...]) -> str:
@@ -217,10 +249,11 @@ def check_page(exp: PageExpectation, messages: list[Message], am_log: str, am: d
     got = _delivered(messages, exp)
     facts = {"alert": _ident(exp.alert.name, exp.alert.labels, exp.group_by), "receiver": exp.receiver}
     if exp.inhibited_by is not None:
-        rule, source = exp.inhibited_by
+        rule, source, source_s = exp.inhibited_by
         if got:
-            why = INHIBITION_ORDER.explain(**facts, rule=rule, source=source)
-            return Check("page", name, at_s, False, f"paged at {got[0].arrived_at:.3f}", INHIBITION_ORDER.code, why)
+            cause = INHIBITION_ORDER if source_s > exp.fired_s else INHIBITION_RACE
+            why = cause.explain(**facts, rule=rule, source=source, at=exp.fired_s)
+            return Check("page", name, at_s, False, f"paged at {got[0].arrived_at:.3f}", cause.code, why)
         if exp.source != "routing tree":  # the team's routing test says it reaches them; live it never does
             why = INHIBITED.explain(**facts, rule=rule, source=source)
             return Check("page", name, at_s, False, f"no page ({exp.source} expects one)", INHIBITED.code, why)

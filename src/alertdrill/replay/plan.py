@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from alertdrill.check.rule_slice import RuleIndex
 from alertdrill.config.durations import parse_duration
 from alertdrill.config.promtool_series import InputSeries, cannot_replay, input_series, parse_series
 from alertdrill.config.ruleset import RuleFile, load_rule_file
@@ -66,6 +69,10 @@ class ReplayGroup:
     external_url: str = ""
     time_scale: float = 1.0
     skipped: list[str] = field(default_factory=list)  # why it cannot be replayed (empty: it can)
+    raw: dict[str, Any] = field(default_factory=dict)  # the group as the test file has it
+    #: (alertname or expression, test time) of the checks promtool itself fails (promtool_verdict)
+    promtool_failed: set[tuple[str, float]] = field(default_factory=set)
+    promtool_version: str = ""
 
     @property
     def label(self) -> str:
@@ -83,6 +90,15 @@ class ReplayGroup:
     def rule_exprs(self) -> list[str]:
         return [str(r["expr"]) for rf in self.rule_files for g in rf.document["groups"] for r in g.get("rules") or []]
 
+    def read_exprs(self) -> list[str]:
+        """The expressions the group's verdicts depend on: the rules its alerts and expressions
+        read, directly or through recording rules (check.rule_slice); every rule if that cannot be told."""
+        index = RuleIndex.of(rf.document for rf in self.rule_files)
+        keep = index.closure([c.alertname for c in self.alerts], [c.expr for c in self.exprs])
+        if keep is None:
+            return self.rule_exprs()
+        return [str(index.rule(rid)["expr"]) for rid in sorted(keep)]
+
 
 def load_groups(test_files: list[Path]) -> list[ReplayGroup]:
     """Every group of every test file, in file order; ConfigError naming the file for what promtool refuses."""
@@ -93,9 +109,22 @@ def load_groups(test_files: list[Path]) -> list[ReplayGroup]:
             raise ConfigError(f"{path}: not a promtool test file (expected rule_files, tests)")
         rule_files = _rule_files(path, doc.get("rule_files") or [])
         evaluation = parse_duration(doc.get("evaluation_interval") or "1m", f"{path}: evaluation_interval")
+        # Labels and annotations as the file spells them (`condition: true` is "true", as promtool
+        # reads it into a string, not Python's "True"): the same document with every scalar a string.
+        texts = yaml.load(path.read_text(), Loader=yaml.BaseLoader) or {}
         for n, raw in enumerate(doc.get("tests") or [], start=1):
             out.append(_group(path, n, raw, doc, rule_files, evaluation))
+            _labels_as_written(out[-1], texts["tests"][n - 1])
     return out
+
+
+def _labels_as_written(group: ReplayGroup, text: dict[str, Any]) -> None:
+    cases = [c for c in text.get("alert_rule_test") or []]
+    for case, written in zip(group.alerts, cases, strict=True):
+        for exp, w in zip(case.expected, written.get("exp_alerts") or [], strict=True):
+            exp["labels"] = dict(w.get("exp_labels") or {})
+            exp["annotations"] = dict(w.get("exp_annotations") or {})
+    group.external_labels = dict(text.get("external_labels") or {})
 
 
 def _rule_files(test_file: Path, entries: list[str]) -> list[RuleFile]:
@@ -153,6 +182,7 @@ def _group(
         group_order=[str(g) for g in doc.get("group_eval_order") or []],
         external_labels=_strs(raw.get("external_labels")),
         external_url=str(raw.get("external_url") or ""),
+        raw=raw,
     )
     group.time_scale, group.skipped = choose_scale(group)
     return group
@@ -168,7 +198,7 @@ def _labels_of(text: str, where: str) -> dict[str, str]:
 
 def durations_ms(group: ReplayGroup) -> list[int]:
     """Every duration the group's timing depends on, in milliseconds (unscaled)."""
-    exprs = group.rule_exprs() + [c.expr for c in group.exprs]
+    exprs = group.read_exprs() + [c.expr for c in group.exprs]
     found = [group.eval_interval_s, group.series_interval_s]
     for expr in exprs:
         for window, step in _DURATION.findall(expr):
@@ -190,10 +220,11 @@ def choose_scale(group: ReplayGroup) -> tuple[float, list[str]]:
     fastest = group.eval_interval_s / MIN_EVAL_S
     durations = durations_ms(group)
     scale = next((s for s in SCALES if s <= fastest and all(d % s == 0 for d in durations)), 1.0)
-    reasons = cannot_replay(group.rule_exprs() + [c.expr for c in group.exprs], group.series, scale, 0.001)
+    read = group.read_exprs()
+    reasons = cannot_replay(read + [c.expr for c in group.exprs], group.series, scale, 0.001)
     reasons += [
         f"{e!r} has a subquery: its steps align to the Unix epoch, a replay's time 0 does not"
-        for e in group.rule_exprs()
+        for e in read
         if _SUBQUERY.search(e)
     ]
     for rf in group.rule_files:

@@ -37,6 +37,12 @@ GROUP_LABEL = "alertdrill_replay_group"
 PER_SECOND = frozenset({"rate", "irate", "deriv"})
 
 
+#: Placeholder windows start here (whole weeks, far beyond any real window): promql-parser prints
+#: durations to the second only (`x[1s250ms]` prints as `x{}[1s]`), so scaled durations are put in
+#: as placeholders and written out to the millisecond afterwards.
+_PLACEHOLDER_S = 7_000 * 7 * 86400
+
+
 def scale_promql(expr: str, scale: float, where: str) -> str:
     """`expr` as it reads on a clock `scale` times faster, with the values it had before."""
     if scale == 1:
@@ -45,15 +51,27 @@ def scale_promql(expr: str, scale: float, where: str) -> str:
         tree = pp.parse(expr)
     except ValueError as exc:
         raise ConfigError(f"{where}: PromQL does not parse: {exc}") from None
+    exact: list[str] = []  # the real duration of placeholder i
+    changed = False
+
+    def put(seconds: float) -> timedelta:
+        exact.append(format_duration(seconds / scale) if seconds > 0 else "0s")
+        return timedelta(seconds=_PLACEHOLDER_S + (len(exact) - 1) * 7 * 86400)
 
     def post(node: Any) -> Any:
+        nonlocal changed
+        new = _scaled_node(node)
+        changed = changed or new is not None
+        return new
+
+    def _scaled_node(node: Any) -> Any:
         if isinstance(node, pp.VectorSelector) and node.offset:
-            node.offset = timedelta(seconds=node.offset.total_seconds() / scale)
+            node.offset = put(node.offset.total_seconds())
             return pp.parse(str(node))
         if isinstance(node, pp.MatrixSelector | pp.SubqueryExpr) and node.range is not None:
-            node.range = timedelta(seconds=node.range.total_seconds() / scale)
+            node.range = put(node.range.total_seconds())
             if isinstance(node, pp.SubqueryExpr) and node.step is not None:
-                node.step = timedelta(seconds=node.step.total_seconds() / scale)
+                node.step = put(node.step.total_seconds())
             return pp.parse(str(node))
         if isinstance(node, pp.Call) and node.func.name in PER_SECOND:
             return pp.parse(f"({node} / {scale:g})")
@@ -62,7 +80,14 @@ def scale_promql(expr: str, scale: float, where: str) -> str:
             return pp.parse(f"predict_linear({series}, ({horizon}) / {scale:g})")
         return None
 
-    return str(pp.transform(tree, post_visit=post))
+    result = pp.transform(tree, post_visit=post)
+    if not changed:  # nothing on the clock: the team's text, not the parser's reprint of it
+        return expr
+    text = str(result)
+    for i, duration in reversed(list(enumerate(exact))):
+        printed = str(pp.parse(f"x[{_PLACEHOLDER_S + i * 7 * 86400}s]")).removeprefix("x{}[").removesuffix("]")
+        text = text.replace(printed, duration)
+    return text
 
 
 def gated(expr: str) -> str:
