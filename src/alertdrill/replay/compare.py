@@ -20,6 +20,8 @@ from alertdrill.replay.rules import scale_promql
 from alertdrill.replay.watch import Evaluations, LiveAlert
 
 REL_TOL = 1e-9
+#: Not a disagreement: the evaluation was not read (the replay re-runs the group slower).
+UNOBSERVED = "unobserved"
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)")
 
 
@@ -86,7 +88,7 @@ def compare_alert(group: ReplayGroup, case: AlertCase, seen: Evaluations) -> Che
     k = int(case.eval_time_s // group.eval_interval_s)
     live = seen.firing(k, case.alertname)
     if live is None:
-        return Check("alert", case.alertname, case.eval_time_s, False, "evaluation not observed", "unobserved")
+        return Check("alert", case.alertname, case.eval_time_s, False, "evaluation not observed", UNOBSERVED)
     missing, extra = _unmatched(case, live)
     if not missing and not extra:
         return Check("alert", case.alertname, case.eval_time_s, True, f"{len(live)} firing, as expected")

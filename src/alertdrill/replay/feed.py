@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from alertdrill.config.promtool_series import STALE, InputSeries
 from alertdrill.replay.remote_write import STALE_NAN, Sample, push
 from alertdrill.replay.rules import GATE
+from alertdrill.runtime.timeouts import TIMEOUTS
 
 log = logging.getLogger(__name__)
 AHEAD_S = 120.0
@@ -73,7 +74,7 @@ class Feeder:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=TIMEOUTS.thread_join)
 
     def _push_due(self) -> None:
         horizon = int((time.time() + AHEAD_S) * 1000)

@@ -93,58 +93,48 @@ def expectations(
 ) -> tuple[list[PageExpectation], list[str]]:
     """Pages due while watched, and notes on what was not due (with why)."""
     out, notes = [], []
-    interval_ms = seen.interval_ms
-    last_k = max(seen.by_k, default=-1)
     for alert, k_fire, k_test in fired:
         labels = {**external_labels, **alert.labels}
         routes, source = receivers_for(labels, cases, scaled_am)
-        fired_ms = clock.t0_ms + k_fire * interval_ms
         for route in routes:
-            if not _has_integrations(scaled_am, route.receiver):
-                notes.append(
-                    f"{alert.name} {alert.labels} → {route.receiver}: a receiver without integrations sends nothing"
-                )
+            why_not = _not_due(seen, clock, scaled_am, alert, route, k_fire)
+            if why_not:
+                notes.append(f"{alert.name} {alert.labels} → {route.receiver}: {why_not}")
                 continue
-            due_ms = fired_ms + round(route.group_wait_s * 1000)
-            k_due = -(-(due_ms - clock.t0_ms) // interval_ms)
-            if k_due > last_k:
-                notes.append(f"{alert.name} {alert.labels} → {route.receiver}: due after the watched window")
-                continue
-            still = any(_key(a) == _key(alert) and a.state == "firing" for a in seen.by_k.get(k_due, []))
-            if not still:
-                notes.append(
-                    f"{alert.name} {alert.labels} → {route.receiver}: resolved before group_wait (nothing is sent)"
-                )
-                continue
+            fired_ms = clock.t0_ms + k_fire * seen.interval_ms
             terms = {
                 "group_wait": route.group_wait_s,
-                "evaluation interval": interval_ms / 1000,
+                "evaluation interval": seen.interval_ms / 1000,
                 "delivery to the recorder": DELIVERY_S,
             }
             if _group_flushed_before(seen, alert, route, k_fire):
                 terms["next group_interval tick (group flushed before)"] = route.group_interval_s
-            exp = PageExpectation(
-                alert,
-                labels,
-                route.receiver,
-                source,
-                fired_ms,
-                fired_ms + round(sum(terms.values()) * 1000),
-                terms,
-                route.group_by,
-            )
-            # The config's intent, read where the test looks: alerts the test sees firing together
+            bound_ms = fired_ms + round(sum(terms.values()) * 1000)
+            exp = PageExpectation(alert, labels, route.receiver, source, fired_ms, bound_ms, terms, route.group_by)
             exp.fired_s = clock.test_time(fired_ms)
+            # The config's intent, read where the test looks: alerts the test sees firing together
             inhibitor = _inhibitor(seen.by_k.get(k_test, []), alert, labels, external_labels, scaled_am)
             if inhibitor is not None:
-                src_fired = clock.test_time(clock.t0_ms + first_firing(seen, inhibitor[1], k_test) * interval_ms)
-                exp.inhibited_by = (
-                    inhibitor[0],
-                    _ident(inhibitor[1].name, inhibitor[1].labels, tuple(inhibitor[1].labels)),
-                    src_fired,
-                )
+                rule, src = inhibitor
+                src_fired = clock.test_time(clock.t0_ms + first_firing(seen, src, k_test) * seen.interval_ms)
+                exp.inhibited_by = (rule, _ident(src.name, src.labels, tuple(src.labels)), src_fired)
             out.append(exp)
     return out, notes
+
+
+def _not_due(
+    seen: Evaluations, clock: Clock, am: dict[str, Any], alert: LiveAlert, route: routing.RouteMatch, k_fire: int
+) -> str:
+    """Why no page is expected from this route while watched ("" when one is)."""
+    if not _has_integrations(am, route.receiver):
+        return "a receiver without integrations sends nothing"
+    due_ms = clock.t0_ms + k_fire * seen.interval_ms + round(route.group_wait_s * 1000)
+    k_due = -(-(due_ms - clock.t0_ms) // seen.interval_ms)
+    if k_due > max(seen.by_k, default=-1):
+        return "due after the watched window"
+    if not any(_key(a) == _key(alert) and a.state == "firing" for a in seen.by_k.get(k_due, [])):
+        return "resolved before group_wait (nothing is sent)"
+    return ""
 
 
 def _has_integrations(am: dict[str, Any], receiver: str) -> bool:

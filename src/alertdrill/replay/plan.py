@@ -215,6 +215,12 @@ def durations_ms(group: ReplayGroup) -> list[int]:
     return sorted({round(d * 1000) for d in found if d > 0})
 
 
+def slower_scale(group: ReplayGroup) -> float | None:
+    """The next slower scale that keeps every duration whole milliseconds (None: none is left)."""
+    durations = durations_ms(group)
+    return next((float(s) for s in SCALES if s < group.time_scale and all(d % s == 0 for d in durations)), None)
+
+
 def choose_scale(group: ReplayGroup) -> tuple[float, list[str]]:
     """The fastest scale at which every duration stays whole milliseconds, and what cannot be replayed."""
     fastest = group.eval_interval_s / MIN_EVAL_S

@@ -98,7 +98,7 @@ def push(url: str, samples: list[Sample]) -> None:
         "X-Prometheus-Remote-Write-Version": "0.1.0",
     }
     try:
-        resp = httpx.post(f"{url}/api/v1/write", content=body, headers=headers, timeout=TIMEOUTS.prometheus_reload)
+        resp = httpx.post(f"{url}/api/v1/write", content=body, headers=headers, timeout=TIMEOUTS.remote_write)
     except httpx.HTTPError as exc:
         raise ObserveError(f"remote write to {url} failed: {exc}") from exc
     if resp.status_code >= 300:

@@ -112,8 +112,11 @@ def watch(
             if got < k:  # the evaluation itself came late: read again once it has run
                 sleep_until((clock.t0_ms + k * interval_ms + 0.9 * interval_ms) / 1000)
                 got, alerts = read_evaluation(prom, clock, primary, interval_ms)
-            if got != k:
+            # The group says which evaluation it finished last only after the rules ran: a read
+            # that ended once the next evaluation may have begun can mix the two, and is dropped.
+            settled = time.time() * 1000 < clock.t0_ms + (got + 1) * interval_ms
+            if got != k or not settled:
                 seen.late_reads += 1
-            if 0 <= got <= last_k and got not in seen.by_k:
+            if settled and 0 <= got <= last_k and got not in seen.by_k:
                 seen.by_k[got] = alerts
     return seen

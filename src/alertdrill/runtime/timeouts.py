@@ -32,6 +32,7 @@ class Timeouts:
     job_submit_request: float = 5.0  # one job through the BFF under load (NATS publish included)
     webhook_mirror_request: float = 5.0  # copying a recorded payload to a user's real endpoint
     acknowledge_request: float = 5.0  # the SOP's acknowledge call (a POST to Alertmanager)
+    remote_write: float = 10.0  # a batch of a replay's samples (5000) written to Prometheus on 127.0.0.1
     prometheus_reload: float = 10.0  # /-/reload re-reads rules; a large rule set takes seconds
     alertmanager_reload: float = 10.0  # /-/reload re-reads and validates the config (templates included)
     grafana_request: float = 10.0  # a dashboard query through Grafana's datasource proxy
