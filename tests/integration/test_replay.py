@@ -92,7 +92,8 @@ def test_inhibition_that_depends_on_which_alert_fires_first(
     assert code == 1, out
     causes = {c["cause"] for c in results["groups"][0]["checks"] if not c["ok"]}
     assert "inhibition-order" in causes, out
-    assert 'ServiceDown{job="bff"} reached critical-oncall although inhibit rule 0 mutes it' in out
+    assert 'ServiceDown{job="bff", severity="critical"} reached critical-oncall although inhibit rule 0 mutes it' in out
+    assert 'while ServiceDown{job="nats", severity="critical"} fires' in out
 
 
 def test_rule_group_interval_that_promtool_ignores(

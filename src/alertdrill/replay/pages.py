@@ -117,7 +117,7 @@ def expectations(
             if inhibitor is not None:
                 rule, src = inhibitor
                 src_fired = clock.test_time(clock.t0_ms + first_firing(seen, src, k_test) * seen.interval_ms)
-                exp.inhibited_by = (rule, _ident(src.name, src.labels, tuple(src.labels)), src_fired)
+                exp.inhibited_by = (rule, _ident(src.name, src.labels, route.group_by), src_fired)
             out.append(exp)
     return out, notes
 
@@ -224,8 +224,9 @@ def _log_error(log_tail: str, receiver: str) -> tuple[str, str] | None:
 
 
 def _ident(name: str, labels: dict[str, str], keys: tuple[str, ...]) -> str:
-    """`ServiceDown{job="bff"}`: the alert by the labels that tell it from its neighbours."""
-    picked = {k: v for k, v in labels.items() if k in keys and k not in ("alertname", "severity", "priority")}
+    """`ServiceDown{job="bff", severity="critical"}`: the alert by its group's labels and its severity
+    (what tells an inhibiting alert from the one it mutes)."""
+    picked = {k: v for k, v in labels.items() if (k in keys or k == "severity") and k != "alertname"}
     return name + ("{" + ", ".join(f'{k}="{v}"' for k, v in sorted(picked.items())) + "}" if picked else "")
 
 

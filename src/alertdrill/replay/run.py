@@ -22,6 +22,7 @@ from alertdrill.config import routing
 from alertdrill.config.monitoring import MonitoringConfig
 from alertdrill.config.routing_cases import load_cases
 from alertdrill.errors import DrillError
+from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.replay.compare import UNOBSERVED, Check, compare_alert, compare_expr
 from alertdrill.replay.feed import Clock, Feeder, gate_samples, samples_of
 from alertdrill.replay.pages import PageExpectation, check_page, expectations, first_firing
@@ -29,7 +30,8 @@ from alertdrill.replay.plan import ReplayGroup, slower_scale
 from alertdrill.replay.rules import primary_group, write_replay_rules
 from alertdrill.replay.watch import Evaluations, LiveAlert, grid_phase, time_zero, watch
 from alertdrill.runtime.rundir import RunDir
-from alertdrill.runtime.wait import sleep_until
+from alertdrill.runtime.timeouts import TIMEOUTS
+from alertdrill.runtime.wait import sleep_until, wait_for
 from alertdrill.stack.base import ReplaySetup
 from alertdrill.stack.registry import open_replay_stack
 
@@ -93,6 +95,18 @@ def _tail_s(group: ReplayGroup, fired: list[tuple[LiveAlert, int, int]], scaled_
     return min(TAIL_S, max(waits, default=-group.eval_interval_s) + group.eval_interval_s)
 
 
+def _wait_for_alertmanager(url: str) -> None:
+    """Time 0 only once Prometheus sends to its Alertmanager: Prometheus 2 hands the notifier its
+    Alertmanagers on a 5 s discovery tick, and an alert that fires before then waits for a resend."""
+    with PrometheusClient(url) as prom:
+        wait_for(
+            f"Prometheus {url} discovering its Alertmanager",
+            prom.alertmanagers,
+            poll_s=0.05,
+            timeout_s=TIMEOUTS.alertmanager_rediscovered,
+        )
+
+
 def replay_group(group: ReplayGroup, monitoring: MonitoringConfig, run: RunDir, bin_path: str | None) -> GroupResult:
     result = GroupResult(group)
     if group.skipped:
@@ -128,6 +142,7 @@ def _replay(
     setup = ReplaySetup(run, rules, group.time_scale, interval_s, bin_path, group.external_labels, group.external_url)
     with open_replay_stack(setup, monitoring) as stack:
         primary = primary_group(group)
+        _wait_for_alertmanager(stack.prometheus_url)
         clock = Clock(time_zero(grid_phase(stack.prometheus_url, primary), interval_ms, LEAD_S), group.time_scale)
         samples = samples_of(group.series, group.series_interval_s, clock)
         samples += gate_samples(clock, group.eval_interval_s, group.horizon_s + TAIL_S * 2)
