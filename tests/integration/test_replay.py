@@ -5,6 +5,7 @@ make it exit 1 with the live-only cause located (README "Replay: what only a liv
 from __future__ import annotations
 
 import json
+import signal
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -122,3 +123,12 @@ def test_a_group_that_reads_the_clock_is_skipped_with_the_reason_up_front(
     assert results["groups"][0]["status"] == "skipped"
     first_lines = out.splitlines()[:3]
     assert any("SKIP fluo.rules.test.yml group 1" in line and "reads the clock" in line for line in first_lines), out
+
+
+def test_ctrl_c_stops_every_group_under_way_and_leaves_nothing(runner: Runner) -> None:
+    """Ctrl-C after the first group ended: the groups under way stop at their next evaluation."""
+    proc, lines = runner.popen_until("[1/", "replay", "-q", "--parallel", "2", "-k", "fluo.rules.test.yml")
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 130, "".join(lines)
+    assert "interrupted; everything started was stopped" in "".join(lines)
+    assert runner.leftovers() == []

@@ -28,7 +28,7 @@ from alertdrill.replay.feed import Clock, Feeder, gate_samples, samples_of
 from alertdrill.replay.pages import PageExpectation, check_page, expectations, first_firing
 from alertdrill.replay.plan import ReplayGroup, slower_scale
 from alertdrill.replay.rules import primary_group, write_replay_rules
-from alertdrill.replay.watch import Evaluations, LiveAlert, grid_phase, time_zero, watch
+from alertdrill.replay.watch import STOP, Evaluations, LiveAlert, grid_phase, time_zero, watch
 from alertdrill.runtime.rundir import RunDir
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.wait import sleep_until, wait_for
@@ -209,12 +209,23 @@ def replay_all(
     lock = threading.Lock()
 
     def one(i: int) -> None:
-        result = replay_group(groups[i], monitoring, RunDir.create(runs_dir, f"{run_id}-gw{i}"), bin_path)
+        if STOP.is_set():
+            return
+        run = None if groups[i].skipped else RunDir.create(runs_dir, f"{run_id}-gw{i}")
+        result = replay_group(groups[i], monitoring, run, bin_path) if run else GroupResult(groups[i])
         with lock:
             results[i] = result
             progress(result, len(results), len(groups))
 
+    STOP.clear()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for f in [pool.submit(one, i) for i in order]:
-            f.result()
+        futures = [pool.submit(one, i) for i in order]
+        try:
+            for f in futures:
+                f.result()
+        except KeyboardInterrupt:  # the groups under way stop at their next evaluation; the rest never start
+            STOP.set()
+            for f in futures:
+                f.cancel()
+            raise
     return [results[i] for i in range(len(groups))]

@@ -9,10 +9,12 @@ machine is known as such and never compared as if it were another evaluation.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from alertdrill.errors import DrillError
 from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.replay.feed import Clock
 from alertdrill.replay.rules import CLOCK, GROUP_LABEL
@@ -21,6 +23,8 @@ from alertdrill.runtime.wait import sleep_until, wait_for
 
 #: A read sits this far into the interval after the evaluation it wants.
 READ_AT = 0.4
+#: Set on Ctrl-C: every group's watch stops at its next evaluation, so its stack is stopped at once.
+STOP = threading.Event()
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,8 @@ def watch(
     first = max(seen.by_k, default=-1) + 1
     with PrometheusClient(url) as prom:
         for k in range(first, last_k + 1):
+            if STOP.is_set():
+                raise DrillError("replay interrupted")
             if k in seen.by_k:
                 continue
             sleep_until((clock.t0_ms + k * interval_ms + READ_AT * interval_ms) / 1000)
