@@ -7,6 +7,8 @@ from typing import Any
 
 import promql_parser as pp
 
+from alertdrill.errors import ConfigError
+
 COMPARISONS = (">", "<", ">=", "<=", "==", "!=")
 
 
@@ -21,6 +23,14 @@ _OPS = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "Mat
 
 def parse(expr: str) -> Any:
     return pp.parse(expr)
+
+
+def parse_located(expr: str, where: str) -> Any:
+    """The tree of `expr`, or a ConfigError naming `where` (a rule, a test) with the parser's reason."""
+    try:
+        return pp.parse(expr)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: PromQL does not parse: {exc}") from None
 
 
 def selectors(expr: str) -> list[Selector]:

@@ -15,8 +15,8 @@ from typing import Any
 import promql_parser as pp
 
 from alertdrill.config.durations import format_duration, parse_duration
+from alertdrill.config.promql import parse_located
 from alertdrill.config.ruleset import RuleFile
-from alertdrill.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,7 @@ def scale_expr(expr: str, factor: float, min_range_s: float, where: str, notes: 
     """Divide every range and subquery window in `expr` by `factor` (at least `min_range_s`)."""
     if factor == 1:
         return expr
-    try:
-        tree = pp.parse(expr)
-    except ValueError as exc:
-        raise ConfigError(f"{where}: PromQL does not parse: {exc}") from None
+    tree = parse_located(expr, where)
     changed = False
 
     def post(node: Any) -> Any:

@@ -26,7 +26,7 @@ from typing import Any
 import promql_parser as pp
 
 from alertdrill.config.durations import format_duration, parse_duration
-from alertdrill.errors import ConfigError
+from alertdrill.config.promql import parse_located
 from alertdrill.replay.plan import ReplayGroup
 from alertdrill.runtime.yamlfile import dump_yaml
 
@@ -47,10 +47,7 @@ def scale_promql(expr: str, scale: float, where: str) -> str:
     """`expr` as it reads on a clock `scale` times faster, with the values it had before."""
     if scale == 1:
         return expr
-    try:
-        tree = pp.parse(expr)
-    except ValueError as exc:
-        raise ConfigError(f"{where}: PromQL does not parse: {exc}") from None
+    tree = parse_located(expr, where)
     exact: list[str] = []  # the real duration of placeholder i
     changed = False
 

@@ -21,7 +21,7 @@ from alertdrill.runtime.binaries import find_binary
 from alertdrill.runtime.ports import LOOPBACK, PortAllocator
 from alertdrill.runtime.tlsca import issue_run_certificates
 from alertdrill.runtime.yamlfile import dump_yaml
-from alertdrill.stack.base import PipelineTimers, ReplaySetup, Timing
+from alertdrill.stack.base import ReplaySetup, Timing
 from alertdrill.stack.common import StackLifecycle
 from alertdrill.stack.local.pipeline import LocalPipeline, PipelineSetup
 
@@ -110,10 +110,6 @@ class ReplayStack(StackLifecycle):
     @property
     def alertmanager_url(self) -> str:
         return self._pipeline().alertmanager_urls[0]
-
-    @property
-    def timers(self) -> PipelineTimers:
-        return PipelineTimers.scaled(self.setup.time_scale)
 
     def log_tails(self) -> dict[str, str]:
         return {p.name: p.log_tail() for p in self._pipeline().processes()}
