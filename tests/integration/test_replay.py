@@ -132,3 +132,11 @@ def test_ctrl_c_stops_every_group_under_way_and_leaves_nothing(runner: Runner) -
     assert proc.wait(timeout=30) == 130, "".join(lines)
     assert "interrupted; everything started was stopped" in "".join(lines)
     assert runner.leftovers() == []
+
+
+def test_where_the_test_says_an_alert_stops_the_paged_are_told_it_resolved(runner: Runner, tmp_path: Path) -> None:
+    code, out, results = _replay(runner, Path("monitoring"), "fluo.meta.test.yml group 4 ", tmp_path)
+    assert code == 0, out
+    told = [c for c in results["groups"][0]["checks"] if c["kind"] == "resolved"]
+    assert {c["name"].split(" → ")[1] for c in told} == {"alerting-degraded", "high-oncall"}, told
+    assert all(c["ok"] and c["at_s"] == 180 for c in told), told

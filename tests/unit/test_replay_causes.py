@@ -10,8 +10,10 @@ from alertdrill.config.ruleset import RuleFile
 from alertdrill.notify.message import AlertRef, Message
 from alertdrill.replay import causes
 from alertdrill.replay.compare import compare_alert, same_text
+from alertdrill.replay.feed import Clock
 from alertdrill.replay.pages import PageExpectation, check_page, empty_refs
 from alertdrill.replay.plan import AlertCase, ReplayGroup
+from alertdrill.replay.resolved import check_resolved, resolve_expectations
 from alertdrill.replay.watch import Evaluations, LiveAlert
 
 DOWN = {"alertname": "ServiceDown", "job": "bff", "severity": "critical"}
@@ -24,10 +26,27 @@ AM = {
 
 
 def _group(interval: str | None = None) -> ReplayGroup:
-    doc = {"groups": [{"name": "critical", **({"interval": interval} if interval else {}), "rules": [
-        {"alert": "ServiceDown", "expr": "up == 0", "labels": {"severity": "critical"}}]}]}  # fmt: skip
-    return ReplayGroup(Path("t.test.yml"), 1, "g", 15.0, 15.0, [InputSeries({"__name__": "up"}, (0.0,))], [], [],
-                       [RuleFile(Path("r.yml"), doc)], time_scale=60.0)  # fmt: skip
+    doc = {
+        "groups": [
+            {
+                "name": "critical",
+                **({"interval": interval} if interval else {}),
+                "rules": [{"alert": "ServiceDown", "expr": "up == 0", "labels": {"severity": "critical"}}],
+            }
+        ]
+    }
+    return ReplayGroup(
+        Path("t.test.yml"),
+        1,
+        "g",
+        15.0,
+        15.0,
+        [InputSeries({"__name__": "up"}, (0.0,))],
+        [],
+        [],
+        [RuleFile(Path("r.yml"), doc)],
+        time_scale=60.0,
+    )
 
 
 def _case() -> AlertCase:
@@ -42,8 +61,16 @@ def _seen(firing: bool) -> Evaluations:
 
 def _expectation(**kw: object) -> PageExpectation:
     alert = LiveAlert("ServiceDown", DOWN, {}, "firing", "g")
-    base = {"alert": alert, "labels": DOWN, "receiver": "oncall", "source": "routing tree", "fired_ms": 1000,
-            "bound_ms": 3000, "terms": {"group_wait": 1.0}, "group_by": ("alertname",)}  # fmt: skip
+    base = {
+        "alert": alert,
+        "labels": DOWN,
+        "receiver": "oncall",
+        "source": "routing tree",
+        "fired_ms": 1000,
+        "bound_ms": 3000,
+        "terms": {"group_wait": 1.0},
+        "group_by": ("alertname",),
+    }
     return PageExpectation(**{**base, **kw})  # type: ignore[arg-type]
 
 
@@ -133,3 +160,32 @@ def test_the_list_is_closed_and_each_cause_is_produced_here() -> None:
     assert len(codes) == len(set(codes))
     source = Path(__file__).read_text()
     assert [c for c in codes if f'_cause("{c}"' not in source] == []
+
+
+def test_resolved_untold_where_the_test_says_the_alert_stops() -> None:
+    """Fired at 60s, the test expects nothing at 120s; live it stopped at 90s (evaluation 6)."""
+    group = _group()
+    group.alerts = [_case(), AlertCase(120.0, "ServiceDown", [])]
+    seen = Evaluations(250)
+    firing = [LiveAlert("ServiceDown", DOWN, {}, "firing", "g")]
+    seen.by_k.update({4: firing, 5: firing, 6: [], 7: [], 8: []})
+    clock = Clock(0, 60.0)
+    page = _expectation(fired_ms=1000, fired_s=60.0, group_interval_s=5.0)
+    am = {**AM, "receivers": [{"name": "oncall", "email_configs": [{"to": "a@b", "send_resolved": True}]}]}
+    (expect,) = resolve_expectations(group, seen, clock, [page], am)
+    assert expect.resolved_ms == 1500 and expect.bound_ms == 1500 + 5000 + 250 + 1000
+    resolved = Message(
+        "oncall",
+        "email-0",
+        "email",
+        3.0,
+        "resolved",
+        text="ServiceDown",
+        alerts=(AlertRef("ServiceDown", DOWN, "resolved"),),
+    )
+    assert check_resolved(expect, [resolved]).ok
+    check = check_resolved(expect, [])
+    _cause("resolved-untold", check.cause)
+    assert "group_interval 5s" in check.explanation
+    quiet = {**AM, "receivers": [{"name": "oncall", "email_configs": [{"to": "a@b", "send_resolved": False}]}]}
+    assert resolve_expectations(group, seen, clock, [page], quiet) == []  # nobody is to be told

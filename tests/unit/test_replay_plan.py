@@ -20,8 +20,17 @@ def _group(exprs: list[str], series: str = "up", interval: str | None = None, **
     rules = [{"alert": f"A{i}", "expr": e, "for": "30s"} for i, e in enumerate(exprs)]
     doc = {"groups": [{"name": "g", **({"interval": interval} if interval else {}), **group, "rules": rules}]}
     alerts = [AlertCase(60.0, f"A{i}", []) for i in range(len(exprs))]
-    g = ReplayGroup(Path("t.test.yml"), 1, "g", 15.0, 15.0, [InputSeries({"__name__": series}, (1.0,))],
-                    alerts, [], [RuleFile(Path("r.yml"), doc)])  # fmt: skip
+    g = ReplayGroup(
+        Path("t.test.yml"),
+        1,
+        "g",
+        15.0,
+        15.0,
+        [InputSeries({"__name__": series}, (1.0,))],
+        alerts,
+        [],
+        [RuleFile(Path("r.yml"), doc)],
+    )
     g.time_scale, g.skipped = choose_scale(g)
     return g
 

@@ -59,6 +59,11 @@ PAGE_LATE = Cause(
     "page-late",
     "{alert} reached {receiver} {late:.2f}s after its bound ({bound})",
 )
+RESOLVED_UNTOLD = Cause(
+    "resolved-untold",
+    "{alert} stopped firing where the test says ({at:g}s), but {receiver}, which sends resolved "
+    "notifications, was not told within its bound ({bound})",
+)
 PROMTOOL_TOO = Cause(
     "promtool-fails-too",
     "promtool {version} fails this check as well: the test expects what neither promtool nor the live "
@@ -75,6 +80,7 @@ CAUSES = (
     INHIBITION_ORDER,
     INHIBITION_RACE,
     PAGE_LATE,
+    RESOLVED_UNTOLD,
     PROMTOOL_TOO,
     UNEXPLAINED,
 )

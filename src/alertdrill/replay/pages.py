@@ -52,6 +52,7 @@ class PageExpectation:
     #: (inhibit rule index, source alert, test time the source began firing)
     inhibited_by: tuple[int, str, float] | None = None
     fired_s: float = 0.0  # test time of the first firing evaluation
+    group_interval_s: float = 0.0  # the route's, scaled: when a resolved notification goes out
     notes: list[str] = field(default_factory=list)
 
 
@@ -112,12 +113,13 @@ def expectations(
             bound_ms = fired_ms + round(sum(terms.values()) * 1000)
             exp = PageExpectation(alert, labels, route.receiver, source, fired_ms, bound_ms, terms, route.group_by)
             exp.fired_s = clock.test_time(fired_ms)
+            exp.group_interval_s = route.group_interval_s
             # The config's intent, read where the test looks: alerts the test sees firing together
             inhibitor = _inhibitor(seen.by_k.get(k_test, []), alert, labels, external_labels, scaled_am)
             if inhibitor is not None:
                 rule, src = inhibitor
                 src_fired = clock.test_time(clock.t0_ms + first_firing(seen, src, k_test) * seen.interval_ms)
-                exp.inhibited_by = (rule, _ident(src.name, src.labels, route.group_by), src_fired)
+                exp.inhibited_by = (rule, ident(src.name, src.labels, route.group_by), src_fired)
             out.append(exp)
     return out, notes
 
@@ -163,7 +165,7 @@ def _inhibitor(
     return None
 
 
-def _carries(m: Message, exp: PageExpectation) -> bool:
+def carries(m: Message, exp: PageExpectation) -> bool:
     """The message carries this very alert: by the alerts it lists (every label of the alert),
     else, for a message that lists none, by its text naming the alert and its group's labels."""
     if m.alerts:
@@ -182,7 +184,7 @@ def _delivered(messages: list[Message], exp: PageExpectation) -> list[Message]:
         if m.receiver == exp.receiver
         and m.arrived_at * 1000 >= exp.fired_ms
         and m.status != "resolved"
-        and _carries(m, exp)
+        and carries(m, exp)
     ]
 
 
@@ -223,7 +225,7 @@ def _log_error(log_tail: str, receiver: str) -> tuple[str, str] | None:
     return None
 
 
-def _ident(name: str, labels: dict[str, str], keys: tuple[str, ...]) -> str:
+def ident(name: str, labels: dict[str, str], keys: tuple[str, ...]) -> str:
     """`ServiceDown{job="bff", severity="critical"}`: the alert by its group's labels and its severity
     (what tells an inhibiting alert from the one it mutes)."""
     picked = {k: v for k, v in labels.items() if (k in keys or k == "severity") and k != "alertname"}
@@ -238,7 +240,7 @@ def check_page(exp: PageExpectation, messages: list[Message], am_log: str, am: d
     name = f"{exp.alert.name} → {exp.receiver}"
     at_s = exp.fired_s
     got = _delivered(messages, exp)
-    facts = {"alert": _ident(exp.alert.name, exp.alert.labels, exp.group_by), "receiver": exp.receiver}
+    facts = {"alert": ident(exp.alert.name, exp.alert.labels, exp.group_by), "receiver": exp.receiver}
     if exp.inhibited_by is not None:
         rule, source, source_s = exp.inhibited_by
         if got:

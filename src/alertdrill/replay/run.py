@@ -27,6 +27,7 @@ from alertdrill.replay.compare import UNOBSERVED, Check, compare_alert, compare_
 from alertdrill.replay.feed import Clock, Feeder, gate_samples, samples_of
 from alertdrill.replay.pages import PageExpectation, check_page, expectations, first_firing
 from alertdrill.replay.plan import ReplayGroup, slower_scale
+from alertdrill.replay.resolved import check_resolved, resolve_expectations
 from alertdrill.replay.rules import primary_group, write_replay_rules
 from alertdrill.replay.watch import STOP, Evaluations, LiveAlert, grid_phase, time_zero, watch
 from alertdrill.runtime.rundir import RunDir
@@ -167,14 +168,20 @@ def _replay(
         pages, result.notes = expectations(
             seen, _fired(group, seen), clock, scaled_am, load_cases(monitoring.routing_tests), group.external_labels
         )
-        if pages:
-            sleep_until(max(p.bound_ms for p in pages) / 1000 + 0.2)
+        resolves = resolve_expectations(group, seen, clock, pages, scaled_am)
+        bounds = [p.bound_ms for p in pages] + [r.bound_ms for r in resolves]
+        if bounds:
+            sleep_until(max(bounds) / 1000 + 0.2)
         am_log = stack.log_tails().get("alertmanager", "")
         messages = stack.recorder.messages()
+        delivered = []
         for p in pages:
             check = check_page(p, messages, am_log, scaled_am)
             result.checks.append(check)
             result.pages.append(_page_record(p, check, clock))
+            if check.ok and p.inhibited_by is None:
+                delivered.append(p)
+        result.checks += [check_resolved(r, messages) for r in resolves if r.page in delivered]
         result.timeline = _timeline(seen, clock, interval_ms)
         if seen.late_reads:
             result.notes.append(f"{seen.late_reads} evaluation read(s) came late on this machine")

@@ -31,7 +31,9 @@ def write_replay_junit(path: Path, results: dict[str, Any]) -> None:
             cases, failures = cases + 1, failures + 1
         for c in g["checks"]:
             name = (
-                f"{c['kind']} {c['name']} @ {c['at_s']:g}s" if c["kind"] in ("alert", "expr") else f"page {c['name']}"
+                f"{c['kind']} {c['name']} @ {c['at_s']:g}s"
+                if c["kind"] in ("alert", "expr")
+                else f"{c['kind']} {c['name']}"
             )
             case = ET.SubElement(suite, "testcase", classname=f"replay.{c['kind']}", name=name)
             cases += 1
