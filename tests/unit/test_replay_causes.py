@@ -189,3 +189,12 @@ def test_resolved_untold_where_the_test_says_the_alert_stops() -> None:
     assert "group_interval 5s" in check.explanation
     quiet = {**AM, "receivers": [{"name": "oncall", "email_configs": [{"to": "a@b", "send_resolved": False}]}]}
     assert resolve_expectations(group, seen, clock, [page], quiet) == []  # nobody is to be told
+
+
+def test_an_unread_evaluation_never_makes_an_alert_start_later() -> None:
+    from alertdrill.replay.pages import first_firing
+
+    seen = Evaluations(250)
+    alert = LiveAlert("ServiceDown", DOWN, {}, "firing", "g")
+    seen.by_k.update({2: [], 3: [alert], 5: [alert], 6: [alert]})  # evaluation 4 went unread
+    assert first_firing(seen, alert, 6) == 3

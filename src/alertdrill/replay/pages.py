@@ -61,9 +61,13 @@ def _key(a: LiveAlert) -> tuple[str, tuple[tuple[str, str], ...]]:
 
 
 def first_firing(seen: Evaluations, alert: LiveAlert, upto: int) -> int:
-    """The evaluation from which `alert` fired without a break up to evaluation `upto`."""
+    """The evaluation from which `alert` fired without a break up to evaluation `upto`: the first
+    after the last one read not firing it (an evaluation that went unread on a busy machine may have
+    fired it, so the earliest it can have begun)."""
     k = upto
-    while k - 1 in seen.by_k and any(_key(a) == _key(alert) and a.state == "firing" for a in seen.by_k[k - 1]):
+    while k > 0 and (
+        k - 1 not in seen.by_k or any(_key(a) == _key(alert) and a.state == "firing" for a in seen.by_k[k - 1])
+    ):
         k -= 1
     return k
 
