@@ -10,6 +10,7 @@ expression tests are queried at their exact times and the pages checked against 
 from __future__ import annotations
 
 import logging
+import queue
 import shutil
 import threading
 import time
@@ -30,6 +31,7 @@ from alertdrill.replay.plan import ReplayGroup, slower_scale
 from alertdrill.replay.resolved import check_resolved, resolve_expectations
 from alertdrill.replay.rules import primary_group, write_replay_rules
 from alertdrill.replay.watch import STOP, Evaluations, LiveAlert, grid_phase, time_zero, watch
+from alertdrill.runtime.ports import worker_port_block
 from alertdrill.runtime.rundir import RunDir
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.wait import sleep_until, wait_for
@@ -108,13 +110,15 @@ def _wait_for_alertmanager(url: str) -> None:
         )
 
 
-def replay_group(group: ReplayGroup, monitoring: MonitoringConfig, run: RunDir, bin_path: str | None) -> GroupResult:
+def replay_group(
+    group: ReplayGroup, monitoring: MonitoringConfig, run: RunDir, bin_path: str | None, ports: range | None = None
+) -> GroupResult:
     result = GroupResult(group)
     if group.skipped:
         return result
     start = time.monotonic()
     try:
-        _replay(group, monitoring, run, bin_path, result)
+        _replay(group, monitoring, run, bin_path, result, ports)
         slower = slower_scale(group)
         if any(c.cause == UNOBSERVED for c in result.checks) and slower is not None:
             # A tested evaluation could not be read between two others on this busy machine:
@@ -124,7 +128,7 @@ def replay_group(group: ReplayGroup, monitoring: MonitoringConfig, run: RunDir, 
             for data in ("prometheus-data", "alertmanager-data"):
                 shutil.rmtree(run.path / data, ignore_errors=True)
             result = GroupResult(group, notes=[note])
-            _replay(group, monitoring, run, bin_path, result)
+            _replay(group, monitoring, run, bin_path, result, ports)
         unread = [c for c in result.checks if c.cause == UNOBSERVED]
         if unread:  # the replay's failure, never a verdict on the config
             result.error = f"{len(unread)} tested evaluation(s) went unread even at time scale {group.time_scale:g}"
@@ -135,12 +139,19 @@ def replay_group(group: ReplayGroup, monitoring: MonitoringConfig, run: RunDir, 
 
 
 def _replay(
-    group: ReplayGroup, monitoring: MonitoringConfig, run: RunDir, bin_path: str | None, result: GroupResult
+    group: ReplayGroup,
+    monitoring: MonitoringConfig,
+    run: RunDir,
+    bin_path: str | None,
+    result: GroupResult,
+    ports: range | None,
 ) -> None:
     rules = write_replay_rules(group, run.sub("config") / "replay.rules.yml")
     interval_s = group.eval_interval_s / group.time_scale
     interval_ms = round(interval_s * 1000)
-    setup = ReplaySetup(run, rules, group.time_scale, interval_s, bin_path, group.external_labels, group.external_url)
+    setup = ReplaySetup(
+        run, rules, group.time_scale, interval_s, bin_path, group.external_labels, group.external_url, ports
+    )
     with open_replay_stack(setup, monitoring) as stack:
         primary = primary_group(group)
         _wait_for_alertmanager(stack.prometheus_url)
@@ -165,9 +176,10 @@ def _replay(
             raise DrillError(f"{group.label}: feeding the series failed: {feeder.error}")
         result.checks += [compare_alert(group, c, seen) for c in group.alerts]
         result.checks += [compare_expr(stack.prometheus_url, group, c, clock) for c in group.exprs]
-        pages, result.notes = expectations(
+        pages, notes = expectations(
             seen, _fired(group, seen), clock, scaled_am, load_cases(monitoring.routing_tests), group.external_labels
         )
+        result.notes += notes
         resolves = resolve_expectations(group, seen, clock, pages, scaled_am)
         bounds = [p.bound_ms for p in pages] + [r.bound_ms for r in resolves]
         if bounds:
@@ -215,11 +227,20 @@ def replay_all(
     results: dict[int, GroupResult] = {}
     lock = threading.Lock()
 
+    slots: queue.SimpleQueue[int] = queue.SimpleQueue()  # a port block per stack running at once
+    for slot in range(max(1, workers)):
+        slots.put(slot)
+
     def one(i: int) -> None:
         if STOP.is_set():
             return
         run = None if groups[i].skipped else RunDir.create(runs_dir, f"{run_id}-gw{i}")
-        result = replay_group(groups[i], monitoring, run, bin_path) if run else GroupResult(groups[i])
+        slot = slots.get()
+        try:
+            ports = worker_port_block(run_id, f"gw{slot}")
+            result = replay_group(groups[i], monitoring, run, bin_path, ports) if run else GroupResult(groups[i])
+        finally:
+            slots.put(slot)
         with lock:
             results[i] = result
             progress(result, len(results), len(groups))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,7 +20,7 @@ from alertdrill.observe.prometheus import PrometheusClient
 from alertdrill.replay.feed import Clock
 from alertdrill.replay.rules import CLOCK, GROUP_LABEL
 from alertdrill.runtime.timeouts import TIMEOUTS
-from alertdrill.runtime.wait import sleep_until, wait_for
+from alertdrill.runtime.wait import poll, sleep_until, wait_for
 
 #: A read sits this far into the interval after the evaluation it wants.
 READ_AT = 0.4
@@ -101,6 +102,10 @@ def read_evaluation(
     return k, alerts
 
 
+def _reached(k: int) -> Callable[[tuple[int, list[LiveAlert]]], bool]:
+    return lambda answer: answer[0] >= k
+
+
 def watch(
     url: str, clock: Clock, primary: str, interval_ms: int, last_k: int, seen: Evaluations | None = None
 ) -> Evaluations:
@@ -114,10 +119,18 @@ def watch(
             if k in seen.by_k:
                 continue
             sleep_until((clock.t0_ms + k * interval_ms + READ_AT * interval_ms) / 1000)
-            got, alerts = read_evaluation(prom, clock, primary, interval_ms)
-            if got < k:  # the evaluation itself came late: read again once it has run
-                sleep_until((clock.t0_ms + k * interval_ms + 0.9 * interval_ms) / 1000)
-                got, alerts = read_evaluation(prom, clock, primary, interval_ms)
+            # the evaluation itself may come late on a busy machine: read again until it has run
+            waited = poll(
+                f"evaluation {k} of {url}",
+                lambda: read_evaluation(prom, clock, primary, interval_ms),
+                poll_s=0.02,
+                until=(clock.t0_ms + (k + 0.95) * interval_ms) / 1000,
+                done=_reached(k),
+            )
+            if waited.value is None:
+                seen.late_reads += 1
+                continue
+            got, alerts = waited.value
             # The group says which evaluation it finished last only after the rules ran: a read
             # that ended once the next evaluation may have begun can mix the two, and is dropped.
             settled = time.time() * 1000 < clock.t0_ms + (got + 1) * interval_ms

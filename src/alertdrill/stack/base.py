@@ -225,6 +225,9 @@ class ReplaySetup:
     bin_path: str | None
     external_labels: dict[str, str]
     external_url: str
+    #: The ports this stack may use: stacks started at once in one process (threads) must not
+    #: hand the same free port to two servers (runtime.ports.worker_port_block).
+    port_block: range | None = None
 
 
 class ReplayServers(Protocol):

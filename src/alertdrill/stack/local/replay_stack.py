@@ -38,10 +38,10 @@ class ReplayStack(StackLifecycle):
         self.setup = setup
         self.monitoring = monitoring
         self.run = setup.run
-        self.recorder = NotificationRecorder()
+        self._ports = PortAllocator(setup.port_block)
+        self.recorder = NotificationRecorder(self._ports.claim("recorder") if setup.port_block else None)
         self.pipeline: LocalPipeline | None = None
         self.alertmanager_config: Path | None = None
-        self._ports = PortAllocator(None)
 
     def start(self) -> None:
         s = self.setup
