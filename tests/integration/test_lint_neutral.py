@@ -130,7 +130,7 @@ def live_prometheus(tmp_path: Path) -> Iterator[str]:
                 names = httpx.get(f"{url}/api/v1/label/__name__/values", timeout=2).json().get("data") or []
                 if "prometheus_build_info" in names:
                     break
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError):  # not up yet, or up but not ready: 503 "Service Unavailable"
                 pass
             time.sleep(0.2)
         else:
