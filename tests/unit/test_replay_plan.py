@@ -120,7 +120,10 @@ def test_remote_write_bytes_decode_back_to_the_samples() -> None:
     out = b""
     while i < len(framed):
         tag = framed[i] >> 2
-        size, i = (tag + 1, i + 1) if tag < 60 else (struct.unpack("<H", framed[i + 1 : i + 3])[0] + 1, i + 3)
+        assert framed[i] & 3 == 0 and tag <= 61  # literals only; lengths inline, or in 1 or 2 bytes
+        width = max(0, tag - 59)  # 60: one byte of length-1, 61: two
+        extra = int.from_bytes(framed[i + 1 : i + 1 + width], "little") if width else tag
+        size, i = extra + 1, i + 1 + width
         out, i = out + framed[i : i + size], i + size
     assert out == body
     assert body.startswith(b"\x0a") and struct.pack("<Q", 0x7FF0000000000002) in body  # the staleness bits

@@ -13,7 +13,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from alertdrill.config.durations import parse_duration
+from alertdrill.config.durations import format_duration, parse_duration
 from alertdrill.errors import ConfigError, ToolTimeoutError
 from alertdrill.replay.plan import ReplayGroup
 from alertdrill.runtime.timeouts import TIMEOUTS
@@ -44,7 +44,7 @@ def promtool_failures(group: ReplayGroup, bin_path: str | None) -> set[tuple[str
     """Run promtool on this one group (its own test file, the same rule files)."""
     header = {
         "rule_files": [str(rf.path.resolve()) for rf in group.rule_files],
-        "evaluation_interval": f"{group.eval_interval_s:g}s",
+        "evaluation_interval": format_duration(group.eval_interval_s),
         **({"group_eval_order": group.group_order} if group.group_order else {}),
     }
     with tempfile.TemporaryDirectory(prefix="alertdrill-replay-") as tmp:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from alertdrill.config import routing
 from alertdrill.config.monitoring import MonitoringConfig
@@ -35,7 +36,7 @@ from alertdrill.runtime.ports import worker_port_block
 from alertdrill.runtime.rundir import RunDir
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.wait import sleep_until, wait_for
-from alertdrill.stack.base import ReplaySetup
+from alertdrill.stack.base import ReplayServers, ReplaySetup
 from alertdrill.stack.registry import open_replay_stack
 
 log = logging.getLogger(__name__)
@@ -155,11 +156,18 @@ def _replay(
     with open_replay_stack(setup, monitoring) as stack:
         primary = primary_group(group)
         _wait_for_alertmanager(stack.prometheus_url)
-        clock = Clock(time_zero(grid_phase(stack.prometheus_url, primary), interval_ms, LEAD_S), group.time_scale)
+        # the lead leaves time to write the samples (about 50 000 a second here) before time 0
+        lead_s = LEAD_S + sum(len(s.points) for s in group.series) / 50_000
+        clock = Clock(time_zero(grid_phase(stack.prometheus_url, primary), interval_ms, lead_s), group.time_scale)
         samples = samples_of(group.series, group.series_interval_s, clock)
         samples += gate_samples(clock, group.eval_interval_s, group.horizon_s + TAIL_S * 2)
         scaled_am = routing.scale_timers(monitoring.alertmanager, group.time_scale)
         with Feeder(stack.prometheus_url, samples) as feeder:
+            if time.time() * 1000 >= clock.t0_ms:  # an evaluation may have run without them
+                raise DrillError(
+                    f"{group.label}: the samples were written after time 0 ({lead_s:.2f}s lead): the machine is "
+                    "too busy for this scale; run with fewer --parallel stacks"
+                )
             seen = watch(
                 stack.prometheus_url, clock, primary, interval_ms, int(group.horizon_s // group.eval_interval_s)
             )
@@ -176,27 +184,40 @@ def _replay(
             raise DrillError(f"{group.label}: feeding the series failed: {feeder.error}")
         result.checks += [compare_alert(group, c, seen) for c in group.alerts]
         result.checks += [compare_expr(stack.prometheus_url, group, c, clock) for c in group.exprs]
-        pages, notes = expectations(
-            seen, _fired(group, seen), clock, scaled_am, load_cases(monitoring.routing_tests), group.external_labels
-        )
-        result.notes += notes
-        resolves = resolve_expectations(group, seen, clock, pages, scaled_am)
-        bounds = [p.bound_ms for p in pages] + [r.bound_ms for r in resolves]
-        if bounds:
-            sleep_until(max(bounds) / 1000 + 0.2)
-        am_log = stack.log_tails().get("alertmanager", "")
-        messages = stack.recorder.messages()
-        delivered = []
-        for p in pages:
-            check = check_page(p, messages, am_log, scaled_am)
-            result.checks.append(check)
-            result.pages.append(_page_record(p, check, clock))
-            if check.ok and p.inhibited_by is None:
-                delivered.append(p)
-        result.checks += [check_resolved(r, messages) for r in resolves if r.page in delivered]
+        _follow_pages(group, monitoring, stack, seen, clock, scaled_am, result)
         result.timeline = _timeline(seen, clock, interval_ms)
         if seen.late_reads:
             result.notes.append(f"{seen.late_reads} evaluation read(s) came late on this machine")
+
+
+def _follow_pages(
+    group: ReplayGroup,
+    monitoring: MonitoringConfig,
+    stack: ReplayServers,
+    seen: Evaluations,
+    clock: Clock,
+    scaled_am: dict[str, Any],
+    result: GroupResult,
+) -> None:
+    """Every fired alert to its pages, and where the test says it stops, to its resolved notices."""
+    pages, notes = expectations(
+        seen, _fired(group, seen), clock, scaled_am, load_cases(monitoring.routing_tests), group.external_labels
+    )
+    result.notes += notes
+    resolves = resolve_expectations(group, seen, clock, pages, scaled_am)
+    bounds = [p.bound_ms for p in pages] + [r.bound_ms for r in resolves]
+    if bounds:
+        sleep_until(max(bounds) / 1000 + 0.2)
+    am_log = stack.log_tails().get("alertmanager", "")
+    messages = stack.recorder.messages()
+    delivered = []
+    for p in pages:
+        check = check_page(p, messages, am_log, scaled_am)
+        result.checks.append(check)
+        result.pages.append(_page_record(p, check, clock))
+        if check.ok and p.inhibited_by is None:
+            delivered.append(p)
+    result.checks += [check_resolved(r, messages) for r in resolves if r.page in delivered]
 
 
 def _page_record(p: PageExpectation, check: Check, clock: Clock) -> dict[str, object]:
@@ -234,11 +255,14 @@ def replay_all(
     def one(i: int) -> None:
         if STOP.is_set():
             return
-        run = None if groups[i].skipped else RunDir.create(runs_dir, f"{run_id}-gw{i}")
         slot = slots.get()
         try:
-            ports = worker_port_block(run_id, f"gw{slot}")
-            result = replay_group(groups[i], monitoring, run, bin_path, ports) if run else GroupResult(groups[i])
+            result = GroupResult(groups[i])
+            if not groups[i].skipped:
+                run = RunDir.create(runs_dir, f"{run_id}-gw{i}")
+                result = replay_group(groups[i], monitoring, run, bin_path, worker_port_block(run_id, f"gw{slot}"))
+        except Exception as exc:  # noqa: BLE001 - one group's failure is its error line, never a traceback
+            result = GroupResult(groups[i], error=f"alertdrill failed replaying it: {exc!r}")
         finally:
             slots.put(slot)
         with lock:

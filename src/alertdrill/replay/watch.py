@@ -9,6 +9,7 @@ machine is known as such and never compared as if it were another evaluation.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -73,10 +74,17 @@ def time_zero(phase_ms: int, interval_ms: int, lead_s: float) -> int:
     return phase_ms + steps * interval_ms
 
 
+_ZONE = re.compile(r"(Z|[+-]\d\d:\d\d)$")
+
+
 def _parse_rfc3339_ms(text: str) -> int:
-    head, _, frac = text.rstrip("Z").partition(".")
-    seconds = datetime.fromisoformat(head + "+00:00").timestamp()
-    return round(seconds * 1000 + float(f"0.{frac or '0'}") * 1000)
+    """Milliseconds since the epoch of Prometheus' RFC 3339 time: nanoseconds, in the zone of the
+    machine it runs on (`Z` or an offset)."""
+    zone = _ZONE.search(text)
+    offset = "+00:00" if zone is None or zone.group(1) == "Z" else zone.group(1)
+    body = text[: zone.start()] if zone else text
+    head, _, frac = body.partition(".")
+    return round(datetime.fromisoformat(head + offset).timestamp() * 1000) + int(frac[:3].ljust(3, "0"))
 
 
 def read_evaluation(
@@ -87,7 +95,8 @@ def read_evaluation(
     alerts = []
     for g in prom.rule_groups():
         if g.get("name") == primary and g.get("lastEvaluation"):
-            k = round((_parse_rfc3339_ms(g["lastEvaluation"]) - clock.t0_ms) / interval_ms)
+            # an evaluation starts at its slot or later, never before: floor, not round
+            k = (_parse_rfc3339_ms(g["lastEvaluation"]) - clock.t0_ms) // interval_ms
         for rule in g.get("rules", []):
             for a in rule.get("alerts") or []:
                 alerts.append(
@@ -127,7 +136,7 @@ def watch(
                 until=(clock.t0_ms + (k + 0.95) * interval_ms) / 1000,
                 done=_reached(k),
             )
-            if waited.value is None:
+            if not waited.met or waited.value is None:
                 seen.late_reads += 1
                 continue
             got, alerts = waited.value
