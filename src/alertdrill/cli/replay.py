@@ -100,8 +100,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     prom, am = (program_version(p, settings.bin_path) for p in ("prometheus", "alertmanager"))
     versions = f"Prometheus {prom}, Alertmanager {am}"
     promtool_verdicts(groups, settings.bin_path, capacity.workers)
+    promtool = program_version("promtool", settings.bin_path)  # asked once, not once per failing group
     for g in groups:
-        g.promtool_version = program_version("promtool", settings.bin_path) if g.promtool_failed else ""
+        g.promtool_version = promtool if g.promtool_failed else ""
     _up_front(groups)
     print(f"{versions}; {capacity.workers} stack(s) at once ({capacity.why})", flush=True)
     start_run(settings)
