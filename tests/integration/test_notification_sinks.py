@@ -130,3 +130,24 @@ def test_http_integrations_keep_their_payloads_and_get_their_apis_answers(
         ]
         failed = [line for line in counters if not line.endswith(" 0")]
         assert failed == []  # every API answer was one Alertmanager accepts as success
+
+
+def test_a_refused_relay_keeps_its_port_so_the_heal_can_always_reopen_it() -> None:
+    """While the relay refuses, a connection is refused and no other socket can bind its port
+    (CI once saw the port taken meanwhile, and the heal fail); after the heal, mail connects."""
+    import socket
+
+    with NotificationRecorder(certs=None) as recorder:
+        port = recorder.smtp_port("mail")
+        recorder.relay.fail("refuse")
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((LOOPBACK, port), timeout=2)
+        with socket.socket() as other:
+            other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            with pytest.raises(OSError, match="in use"):
+                other.bind((LOOPBACK, port))
+        recorder.relay.heal()
+        with socket.create_connection((LOOPBACK, port), timeout=2) as sock:
+            assert sock.recv(64).startswith(b"220")
+    with socket.socket() as after:  # stopped: nothing is held any more
+        after.bind((LOOPBACK, port))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,6 +78,7 @@ class SmtpSink:
         self._host = host
         self._loop = LoopThread("smtp-sink")
         self._servers: dict[str, asyncio.Server] = {}
+        self._held: list[socket.socket] = []
         self.ports: dict[str, int] = {}
         #: The relay fault in force: None (healthy), "4xx" (answers 451) or "refuse" (not listening).
         self.failure: str | None = None
@@ -107,7 +109,8 @@ class SmtpSink:
         if self._certs is not None:
             kwargs |= {"tls_context": self._certs.server_context(), "require_starttls": False}
         loop = asyncio.get_running_loop()
-        return await loop.create_server(lambda: SMTP(handler, **kwargs), self._host, port)
+        # reuse_port: a refused relay's port is held by a bound socket that shares it (see fail)
+        return await loop.create_server(lambda: SMTP(handler, **kwargs), self._host, port, reuse_port=True)
 
     def fail(self, mode: str) -> None:
         """The relay fails until `heal()`: "4xx" answers every message with a transient error;
@@ -115,8 +118,20 @@ class SmtpSink:
         if mode not in ("4xx", "refuse"):
             raise ValueError(f"unknown relay failure {mode!r}: 4xx or refuse")
         if mode == "refuse":
+            self._held = [self._hold(port) for port in self.ports.values()]
             self._loop.run(self._close_listeners())
         self.failure = mode  # only once in force: a close that failed leaves the relay healthy
+
+    def _hold(self, port: int) -> socket.socket:
+        """A socket bound to `port` and never listening: a connection to it is refused, as to a
+        closed port, but no one else can bind the port meanwhile. Why: a port merely closed was
+        taken during the fault as the source port of some outgoing connection (it lies in the
+        kernel's ephemeral range), so the heal could not reopen it (seen in CI: EADDRINUSE).
+        SO_REUSEPORT without SO_REUSEADDR lets only our own listener share it."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((self._host, port))
+        return sock
 
     def heal(self) -> None:
         """Accept mail again, on the same ports the senders were configured with."""
@@ -124,6 +139,12 @@ class SmtpSink:
         if was == "refuse":
             for receiver, port in list(self.ports.items()):
                 self._servers[receiver] = self._loop.run(self._open(receiver, port))
+            self._release_held()
+
+    def _release_held(self) -> None:
+        for sock in self._held:
+            sock.close()
+        self._held = []
 
     async def _close_listeners(self) -> None:
         for server in self._servers.values():
@@ -133,3 +154,4 @@ class SmtpSink:
     def stop(self) -> None:
         self._loop.stop(last=self._close_listeners() if self._loop.running else None)
         self._servers.clear()
+        self._release_held()
