@@ -51,8 +51,10 @@ RUN1_FAILURES = {
     # acknowledge command does not stop it (the acknowledged one)
     "an unacknowledged P1 reaches the team lead after 15 minutes": r"did not escalate to team-lead@fluo.com within",
     # (the first message after it: the team lead's, or under load the on-call's own next one)
-    "an acknowledged P1 never reaches the team lead": r"acknowledged \(POST /api/v1/alerts .* HTTP (400|410) .*\) but "
-                                                      r"(team-lead@fluo.co|on-call-engineer@fluo.com) was still emailed",
+    "an acknowledged P1 never reaches the team lead": (
+        r"acknowledged \(POST /api/v1/alerts .* HTTP (400|410) .*\) but "
+        r"(team-lead@fluo.co|on-call-engineer@fluo.com) was still emailed"
+    ),
     "the BFF is killed": r"is not readable: the subject is empty",
     "an unacknowledged P0 reaches the senior engineer, the manager and the director in turn":
         r"escalated to senior-engineer@fluo.com [\d.]+s after firing, before the SOP's 5 minutes",
