@@ -140,3 +140,31 @@ def project_copy(tmp_path: Path) -> Path:
     for name in ("conftest.py", "pyproject.toml"):
         shutil.copy(REPO / name, dest / name)
     return dest
+
+
+#: Test files that take minutes (each runs many drills), longest first as measured
+#: (`--durations`, README "Tests"). Why: `--dist loadfile` hands files to workers in collection
+#: order, so a long file collected last ran alone at the end (seen: 3 minutes with one worker
+#: busy); longest first keeps every worker busy to the end. A file missing here only runs later.
+LONGEST_FIRST = (
+    "integration/test_drills.py",
+    "integration/test_pipeline_drills.py",
+    "integration/test_drills_negative.py",
+    "integration/test_paging_negative.py",
+    "integration/test_slo_negative.py",
+    "integration/test_outcomes.py",
+    "integration/test_replay.py",
+    "integration/test_interrupts.py",
+    "integration/test_run_safety.py",
+    "integration/test_sop_as_written.py",
+    "integration/test_pipeline_twins.py",
+    "integration/test_discovery_kill.py",
+    "integration/test_chain_links.py",
+    "integration/test_heartbeat_twins.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest test files first (a stable sort: within a file, the written order stays)."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(f"{item.path.parent.name}/{item.path.name}", len(rank)))
