@@ -53,6 +53,7 @@ class PortAllocator:
 #: stacks starting at once, each handing `free_port()` answers to servers that bind a moment
 #: later, collide (two workers given one port, or a port taken by another stack's scrape as its
 #: source port): seen as a server that cannot bind. A block per worker, offset per run, cannot.
+#: A serial run is worker 0: a server it restarts mid-drill rebinds its port after an outage.
 PORT_BLOCKS_START, PORT_BLOCK_SIZE, PORT_BLOCKS = 20000, 50, 240
 
 

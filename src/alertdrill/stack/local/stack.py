@@ -77,8 +77,11 @@ class LocalStack(StackLifecycle):
         self.node_agent: NodeAgent | None = None
         self.pipeline: LocalPipeline | None = None
         self._ports: dict[str, int] = {}
+        # a serial run takes a block too (as worker 0): its killed Prometheus or Alertmanager is
+        # restarted on the same port, which must not be an ephemeral one meanwhile taken as an
+        # outgoing connection's source port (runtime.ports)
         self._port_allocator = PortAllocator(
-            worker_port_block(settings.run_id, settings.worker) if settings.run_id and settings.worker else None
+            worker_port_block(settings.run_id, settings.worker or "serial") if settings.run_id else None
         )
 
     # -- lifecycle -------------------------------------------------------------------------
