@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from alertdrill.config import routing
+from alertdrill.config.amtool_cases import is_amtool_script
 from alertdrill.config.routing_cases import RouteCase
 from alertdrill.errors import ConfigError
 from alertdrill.runtime.tools import run_tool
@@ -31,7 +32,7 @@ class InhibitCase:
 
 
 def load_inhibit_cases(path: Path) -> list[InhibitCase]:
-    if not path.is_file():
+    if not path.is_file() or is_amtool_script(path):  # amtool has no inhibition test
         return []
     out = []
     for i, raw in enumerate((load_yaml(path) or {}).get("inhibitions") or []):

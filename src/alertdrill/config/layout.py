@@ -9,7 +9,7 @@ file's `rule_files` relative to that file, and so does alertdrill.
     rules: [prometheus_alerts.yaml, prometheus_rules.yaml]
     tests: [tests.yaml]
     alertmanager: alertmanager.yml
-    routing_tests: routing.test.yml   # optional
+    routing_tests: routing.test.yml   # optional; or a script of amtool calls (config.amtool_cases)
 """
 
 from __future__ import annotations

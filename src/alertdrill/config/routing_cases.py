@@ -1,12 +1,14 @@
-"""Routing test cases (`routing.test.yml`): an alert's labels and the receivers SOP-004 says it
-reaches. Read by `check` (amtool offline) and by the cluster stack, which asks amtool the same
-cases on the config the operator would render (stack/kube/cluster_alerting.py)."""
+"""Routing test cases (`routing.test.yml`, or a script of amtool calls: config.amtool_cases): an
+alert's labels and the receivers SOP-004 says it reaches. Read by `check` (amtool offline), by
+`replay` (who must be paged), and by the cluster stack, which asks amtool the same cases on the
+config the operator would render (stack/kube/cluster_alerting.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alertdrill.config.amtool_cases import is_amtool_script, load_amtool_cases
 from alertdrill.config.durations import parse_duration
 from alertdrill.errors import ConfigError
 from alertdrill.runtime.yamlfile import load_yaml
@@ -26,6 +28,8 @@ class RouteCase:
 def load_cases(path: Path) -> list[RouteCase]:
     if not path.is_file():
         return []
+    if is_amtool_script(path):
+        return [RouteCase(c.name, c.labels, c.receivers) for c in load_amtool_cases(path)]
     doc = load_yaml(path) or {}
     cases = []
     for i, raw in enumerate(doc.get("cases") or []):
