@@ -41,7 +41,7 @@ def test_fluo_groups_agree_live_with_pages_and_reports(runner: Runner, tmp_path:
     assert {c["kind"] for c in group["checks"]} == {"alert", "page"}
     pages = [p for p in group["pages"] if p["receiver"] == "critical-oncall"]
     assert len(pages) == 3 and all(p["ok"] for p in pages)  # bff, workers, nats: each paged in its bound
-    assert {"group_wait", "evaluation interval", "delivery to the recorder"} <= set(pages[0]["bound_terms"])
+    assert {"group_wait", "evaluation interval", "slack (delivery to the recorder)"} <= set(pages[0]["bound_terms"])
     assert any(p["receivers_from"].startswith("routing test") for p in pages)  # FLUO's routing test names ServiceDown
     assert any(p["receivers_from"] == "routing tree" for p in pages)
     junit = ET.parse(tmp_path / "replay-report" / "junit.xml").getroot()

@@ -173,7 +173,7 @@ def test_resolved_untold_where_the_test_says_the_alert_stops() -> None:
     page = _expectation(fired_ms=1000, fired_s=60.0, group_interval_s=5.0)
     am = {**AM, "receivers": [{"name": "oncall", "email_configs": [{"to": "a@b", "send_resolved": True}]}]}
     (expect,) = resolve_expectations(group, seen, clock, [page], am)
-    assert expect.resolved_ms == 1500 and expect.bound_ms == 1500 + 5000 + 250 + 1000
+    assert expect.resolved_ms == 1500 and expect.bound_ms == 1500 + 5000 + 250 + round(group.slack_s * 1000)
     resolved = Message(
         "oncall",
         "email-0",

@@ -103,6 +103,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     promtool = program_version("promtool", settings.bin_path)  # asked once, not once per failing group
     for g in groups:
         g.promtool_version = promtool if g.promtool_failed else ""
+        g.slack_s = settings.slack_s
     _up_front(groups)
     print(f"{versions}; {capacity.workers} stack(s) at once ({capacity.why})", flush=True)
     start_run(settings)

@@ -34,8 +34,9 @@ from alertdrill.replay.compare import Check
 from alertdrill.replay.feed import Clock
 from alertdrill.replay.watch import Evaluations, LiveAlert
 
-#: From Alertmanager's flush to the recorder's stamp on 127.0.0.1 (SMTP with STARTTLS, or HTTP).
-DELIVERY_S = 1.0
+#: The bound term for Alertmanager's flush to the recorder's stamp on 127.0.0.1 (SMTP with
+#: STARTTLS, or HTTP): the run's slack (Settings.slack_s, ALERTDRILL_SLACK_S), as in the drills.
+DELIVERY_TERM = "slack (delivery to the recorder)"
 NO_VALUE = "<no value>"
 
 
@@ -99,6 +100,7 @@ def expectations(
     scaled_am: dict[str, Any],
     cases: list[RouteCase],
     external_labels: dict[str, str],
+    slack_s: float,
 ) -> tuple[list[PageExpectation], list[str]]:
     """Pages due while watched, and notes on what was not due (with why)."""
     out, notes = [], []
@@ -117,7 +119,7 @@ def expectations(
             terms = {
                 "group_wait": route.group_wait_s,
                 "evaluation interval": seen.interval_ms / 1000,
-                "delivery to the recorder": DELIVERY_S,
+                DELIVERY_TERM: slack_s,
             }
             if _group_flushed_before(seen, alert, route, k_fire):
                 terms["next group_interval tick (group flushed before)"] = route.group_interval_s

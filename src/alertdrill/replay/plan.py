@@ -24,6 +24,7 @@ from alertdrill.config.promtool_series import InputSeries, cannot_replay, input_
 from alertdrill.config.ruleset import RuleFile, load_rule_file
 from alertdrill.errors import ConfigError
 from alertdrill.runtime.yamlfile import load_yaml
+from alertdrill.settings import DEFAULT_SLACK_S
 
 #: The shortest scaled evaluation interval: every evaluation must be observed between two others
 #: (the rules API is read after each one) on a busy 2-core machine with stacks side by side.
@@ -73,6 +74,8 @@ class ReplayGroup:
     #: (alertname or expression, test time) of the checks promtool itself fails (promtool_verdict)
     promtool_failed: set[tuple[str, float]] = field(default_factory=set)
     promtool_version: str = ""
+    #: The run's allowance for delivery on this machine (Settings.slack_s, as the drills' "slack").
+    slack_s: float = DEFAULT_SLACK_S
 
     @property
     def label(self) -> str:

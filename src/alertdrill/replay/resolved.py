@@ -16,7 +16,7 @@ from alertdrill.notify.message import Message
 from alertdrill.replay.causes import RESOLVED_UNTOLD
 from alertdrill.replay.compare import Check
 from alertdrill.replay.feed import Clock
-from alertdrill.replay.pages import DELIVERY_S, PageExpectation, carries, ident
+from alertdrill.replay.pages import DELIVERY_TERM, PageExpectation, carries, ident
 from alertdrill.replay.plan import ReplayGroup
 from alertdrill.replay.watch import Evaluations
 
@@ -66,7 +66,7 @@ def resolve_expectations(
         terms = {
             "group_interval": page.group_interval_s,
             "evaluation interval": seen.interval_ms / 1000,
-            "delivery to the recorder": DELIVERY_S,
+            DELIVERY_TERM: group.slack_s,
         }
         out.append(
             ResolveExpectation(page, stop_s, resolved_ms, resolved_ms + round(sum(terms.values()) * 1000), terms)

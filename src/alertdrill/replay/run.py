@@ -201,7 +201,13 @@ def _follow_pages(
 ) -> None:
     """Every fired alert to its pages, and where the test says it stops, to its resolved notices."""
     pages, notes = expectations(
-        seen, _fired(group, seen), clock, scaled_am, load_cases(monitoring.routing_tests), group.external_labels
+        seen,
+        _fired(group, seen),
+        clock,
+        scaled_am,
+        load_cases(monitoring.routing_tests),
+        group.external_labels,
+        group.slack_s,
     )
     result.notes += notes
     resolves = resolve_expectations(group, seen, clock, pages, scaled_am)
