@@ -24,6 +24,18 @@ def test_a_window_below_the_floor_is_clamped_and_reported() -> None:
     assert notes == [ScaleNote("r.yml: rule 'A'", 60, 4)]
 
 
+def test_windows_and_offsets_scale_to_the_millisecond_and_promtool_reads_them(tmp_path: Path) -> None:
+    """promql-parser prints whole seconds: `[90s]` at scale 60 once became `[1s]`, and offsets
+    were left unscaled (an hour back, on a run minutes long)."""
+    notes: list[ScaleNote] = []
+    out = scale_expr("rate(x[90s] offset 1h) > 0 unless y offset -5m", 60, 0.001, "t", notes)
+    assert " ".join(out.split()) == "rate(x{}[1s500ms] offset 1m) > 0 unless y{} offset -5s"
+    assert notes == []
+    path = tmp_path / "scaled.yml"
+    dump_yaml({"groups": [{"name": "g", "rules": [{"alert": "A", "expr": out}]}]}, path)
+    check_rules([path])
+
+
 def test_scale_one_leaves_text_untouched() -> None:
     assert scale_expr("rate(x[5m]) > 0", 1, 4, "t", []) == "rate(x[5m]) > 0"
 

@@ -1,21 +1,24 @@
-"""Time scaling of rules: `for`, `keep_firing_for`, range and subquery windows divided by N.
+"""Time scaling of rules: `for`, `keep_firing_for`, range and subquery windows and offsets divided by N.
 
 Why a parser: a regex on `[5m]` also rewrites regex matchers and string literals that happen to
 contain it. promql-parser's `transform` keeps edits only when the callback returns a new node,
-so each changed range node is re-parsed from its own printed form.
+so each changed node is re-parsed from its own printed form; its durations are written out to
+the millisecond afterwards (config.promql_durations: the parser prints whole seconds, so
+`[90s]` at scale 60 once became `[1s]`, not `[1s500ms]`). Offsets scale too: `x offset 1h` on a
+clock 60 times faster looks back one minute (it once looked back a real hour, before the run began).
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import promql_parser as pp
 
 from alertdrill.config.durations import format_duration, parse_duration
 from alertdrill.config.promql import parse_located
+from alertdrill.config.promql_durations import ExactDurations
 from alertdrill.config.ruleset import RuleFile
 
 
@@ -33,26 +36,29 @@ def scale_expr(expr: str, factor: float, min_range_s: float, where: str, notes: 
     if factor == 1:
         return expr
     tree = parse_located(expr, where)
+    durations = ExactDurations()
     changed = False
 
     def post(node: Any) -> Any:
         nonlocal changed
+        if isinstance(node, pp.VectorSelector) and node.offset:
+            node.offset = durations.put(node.offset.total_seconds() / factor)
+            changed = True
+            return pp.parse(str(node))
         if isinstance(node, pp.MatrixSelector | pp.SubqueryExpr) and node.range is not None:
             original = node.range.total_seconds()
-            scaled = max(original / factor, min_range_s)
-            scaled = round(scaled * 1000) / 1000
+            scaled = round(max(original / factor, min_range_s) * 1000) / 1000
             if scaled * factor > original + 1e-9:
                 notes.append(ScaleNote(where, original, scaled))
-            node.range = timedelta(seconds=scaled)
+            node.range = durations.put(scaled)
             if isinstance(node, pp.SubqueryExpr) and node.step is not None:
-                step = node.step.total_seconds()
-                node.step = timedelta(seconds=max(min(step / factor, scaled), 0.001))
+                node.step = durations.put(max(min(node.step.total_seconds() / factor, scaled), 0.001))
             changed = True
             return pp.parse(str(node))
         return None
 
     result = pp.transform(tree, post_visit=post)
-    return str(result) if changed else expr
+    return durations.write_out(str(result)) if changed else expr
 
 
 def scale_rule_file(rf: RuleFile, factor: float, min_range_s: float, notes: list[ScaleNote]) -> dict[str, Any]:

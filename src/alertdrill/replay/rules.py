@@ -19,7 +19,6 @@ Why rewritten at all, and only this much:
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ import promql_parser as pp
 
 from alertdrill.config.durations import format_duration, parse_duration
 from alertdrill.config.promql import parse_located
+from alertdrill.config.promql_durations import ExactDurations
 from alertdrill.replay.plan import ReplayGroup
 from alertdrill.runtime.yamlfile import dump_yaml
 
@@ -37,23 +37,13 @@ GROUP_LABEL = "alertdrill_replay_group"
 PER_SECOND = frozenset({"rate", "irate", "deriv"})
 
 
-#: Placeholder windows start here (whole weeks, far beyond any real window): promql-parser prints
-#: durations to the second only (`x[1s250ms]` prints as `x{}[1s]`), so scaled durations are put in
-#: as placeholders and written out to the millisecond afterwards.
-_PLACEHOLDER_S = 7_000 * 7 * 86400
-
-
 def scale_promql(expr: str, scale: float, where: str) -> str:
     """`expr` as it reads on a clock `scale` times faster, with the values it had before."""
     if scale == 1:
         return expr
     tree = parse_located(expr, where)
-    exact: list[str] = []  # the real duration of placeholder i
+    durations = ExactDurations()  # promql-parser would print them to the second
     changed = False
-
-    def put(seconds: float) -> timedelta:
-        exact.append(format_duration(seconds / scale) if seconds > 0 else "0s")
-        return timedelta(seconds=_PLACEHOLDER_S + (len(exact) - 1) * 7 * 86400)
 
     def post(node: Any) -> Any:
         nonlocal changed
@@ -63,12 +53,12 @@ def scale_promql(expr: str, scale: float, where: str) -> str:
 
     def _scaled_node(node: Any) -> Any:
         if isinstance(node, pp.VectorSelector) and node.offset:
-            node.offset = put(node.offset.total_seconds())
+            node.offset = durations.put(node.offset.total_seconds() / scale)
             return pp.parse(str(node))
         if isinstance(node, pp.MatrixSelector | pp.SubqueryExpr) and node.range is not None:
-            node.range = put(node.range.total_seconds())
+            node.range = durations.put(node.range.total_seconds() / scale)
             if isinstance(node, pp.SubqueryExpr) and node.step is not None:
-                node.step = put(node.step.total_seconds())
+                node.step = durations.put(node.step.total_seconds() / scale)
             return pp.parse(str(node))
         if isinstance(node, pp.Call) and node.func.name in PER_SECOND:
             return pp.parse(f"({node} / {scale:g})")
@@ -80,11 +70,7 @@ def scale_promql(expr: str, scale: float, where: str) -> str:
     result = pp.transform(tree, post_visit=post)
     if not changed:  # nothing on the clock: the team's text, not the parser's reprint of it
         return expr
-    text = str(result)
-    for i, duration in reversed(list(enumerate(exact))):
-        printed = str(pp.parse(f"x[{_PLACEHOLDER_S + i * 7 * 86400}s]")).removeprefix("x{}[").removesuffix("]")
-        text = text.replace(printed, duration)
-    return text
+    return durations.write_out(str(result))
 
 
 def gated(expr: str) -> str:
