@@ -172,8 +172,9 @@ def test_resolved_untold_where_the_test_says_the_alert_stops() -> None:
     clock = Clock(0, 60.0)
     page = _expectation(fired_ms=1000, fired_s=60.0, group_interval_s=5.0)
     am = {**AM, "receivers": [{"name": "oncall", "email_configs": [{"to": "a@b", "send_resolved": True}]}]}
+    group.slack_s = 2.0  # the run's ALERTDRILL_SLACK_S
     (expect,) = resolve_expectations(group, seen, clock, [page], am)
-    assert expect.resolved_ms == 1500 and expect.bound_ms == 1500 + 5000 + 250 + round(group.slack_s * 1000)
+    assert expect.resolved_ms == 1500 and expect.bound_ms == 1500 + 5000 + 250 + 2000
     resolved = Message(
         "oncall",
         "email-0",

@@ -72,6 +72,7 @@ def test_scaled_promql_keeps_values_per_second_and_windows_to_the_millisecond() 
     assert scale_promql("rate(x[5m]) > 1", 240, "w") == "(rate(x{}[1s250ms]) / 240) > 1"
     assert scale_promql("x offset 90s", 60, "w") == "x{} offset 1s500ms"
     assert scale_promql("x offset -5m", 60, "w") == "x{} offset -5s"  # once written as 0s
+    assert scale_promql("max_over_time(x[5m:1m] offset 1h)", 60, "w") == "max_over_time(x{}[5s:1s] offset 1m)"
     assert scale_promql("predict_linear(x[6h], 3600) < 0", 60, "w") == "predict_linear(x{}[6m], (3600) / 60) < 0"
     assert scale_promql("increase(x[1m]) > 0", 60, "w") == "increase(x{}[1s]) > 0"  # a count: unchanged
 

@@ -31,6 +31,8 @@ def test_windows_and_offsets_scale_to_the_millisecond_and_promtool_reads_them(tm
     out = scale_expr("rate(x[90s] offset 1h) > 0 unless y offset -5m", 60, 0.001, "t", notes)
     assert " ".join(out.split()) == "rate(x{}[1s500ms] offset 1m) > 0 unless y{} offset -5s"
     assert notes == []
+    subquery = scale_expr("max_over_time(rate(x[5m])[30m:1m] offset 1h) > 0", 60, 0.001, "t", [])
+    assert subquery == "max_over_time(rate(x{}[5s])[30s:1s] offset 1m) > 0"
     path = tmp_path / "scaled.yml"
     dump_yaml({"groups": [{"name": "g", "rules": [{"alert": "A", "expr": out}]}]}, path)
     check_rules([path])

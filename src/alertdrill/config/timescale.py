@@ -53,6 +53,8 @@ def scale_expr(expr: str, factor: float, min_range_s: float, where: str, notes: 
             node.range = durations.put(scaled)
             if isinstance(node, pp.SubqueryExpr) and node.step is not None:
                 node.step = durations.put(max(min(node.step.total_seconds() / factor, scaled), 0.001))
+            if isinstance(node, pp.SubqueryExpr) and node.offset:  # a subquery's own offset
+                node.offset = durations.put(node.offset.total_seconds() / factor)
             changed = True
             return pp.parse(str(node))
         return None

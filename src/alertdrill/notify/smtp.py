@@ -79,6 +79,7 @@ class SmtpSink:
         self._loop = LoopThread("smtp-sink")
         self._servers: dict[str, asyncio.Server] = {}
         self._held: list[socket.socket] = []
+        self._refused: dict[str, int] = {}  # the listeners a "refuse" closed, reopened by heal()
         self.ports: dict[str, int] = {}
         #: The relay fault in force: None (healthy), "4xx" (answers 451) or "refuse" (not listening).
         self.failure: str | None = None
@@ -117,9 +118,15 @@ class SmtpSink:
         "refuse" stops listening, so every connection is refused (the ports are kept)."""
         if mode not in ("4xx", "refuse"):
             raise ValueError(f"unknown relay failure {mode!r}: 4xx or refuse")
-        if mode == "refuse":
-            self._held = [self._hold(port) for port in self.ports.values()]
-            self._loop.run(self._close_listeners())
+        if mode == "refuse" and self.failure != "refuse":  # refusing already: nothing more to close
+            try:
+                self._refused = dict(self.ports)  # a receiver opened meanwhile listens already
+                for port in self._refused.values():
+                    self._held.append(self._hold(port))
+                self._loop.run(self._close_listeners())
+            except BaseException:
+                self._release_held()  # not in force: nothing stays held
+                raise
         self.failure = mode  # only once in force: a close that failed leaves the relay healthy
 
     def _hold(self, port: int) -> socket.socket:
@@ -127,17 +134,22 @@ class SmtpSink:
         closed port, but no one else can bind the port meanwhile. Why: a port merely closed was
         taken during the fault as the source port of some outgoing connection (it lies in the
         kernel's ephemeral range), so the heal could not reopen it (seen in CI: EADDRINUSE).
-        SO_REUSEPORT without SO_REUSEADDR lets only our own listener share it."""
+        SO_REUSEPORT without SO_REUSEADDR lets only a socket of the same user with SO_REUSEPORT
+        share it: our own listener at the heal (Prometheus and Alertmanager never set it)."""
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((self._host, port))
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind((self._host, port))
+        except OSError:
+            sock.close()
+            raise
         return sock
 
     def heal(self) -> None:
         """Accept mail again, on the same ports the senders were configured with."""
         was, self.failure = self.failure, None
         if was == "refuse":
-            for receiver, port in list(self.ports.items()):
+            for receiver, port in self._refused.items():
                 self._servers[receiver] = self._loop.run(self._open(receiver, port))
             self._release_held()
 
@@ -152,6 +164,8 @@ class SmtpSink:
             await server.wait_closed()
 
     def stop(self) -> None:
-        self._loop.stop(last=self._close_listeners() if self._loop.running else None)
-        self._servers.clear()
-        self._release_held()
+        try:
+            self._loop.stop(last=self._close_listeners() if self._loop.running else None)
+        finally:
+            self._servers.clear()
+            self._release_held()

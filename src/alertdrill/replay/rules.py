@@ -59,6 +59,8 @@ def scale_promql(expr: str, scale: float, where: str) -> str:
             node.range = durations.put(node.range.total_seconds() / scale)
             if isinstance(node, pp.SubqueryExpr) and node.step is not None:
                 node.step = durations.put(node.step.total_seconds() / scale)
+            if isinstance(node, pp.SubqueryExpr) and node.offset:  # a subquery's own offset
+                node.offset = durations.put(node.offset.total_seconds() / scale)
             return pp.parse(str(node))
         if isinstance(node, pp.Call) and node.func.name in PER_SECOND:
             return pp.parse(f"({node} / {scale:g})")
