@@ -180,6 +180,48 @@ def test_each_worker_takes_ports_from_its_own_block_below_the_ephemeral_range() 
     assert len(set(ports)) == 10 and all(p in blocks[0] for p in ports)
 
 
+def test_two_runs_whose_hashed_blocks_coincide_are_given_different_leased_blocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen: one run's gw0 block was another's gw1 (adjacent hashes), and NATS could not bind.
+    A lease held by another live process is skipped; its death (SIGKILL) frees the block."""
+    import subprocess
+    import sys
+
+    from alertdrill.runtime import ports
+    from alertdrill.runtime.ports import lease_port_block, worker_port_block
+
+    monkeypatch.setattr(ports, "LEASE_DIR", tmp_path)  # this test's own leases, whatever else runs
+
+    run_a, run_b = "20261202-144714-637b50", "20261202-144714-5e973b"
+    assert worker_port_block(run_a, "gw0") == worker_port_block(run_b, "gw1")  # the collision seen
+    a = lease_port_block(run_a, "gw0")
+    b = lease_port_block(run_b, "gw1")
+    try:
+        assert a.block == worker_port_block(run_a, "gw0") and b.block != a.block
+    finally:
+        b.release()
+    code = (
+        f"import alertdrill.runtime.ports as p, pathlib; p.LEASE_DIR = pathlib.Path({str(tmp_path)!r}); "
+        f"x = p.lease_port_block({run_b!r}, 'gw0'); print(x.block.start, flush=True); input()"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        held = int(holder.stdout.readline())
+        assert held == worker_port_block(run_b, "gw0").start
+        other = lease_port_block(run_b, "gw0")
+        assert other.block.start != held  # another process holds it
+        other.release()
+    finally:
+        holder.kill()
+        holder.wait()
+    again = lease_port_block(run_b, "gw0")  # the killed holder left nothing behind
+    assert again.block.start == held
+    again.release()
+    a.release()
+
+
 def test_a_worker_stack_has_its_own_run_dir_and_the_run_keeps_one_report_dir() -> None:
     from alertdrill.settings import Settings
 

@@ -32,7 +32,7 @@ from alertdrill.replay.plan import ReplayGroup, slower_scale
 from alertdrill.replay.resolved import check_resolved, resolve_expectations
 from alertdrill.replay.rules import primary_group, write_replay_rules
 from alertdrill.replay.watch import STOP, Evaluations, LiveAlert, grid_phase, time_zero, watch
-from alertdrill.runtime.ports import worker_port_block
+from alertdrill.runtime.ports import lease_port_block
 from alertdrill.runtime.rundir import RunDir
 from alertdrill.runtime.timeouts import TIMEOUTS
 from alertdrill.runtime.wait import sleep_until, wait_for
@@ -255,7 +255,8 @@ def replay_all(
     lock = threading.Lock()
 
     slots: queue.SimpleQueue[int] = queue.SimpleQueue()  # a port block per stack running at once
-    for slot in range(max(1, workers)):
+    leases = [lease_port_block(run_id, f"gw{slot}") for slot in range(max(1, workers))]
+    for slot in range(len(leases)):
         slots.put(slot)
 
     def one(i: int) -> None:
@@ -266,7 +267,7 @@ def replay_all(
             result = GroupResult(groups[i])
             if not groups[i].skipped:
                 run = RunDir.create(runs_dir, f"{run_id}-gw{i}")
-                result = replay_group(groups[i], monitoring, run, bin_path, worker_port_block(run_id, f"gw{slot}"))
+                result = replay_group(groups[i], monitoring, run, bin_path, leases[slot].block)
         except Exception as exc:  # noqa: BLE001 - one group's failure is its error line, never a traceback
             result = GroupResult(groups[i], error=f"alertdrill failed replaying it: {exc!r}")
         finally:
@@ -276,14 +277,18 @@ def replay_all(
             progress(result, len(results), len(groups))
 
     STOP.clear()
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = [pool.submit(one, i) for i in order]
-        try:
-            for f in futures:
-                f.result()
-        except KeyboardInterrupt:  # the groups under way stop at their next evaluation; the rest never start
-            STOP.set()
-            for f in futures:
-                f.cancel()
-            raise
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = [pool.submit(one, i) for i in order]
+            try:
+                for f in futures:
+                    f.result()
+            except KeyboardInterrupt:  # the groups under way stop at their next evaluation; the rest never start
+                STOP.set()
+                for f in futures:
+                    f.cancel()
+                raise
+    finally:
+        for lease in leases:
+            lease.release()
     return [results[i] for i in range(len(groups))]

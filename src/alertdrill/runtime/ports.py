@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import socket
+import tempfile
 import zlib
+from pathlib import Path
+from typing import IO
 
 from alertdrill.errors import PortInUseError
+
+log = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
 
@@ -55,15 +62,65 @@ class PortAllocator:
 #: source port): seen as a server that cannot bind. A block per worker, offset per run, cannot.
 #: A serial run is worker 0: a server it restarts mid-drill rebinds its port after an outage.
 PORT_BLOCKS_START, PORT_BLOCK_SIZE, PORT_BLOCKS = 20000, 50, 240
+#: One lock file per block, machine-wide: a stack holds its block's lock (flock) while it runs,
+#: and the kernel drops it when the process dies, so a SIGKILLed run holds nothing.
+LEASE_DIR = Path(tempfile.gettempdir()) / "alertdrill-port-blocks"
 
 
 def worker_port_block(run_id: str, worker: str) -> range:
     """The ports of worker `gwN` of run `run_id`: distinct from every other worker of the run,
     and (by the run's hash) most likely from another run's on the same machine."""
+    return _block(_block_index(run_id, worker))
+
+
+def _block_index(run_id: str, worker: str) -> int:
     n = int("".join(c for c in worker if c.isdigit()) or 0)
-    index = ((zlib.crc32(run_id.encode()) % PORT_BLOCKS) + n) % PORT_BLOCKS
+    return ((zlib.crc32(run_id.encode()) % PORT_BLOCKS) + n) % PORT_BLOCKS
+
+
+def _block(index: int) -> range:
     start = PORT_BLOCKS_START + index * PORT_BLOCK_SIZE
     return range(start, start + PORT_BLOCK_SIZE)
+
+
+class PortBlockLease:
+    """A port block this process holds until `release()` (or its death): no other alertdrill
+    stack on the machine is handed it meanwhile."""
+
+    def __init__(self, block: range, lock: IO[str] | None) -> None:
+        self.block = block
+        self._lock = lock
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing the file drops its flock
+            self._lock = None
+
+
+def lease_port_block(run_id: str, worker: str) -> PortBlockLease:
+    """Worker `worker`'s block of run `run_id`, or the next one no live stack holds. Why a lease:
+    hashed blocks of two runs started at once can coincide (seen: one run's gw0 block was the
+    other's gw1, and NATS could not bind its monitor port)."""
+    first = _block_index(run_id, worker)
+    for k in range(PORT_BLOCKS):
+        index = (first + k) % PORT_BLOCKS
+        try:
+            LEASE_DIR.mkdir(mode=0o777, exist_ok=True)
+            lock = open(LEASE_DIR / f"{index}.lock", "a")  # noqa: SIM115 - held open: the lease
+        except OSError as exc:  # no shared lock directory: the hashed block, as before
+            log.warning("port blocks cannot be leased (%s): %s's block is taken unleased", exc, worker)
+            return PortBlockLease(_block(first), None)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        return PortBlockLease(_block(index), lock)
+    raise PortInUseError(
+        f"every one of the {PORT_BLOCKS} port blocks ({PORT_BLOCKS_START}-"
+        f"{PORT_BLOCKS_START + PORT_BLOCKS * PORT_BLOCK_SIZE - 1}) is held by a running alertdrill stack; "
+        "stop some, or run with fewer --parallel stacks"
+    )
 
 
 def is_port_free(port: int) -> bool:

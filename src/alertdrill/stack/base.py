@@ -226,7 +226,7 @@ class ReplaySetup:
     external_labels: dict[str, str]
     external_url: str
     #: The ports this stack may use: stacks started at once in one process (threads) must not
-    #: hand the same free port to two servers (runtime.ports.worker_port_block).
+    #: hand the same free port to two servers (runtime.ports.lease_port_block).
     port_block: range | None = None
 
 

@@ -17,7 +17,7 @@ from alertdrill.notify.recorder import NotificationRecorder
 from alertdrill.notify.redirect import SinkTargets
 from alertdrill.observe.prometheus import query_values
 from alertdrill.runtime.binaries import find_binary, program_version
-from alertdrill.runtime.ports import LOOPBACK, PortAllocator, worker_port_block
+from alertdrill.runtime.ports import LOOPBACK, PortAllocator, lease_port_block
 from alertdrill.runtime.probes import http_ok
 from alertdrill.runtime.process import ManagedProcess
 from alertdrill.runtime.timeouts import TIMEOUTS
@@ -77,12 +77,7 @@ class LocalStack(StackLifecycle):
         self.node_agent: NodeAgent | None = None
         self.pipeline: LocalPipeline | None = None
         self._ports: dict[str, int] = {}
-        # a serial run takes a block too (as worker 0): its killed Prometheus or Alertmanager is
-        # restarted on the same port, which must not be an ephemeral one meanwhile taken as an
-        # outgoing connection's source port (runtime.ports)
-        self._port_allocator = PortAllocator(
-            worker_port_block(settings.run_id, settings.worker or "serial") if settings.run_id else None
-        )
+        self._port_allocator = PortAllocator()  # its block leased at start()
 
     # -- lifecycle -------------------------------------------------------------------------
     def _smarthost(self, receiver: str) -> str:
@@ -92,6 +87,13 @@ class LocalStack(StackLifecycle):
 
     def start(self) -> None:
         t0 = time.monotonic()
+        if self.settings.run_id:
+            # a serial run takes a block too (as worker 0): its killed Prometheus or Alertmanager
+            # is restarted on the same port, which must not be an ephemeral one meanwhile taken as
+            # an outgoing connection's source port (runtime.ports)
+            lease = lease_port_block(self.settings.run_id, self.settings.worker or "serial")
+            self._exit.callback(lease.release)
+            self._port_allocator.block = lease.block
         self.binaries = {name: find_binary(name, self.settings.bin_path) for name in SERVERS}
         version = program_version("prometheus", self.settings.bin_path)
         discovery = target_discovery_s(self.binaries["prometheus"], version, self.settings.time_scale)
