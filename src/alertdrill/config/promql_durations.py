@@ -9,7 +9,9 @@ tree is printed. Both scalers use it: the drills' (config.timescale) and the rep
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import promql_parser as pp
 
@@ -32,6 +34,24 @@ class ExactDurations:
         text = format_duration(ms / 1000) if ms else "0s"
         self._exact.append(f"-{text}" if seconds < 0 and ms else text)
         return timedelta(seconds=_PLACEHOLDER_S + (len(self._exact) - 1) * _WEEK_S)
+
+    def scale_times(self, node: Any, factor: float, window: Callable[[float], float]) -> bool:
+        """Put `node`'s offset (÷ factor), range (`window(seconds)`, the scaler's own rule) and
+        subquery step (÷ factor, at most the range) as placeholders; False: it has none of them.
+        The one walk both scalers share; what differs (a floor under windows, rates) stays theirs."""
+        if isinstance(node, pp.VectorSelector) and node.offset:
+            node.offset = self.put(node.offset.total_seconds() / factor)
+            return True
+        if not isinstance(node, pp.MatrixSelector | pp.SubqueryExpr) or node.range is None:
+            return False
+        scaled = round(window(node.range.total_seconds()) * 1000) / 1000
+        node.range = self.put(scaled)
+        if isinstance(node, pp.SubqueryExpr):
+            if node.step is not None:
+                node.step = self.put(max(min(node.step.total_seconds() / factor, scaled), 0.001))
+            if node.offset:  # a subquery's own offset
+                node.offset = self.put(node.offset.total_seconds() / factor)
+        return True
 
     def write_out(self, printed: str) -> str:
         """`printed` (the rewritten tree's text) with every placeholder replaced by its duration."""

@@ -39,25 +39,18 @@ def scale_expr(expr: str, factor: float, min_range_s: float, where: str, notes: 
     durations = ExactDurations()
     changed = False
 
+    def window(original: float) -> float:
+        scaled = round(max(original / factor, min_range_s) * 1000) / 1000
+        if scaled * factor > original + 1e-9:
+            notes.append(ScaleNote(where, original, scaled))
+        return scaled
+
     def post(node: Any) -> Any:
         nonlocal changed
-        if isinstance(node, pp.VectorSelector) and node.offset:
-            node.offset = durations.put(node.offset.total_seconds() / factor)
-            changed = True
-            return pp.parse(str(node))
-        if isinstance(node, pp.MatrixSelector | pp.SubqueryExpr) and node.range is not None:
-            original = node.range.total_seconds()
-            scaled = round(max(original / factor, min_range_s) * 1000) / 1000
-            if scaled * factor > original + 1e-9:
-                notes.append(ScaleNote(where, original, scaled))
-            node.range = durations.put(scaled)
-            if isinstance(node, pp.SubqueryExpr) and node.step is not None:
-                node.step = durations.put(max(min(node.step.total_seconds() / factor, scaled), 0.001))
-            if isinstance(node, pp.SubqueryExpr) and node.offset:  # a subquery's own offset
-                node.offset = durations.put(node.offset.total_seconds() / factor)
-            changed = True
-            return pp.parse(str(node))
-        return None
+        if not durations.scale_times(node, factor, window):
+            return None
+        changed = True
+        return pp.parse(str(node))
 
     result = pp.transform(tree, post_visit=post)
     return durations.write_out(str(result)) if changed else expr

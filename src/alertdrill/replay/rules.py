@@ -52,15 +52,7 @@ def scale_promql(expr: str, scale: float, where: str) -> str:
         return new
 
     def _scaled_node(node: Any) -> Any:
-        if isinstance(node, pp.VectorSelector) and node.offset:
-            node.offset = durations.put(node.offset.total_seconds() / scale)
-            return pp.parse(str(node))
-        if isinstance(node, pp.MatrixSelector | pp.SubqueryExpr) and node.range is not None:
-            node.range = durations.put(node.range.total_seconds() / scale)
-            if isinstance(node, pp.SubqueryExpr) and node.step is not None:
-                node.step = durations.put(node.step.total_seconds() / scale)
-            if isinstance(node, pp.SubqueryExpr) and node.offset:  # a subquery's own offset
-                node.offset = durations.put(node.offset.total_seconds() / scale)
+        if durations.scale_times(node, scale, lambda seconds: seconds / scale):
             return pp.parse(str(node))
         if isinstance(node, pp.Call) and node.func.name in PER_SECOND:
             return pp.parse(f"({node} / {scale:g})")

@@ -102,20 +102,20 @@ def lease_port_block(run_id: str, worker: str) -> PortBlockLease:
     hashed blocks of two runs started at once can coincide (seen: one run's gw0 block was the
     other's gw1, and NATS could not bind its monitor port)."""
     first = _block_index(run_id, worker)
-    for k in range(PORT_BLOCKS):
-        index = (first + k) % PORT_BLOCKS
-        try:
-            LEASE_DIR.mkdir(mode=0o777, exist_ok=True)
+    try:
+        LEASE_DIR.mkdir(mode=0o777, exist_ok=True)
+        for k in range(PORT_BLOCKS):
+            index = (first + k) % PORT_BLOCKS
             lock = open(LEASE_DIR / f"{index}.lock", "a")  # noqa: SIM115 - held open: the lease
-        except OSError as exc:  # no shared lock directory: the hashed block, as before
-            log.warning("port blocks cannot be leased (%s): %s's block is taken unleased", exc, worker)
-            return PortBlockLease(_block(first), None)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            continue
-        return PortBlockLease(_block(index), lock)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.close()
+                continue
+            return PortBlockLease(_block(index), lock)
+    except OSError as exc:  # no shared lock directory: the hashed block, as before
+        log.warning("port blocks cannot be leased (%s): %s's block is taken unleased", exc, worker)
+        return PortBlockLease(_block(first), None)
     raise PortInUseError(
         f"every one of the {PORT_BLOCKS} port blocks ({PORT_BLOCKS_START}-"
         f"{PORT_BLOCKS_START + PORT_BLOCKS * PORT_BLOCK_SIZE - 1}) is held by a running alertdrill stack; "
